@@ -162,8 +162,12 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
 
   features = emotion_lib.melody_features(arrays["events"], arrays["lengths"],
                                          arrays["steps_per_bar"])
-  is_original_train = (arrays["split"] == 0) & (arrays["transposition"] == 0)
-  train_features = emotion_lib.Features.from_array(features.as_array()[is_original_train])
+  # Thresholds come from the untransposed training split (all windows if a tiny source has none).
+  fit_on = (arrays["split"] == 0) & (arrays["transposition"] == 0)
+  thresholds_from = "train"
+  if not fit_on.any():
+    fit_on, thresholds_from = arrays["transposition"] == 0, "all splits (no training window)"
+  train_features = emotion_lib.Features.from_array(features.as_array()[fit_on])
   thresholds = emotion_lib.ArousalThresholds.fit(train_features)
   arrays["features"] = features.as_array()
   arrays["emotion"] = emotion_lib.emotion_labels(features, thresholds)
@@ -179,6 +183,7 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
       "emotions": list(emotion_lib.EMOTIONS),
       "feature_names": list(emotion_lib.FEATURE_NAMES),
       "arousal_thresholds": dataclasses.asdict(thresholds),
+      "arousal_thresholds_from": thresholds_from,
       "files": {"read": read, "used": used, "skipped": read - used,
                 "skip_reasons": dict(reasons), "summary": summary},
       "skipped": skipped,
