@@ -16,22 +16,22 @@ pytestmark = pytest.mark.slow
 NOTTINGHAM_METER_CHANGES = 14
 
 
-@pytest.fixture(scope="module")
-def nottingham(datasets_root, tmp_path_factory):
-  out = tmp_path_factory.mktemp("nottingham")
-  source = prepare_lib.make_source("nottingham", str(datasets_root / "nottingham"))
-  manifest = prepare_lib.prepare(source, str(out), progress=False, log=lambda _: None)
+def _prepare(dataset, source, tmp_path_factory):
+  out = tmp_path_factory.mktemp(dataset)
+  manifest = prepare_lib.prepare(prepare_lib.make_source(dataset, str(source)), str(out),
+                                 progress=False, log=lambda _: None)
   arrays, _ = cache_lib.load(out)
   return out, arrays, manifest
+
+
+@pytest.fixture(scope="module")
+def nottingham(datasets_root, tmp_path_factory):
+  return _prepare("nottingham", datasets_root / "nottingham", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def jsb(datasets_root, tmp_path_factory):
-  out = tmp_path_factory.mktemp("jsb")
-  source = prepare_lib.make_source("jsb_chorales", str(datasets_root / "jsb_chorales"))
-  manifest = prepare_lib.prepare(source, str(out), progress=False, log=lambda _: None)
-  arrays, _ = cache_lib.load(out)
-  return out, arrays, manifest
+  return _prepare("jsb_chorales", datasets_root / "jsb_chorales", tmp_path_factory)
 
 
 def _no_file_lost(manifest, arrays, expected_files):
