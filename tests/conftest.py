@@ -26,6 +26,23 @@ def datasets_root() -> pathlib.Path:
   return _datasets_root()
 
 
+def prepare_real(dataset: str, source: pathlib.Path, tmp_path_factory, limit=None):
+  """(cache dir, arrays, manifest) of a real dataset prepared with the default options."""
+  from hrnnvae.data import cache as cache_lib
+  from hrnnvae.data import prepare as prepare_lib
+  out = tmp_path_factory.mktemp(dataset)
+  manifest = prepare_lib.prepare(prepare_lib.make_source(dataset, str(source), limit), str(out),
+                                 progress=False, log=lambda _: None)
+  arrays, _ = cache_lib.load(out)
+  return out, arrays, manifest
+
+
+@pytest.fixture(scope="session")
+def nottingham(datasets_root, tmp_path_factory):
+  """Every Nottingham tune, prepared once per test session."""
+  return prepare_real("nottingham", datasets_root / "nottingham", tmp_path_factory)
+
+
 def melody(*notes: tuple[int, int], steps: int) -> np.ndarray:
   """Events [steps] from (pitch, duration_steps) notes played one after another; pitch None rests."""
   events = np.zeros(steps, np.int8)
@@ -39,3 +56,9 @@ def melody(*notes: tuple[int, int], steps: int) -> np.ndarray:
   if step < steps:
     events[step] = events_lib.NOTE_OFF
   return events
+
+
+@pytest.fixture(scope="session")
+def nottingham_40(datasets_root, tmp_path_factory):
+  """The first 40 Nottingham tunes (about 240 training windows): epochs of a few steps."""
+  return prepare_real("nottingham", datasets_root / "nottingham", tmp_path_factory, limit=40)

@@ -12,26 +12,15 @@ from hrnnvae.data import events as events_lib
 from hrnnvae.data import prepare as prepare_lib
 from hrnnvae.data import sources as sources_lib
 
+from conftest import prepare_real
+
 pytestmark = pytest.mark.slow
 NOTTINGHAM_METER_CHANGES = 14
 
 
-def _prepare(dataset, source, tmp_path_factory):
-  out = tmp_path_factory.mktemp(dataset)
-  manifest = prepare_lib.prepare(prepare_lib.make_source(dataset, str(source)), str(out),
-                                 progress=False, log=lambda _: None)
-  arrays, _ = cache_lib.load(out)
-  return out, arrays, manifest
-
-
-@pytest.fixture(scope="module")
-def nottingham(datasets_root, tmp_path_factory):
-  return _prepare("nottingham", datasets_root / "nottingham", tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def jsb(datasets_root, tmp_path_factory):
-  return _prepare("jsb_chorales", datasets_root / "jsb_chorales", tmp_path_factory)
+  return prepare_real("jsb_chorales", datasets_root / "jsb_chorales", tmp_path_factory)
 
 
 def _no_file_lost(manifest, arrays, expected_files):

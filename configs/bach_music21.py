@@ -1,0 +1,28 @@
+"""The bundled music21 Bach chorales, small and quick: the README's main job (CPU, minutes).
+
+  hrnnvae-data prepare --dataset=bach_music21 --out=runs/demo/data
+  hrnnvae-train --config=configs/bach_music21.py --workdir=runs/demo
+"""
+
+import pathlib
+import runpy
+
+_default = runpy.run_path(str(pathlib.Path(__file__).with_name("default.py")))
+
+
+def get_config(arg=None):
+  config = _default["get_config"]()
+  config.data.cache_dir = "runs/demo/data"
+  config.data.max_steps = 128  # 8 bars of 4/4
+  for field in ("short_term_dim", "long_term_dim", "conductor_dim", "decoder_dim"):
+    config.model[field] = 96
+  config.model.latent_dim = 32
+  config.model.attention_dim = 48
+  config.model.attention_window_bars = 4
+  config.loss.kl_warmup_steps = 300
+  config.loss.free_bits = 16.0  # 8 bars, not 16
+  config.train.max_epochs = 30
+  config.train.patience = 5
+  config.train.log_every_steps = 10
+  config.train.eval_prior_samples = 16
+  return _default["apply_variants"](config, arg)

@@ -1,0 +1,90 @@
+"""Shared defaults for every preset: the paper's settings plus our documented choices.
+
+The paper fixes Adam at 1e-3, batch 64 and early stopping after 10 epochs without improvement in
+the validation loss. BUILD_NOTES.md records the rest of the choices.
+
+Presets (`nottingham.py`, `jsb_chorales.py`, `bach_music21.py`, `tiny.py`) load this file and
+change a few fields. An argument after the file name picks ablations (the paper's Table 3),
+several separated by commas:
+  hrnnvae-train --config=configs/nottingham.py:no_vae --workdir=runs/nottingham_no_vae
+  no_vae          deterministic latent z = mu, no KL          (model.use_vae=False)
+  flat            one RNN level, no conductor                  (model.hierarchical=False)
+  no_emotion      no emotional-consistency term                (loss.emotion_weight=0)
+  no_adversarial  no adversarial term                          (loss.adversarial_weight=0)
+  dot_attention   multi-head scaled dot-product attention      (model.attention=dot_product)
+Every field can be overridden, e.g. --config.model.latent_dim=256.
+"""
+
+import ml_collections
+
+VARIANTS = {
+    "no_vae": ("model.use_vae", False),
+    "flat": ("model.hierarchical", False),
+    "no_emotion": ("loss.emotion_weight", 0.0),
+    "no_adversarial": ("loss.adversarial_weight", 0.0),
+    "dot_attention": ("model.attention", "dot_product"),
+}
+
+
+def apply_variants(config: ml_collections.ConfigDict, arg: str | None) -> ml_collections.ConfigDict:
+  """Sets the fields that the comma-separated variant names in `arg` stand for."""
+  for name in filter(None, (arg or "").split(",")):
+    if name not in VARIANTS:
+      raise ValueError(f"unknown config variant {name!r}; choose from {', '.join(VARIANTS)}")
+    path, value = VARIANTS[name]
+    section, field = path.split(".")
+    config[section][field] = value
+  config.variant = arg or ""
+  return config
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.variant = ""
+
+  config.data = ml_collections.ConfigDict()
+  config.data.cache_dir = ""  # written by `hrnnvae-data prepare --out=...`
+  config.data.max_steps = 0  # crop windows to this many steps; 0 keeps the cache's longest
+
+  config.model = ml_collections.ConfigDict()
+  config.model.embed_dim = 64
+  config.model.short_term_dim = 256
+  config.model.long_term_dim = 256
+  config.model.long_term_stride = 1  # 1: Eq. 2 at every step; 0: once per bar
+  config.model.latent_dim = 128
+  config.model.emotion_dim = 16
+  config.model.conductor_dim = 256
+  config.model.decoder_dim = 256
+  config.model.attention = "additive"  # Eqs. 3-4; or "dot_product"
+  config.model.attention_dim = 128
+  config.model.attention_heads = 4
+  config.model.attention_window_bars = 0  # 0: attend to all history
+  config.model.use_vae = True
+  config.model.hierarchical = True
+  config.model.classifier_channels = 64
+
+  config.loss = ml_collections.ConfigDict()
+  # Eq. 8 has beta = 1; with it the tanh decoder learns to ignore z (KL -> 0). MusicVAE's fix:
+  # beta 0.2 and free bits. beta_max=1, free_bits=0 restores the paper's plain ELBO.
+  config.loss.beta_max = 0.2
+  config.loss.kl_warmup_steps = 2000  # linear annealing of the KL weight from 0 to beta_max
+  config.loss.free_bits = 48.0  # nats per melody that the KL term does not penalise
+  config.loss.emotion_weight = 0.5
+  config.loss.adversarial_weight = 0.1
+  config.loss.gan_loss = "non_saturating"  # or "hinge"
+  config.loss.r1_weight = 1.0
+  config.loss.gumbel_temperature = 1.0
+
+  config.train = ml_collections.ConfigDict()
+  config.train.batch_size = 64
+  config.train.learning_rate = 1e-3
+  config.train.critic_learning_rate = 1e-3  # for both the emotion classifier and the critic
+  config.train.grad_clip_norm = 1.0
+  config.train.max_epochs = 200
+  config.train.patience = 10  # epochs without a better validation loss before stopping
+  config.train.max_steps = 0  # 0: no limit
+  config.train.log_every_steps = 50
+  config.train.checkpoint_every_steps = 500  # besides every epoch end
+  config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples
+  return apply_variants(config, arg)

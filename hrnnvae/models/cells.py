@@ -1,0 +1,46 @@
+"""The tanh RNN cell of Eqs. 1-2, h_t = tanh(W x_t + U h_{t-1} + b), and its masked scan driver."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class TanhRNNCell(nn.Module):
+  """One step: h_BxH = tanh(input(x_BxI) + recurrent(h_BxH)); `input` carries the bias b."""
+  hidden: int
+
+  @nn.compact
+  def __call__(self, h_BxH: jax.Array, x_BxI: jax.Array) -> jax.Array:
+    return jnp.tanh(nn.Dense(self.hidden, name="input")(x_BxI)
+                    + nn.Dense(self.hidden, use_bias=False, kernel_init=nn.initializers.orthogonal(),
+                             name="recurrent")(h_BxH))
+
+
+class _MaskedStep(nn.Module):
+  hidden: int
+
+  @nn.compact
+  def __call__(self, h_BxH, inputs):
+    x_BxI, update_B = inputs
+    new_BxH = TanhRNNCell(self.hidden, name="cell")(h_BxH, x_BxI)
+    h_BxH = jnp.where(update_B[:, None], new_BxH, h_BxH)  # a masked step never changes the state
+    return h_BxH, h_BxH
+
+
+class TanhRNN(nn.Module):
+  """Runs TanhRNNCell over time with lax.scan; steps where `update_BxT` is False keep the state.
+
+  Returns (final state h_BxH, all states h_BxTxH).
+  """
+  hidden: int
+
+  @nn.compact
+  def __call__(self, x_BxTxI: jax.Array, update_BxT: jax.Array,
+               h0_BxH: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+    if h0_BxH is None:
+      h0_BxH = jnp.zeros((x_BxTxI.shape[0], self.hidden), x_BxTxI.dtype)
+    scan = nn.scan(_MaskedStep, variable_broadcast="params", split_rngs={"params": False},
+                   in_axes=1, out_axes=1)
+    return scan(self.hidden, name="steps")(h0_BxH, (x_BxTxI, update_BxT))

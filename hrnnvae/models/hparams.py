@@ -1,0 +1,53 @@
+"""Typed model hyperparameters, built once from `config.model` (modules never see ConfigDicts)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelHParams:
+  num_steps: int  # T: the longest window the model is trained on
+  min_steps_per_bar: int  # the shortest bar in the data: T steps span at most T / this bars
+  embed_dim: int = 64
+  short_term_dim: int = 256
+  long_term_dim: int = 256
+  long_term_stride: int = 1  # 1: Eq. 2 every step; 0: once per bar; k: every k steps
+  latent_dim: int = 128
+  emotion_dim: int = 16
+  conductor_dim: int = 256
+  decoder_dim: int = 256
+  attention: str = "additive"  # "additive" (Eqs. 3-4) or "dot_product" (multi-head)
+  attention_dim: int = 128
+  attention_heads: int = 4
+  attention_window: int = 0  # W in steps; 0: all history (T slots)
+  use_vae: bool = True
+  hierarchical: bool = True
+  classifier_channels: int = 64
+  num_classes: int = events_lib.NUM_CLASSES
+  num_emotions: int = len(emotion_lib.EMOTIONS)
+
+  @property
+  def start_token(self) -> int:
+    """The extra input class fed before the first step (not an output class)."""
+    return self.num_classes
+
+  def cache_slots(self, num_steps: int) -> int:
+    """W: attention slots for a decode of num_steps (the window, or all history)."""
+    return min(self.attention_window or num_steps, num_steps)
+
+  def num_bars(self, num_steps: int) -> int:
+    """N: bars the conductor produces so that every one of num_steps steps has one."""
+    return -(-num_steps // self.min_steps_per_bar)
+
+  @classmethod
+  def from_config(cls, model_config, num_steps: int, min_steps_per_bar: int,
+                  max_steps_per_bar: int) -> "ModelHParams":
+    """From `config.model` and the data's shape; attention_window_bars uses the longest bar."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in model_config.items() if k in fields}
+    values["attention_window"] = model_config.attention_window_bars * max_steps_per_bar
+    return cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar, **values)

@@ -1,0 +1,48 @@
+"""The hierarchical RNN-VAE: encoder -> (mu, log sigma^2) (Eq. 5) -> z (Eq. 6) -> decoder (Eq. 7)."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from hrnnvae.models.decoder import Decoder
+from hrnnvae.models.encoder import Encoder
+from hrnnvae.models.hparams import ModelHParams
+
+
+class HierarchicalVAE(nn.Module):
+  hp: ModelHParams
+
+  def setup(self):
+    hp = self.hp
+    self.encoder = Encoder(hp, name="encoder")
+    self.mu = nn.Dense(hp.latent_dim, name="mu")  # g_mu
+    if hp.use_vae:
+      self.log_var = nn.Dense(hp.latent_dim, name="log_var")  # g_sigma
+    self.emotion_embed = nn.Embed(hp.num_emotions, hp.emotion_dim, name="emotion_embed")
+    self.decoder = Decoder(hp, name="decoder")
+
+  def encode(self, events_BxT, lengths_B, steps_per_bar_B):
+    """(mu [B, Z], log_var [B, Z]); log_var is None without the VAE (a deterministic latent)."""
+    h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B)
+    return self.mu(h_BxH), (self.log_var(h_BxH) if self.hp.use_vae else None)
+
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
+    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z."""
+    mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B)
+    if self.hp.use_vae:
+      z = mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape, mu.dtype)  # Eq. 6
+    else:
+      z = mu
+    logits, alpha = self.decoder.teacher_forced(z, self.emotion_embed(emotion_B), events_BxT,
+                                                steps_per_bar_B)
+    return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
+
+  def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, rng, temperature=1.0):
+    """Free-running decode from given latents: (one-hot samples [B, T, V], logits [B, T, V])."""
+    return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
+                                     num_steps, rng, temperature)
+
+  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
+    return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng)

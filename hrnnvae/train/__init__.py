@@ -1,0 +1,1 @@
+"""Training: the cache -> fixed-shape batches -> one jitted train_step -> checkpoints and export."""

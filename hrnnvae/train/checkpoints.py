@@ -1,0 +1,65 @@
+"""Orbax checkpoints: `latest` (for resume), `best` (by validation loss), and `export/`.
+
+`export/` is what sampling needs and nothing else: the best VAE and emotion-classifier
+parameters (`export/params`) and `export/config.json` (the run's config, the model
+hyperparameters, and the data facts needed to write MIDI: meters, tempo, emotion names).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jax
+import orbax.checkpoint as ocp
+
+from hrnnvae.models.hparams import ModelHParams
+
+
+class Checkpoints:
+  def __init__(self, workdir: str | pathlib.Path):
+    root = pathlib.Path(workdir).absolute() / "checkpoints"
+    options = ocp.CheckpointManagerOptions(max_to_keep=1, create=True)
+    self.latest = ocp.CheckpointManager(root / "latest", options=options)
+    self.best = ocp.CheckpointManager(root / "best", options=options)
+    self.export_dir = pathlib.Path(workdir).absolute() / "export"
+
+  def save_latest(self, state) -> None:
+    step = int(jax.device_get(state.step))
+    if self.latest.latest_step() != step:  # max_steps can land on a periodic save
+      self.latest.save(step, args=ocp.args.StandardSave(state))
+
+  def save_best(self, state) -> None:
+    self.best.save(int(jax.device_get(state.step)), args=ocp.args.StandardSave(state))
+
+  def restore_latest(self, abstract_state):
+    """The latest complete checkpoint restored into `abstract_state`'s structure, or None."""
+    step = self.latest.latest_step()
+    if step is None:
+      return None
+    return self.latest.restore(step, args=ocp.args.StandardRestore(abstract_state))
+
+  def export(self, state, config, hp: ModelHParams, data_facts: dict) -> None:
+    params = {"vae": state.vae_params, "emotion": state.emotion_params}
+    with ocp.StandardCheckpointer() as checkpointer:
+      checkpointer.save(self.export_dir / "params", jax.device_get(params), force=True)
+    description = {"config": config.to_dict(), "model": hp.__dict__, "data": data_facts,
+                   "step": int(jax.device_get(state.step))}
+    (self.export_dir / "config.json").write_text(json.dumps(description, indent=1, default=str))
+
+  def wait(self) -> None:
+    self.latest.wait_until_finished()
+    self.best.wait_until_finished()
+
+  def close(self) -> None:
+    self.latest.close()
+    self.best.close()
+
+
+def load_export(export_dir: str | pathlib.Path) -> tuple[dict, dict]:
+  """(params {'vae', 'emotion'}, description) from a run's `export/`."""
+  export_dir = pathlib.Path(export_dir).absolute()
+  description = json.loads((export_dir / "config.json").read_text())
+  with ocp.StandardCheckpointer() as checkpointer:
+    params = checkpointer.restore(export_dir / "params")
+  return params, description

@@ -1,0 +1,192 @@
+"""The modules: shapes and dtypes, numpy references, causality, masking, the two decoder drivers."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl.testing import parameterized
+
+from hrnnvae.models import attention as attention_lib
+from hrnnvae.models.cells import TanhRNN
+from hrnnvae.models.critics import SequenceClassifier
+from hrnnvae.models.encoder import Encoder, long_term_updates
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.models.vae import HierarchicalVAE
+
+B, T = 3, 24
+
+
+def _hp(**overrides):
+  values = dict(num_steps=T, min_steps_per_bar=8, embed_dim=8, short_term_dim=12,
+                long_term_dim=10, latent_dim=6, emotion_dim=4, conductor_dim=7, decoder_dim=12,
+                attention_dim=8, attention_heads=2, classifier_channels=8)
+  values.update(overrides)
+  return ModelHParams(**values)
+
+
+def _batch(seed=0):
+  events = jax.random.randint(jax.random.key(seed), (B, T), 0, 90)
+  return events, jnp.array([T, 17, 5]), jnp.array([8, 12, 8]), jnp.array([0, 3, 1])
+
+
+def _numpy_rnn(params, x_BxTxI, update_BxT, h0):
+  kernel_in = np.asarray(params["input"]["kernel"])
+  bias = np.asarray(params["input"]["bias"])
+  kernel_rec = np.asarray(params["recurrent"]["kernel"])
+  h, states = np.asarray(h0), []
+  for t in range(x_BxTxI.shape[1]):
+    new = np.tanh(np.asarray(x_BxTxI[:, t]) @ kernel_in + bias + h @ kernel_rec)
+    h = np.where(np.asarray(update_BxT[:, t])[:, None], new, h)
+    states.append(h)
+  return h, np.stack(states, axis=1)
+
+
+class TestTanhRNN(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_scan_equals_a_numpy_loop_and_masked_steps_keep_the_state(self):
+    rnn = TanhRNN(5)
+    x = jax.random.normal(jax.random.key(0), (B, T, 4))
+    update = jax.random.bernoulli(jax.random.key(1), 0.7, (B, T))
+    params = rnn.init(jax.random.key(2), x, update)
+    final, states = self.variant(rnn.apply)(params, x, update)
+    chex.assert_shape(states, (B, T, 5))
+    chex.assert_type([final, states], jnp.float32)
+    expected_final, expected_states = _numpy_rnn(params["params"]["steps"]["cell"], x, update,
+                                                 np.zeros((B, 5), np.float32))
+    np.testing.assert_allclose(states, expected_states, atol=1e-5)
+    np.testing.assert_allclose(final, expected_final, atol=1e-5)
+    held = ~np.asarray(update[:, 1:])
+    np.testing.assert_array_equal(np.asarray(states[:, 1:])[held], np.asarray(states[:, :-1])[held])
+
+
+class TestEncoder(chex.TestCase):
+
+  def test_long_term_stride(self):
+    lengths, steps_per_bar = jnp.array([24, 10]), jnp.array([8, 6])
+    every_step = long_term_updates(lengths, steps_per_bar, T, 1)
+    np.testing.assert_array_equal(every_step, np.arange(T)[None] < np.array([[24], [10]]))
+    per_bar = np.asarray(long_term_updates(lengths, steps_per_bar, T, 0))
+    assert np.nonzero(per_bar[0])[0].tolist() == [7, 15, 23]
+    assert np.nonzero(per_bar[1])[0].tolist() == [5, 9]  # bar ends, then the last real step
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.product(hierarchical=(True, False), stride=(1, 0))
+  def test_padding_never_changes_the_summary(self, hierarchical, stride):
+    encoder = Encoder(_hp(hierarchical=hierarchical, long_term_stride=stride))
+    events, lengths, steps_per_bar, _ = _batch()
+    params = encoder.init(jax.random.key(0), events, lengths, steps_per_bar)
+    h = self.variant(encoder.apply)(params, events, lengths, steps_per_bar)
+    chex.assert_shape(h, (B, 10 if hierarchical else 12))
+    past_end = jnp.arange(T)[None] >= lengths[:, None]
+    scribbled = jnp.where(past_end, (events + 7) % 90, events)
+    np.testing.assert_array_equal(h, encoder.apply(params, scribbled, lengths, steps_per_bar))
+
+
+def _additive_numpy(params, h_t, cached_h, valid):
+  """Eqs. 3-4 for one query step, written out."""
+  w_a, b_a = np.asarray(params["query"]["kernel"]), np.asarray(params["query"]["bias"])
+  u_a, v = np.asarray(params["key"]["kernel"]), np.asarray(params["score"]["kernel"])[:, 0]
+  e = np.array([v @ np.tanh(w_a.T @ h_t + u_a.T @ h_k + b_a) for h_k in cached_h])
+  e = np.where(valid, e, -np.inf)
+  alpha = np.exp(e - e.max()) / np.exp(e - e.max()).sum()
+  return alpha @ cached_h, alpha
+
+
+def test_additive_attention_equals_equations_3_and_4():
+  attention = attention_lib.AdditiveAttention(6)
+  h = jax.random.normal(jax.random.key(0), (2, 5))
+  cached = jax.random.normal(jax.random.key(1), (2, 7, 5))
+  valid = attention_lib.valid_slots(jnp.asarray(3), 7)
+  attend = lambda module, h, cached: module(h, *module.keys_values(cached), valid)
+  params = attention.init(jax.random.key(2), h, cached, method=attend)
+  c, alpha = attention.apply(params, h, cached, method=attend)
+  for row in range(2):
+    expected_c, expected_alpha = _additive_numpy(params["params"], np.asarray(h[row]),
+                                                 np.asarray(cached[row]), np.asarray(valid))
+    np.testing.assert_allclose(alpha[row], expected_alpha, atol=1e-6)
+    np.testing.assert_allclose(c[row], expected_c, atol=1e-5)
+
+
+def test_ring_cache_slots():
+  assert attention_lib.valid_slots(jnp.asarray(2), 5).tolist() == [True, True, True, False, False]
+  assert attention_lib.valid_slots(jnp.asarray(9), 5).all()
+
+
+def _teacher_forced(vae, params, z, emotion, events, steps_per_bar):
+  """(logits, alpha) of the decoder alone, for a given z."""
+  def decode(module):
+    return module.decoder.teacher_forced(z, module.emotion_embed(emotion), events, steps_per_bar)
+  return vae.apply(params, method=decode)
+
+
+class TestDecoder(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.product(attention=("additive", "dot_product"), window=(0, 16))
+  def test_attention_is_causal_and_normalised(self, attention, window):
+    hp = _hp(attention=attention, attention_window=window)
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    decode = self.variant(lambda p, e: _teacher_forced(vae, p, z, emotion, e, steps_per_bar))
+    logits, alpha = decode(params, events)
+    chex.assert_shape(logits, (B, T, hp.num_classes))
+    slots = hp.cache_slots(T)
+    chex.assert_shape(alpha, (B, T, slots))
+    np.testing.assert_allclose(alpha.sum(-1), 1.0, atol=1e-5)
+    # At step t the slots not yet written get exactly zero weight (with all history, slot = step).
+    if not window:
+      future = np.triu(np.ones((T, T), bool), k=1)
+      assert (np.asarray(alpha)[:, future] == 0.0).all()
+    # With z fixed, changing the events from step 10 on never changes an output up to step 10
+    # (the output at step t reads the events before t).
+    changed = events.at[:, 10:].set((events[:, 10:] + 5) % 90)
+    changed_logits, _ = decode(params, changed)
+    np.testing.assert_array_equal(logits[:, :11], changed_logits[:, :11])
+    assert not np.allclose(logits[:, 11:], changed_logits[:, 11:])
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.parameters(True, False)
+  def test_free_running_and_teacher_forcing_agree(self, hierarchical):
+    hp = _hp(hierarchical=hierarchical)
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    generate = self.variant(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, jax.random.key(3),
+                                                method=HierarchicalVAE.generate))
+    samples, logits = generate(params)
+    chex.assert_shape([samples, logits], (B, T, hp.num_classes))
+    np.testing.assert_allclose(samples.sum(-1), 1.0, atol=1e-6)
+    sampled_events = jnp.argmax(samples, -1)
+    forced, _ = _teacher_forced(vae, params, z, emotion, sampled_events, steps_per_bar)
+    np.testing.assert_allclose(forced, logits, atol=1e-5)
+
+
+def test_no_vae_latent_is_deterministic():
+  vae = HierarchicalVAE(_hp(use_vae=False))
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  assert "log_var" not in params["params"]
+  one = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  two = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(2))
+  assert one["log_var"] is None
+  np.testing.assert_array_equal(one["z"], one["mu"])
+  np.testing.assert_array_equal(one["logits"], two["logits"])
+
+
+class TestSequenceClassifier(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_shape_and_padding_is_ignored(self):
+    classifier = SequenceClassifier(4, 8)
+    events = jax.nn.one_hot(jax.random.randint(jax.random.key(0), (B, 32), 0, 90), 90)
+    mask = jnp.arange(32)[None] < jnp.array([[32], [16], [8]])
+    params = classifier.init(jax.random.key(1), events, mask)
+    logits = self.variant(classifier.apply)(params, events, mask)
+    chex.assert_shape(logits, (B, 4))
+    chex.assert_tree_all_finite(logits)
+    scribbled = jnp.where(mask[..., None], events, jnp.roll(events, 3, axis=-1))
+    np.testing.assert_allclose(classifier.apply(params, scribbled, mask), logits, atol=1e-6)

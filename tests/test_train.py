@@ -1,0 +1,232 @@
+"""Training on real Nottingham windows: learning, ablations, checkpoints, NaN, data parallelism."""
+
+import functools
+import json
+import os
+import pathlib
+import runpy
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.train import input_pipeline, train
+from hrnnvae.train import step as step_lib
+from hrnnvae.train.checkpoints import Checkpoints, load_export
+
+CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
+
+
+def tiny_config(cache_dir, variant=None, **train_overrides):
+  config = runpy.run_path(str(CONFIGS / "tiny.py"))["get_config"](variant)
+  config.data.cache_dir = str(cache_dir)
+  config.train.update(train_overrides)
+  return config
+
+
+def _models_and_batch(config):
+  data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
+  hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
+                                data.max_steps_per_bar)
+  models = step_lib.Models.from_config(config, hp)
+  batch = next(input_pipeline.train_batches(data.splits["train"], config.train.batch_size, 0, 0))
+  return models, data, batch
+
+
+def _equal_trees(a, b) -> bool:
+  return all(jax.tree.leaves(jax.tree.map(lambda x, y: np.array_equal(np.asarray(x), np.asarray(y)),
+                                          a, b)))
+
+
+@pytest.mark.slow
+def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
+  """All four losses on; 600 steps over ~240 real windows, validating after every epoch."""
+  config = tiny_config(nottingham_40[0], max_steps=600, max_epochs=1000, patience=1000)
+  result = train.train_and_evaluate(config, str(tmp_path))
+  assert result["step"] == 600 and result["stop_reason"] == "max_steps"
+  models, _, batch = _models_and_batch(config)
+  sums = jax.device_get(step_lib.eval_step(result["state"], batch, jax.random.key(0), models=models))
+  accuracy = sums["correct"] / sums["steps"]
+  mask = np.arange(batch["events"].shape[1])[None] < batch["lengths"][:, None]
+  majority = np.bincount(batch["events"][mask]).max() / mask.sum()
+  assert accuracy > majority + 0.05, (accuracy, majority)
+  lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  train_losses = [line["train/reconstruction_loss"] for line in lines
+                  if "train/reconstruction_loss" in line]
+  assert np.mean(train_losses[-5:]) < 0.75 * np.mean(train_losses[:5])
+  valid = [line for line in lines if "valid/loss" in line]
+  assert len(valid) == 600 // 15 and all(np.isfinite(line["valid/loss"]) for line in valid)
+  assert (tmp_path / "export" / "config.json").is_file() and (tmp_path / "tensorboard").is_dir()
+
+
+@pytest.mark.parametrize("variant", ["", "no_vae", "flat", "no_emotion", "no_adversarial",
+                                     "dot_attention"])
+def test_each_ablation_changes_what_it_claims(nottingham, variant):
+  config = tiny_config(nottingham[0], variant, batch_size=8)
+  config.data.max_steps = 32
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  step = jax.jit(functools.partial(step_lib.train_step, models=models))
+  new_state, metrics = step(state, batch, jax.random.key(1))
+  assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
+  vae_params = state.vae_params
+  assert ("log_var" in vae_params) == (variant != "no_vae")
+  assert ("long_term" in vae_params["encoder"]) == (variant != "flat")
+  assert ("conductor" in vae_params["decoder"]) == (variant != "flat")
+  assert ("emotion_term" in metrics) == (variant != "no_emotion")
+  assert ("adversarial_term" in metrics) == (variant != "no_adversarial")
+  assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
+  if variant == "no_vae":
+    assert float(metrics["kl"]) == 0.0
+  # E always learns (its accuracy on prior samples is reported for every row of the table);
+  # D learns only when the adversarial term is on.
+  assert not _equal_trees(state.emotion_params, new_state.emotion_params)
+  assert _equal_trees(state.critic_params, new_state.critic_params) == (variant == "no_adversarial")
+
+
+def test_no_emotion_gradient_ignores_the_classifier(nottingham):
+  """With emotion_weight=0 the generator's update does not depend on E's parameters."""
+  config = tiny_config(nottingham[0], "no_emotion,no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  other = state.replace(emotion_params=jax.tree.map(lambda x: x + 1.0, state.emotion_params))
+  step = jax.jit(functools.partial(step_lib.train_step, models=models))
+  one, _ = step(state, batch, jax.random.key(1))
+  two, _ = step(other, batch, jax.random.key(1))
+  assert _equal_trees(one.vae_params, two.vae_params)
+
+
+def test_checkpoint_and_export_restore_bit_equal(nottingham, tmp_path):
+  config = tiny_config(nottingham[0], batch_size=8)
+  config.data.max_steps = 32
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  state, _ = jax.jit(functools.partial(step_lib.train_step, models=models))(state, batch,
+                                                                           jax.random.key(1))
+  checkpoints = Checkpoints(tmp_path)
+  checkpoints.save_latest(state)
+  checkpoints.export(state, config, models.vae.hp, data.facts)
+  checkpoints.wait()
+  restored = checkpoints.restore_latest(jax.eval_shape(lambda: state))
+  checkpoints.close()
+  assert _equal_trees(state, restored)
+  params, description = load_export(tmp_path / "export")
+  assert _equal_trees(params["vae"], state.vae_params)
+  assert description["model"]["latent_dim"] == config.model.latent_dim
+  assert description["data"]["steps_per_bar"] in (12, 16)
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham, tmp_path, monkeypatch):
+  real_step = step_lib.train_step
+
+  def poisoned(state, batch, rng, *, models):
+    state, metrics = real_step(state, batch, rng, models=models)
+    metrics["loss"] = jnp.where(state.step > 15, jnp.nan, metrics["loss"])
+    return state, metrics
+
+  monkeypatch.setattr(step_lib, "train_step", poisoned)
+  config = tiny_config(nottingham[0], batch_size=8, max_steps=40)
+  config.data.max_steps = 32
+  with pytest.raises(train.TrainingError, match="became nan at step 20.*step 10"):
+    train.train_and_evaluate(config, str(tmp_path))
+  checkpoints = Checkpoints(tmp_path)
+  assert checkpoints.latest.latest_step() == 10
+  checkpoints.close()
+
+
+def test_kl_weight_follows_the_config(nottingham):
+  config = tiny_config(nottingham[0], batch_size=8)
+  config.data.max_steps = 32
+  config.loss.kl_warmup_steps = 4
+  config.loss.beta_max = 0.5
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  step = jax.jit(functools.partial(step_lib.train_step, models=models))
+  weights = []
+  for _ in range(6):
+    state, metrics = step(state, batch, jax.random.key(1))
+    weights.append(float(metrics["kl_weight"]))
+  np.testing.assert_allclose(weights, [0.0, 0.125, 0.25, 0.375, 0.5, 0.5])
+
+
+def _train_cli(cache_dir, workdir, *overrides):
+  return [sys.executable, "-m", "hrnnvae.train.main", f"--config={CONFIGS / 'tiny.py'}",
+          f"--config.data.cache_dir={cache_dir}", f"--workdir={workdir}",
+          "--config.data.max_steps=32", "--config.train.batch_size=64",
+          "--config.train.checkpoint_every_steps=20", *overrides]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_parameters(nottingham, tmp_path):
+  env = dict(os.environ, PYTHONWARNINGS="ignore")
+  steps = "--config.train.max_steps=120"  # 95 steps an epoch: crosses one validation
+  subprocess.run(_train_cli(nottingham[0], tmp_path / "straight", steps), env=env, check=True,
+                 capture_output=True, timeout=600)
+  interrupted = tmp_path / "interrupted"
+  process = subprocess.Popen(_train_cli(nottingham[0], interrupted, steps), env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  latest = interrupted / "checkpoints" / "latest"
+  deadline = time.time() + 600
+  while not (latest / "40").is_dir() and time.time() < deadline and process.poll() is None:
+    time.sleep(0.02)
+  assert process.poll() is None, "the run ended before it could be killed"
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  killed_at = sorted(int(p.name) for p in latest.iterdir() if p.name.isdigit())
+  assert killed_at and killed_at[-1] < 120
+  subprocess.run(_train_cli(nottingham[0], interrupted, steps), env=env, check=True,
+                 capture_output=True, timeout=600)
+
+  def final(workdir):
+    checkpoints = Checkpoints(workdir)
+    manager = checkpoints.latest
+    assert manager.latest_step() == 120
+    restored = manager.restore(120)
+    checkpoints.close()
+    return restored
+
+  assert _equal_trees(final(tmp_path / "straight"), final(interrupted))
+  assert (interrupted / "export" / "config.json").is_file()
+
+
+@pytest.mark.slow
+def test_eight_devices_match_one(nottingham, tmp_path):
+  script = f"""
+import json, runpy, jax, numpy as np
+from hrnnvae.train import train
+assert jax.device_count() == 8, jax.devices()
+def run(devices, workdir):
+  config = runpy.run_path({str(CONFIGS / 'tiny.py')!r})["get_config"]()
+  config.data.cache_dir = {str(nottingham[0])!r}
+  config.data.max_steps = 32
+  config.train.update(batch_size=16, max_steps=6)
+  return train.train_and_evaluate(config, workdir, devices=devices)["state"]
+eight = run(jax.devices(), {str(tmp_path / 'eight')!r})
+one = run(jax.devices()[:1], {str(tmp_path / 'one')!r})
+assert len(eight.vae_params["mu"]["kernel"].sharding.device_set) == 8
+differences = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(np.asarray(a) - np.asarray(b)).max()),
+                                           (eight.vae_params, eight.critic_params, eight.emotion_params),
+                                           (one.vae_params, one.critic_params, one.emotion_params)))
+print(json.dumps(max(differences)))
+"""
+  env = dict(os.environ, PYTHONWARNINGS="ignore",
+             XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+  result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert float(result.stdout.strip().splitlines()[-1]) < 1e-4
+
+
+def test_missing_cache_is_one_clear_line(tmp_path):
+  result = subprocess.run(_train_cli(tmp_path / "nothing", tmp_path / "run"), capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"), timeout=300)
+  assert result.returncode == 1
+  assert "hrnnvae-train: no prepared data" in result.stderr
+  assert "hrnnvae-data prepare" in result.stderr
