@@ -95,29 +95,29 @@ def _additive_numpy(params, h_t, cached_h, valid):
 
 def test_additive_attention_equals_equations_3_and_4():
   attention = attention_lib.AdditiveAttention(6)
-  h = jax.random.normal(jax.random.key(0), (2, 5))
+  h = jax.random.normal(jax.random.key(0), (2, 1, 5))
   cached = jax.random.normal(jax.random.key(1), (2, 7, 5))
-  valid = attention_lib.valid_slots(jnp.asarray(3), 7)
-  attend = lambda module, h, cached: module(h, *module.keys_values(cached), valid)
+  visible = attention_lib.causal_mask(jnp.array([3]), 7, window=7)
+  attend = lambda module, h, cached: module(h, *module.keys_values(cached), visible)
   params = attention.init(jax.random.key(2), h, cached, method=attend)
   c, alpha = attention.apply(params, h, cached, method=attend)
   for row in range(2):
-    expected_c, expected_alpha = _additive_numpy(params["params"], np.asarray(h[row]),
-                                                 np.asarray(cached[row]), np.asarray(valid))
-    np.testing.assert_allclose(alpha[row], expected_alpha, atol=1e-6)
-    np.testing.assert_allclose(c[row], expected_c, atol=1e-5)
+    expected_c, expected_alpha = _additive_numpy(params["params"], np.asarray(h[row, 0]),
+                                                 np.asarray(cached[row]), np.asarray(visible[0]))
+    np.testing.assert_allclose(alpha[row, 0], expected_alpha, atol=1e-6)
+    np.testing.assert_allclose(c[row, 0], expected_c, atol=1e-5)
 
 
-def test_ring_cache_slots():
-  assert attention_lib.valid_slots(jnp.asarray(2), 5).tolist() == [True, True, True, False, False]
-  assert attention_lib.valid_slots(jnp.asarray(9), 5).all()
+def test_masks():
+  mask = attention_lib.causal_mask(jnp.arange(4), 4, window=2)
+  np.testing.assert_array_equal(mask, [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]])
+  assert attention_lib.ring_valid(jnp.asarray(2), 5).tolist() == [[True, True, True, False, False]]
+  assert attention_lib.ring_valid(jnp.asarray(9), 5).all()
 
 
 def _teacher_forced(vae, params, z, emotion, events, steps_per_bar):
   """(logits, alpha) of the decoder alone, for a given z."""
-  def decode(module):
-    return module.decoder.teacher_forced(z, module.emotion_embed(emotion), events, steps_per_bar)
-  return vae.apply(params, method=decode)
+  return vae.apply(params, z, emotion, events, steps_per_bar, method=HierarchicalVAE.decode)
 
 
 class TestDecoder(chex.TestCase):
@@ -133,13 +133,13 @@ class TestDecoder(chex.TestCase):
     decode = self.variant(lambda p, e: _teacher_forced(vae, p, z, emotion, e, steps_per_bar))
     logits, alpha = decode(params, events)
     chex.assert_shape(logits, (B, T, hp.num_classes))
-    slots = hp.cache_slots(T)
-    chex.assert_shape(alpha, (B, T, slots))
+    chex.assert_shape(alpha, (B, T, T))
     np.testing.assert_allclose(alpha.sum(-1), 1.0, atol=1e-5)
-    # At step t the slots not yet written get exactly zero weight (with all history, slot = step).
-    if not window:
-      future = np.triu(np.ones((T, T), bool), k=1)
-      assert (np.asarray(alpha)[:, future] == 0.0).all()
+    # Query t gives exactly zero weight to every future step, and to steps outside the window.
+    steps = np.arange(T)
+    hidden = (steps[None, :] > steps[:, None]) | (steps[None, :] <= steps[:, None] - (window or T))
+    assert (np.asarray(alpha)[:, hidden] == 0.0).all()
+    assert (np.asarray(alpha)[:, ~hidden] > 0.0).all()
     # With z fixed, changing the events from step 10 on never changes an output up to step 10
     # (the output at step t reads the events before t).
     changed = events.at[:, 10:].set((events[:, 10:] + 5) % 90)
@@ -157,12 +157,13 @@ class TestDecoder(chex.TestCase):
     z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
     generate = self.variant(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, jax.random.key(3),
                                                 method=HierarchicalVAE.generate))
-    samples, logits = generate(params)
-    chex.assert_shape([samples, logits], (B, T, hp.num_classes))
-    np.testing.assert_allclose(samples.sum(-1), 1.0, atol=1e-6)
-    sampled_events = jnp.argmax(samples, -1)
-    forced, _ = _teacher_forced(vae, params, z, emotion, sampled_events, steps_per_bar)
-    np.testing.assert_allclose(forced, logits, atol=1e-5)
+    sampled = generate(params)
+    chex.assert_shape(sampled["events"], (B, T))
+    chex.assert_shape([sampled["logits"], sampled["gumbel"]], (B, T, hp.num_classes))
+    chex.assert_type(sampled["events"], jnp.int32)
+    forced, _ = _teacher_forced(vae, params, z, emotion, sampled["events"], steps_per_bar)
+    np.testing.assert_allclose(forced, sampled["logits"], atol=1e-5)
+    np.testing.assert_array_equal(jnp.argmax(forced + sampled["gumbel"], -1), sampled["events"])
 
 
 def test_no_vae_latent_is_deterministic():

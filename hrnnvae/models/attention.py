@@ -1,8 +1,9 @@
-"""Causal attention over the decoder's own earlier states, one query step at a time.
+"""Causal attention over the decoder's own long-term states (queries [B, Q, H], keys [B, K, A]).
 
-Keys and values are projected once, when a state is produced, and written into a ring cache of
-W slots (W = T for all history, or a window of the last W steps), so a step costs O(W * A).
-At step t slot s is valid once written: s <= t, or always after the first wrap (t >= W).
+Keys and values are projected once per state (`keys_values`), never per query. Two callers:
+  teacher forcing: all T states at once, keys k <= t (and t - k < window) valid for query t;
+  free running: one query a step against a ring cache of W slots, written as states appear
+  (W = T for all history, or the window), so a step costs O(W * A).
 """
 
 from __future__ import annotations
@@ -12,32 +13,38 @@ import jax
 import jax.numpy as jnp
 
 
-def valid_slots(t: jax.Array, num_slots: int) -> jax.Array:
-  """[W] bool: the slots that hold one of the steps k <= t within the window."""
-  return (jnp.arange(num_slots) <= t) | (t >= num_slots)
+def causal_mask(query_steps_Q: jax.Array, num_keys: int, window: int) -> jax.Array:
+  """[Q, K] bool: key step k is visible from query step t iff t - window < k <= t."""
+  keys_K = jnp.arange(num_keys)
+  return (keys_K[None, :] <= query_steps_Q[:, None]) & (keys_K[None, :] > query_steps_Q[:, None] - window)
 
 
-def write_slot(cache_BxWxD: jax.Array, t: jax.Array, row_BxD: jax.Array) -> jax.Array:
+def ring_valid(t: jax.Array, num_slots: int) -> jax.Array:
+  """[1, W] bool: ring slots holding a step k <= t (all of them once the ring has wrapped)."""
+  return ((jnp.arange(num_slots) <= t) | (t >= num_slots))[None, :]
+
+
+def ring_write(cache_BxWxD: jax.Array, t: jax.Array, row_BxD: jax.Array) -> jax.Array:
   return jax.lax.dynamic_update_slice_in_dim(
       cache_BxWxD, row_BxD[:, None, :].astype(cache_BxWxD.dtype), t % cache_BxWxD.shape[1], axis=1)
 
 
 class AdditiveAttention(nn.Module):
-  """Eqs. 3-4: e_tk = v^T tanh(W h_t + U h_k + b), alpha = softmax over valid k, c_t = sum alpha h_k."""
+  """Eqs. 3-4: e_tk = v^T tanh(W h_t + U h_k + b), alpha = softmax over visible k, c_t = sum alpha h_k."""
   dim: int
 
   def setup(self):
     self.query = nn.Dense(self.dim, name="query")  # W^(a) h_t + b^(a)
-    self.key = nn.Dense(self.dim, use_bias=False, name="key")  # U^(a) h_k, cached
+    self.key = nn.Dense(self.dim, use_bias=False, name="key")  # U^(a) h_k
     self.score = nn.Dense(1, use_bias=False, name="score")  # v
 
-  def keys_values(self, h_BxH: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return self.key(h_BxH), h_BxH
+  def keys_values(self, h):
+    return self.key(h), h
 
-  def __call__(self, h_BxH, keys_BxWxA, values_BxWxH, valid_W):
-    e_BxW = self.score(jnp.tanh(self.query(h_BxH)[:, None, :] + keys_BxWxA))[..., 0]
-    alpha_BxW = jax.nn.softmax(jnp.where(valid_W, e_BxW, -jnp.inf), axis=-1)
-    return jnp.einsum("bw,bwh->bh", alpha_BxW, values_BxWxH), alpha_BxW
+  def __call__(self, h_BxQxH, keys_BxKxA, values_BxKxH, visible_QxK):
+    e_BxQxK = self.score(jnp.tanh(self.query(h_BxQxH)[:, :, None, :] + keys_BxKxA[:, None]))[..., 0]
+    alpha_BxQxK = jax.nn.softmax(jnp.where(visible_QxK, e_BxQxK, -jnp.inf), axis=-1)
+    return jnp.einsum("bqk,bkh->bqh", alpha_BxQxK, values_BxKxH), alpha_BxQxK
 
 
 class DotProductAttention(nn.Module):
@@ -50,16 +57,15 @@ class DotProductAttention(nn.Module):
     self.key = nn.Dense(self.dim, name="key")
     self.value = nn.Dense(self.dim, name="value")
 
-  def keys_values(self, h_BxH):
-    return self.key(h_BxH), self.value(h_BxH)
+  def keys_values(self, h):
+    return self.key(h), self.value(h)
 
-  def __call__(self, h_BxH, keys_BxWxA, values_BxWxA, valid_W):
-    batch, slots = keys_BxWxA.shape[:2]
+  def __call__(self, h_BxQxH, keys_BxKxA, values_BxKxA, visible_QxK):
+    batch, queries, _ = h_BxQxH.shape
     head_dim = self.dim // self.heads
-    q_BxNxD = self.query(h_BxH).reshape(batch, self.heads, head_dim)
-    k_BxWxNxD = keys_BxWxA.reshape(batch, slots, self.heads, head_dim)
-    v_BxWxNxD = values_BxWxA.reshape(batch, slots, self.heads, head_dim)
-    e_BxNxW = jnp.einsum("bnd,bwnd->bnw", q_BxNxD, k_BxWxNxD) / jnp.sqrt(head_dim)
-    alpha_BxNxW = jax.nn.softmax(jnp.where(valid_W, e_BxNxW, -jnp.inf), axis=-1)
-    c_BxNxD = jnp.einsum("bnw,bwnd->bnd", alpha_BxNxW, v_BxWxNxD)
-    return c_BxNxD.reshape(batch, self.dim), alpha_BxNxW.mean(axis=1)
+    split = lambda x: x.reshape(x.shape[:2] + (self.heads, head_dim))
+    e_BxNxQxK = jnp.einsum("bqnd,bknd->bnqk", split(self.query(h_BxQxH)), split(keys_BxKxA))
+    e_BxNxQxK = jnp.where(visible_QxK, e_BxNxQxK / jnp.sqrt(head_dim), -jnp.inf)
+    alpha_BxNxQxK = jax.nn.softmax(e_BxNxQxK, axis=-1)
+    c_BxQxNxD = jnp.einsum("bnqk,bknd->bqnd", alpha_BxNxQxK, split(values_BxKxA))
+    return c_BxQxNxD.reshape(batch, queries, self.dim), alpha_BxNxQxK.mean(axis=1)

@@ -35,12 +35,16 @@ class HierarchicalVAE(nn.Module):
       z = mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape, mu.dtype)  # Eq. 6
     else:
       z = mu
-    logits, alpha = self.decoder.teacher_forced(z, self.emotion_embed(emotion_B), events_BxT,
-                                                steps_per_bar_B)
+    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
 
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B):
+    """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha)."""
+    return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
+                                       steps_per_bar_B)
+
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, rng, temperature=1.0):
-    """Free-running decode from given latents: (one-hot samples [B, T, V], logits [B, T, V])."""
+    """Free-running decode from given latents: {'events' [B, T], 'logits', 'gumbel' [B, T, V]}."""
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
                                      num_steps, rng, temperature)
 

@@ -25,9 +25,15 @@ _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initial
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def _quiet_orbax(record) -> bool:
+  """Orbax logs every save step at INFO; keep its warnings and errors only."""
+  return "orbax" not in record.pathname or record.levelno >= logging.WARNING
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  logging.get_absl_handler().addFilter(_quiet_orbax)
   if _MULTIHOST.value:
     jax.distributed.initialize()
   logging.info("JAX %s on %d process(es), devices: %s", jax.__version__, jax.process_count(),

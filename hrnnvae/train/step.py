@@ -119,6 +119,16 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
   real_BxTxV = jax.nn.one_hot(events, hp.num_classes)
   target_emotion = jax.random.randint(emotion_rng, (batch_size,), 0, hp.num_emotions)
 
+  if lp.needs_prior_samples:
+    # Prior melodies are sampled without gradient, then re-scored with teacher forcing inside the
+    # loss: the same logits (the drivers agree), but memory O(B * T * H) rather than the sampler's
+    # O(B * T * W * A) residuals. The straight-through sample carries the gradient of each step's
+    # distribution; it does not flow back through the fed-back inputs (see BUILD_NOTES.md).
+    z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
+    prior = models.vae.apply({"params": state.vae_params}, z_prior, target_emotion, steps_per_bar,
+                             num_steps, decode_rng, method=HierarchicalVAE.generate)
+    prior_hard_BxTxV = jax.nn.one_hot(prior["events"], hp.num_classes)
+
   def vae_loss(vae_params):
     out = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar,
                            batch["emotion"], z_rng, method=HierarchicalVAE.reconstruct)
@@ -132,10 +142,11 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
     loss = elbo_loss
     samples = None
     if lp.needs_prior_samples:
-      z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
-      samples, _ = models.vae.apply({"params": vae_params}, z_prior, target_emotion,
-                                    steps_per_bar, num_steps, decode_rng, lp.gumbel_temperature,
-                                    method=HierarchicalVAE.generate)
+      prior_logits, _ = models.vae.apply({"params": vae_params}, z_prior, target_emotion,
+                                         prior["events"], steps_per_bar,
+                                         method=HierarchicalVAE.decode)
+      soft = jax.nn.softmax((prior_logits + prior["gumbel"]) / lp.gumbel_temperature)
+      samples = prior_hard_BxTxV + soft - jax.lax.stop_gradient(soft)  # straight-through
     if lp.emotion_weight > 0:
       classify = functools.partial(models.emotion.apply, {"params": state.emotion_params},
                                    mask_BxT=mask)
@@ -214,9 +225,9 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   z_rng, decode_rng = jax.random.split(rng)
   z = jax.random.normal(z_rng, (target.size, hp.latent_dim))
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
-  samples, _ = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
-                                decode_rng, method=HierarchicalVAE.generate)
-  logits = models.emotion.apply({"params": state.emotion_params}, samples,
-                                jnp.ones(samples.shape[:2], bool))
+  events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps, decode_rng,
+                            method=HierarchicalVAE.generate)["events"]
+  logits = models.emotion.apply({"params": state.emotion_params},
+                                jax.nn.one_hot(events, hp.num_classes), jnp.ones(events.shape, bool))
   correct = (jnp.argmax(logits, -1) == target).reshape(hp.num_emotions, per_emotion)
   return correct.mean(axis=1)
