@@ -21,8 +21,10 @@ def get_config(arg=None):
   config.model.attention_window_bars = 4
   config.loss.kl_warmup_steps = 300
   config.loss.free_bits = 16.0  # 8 bars, not 16
-  config.train.max_epochs = 30
-  config.train.patience = 5
+  config.train.max_epochs = 60
+  config.train.patience = 10
+  config.train.learning_rate = 3e-3
+  config.train.batch_size = 16  # 30 steps an epoch: the model learns before early stopping
   config.train.log_every_steps = 10
   config.train.eval_prior_samples = 16
   return _default["apply_variants"](config, arg)

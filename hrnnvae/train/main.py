@@ -8,6 +8,7 @@ Run it again with the same --workdir to resume from the latest checkpoint.
 
 from __future__ import annotations
 
+import logging as std_logging
 import sys
 
 import jax
@@ -27,13 +28,13 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def _quiet_orbax(record) -> bool:
   """Orbax logs every save step at INFO; keep its warnings and errors only."""
-  return "orbax" not in record.pathname or record.levelno >= logging.WARNING
+  return "orbax" not in record.pathname or record.levelno >= std_logging.WARNING
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  logging.get_absl_handler().addFilter(_quiet_orbax)
+  logging.get_absl_logger().addFilter(_quiet_orbax)
   if _MULTIHOST.value:
     jax.distributed.initialize()
   logging.info("JAX %s on %d process(es), devices: %s", jax.__version__, jax.process_count(),
