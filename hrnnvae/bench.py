@@ -1,8 +1,13 @@
 """hrnnvae-bench: figures that the engineering log keeps (never timed unit tests).
 
   hrnnvae-bench train --config=configs/nottingham.py [--steps=20] [--json=FILE]
-prints compile time and train steps/s of the config's jitted train_step on the current backend
-(all local devices, data parallel), as a table, and writes the same figures as JSON.
+    compile time and train steps/s of the config's jitted train_step on the current backend
+    (all local devices, data parallel);
+  hrnnvae-bench latency --config=configs/nottingham.py [--bars=32] [--batch_sizes=1,64,1024]
+    p50/p99 wall time of the jitted free-running decode from a warm function to host tokens,
+    compile time and melodies/s, on randomly initialised weights of the config's model (the
+    cost does not depend on the weights) or on a trained --export.
+Each prints a table and writes the same figures as JSON (--json).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 from jax.sharding import Mesh, NamedSharding
@@ -19,6 +25,8 @@ from jax.sharding import PartitionSpec as P
 from ml_collections import config_flags
 
 from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.models.vae import HierarchicalVAE
+from hrnnvae.sample import Sampler
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
 
@@ -26,6 +34,10 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/*.py file."
 _STEPS = flags.DEFINE_integer("steps", 20, "Timed steps after the compiling one.")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed rounds of --steps; the median is reported.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
+_BARS = flags.DEFINE_integer("bars", 32, "latency: bars per melody (16 steps each).")
+_BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "64", "1024"], "latency: batch sizes.")
+_CALLS = flags.DEFINE_integer("calls", 50, "latency: timed calls at batch 1 (fewer at larger).")
+_EXPORT = flags.DEFINE_string("export", None, "latency: a trained export/ instead of random weights.")
 
 
 def bench_train(config, steps: int, repeats: int) -> dict:
@@ -63,16 +75,59 @@ def bench_train(config, steps: int, repeats: int) -> dict:
           "steps_per_epoch": input_pipeline.steps_per_epoch(data.splits["train"], batch_size)}
 
 
+def _random_sampler(config, bars: int) -> Sampler:
+  steps_per_bar = 16
+  hp = ModelHParams.from_config(config.model, bars * steps_per_bar, steps_per_bar, steps_per_bar)
+  vae_params = HierarchicalVAE(hp).init(
+      jax.random.key(0), jnp.zeros((1, 16), jnp.int32), jnp.full((1,), 16), jnp.full((1,), 16),
+      jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+  facts = {"steps_per_bar": steps_per_bar, "time_signature": [4, 4], "qpm": 120.0}
+  return Sampler(hp, {"vae": vae_params, "emotion": None}, {"data": facts})
+
+
+def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: int) -> list[dict]:
+  rows = []
+  num_steps = bars * sampler.steps_per_bar
+  for batch in batch_sizes:
+    z = sampler.prior(batch, seed=0)
+    emotions = np.arange(batch) % 4
+    start = time.perf_counter()
+    sampler.decode(z, emotions, num_steps, seed=0)
+    compile_s = time.perf_counter() - start
+    times = []
+    for call in range(max(3, calls * 64 // max(batch, 64) if batch > 1 else calls)):
+      start = time.perf_counter()
+      sampler.decode(z, emotions, num_steps, seed=call)  # returns host numpy tokens
+      times.append(time.perf_counter() - start)
+    p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
+    rows.append({"batch": batch, "steps": num_steps, "calls": len(times), "compile_s": compile_s,
+                 "p50_ms": 1e3 * p50, "p99_ms": 1e3 * p99, "melodies_per_s": batch / p50})
+  return rows
+
+
 def main(argv):
-  if len(argv) != 2 or argv[1] != "train":
-    raise app.UsageError("say which benchmark: train")
-  result = bench_train(_CONFIG.value, _STEPS.value, _REPEATS.value)
-  print(f"{'backend':<8}{'device':<24}{'devices':>8}{'batch':>6}{'steps':>6}{'compile s':>10}"
-        f"{'steps/s':>9}{'melodies/s':>11}{'s/epoch':>9}")
-  print(f"{result['backend']:<8}{result['device'][:23]:<24}{result['devices']:>8}"
-        f"{result['batch_size']:>6}{result['num_steps']:>6}{result['compile_s']:>10.1f}"
-        f"{result['steps_per_s']:>9.2f}{result['melodies_per_s']:>11.0f}"
-        f"{result['steps_per_epoch'] / result['steps_per_s']:>9.1f}")
+  if len(argv) != 2 or argv[1] not in ("train", "latency"):
+    raise app.UsageError("say which benchmark: train | latency")
+  device = f"{jax.default_backend()} {jax.devices()[0].device_kind}"
+  if argv[1] == "train":
+    result = bench_train(_CONFIG.value, _STEPS.value, _REPEATS.value)
+    print(f"{'backend':<8}{'device':<24}{'devices':>8}{'batch':>6}{'steps':>6}{'compile s':>10}"
+          f"{'steps/s':>9}{'melodies/s':>11}{'s/epoch':>9}")
+    print(f"{result['backend']:<8}{result['device'][:23]:<24}{result['devices']:>8}"
+          f"{result['batch_size']:>6}{result['num_steps']:>6}{result['compile_s']:>10.1f}"
+          f"{result['steps_per_s']:>9.2f}{result['melodies_per_s']:>11.0f}"
+          f"{result['steps_per_epoch'] / result['steps_per_s']:>9.1f}")
+  else:
+    sampler = (Sampler.load(_EXPORT.value) if _EXPORT.value
+               else _random_sampler(_CONFIG.value, _BARS.value))
+    rows = bench_latency(sampler, _BARS.value, [int(b) for b in _BATCH_SIZES.value], _CALLS.value)
+    result = {"device": device, "export": _EXPORT.value, "model": sampler.hp.__dict__, "rows": rows}
+    print(f"latency of a {_BARS.value}-bar melody on {device}")
+    print(f"{'batch':>6}{'steps':>6}{'calls':>6}{'compile s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'melodies/s':>12}")
+    for row in rows:
+      print(f"{row['batch']:>6}{row['steps']:>6}{row['calls']:>6}{row['compile_s']:>10.2f}"
+            f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['melodies_per_s']:>12.0f}")
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump(result, f, indent=1)

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The main job on the bundled default data (the Bach chorales that ship with music21; no download):
-# set up .venv, prepare the data cache, print its statistics, then train the small bach_music21
-# model on the CPU to early stopping (a few minutes). Later stages extend this script.
+# set up .venv, prepare the data cache, train the small bach_music21 model on the CPU to early
+# stopping (a few minutes), then write one 32-bar melody per emotion (MIDI, WAV, PNG) to
+# demo_out/. Extra arguments go to hrnnvae-train (e.g. --config.train.max_steps=5);
+# HRNNVAE_DEMO_LIMIT=N reads only N chorales (the CI test uses both to run this path quickly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/venv.sh
-OUT="${HRNNVAE_DEMO_DIR:-runs/demo}"
-hrnnvae-data prepare --dataset=bach_music21 --out="$OUT/data"
-hrnnvae-train --config=configs/bach_music21.py --config.data.cache_dir="$OUT/data" \
-  --workdir="$OUT/train" "$@"
-echo "trained model: $OUT/train/export (metrics: $OUT/train/metrics.jsonl)"
+RUNS="${HRNNVAE_DEMO_DIR:-runs/demo}"
+OUT="${HRNNVAE_DEMO_OUT:-demo_out}"
+hrnnvae-data prepare --dataset=bach_music21 --out="$RUNS/data" \
+   ${HRNNVAE_DEMO_LIMIT:+--limit=$HRNNVAE_DEMO_LIMIT}
+hrnnvae-train --config=configs/bach_music21.py --config.data.cache_dir="$RUNS/data" \
+  --workdir="$RUNS/train" "$@"
+hrnnvae-sample --workdir="$RUNS/train" --emotion=happy,tense,sad,calm --bars=32 --output_dir="$OUT"
+echo "done: listen to $OUT/*.wav, open $OUT/*.mid in any DAW, look at $OUT/*.png ($OUT/manifest.json describes each)"

@@ -155,7 +155,8 @@ class TestDecoder(chex.TestCase):
     events, lengths, steps_per_bar, emotion = _batch()
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
     z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
-    generate = self.variant(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, jax.random.key(3),
+    keys = jax.random.split(jax.random.key(3), B)
+    generate = self.variant(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, keys,
                                                 method=HierarchicalVAE.generate))
     sampled = generate(params)
     chex.assert_shape(sampled["events"], (B, T))

@@ -152,3 +152,16 @@ def piece_windows(sequence: music_pb2.NoteSequence, options: WindowOptions,
     raise Unusable("too_short", f"under {options.min_bars} bars of melody")
   dropped["segments"] = len(segments)
   return windows, dropped
+
+
+def melody_of(sequence: music_pb2.NoteSequence) -> tuple[np.ndarray, tuple[int, int], float]:
+  """(events, meter, qpm) of a whole piece's first constant-meter segment, for encoding a user's
+  MIDI file. Raises Unusable when it holds no melody on the 16th grid."""
+  _check_usable(sequence)
+  for segment in _segments(sequence):
+    signature = segment.time_signatures[0] if segment.time_signatures else None
+    meter = (signature.numerator, signature.denominator) if signature else (4, 4)
+    melody = events_lib.quantized_melody_events(segment)
+    if events_lib.steps_per_bar(*meter) and (melody >= events_lib.FIRST_PITCH_EVENT).any():
+      return melody, meter, float(segment.tempos[0].qpm if segment.tempos else 120.0)
+  raise Unusable("no_melody", "no segment with notes on the 16th grid")

@@ -153,9 +153,12 @@ class Decoder(nn.Module):
     unchunk = lambda x: jnp.moveaxis(x, 0, 1).reshape(batch, chunks * chunk, -1)[:, :num_steps]
     return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)
 
-  def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, rng: jax.Array,
+  def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0):
-    """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V]."""
+    """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
+
+    Each melody draws its noise from its own key, so a melody does not depend on its batch.
+    """
     hp = self.hp
     batch = z_BxZ.shape[0]
     context, bar_TxBxC, states = self._start(z_BxZ, emotion_BxE, steps_per_bar_B, num_steps)
@@ -163,10 +166,12 @@ class Decoder(nn.Module):
     carry = (states, jnp.zeros((batch, slots, hp.attention_dim), z_BxZ.dtype),
              jnp.zeros((batch, slots, self.step.value_dim()), z_BxZ.dtype),
              jnp.zeros((), jnp.int32), self._start_inputs(batch, z_BxZ.dtype))
-    gumbel_TxBxV = jax.random.gumbel(rng, (num_steps, batch, hp.num_classes), z_BxZ.dtype)
+    gumbel_BxTxV = jax.vmap(
+        lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
+    gumbel_TxBxV = jnp.swapaxes(gumbel_BxTxV, 0, 1)
     sample = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0)
     _, (events_TxB, logits_TxBxV) = sample(self.step, carry, (bar_TxBxC, gumbel_TxBxV), context,
                                            temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
-            "gumbel": jnp.swapaxes(gumbel_TxBxV, 0, 1)}
+            "gumbel": gumbel_BxTxV}

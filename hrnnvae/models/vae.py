@@ -43,10 +43,11 @@ class HierarchicalVAE(nn.Module):
     return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
                                        steps_per_bar_B)
 
-  def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, rng, temperature=1.0):
-    """Free-running decode from given latents: {'events' [B, T], 'logits', 'gumbel' [B, T, V]}."""
+  def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0):
+    """Free-running decode from given latents, one key per melody:
+    {'events' [B, T], 'logits', 'gumbel' [B, T, V]}."""
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
-                                     num_steps, rng, temperature)
+                                     num_steps, keys_B, temperature)
 
   def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
     return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng)

@@ -61,6 +61,7 @@ def load(cache_dir: str, max_steps: int = 0) -> Data:
   facts = {"dataset": manifest["dataset"], "time_signature": meter,
            "steps_per_bar": int(events_lib.steps_per_bar(*meter)),
            "qpm": float(np.median(arrays["qpm"])), "emotions": manifest["emotions"],
+           "arousal_thresholds": manifest["arousal_thresholds"],
            "num_steps": int(events.shape[1])}
   return Data(splits, events.shape[1], int(steps_per_bar.min()), int(steps_per_bar.max()), facts)
 

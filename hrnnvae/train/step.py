@@ -126,7 +126,8 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
     # distribution; it does not flow back through the fed-back inputs (see BUILD_NOTES.md).
     z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
     prior = models.vae.apply({"params": state.vae_params}, z_prior, target_emotion, steps_per_bar,
-                             num_steps, decode_rng, method=HierarchicalVAE.generate)
+                             num_steps, jax.random.split(decode_rng, batch_size),
+                             method=HierarchicalVAE.generate)
     prior_hard_BxTxV = jax.nn.one_hot(prior["events"], hp.num_classes)
 
   def vae_loss(vae_params):
@@ -225,7 +226,8 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   z_rng, decode_rng = jax.random.split(rng)
   z = jax.random.normal(z_rng, (target.size, hp.latent_dim))
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
-  events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps, decode_rng,
+  events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
+                            jax.random.split(decode_rng, target.size),
                             method=HierarchicalVAE.generate)["events"]
   logits = models.emotion.apply({"params": state.emotion_params},
                                 jax.nn.one_hot(events, hp.num_classes), jnp.ones(events.shape, bool))

@@ -1,0 +1,190 @@
+"""Sampling from a trained model's `export/`: prior samples, reconstructions, interpolations.
+
+The free-running decode (conductor, step RNNs, cached attention, Gumbel-max sampling) is one
+jitted `lax.scan`, batched over melodies, compiled once per (batch, steps) and reused. Melody i
+of a call draws its latent and its noise from `fold_in(seed key, i)`, so a melody is the same
+whether it is sampled alone or in a batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.data import windows as windows_lib
+from hrnnvae.models.critics import SequenceClassifier
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.models.vae import HierarchicalVAE
+from hrnnvae.train.checkpoints import load_export
+
+
+class SampleError(Exception):
+  """A request that cannot be served (bad emotion, missing checkpoint, unusable MIDI)."""
+
+
+def emotion_indices(names: str, count: int, rng: np.random.Generator) -> list[int]:
+  """'happy,sad' -> count of each; 'any' -> count drawn at random."""
+  indices = []
+  for name in names.split(","):
+    name = name.strip()
+    if name == "any":
+      indices += rng.integers(0, len(emotion_lib.EMOTIONS), count).tolist()
+    elif name in emotion_lib.EMOTIONS:
+      indices += [emotion_lib.EMOTIONS.index(name)] * count
+    else:
+      raise SampleError(f"unknown emotion {name!r}: choose from "
+                        f"{', '.join(emotion_lib.EMOTIONS)} or any (comma-separated)")
+  return indices
+
+
+def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np.ndarray:
+  """Spherical interpolation [K, Z] between two latents (linear when they are parallel)."""
+  start, end = np.asarray(start_Z, np.float64), np.asarray(end_Z, np.float64)
+  cosine = np.dot(start, end) / max(np.linalg.norm(start) * np.linalg.norm(end), 1e-12)
+  omega = np.arccos(np.clip(cosine, -1.0, 1.0))
+  t = np.asarray(fractions_K, np.float64)[:, None]
+  if omega < 1e-6:
+    return ((1 - t) * start + t * end).astype(np.float32)
+  return ((np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)).astype(
+      np.float32)
+
+
+@dataclasses.dataclass
+class Melody:
+  events: np.ndarray  # [steps] int
+  emotion: int  # the requested (conditioning) emotion
+
+
+class Sampler:
+  """A trained model loaded from `export/`, with jitted decode, encode and classify."""
+
+  def __init__(self, hp: ModelHParams, params: dict, description: dict, export_dir=None):
+    """From model hyperparameters, {'vae', 'emotion'} parameters and export/config.json's dict."""
+    self.hp, self.description, self.export_dir = hp, description, export_dir
+    self.facts = description["data"]
+    self.vae = HierarchicalVAE(hp)
+    self.classifier = SequenceClassifier(hp.num_emotions, hp.classifier_channels)
+    self.params = jax.device_put(params)
+
+  @classmethod
+  def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
+    """The model a training run exported; SampleError naming the fix when absent or stale."""
+    export_dir = pathlib.Path(export_dir)
+    if not (export_dir / "config.json").is_file():
+      raise SampleError(f"no exported model in {export_dir}: train one with "
+                        "`hrnnvae-train --config=... --workdir=DIR`, then pass --workdir=DIR")
+    try:
+      params, description = load_export(export_dir)
+      sampler = cls(ModelHParams(**description["model"]), params, description, export_dir)
+      sampler._check_shapes()
+    except Exception as error:  # noqa: BLE001 - any mismatch means an incompatible export
+      raise SampleError(f"{export_dir} is not a compatible hrnnvae export "
+                        f"({type(error).__name__}: {str(error)[:200]}); re-export it with this "
+                        "version's hrnnvae-train") from error
+    return sampler
+
+  def _check_shapes(self) -> None:
+    missing = {"steps_per_bar", "time_signature", "qpm", "arousal_thresholds"} - set(self.facts)
+    if missing:
+      raise ValueError(f"config.json lacks the data facts {sorted(missing)}")
+    expected = jax.eval_shape(lambda: self.vae.init(
+        jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
+        jnp.zeros((1,), jnp.int32), jax.random.key(0))["params"])
+    same = jax.tree.map(lambda e, p: e.shape == p.shape, expected, self.params["vae"])
+    if not all(jax.tree.leaves(same)):
+      raise ValueError("parameter shapes differ from the model its config describes")
+
+  @property
+  def steps_per_bar(self) -> int:
+    return int(self.facts["steps_per_bar"])
+
+  @functools.partial(jax.jit, static_argnums=(0, 4))
+  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature):
+    spb = jnp.full(emotion_B.shape, self.steps_per_bar, jnp.int32)
+    return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb, num_steps, keys_B,
+                          temperature, method=HierarchicalVAE.generate)["events"]
+
+  def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float = 1.0,
+             melody_ids=None) -> np.ndarray:
+    """Free-running decode of each latent: events [B, num_steps].
+
+    Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
+    """
+    keys = self._keys(seed, len(emotions_B), "decode", melody_ids)
+    events = self._generate(self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
+                            jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
+                            jnp.float32(temperature))
+    return np.asarray(events)
+
+  def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
+    base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))
+    ids = jnp.arange(count) if melody_ids is None else jnp.asarray(melody_ids)
+    return jax.vmap(lambda i: jax.random.fold_in(base, i))(ids)
+
+  def prior(self, count: int, seed: int) -> np.ndarray:
+    """Latents [count, Z] from N(0, I), melody i from key (seed, i)."""
+    keys = self._keys(seed, count, "latent")
+    return np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_dim,)))(keys))
+
+  def sample(self, emotions: list[int], bars: int, seed: int, temperature: float = 1.0):
+    """Melodies of `bars` bars from the prior, one per requested emotion."""
+    num_steps = self._steps(bars)
+    events = self.decode(self.prior(len(emotions), seed), emotions, num_steps, seed, temperature)
+    return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
+
+  def _steps(self, bars: int) -> int:
+    if bars < 1:
+      raise SampleError(f"--bars must be at least 1, not {bars}")
+    return bars * self.steps_per_bar
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _encode(self, params, events_BxT, lengths_B, steps_per_bar_B):
+    return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
+                          method=HierarchicalVAE.encode)[0]
+
+  def read_melody(self, path: str | pathlib.Path) -> tuple[np.ndarray, tuple[int, int]]:
+    """The highest-note line of a MIDI file as events, and its meter; SampleError if none."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+      raise SampleError(f"no MIDI file at {path}")
+    piece = sources_lib.read_midi_piece(path.stem, path)
+    try:
+      if piece.skip_reason:
+        raise windows_lib.Unusable(piece.skip_reason, piece.skip_detail)
+      events, meter, _ = windows_lib.melody_of(piece.sequence)
+    except windows_lib.Unusable as unusable:
+      raise SampleError(f"{path} has no usable melody ({unusable.reason}: {unusable.detail})") \
+          from unusable
+    return events, meter
+
+  def encode(self, events: np.ndarray, meter: tuple[int, int]) -> np.ndarray:
+    """mu [Z] of one melody (the VAE's deterministic code)."""
+    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    mu = self._encode(self.params["vae"], jnp.asarray(events, jnp.int32)[None],
+                      jnp.array([len(events)]), jnp.array([spb]))
+    return np.asarray(mu[0])
+
+  def own_emotion(self, events: np.ndarray, meter: tuple[int, int]) -> int:
+    """The emotion quadrant the data pipeline would give this melody."""
+    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    features = emotion_lib.melody_features(events[None], np.array([len(events)]), np.array([spb]))
+    thresholds = emotion_lib.ArousalThresholds(**self.facts["arousal_thresholds"])
+    return int(emotion_lib.emotion_labels(features, thresholds)[0])
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _classify(self, params, events_BxT):
+    one_hot = jax.nn.one_hot(events_BxT, self.hp.num_classes)
+    logits = self.classifier.apply({"params": params}, one_hot, jnp.ones(events_BxT.shape, bool))
+    return jax.nn.softmax(logits)
+
+  def classify(self, events_BxT: np.ndarray) -> np.ndarray:
+    """The trained emotion classifier's probabilities [B, 4]."""
+    return np.asarray(self._classify(self.params["emotion"], jnp.asarray(events_BxT, jnp.int32)))

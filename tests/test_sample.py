@@ -1,0 +1,196 @@
+"""Sampling: determinism, batch independence, MIDI round trips, interpolation, CLI errors, demo."""
+
+import json
+import os
+import pathlib
+import runpy
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from note_seq import midi_io
+from note_seq.protobuf import music_pb2
+
+from hrnnvae import render
+from hrnnvae.data import events as events_lib
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.models.vae import HierarchicalVAE
+from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
+from hrnnvae.train import train
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def _random_sampler(meter=(4, 4)):
+  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"]()
+  steps_per_bar = events_lib.steps_per_bar(*meter)
+  hp = ModelHParams.from_config(config.model, 4 * steps_per_bar, steps_per_bar, steps_per_bar)
+  params = HierarchicalVAE(hp).init(
+      jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
+      jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+  facts = {"steps_per_bar": steps_per_bar, "time_signature": list(meter), "qpm": 100.0,
+           "arousal_thresholds": {"median_note_density": 4.0, "median_mean_abs_interval": 2.0}}
+  return Sampler(hp, {"vae": params, "emotion": None}, {"data": facts})
+
+
+def test_sampling_is_deterministic_for_a_seed_and_differs_across_seeds():
+  sampler = _random_sampler()
+  one = sampler.sample([0, 1, 2, 3], bars=2, seed=7)
+  again = sampler.sample([0, 1, 2, 3], bars=2, seed=7)
+  other = sampler.sample([0, 1, 2, 3], bars=2, seed=8)
+  assert all(np.array_equal(a.events, b.events) for a, b in zip(one, again))
+  assert not all(np.array_equal(a.events, b.events) for a, b in zip(one, other))
+  assert [m.events.shape for m in one] == [(32,)] * 4
+
+
+def test_a_batch_equals_one_melody_at_a_time():
+  sampler = _random_sampler()
+  z, emotions = sampler.prior(5, seed=3), [0, 1, 2, 3, 0]
+  batch = sampler.decode(z, emotions, 48, seed=3, temperature=0.8)
+  for i in range(5):
+    alone = sampler.decode(z[i:i + 1], emotions[i:i + 1], 48, seed=3, temperature=0.8,
+                           melody_ids=[i])
+    np.testing.assert_array_equal(alone[0], batch[i])
+
+
+@pytest.mark.parametrize("meter", [(4, 4), (6, 8)])
+def test_generated_midi_parses_back_with_the_requested_bars(tmp_path, meter):
+  sampler = _random_sampler(meter)
+  for melody in sampler.sample([0, 3], bars=3, seed=0):
+    assert len(melody.events) == 3 * events_lib.steps_per_bar(*meter)
+    path = tmp_path / "melody.mid"
+    render.write_midi(melody.events, path, 100.0, meter)
+    parsed = midi_io.midi_file_to_note_sequence(str(path))
+    assert [(ts.numerator, ts.denominator) for ts in parsed.time_signatures] == [meter]
+    assert parsed.tempos[0].qpm == pytest.approx(100.0)
+    quantized = events_lib.quantize(parsed)
+    assert quantized.total_quantized_steps <= len(melody.events)
+    np.testing.assert_array_equal(
+        events_lib.quantized_melody_events(quantized, num_steps=len(melody.events)), melody.events)
+
+
+def test_slerp_endpoints_and_norms():
+  start, end = np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])
+  path = slerp(start, end, np.linspace(0, 1, 5))
+  np.testing.assert_allclose(path[0], start, atol=1e-6)
+  np.testing.assert_allclose(path[-1], end, atol=1e-6)
+  assert np.all(np.linalg.norm(path, axis=1) > 0.9)  # not through the origin, unlike lerp
+
+
+def test_emotion_names():
+  rng = np.random.default_rng(0)
+  assert emotion_indices("happy,calm", 2, rng) == [0, 0, 3, 3]
+  assert len(emotion_indices("any", 6, rng)) == 6
+  with pytest.raises(SampleError, match="unknown emotion 'joyful'"):
+    emotion_indices("joyful", 1, rng)
+
+
+@pytest.fixture(scope="module")
+def tiny_workdir(nottingham_40, tmp_path_factory):
+  """A tiny model trained for one epoch (15 steps) on real tunes, exported."""
+  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"]()
+  config.data.cache_dir = str(nottingham_40[0])
+  config.train.max_steps = 15
+  workdir = tmp_path_factory.mktemp("tiny_run")
+  train.train_and_evaluate(config, str(workdir))
+  return workdir
+
+
+def _sample_cli(*args):
+  return subprocess.run([sys.executable, "-m", "hrnnvae.sample_main", *args], capture_output=True,
+                        text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"), timeout=300)
+
+
+def test_interpolation_endpoints_are_the_inputs_latents(tiny_workdir, datasets_root):
+  sampler = Sampler.load(tiny_workdir / "export")
+  melody_dir = datasets_root / "nottingham" / "MIDI" / "melody"
+  (first, meter_1), (second, meter_2) = (sampler.read_melody(melody_dir / name)
+                                         for name in ("jigs12.mid", "reelsa-c5.mid"))
+  mu_1, mu_2 = sampler.encode(first, meter_1), sampler.encode(second, meter_2)
+  path = slerp(mu_1, mu_2, np.linspace(0, 1, 4))
+  np.testing.assert_allclose(path[0], mu_1, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(path[-1], mu_2, rtol=1e-5, atol=1e-5)
+  assert not np.allclose(mu_1, mu_2)
+
+
+def test_cli_sample_writes_midi_wav_png_and_manifest(tiny_workdir, tmp_path):
+  result = _sample_cli(f"--workdir={tiny_workdir}", "--emotion=happy,sad", "--num_outputs=2",
+                       "--bars=4", f"--output_dir={tmp_path}", "--seed=3")
+  assert result.returncode == 0, result.stderr[-2000:]
+  manifest = json.loads((tmp_path / "manifest.json").read_text())
+  assert [m["emotion"] for m in manifest["melodies"]] == ["happy", "happy", "sad", "sad"]
+  for melody in manifest["melodies"]:
+    for name in melody["files"]:
+      assert (tmp_path / name).stat().st_size > 0
+    assert melody["classifier_verdict"] in ("happy", "tense", "sad", "calm")
+    assert melody["steps"] == 4 * manifest_steps_per_bar(manifest)
+  assert {p.suffix for p in tmp_path.iterdir()} == {".mid", ".wav", ".png", ".json"}
+
+
+def manifest_steps_per_bar(manifest):
+  return events_lib.steps_per_bar(*manifest["time_signature"])
+
+
+def test_cli_reconstruct_and_interpolate(tiny_workdir, datasets_root, tmp_path):
+  melody_dir = datasets_root / "nottingham" / "MIDI" / "melody"
+  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=reconstruct",
+                       f"--input_midi={melody_dir / 'jigs12.mid'}", "--emotion=sad",
+                       f"--output_dir={tmp_path / 'r'}", "--noaudio")
+  assert result.returncode == 0, result.stderr[-2000:]
+  manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+  assert manifest["melodies"][0]["emotion"] == "sad" and manifest["request"]["input_emotion"]
+  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--steps=3",
+                       f"--input_midi_1={melody_dir / 'jigs12.mid'}",
+                       f"--input_midi_2={melody_dir / 'reelsa-c5.mid'}",
+                       f"--output_dir={tmp_path / 'i'}", "--noaudio")
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert len(json.loads((tmp_path / "i" / "manifest.json").read_text())["melodies"]) == 3
+
+
+def _drum_file(path):
+  sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
+  for i in range(8):
+    sequence.notes.add(pitch=36, start_time=i * 0.5, end_time=i * 0.5 + 0.25, velocity=90,
+                       is_drum=True, instrument=9)
+  midi_io.note_sequence_to_midi_file(sequence, str(path))
+
+
+@pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars"])
+def test_cli_errors_are_one_line_and_non_zero(tiny_workdir, tmp_path, case):
+  workdir = f"--workdir={tiny_workdir}"
+  if case == "emotion":
+    args, message = [workdir, "--emotion=joyful"], "unknown emotion 'joyful'"
+  elif case == "checkpoint":
+    args, message = [f"--workdir={tmp_path}"], "no exported model"
+  elif case == "incompatible":
+    broken = tmp_path / "broken" / "export"
+    broken.mkdir(parents=True)
+    (broken / "config.json").write_text(json.dumps({"model": {"latent_dim": 3}, "data": {}}))
+    args, message = [f"--workdir={broken.parent}"], "not a compatible hrnnvae export"
+  elif case == "drums":
+    _drum_file(tmp_path / "drums.mid")
+    args = [workdir, "--mode=reconstruct", f"--input_midi={tmp_path / 'drums.mid'}"]
+    message = "has no usable melody (drum_only"
+  else:
+    args, message = [workdir, "--bars=0"], "--bars must be at least 1"
+  result = _sample_cli(*args, f"--output_dir={tmp_path / 'out'}")
+  assert result.returncode == 2
+  lines = [line for line in result.stderr.splitlines() if line.startswith("hrnnvae-sample:")]
+  assert len(lines) == 1 and message in lines[0], result.stderr[-1500:]
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_at_a_small_size(tmp_path):
+  env = dict(os.environ, PYTHONWARNINGS="ignore", HRNNVAE_VENV=sys.prefix,
+             HRNNVAE_DEMO_DIR=str(tmp_path / "runs"), HRNNVAE_DEMO_OUT=str(tmp_path / "demo_out"),
+             HRNNVAE_DEMO_LIMIT="60")
+  result = subprocess.run(["bash", str(ROOT / "launch" / "demo.sh"), "--config.train.max_steps=4"],
+                          capture_output=True, text=True, env=env, timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert f"done: listen to {tmp_path / 'demo_out'}" in result.stdout
+  manifest = json.loads((tmp_path / "demo_out" / "manifest.json").read_text())
+  assert [m["emotion"] for m in manifest["melodies"]] == ["happy", "tense", "sad", "calm"]
+  assert all(m["bars"] == 32 for m in manifest["melodies"])
