@@ -63,6 +63,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.use_vae = True
   config.model.hierarchical = True
   config.model.classifier_channels = 64
+  config.model.sample_unroll = 4  # free-running scan unrolling: speed only (44 -> 36 ms on CPU)
 
   config.loss = ml_collections.ConfigDict()
   # Eq. 8 has beta = 1; with it the tanh decoder learns to ignore z (KL -> 0). MusicVAE's fix:

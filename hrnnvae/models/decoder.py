@@ -170,7 +170,7 @@ class Decoder(nn.Module):
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
     gumbel_TxBxV = jnp.swapaxes(gumbel_BxTxV, 0, 1)
     sample = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
-                     in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0)
+                     in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(self.step, carry, (bar_TxBxC, gumbel_TxBxV), context,
                                            temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),

@@ -27,6 +27,7 @@ class ModelHParams:
   use_vae: bool = True
   hierarchical: bool = True
   classifier_channels: int = 64
+  sample_unroll: int = 1  # steps of the free-running scan per loop iteration (speed only)
   num_classes: int = events_lib.NUM_CLASSES
   num_emotions: int = len(emotion_lib.EMOTIONS)
 
