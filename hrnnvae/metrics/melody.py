@@ -1,0 +1,220 @@
+"""Per-melody metrics, each with its formula and units. Inputs are melody events (see
+data/events.py) on the 16th-note grid: 4 steps a beat (quarter note), `steps_per_bar` a bar.
+
+Notation: a melody's notes n_1..n_N in time order, with pitch p_i (MIDI), onset s_i and duration
+d_i in steps. Intervals are a_i = p_{i+1} - p_i. Entropies are in bits.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+
+STEPS_PER_BEAT = events_lib.STEPS_PER_QUARTER
+LEAP_SEMITONES = 5  # larger than a perfect fourth is a leap
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+# Triad templates for chord estimation: 12 major and 12 minor triads as pitch-class sets.
+TRIADS = [frozenset({root, (root + 4) % 12, (root + 7) % 12}) for root in range(12)] + \
+    [frozenset({root, (root + 3) % 12, (root + 7) % 12}) for root in range(12)]
+
+
+def _notes(events: np.ndarray):
+  """(pitches, onsets, durations) as int arrays."""
+  notes = events_lib.events_to_notes(np.asarray(events))
+  if not notes:
+    return np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)
+  starts, ends, pitches = map(np.array, zip(*notes))
+  return pitches, starts, ends - starts
+
+
+def _entropy(counts) -> float:
+  counts = np.asarray([c for c in counts if c > 0], float)
+  if counts.size == 0:
+    return 0.0
+  probabilities = counts / counts.sum()
+  return float(-(probabilities * np.log2(probabilities)).sum())
+
+
+def note_repetition_rate(events) -> float:
+  """Share of intervals that repeat the previous pitch: #{a_i = 0} / (N - 1)."""
+  pitches, _, _ = _notes(events)
+  return float((np.diff(pitches) == 0).mean()) if len(pitches) > 1 else 0.0
+
+
+def ngram_repetition_rate(events, n: int = 4) -> float:
+  """Share of pitch n-grams that occurred earlier in the same melody: 1 - distinct / total."""
+  pitches, _, _ = _notes(events)
+  grams = [tuple(pitches[i:i + n]) for i in range(len(pitches) - n + 1)]
+  return 1.0 - len(set(grams)) / len(grams) if grams else 0.0
+
+
+def pitch_variation(events) -> float:
+  """Mean absolute interval, semitones: mean |a_i|."""
+  pitches, _, _ = _notes(events)
+  return float(np.abs(np.diff(pitches)).mean()) if len(pitches) > 1 else 0.0
+
+
+def note_jump_degree(events) -> float:
+  """Share of intervals that are leaps: #{|a_i| > 5 semitones} / (N - 1)."""
+  pitches, _, _ = _notes(events)
+  return float((np.abs(np.diff(pitches)) > LEAP_SEMITONES).mean()) if len(pitches) > 1 else 0.0
+
+
+def pitch_stability(events) -> float:
+  """Standard deviation of pitch over notes, semitones (population std)."""
+  pitches, _, _ = _notes(events)
+  return float(np.std(pitches)) if len(pitches) else 0.0
+
+
+def rhythm_diversity(events) -> float:
+  """Entropy (bits) of the note-duration classes, one class per distinct duration in steps."""
+  _, _, durations = _notes(events)
+  return _entropy(collections.Counter(durations.tolist()).values())
+
+
+def rhythm_continuity(events) -> float:
+  """Mean absolute deviation of the inter-onset intervals from their mean, in beats."""
+  _, onsets, _ = _notes(events)
+  if len(onsets) < 2:
+    return 0.0
+  intervals = np.diff(onsets) / STEPS_PER_BEAT
+  return float(np.abs(intervals - intervals.mean()).mean())
+
+
+def duration_seconds(events, qpm: float) -> float:
+  """Length of the melody, seconds: steps * 60 / (qpm * 4)."""
+  return len(events) * 60.0 / (qpm * STEPS_PER_BEAT)
+
+
+def melodic_complexity(events, qpm: float) -> float:
+  """Notes per second."""
+  pitches, _, _ = _notes(events)
+  seconds = duration_seconds(events, qpm)
+  return len(pitches) / seconds if seconds else 0.0
+
+
+def pitch_range(events) -> int:
+  """Highest minus lowest pitch, semitones."""
+  pitches, _, _ = _notes(events)
+  return int(pitches.max() - pitches.min()) if len(pitches) else 0
+
+
+def pitch_classes_used(events) -> int:
+  """Number of distinct pitch classes (0..12)."""
+  pitches, _, _ = _notes(events)
+  return len(set((pitches % 12).tolist()))
+
+
+def pitch_entropy(events) -> float:
+  """Entropy (bits) of the pitch histogram over notes."""
+  pitches, _, _ = _notes(events)
+  return _entropy(collections.Counter(pitches.tolist()).values())
+
+
+def pitch_class_entropy(events) -> float:
+  """Entropy (bits) of the pitch-class histogram over notes."""
+  pitches, _, _ = _notes(events)
+  return _entropy(collections.Counter((pitches % 12).tolist()).values())
+
+
+def scale_consistency(events) -> float:
+  """MusPy's: the largest share of notes that fit one major (or relative minor) scale, over the
+  12 transpositions."""
+  pitches, _, _ = _notes(events)
+  if not len(pitches):
+    return 0.0
+  classes = pitches % 12
+  return max(float(np.isin(classes, [(tonic + d) % 12 for d in MAJOR_SCALE]).mean())
+             for tonic in range(12))
+
+
+def in_scale_rate(events, steps_per_bar: int) -> float:
+  """Share of notes in the scale of the melody's Krumhansl-Schmuckler key (natural minor for a
+  minor key)."""
+  pitches, _, _ = _notes(events)
+  if not len(pitches):
+    return 0.0
+  features = emotion_lib.melody_features(np.asarray(events)[None], np.array([len(events)]),
+                                         np.array([steps_per_bar]))
+  tonic = int(features.key_tonic[0])
+  relative_major = tonic if features.is_major[0] else (tonic + 3) % 12
+  scale = [(relative_major + d) % 12 for d in MAJOR_SCALE]
+  return float(np.isin(pitches % 12, scale).mean())
+
+
+def empty_beat_rate(events) -> float:
+  """MusPy's: share of beats in which no note starts."""
+  _, onsets, _ = _notes(events)
+  beats = max(math.ceil(len(events) / STEPS_PER_BEAT), 1)
+  occupied = np.zeros(beats, bool)
+  occupied[onsets // STEPS_PER_BEAT] = True
+  return float((~occupied).mean())
+
+
+def groove_consistency(events, steps_per_bar: int) -> float:
+  """MusPy's: 1 - mean Hamming distance between the onset patterns of consecutive bars, each
+  divided by the bar length in steps."""
+  _, onsets, _ = _notes(events)
+  bars = max(math.ceil(len(events) / steps_per_bar), 1)
+  if bars < 2:
+    return 1.0
+  patterns = np.zeros((bars, steps_per_bar), bool)
+  patterns[onsets // steps_per_bar, onsets % steps_per_bar] = True
+  return float(1.0 - (patterns[1:] != patterns[:-1]).sum(axis=1).mean() / steps_per_bar)
+
+
+def bar_chords(events, steps_per_bar: int) -> list[int | None]:
+  """The best-matching triad per bar (index into TRIADS) by the duration each pitch class sounds
+  in the bar; None for a bar with no note. Ties go to the lower index."""
+  pitches, onsets, durations = _notes(events)
+  bars = max(math.ceil(len(events) / steps_per_bar), 1)
+  weights = np.zeros((bars, 12))
+  for pitch, onset, duration in zip(pitches, onsets, durations):
+    for step in range(onset, onset + duration):
+      weights[step // steps_per_bar, pitch % 12] += 1
+  chords = []
+  for bar in weights:
+    if not bar.any():
+      chords.append(None)
+      continue
+    scores = [sum(bar[c] for c in triad) for triad in TRIADS]
+    chords.append(int(np.argmax(scores)))
+  return chords
+
+
+def harmonic_richness(events, steps_per_bar: int) -> float:
+  """Chord changes per 8 bars: changes between consecutive bars' estimated triads (empty bars
+  skipped) * 8 / bars."""
+  chords = [c for c in bar_chords(events, steps_per_bar) if c is not None]
+  bars = max(math.ceil(len(events) / steps_per_bar), 1)
+  changes = sum(a != b for a, b in zip(chords, chords[1:]))
+  return changes * 8.0 / bars
+
+
+def all_metrics(events, qpm: float, steps_per_bar: int) -> dict[str, float]:
+  """Every per-melody metric above, by name."""
+  return {
+      "note_repetition_rate": note_repetition_rate(events),
+      "ngram4_repetition_rate": ngram_repetition_rate(events, 4),
+      "pitch_variation": pitch_variation(events),
+      "note_jump_degree": note_jump_degree(events),
+      "pitch_stability": pitch_stability(events),
+      "rhythm_diversity": rhythm_diversity(events),
+      "rhythm_continuity": rhythm_continuity(events),
+      "duration_seconds": duration_seconds(events, qpm),
+      "melodic_complexity": melodic_complexity(events, qpm),
+      "harmonic_richness": harmonic_richness(events, steps_per_bar),
+      "pitch_range": float(pitch_range(events)),
+      "pitch_classes_used": float(pitch_classes_used(events)),
+      "pitch_entropy": pitch_entropy(events),
+      "pitch_class_entropy": pitch_class_entropy(events),
+      "scale_consistency": scale_consistency(events),
+      "in_scale_rate": in_scale_rate(events, steps_per_bar),
+      "empty_beat_rate": empty_beat_rate(events),
+      "groove_consistency": groove_consistency(events, steps_per_bar),
+  }

@@ -1,0 +1,98 @@
+"""Each metric against values worked out by hand on small constructed melodies."""
+
+import math
+
+import numpy as np
+import pytest
+
+from hrnnvae.metrics import corpus, melody
+
+from conftest import melody as make_melody
+
+SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
+SCALE_EVENTS = make_melody(*[(p, 4) for p in SCALE], steps=32)  # C major in quarters, 2 bars
+
+
+def test_c_major_scale():
+  e = SCALE_EVENTS
+  assert melody.note_repetition_rate(e) == 0.0
+  assert melody.ngram_repetition_rate(e) == 0.0
+  assert melody.pitch_variation(e) == pytest.approx(12 / 7)
+  assert melody.note_jump_degree(e) == 0.0
+  assert melody.pitch_stability(e) == pytest.approx(np.std(SCALE))
+  assert melody.rhythm_diversity(e) == 0.0  # every note a quarter
+  assert melody.rhythm_continuity(e) == 0.0
+  assert melody.duration_seconds(e, qpm=120) == pytest.approx(4.0)  # 8 beats at 120 qpm
+  assert melody.melodic_complexity(e, qpm=120) == pytest.approx(2.0)
+  assert melody.pitch_range(e) == 12
+  assert melody.pitch_classes_used(e) == 7
+  assert melody.pitch_entropy(e) == pytest.approx(3.0)  # 8 distinct pitches
+  assert melody.pitch_class_entropy(e) == pytest.approx(2 / 8 * 2 + 6 * 3 / 8)  # C twice
+  assert melody.scale_consistency(e) == 1.0
+  assert melody.in_scale_rate(e, 16) == 1.0
+  assert melody.empty_beat_rate(e) == 0.0
+  assert melody.groove_consistency(e, 16) == 1.0
+
+
+def test_repetition():
+  repeated = make_melody((60, 2), (60, 2), (60, 2), (62, 2), steps=8)
+  assert melody.note_repetition_rate(repeated) == pytest.approx(2 / 3)
+  motif = make_melody(*[(p, 2) for p in (60, 62, 64, 65, 60, 62, 64, 65)], steps=16)
+  assert melody.ngram_repetition_rate(motif) == pytest.approx(1 - 4 / 5)
+
+
+def test_rhythm():
+  e = make_melody((60, 2), (62, 2), (64, 4), (65, 8), steps=16)
+  assert melody.rhythm_diversity(e) == pytest.approx(1.5)  # durations 2, 2, 4, 8
+  # Inter-onset intervals 0.5, 0.5, 1 beats: mean 2/3, mean absolute deviation 2/9.
+  assert melody.rhythm_continuity(e) == pytest.approx(2 / 9)
+  whole_notes = make_melody((60, 16), (62, 16), steps=32)
+  assert melody.empty_beat_rate(whole_notes) == pytest.approx(6 / 8)
+  uneven = make_melody((60, 4), (62, 4), (64, 4), (65, 4), (67, 8), (69, 8), steps=32)
+  assert melody.groove_consistency(uneven, 16) == pytest.approx(1 - 2 / 16)
+
+
+def test_leaps_and_keys():
+  leaps = make_melody((60, 4), (67, 4), (69, 4), (57, 4), steps=16)  # +7, +2, -12
+  assert melody.note_jump_degree(leaps) == pytest.approx(2 / 3)
+  assert melody.pitch_variation(leaps) == pytest.approx(7.0)
+  chromatic = make_melody((60, 4), (61, 4), (62, 4), (63, 4), steps=16)
+  assert melody.scale_consistency(chromatic) == pytest.approx(3 / 4)
+
+
+def test_harmonic_richness():
+  # Bar 1 outlines C major, bar 2 G major: one change in 2 bars = 4 per 8 bars.
+  arpeggios = make_melody((60, 4), (64, 4), (67, 4), (72, 4), (67, 4), (71, 4), (74, 4), (79, 4),
+                          steps=32)
+  chords = melody.bar_chords(arpeggios, 16)
+  assert [melody.TRIADS[c] for c in chords] == [{0, 4, 7}, {7, 11, 2}]
+  assert melody.harmonic_richness(arpeggios, 16) == pytest.approx(4.0)
+  assert melody.harmonic_richness(make_melody((60, 32), steps=32), 16) == 0.0
+
+
+def test_bleu():
+  assert corpus.corpus_bleu([SCALE_EVENTS], [SCALE_EVENTS]) == pytest.approx(1.0)
+  other = make_melody(*[(p, 4) for p in (50, 51, 52, 53, 54, 55, 56, 57)], steps=32)
+  nothing_matches = math.exp(sum(math.log(0.1 / n) for n in (8, 7, 6, 5)) / 4)  # smoothed zeros
+  assert corpus.corpus_bleu([other], [SCALE_EVENTS]) == pytest.approx(nothing_matches)
+  # Half the unigrams and no higher n-gram match: p1 = 1/2, p2..p4 smoothed.
+  half = make_melody(*[(p, 4) for p in (60, 50, 64, 51, 67, 52, 71, 53)], steps=32)
+  expected = math.exp((math.log(4 / 8) + math.log(0.1 / 7) + math.log(0.1 / 6)
+                       + math.log(0.1 / 5)) / 4)
+  assert corpus.corpus_bleu([half], [SCALE_EVENTS]) == pytest.approx(expected)
+
+
+def test_distribution_comparison():
+  rng = np.random.default_rng(0)
+  same = rng.normal(0, 1, 400)
+  result = corpus.distribution_comparison(same, same)
+  assert result["overlap"] == pytest.approx(1.0, abs=1e-3) and result["kl"] == pytest.approx(0, abs=1e-6)
+  near = corpus.distribution_comparison(rng.normal(0, 1, 2000), rng.normal(0, 1, 2000))
+  far = corpus.distribution_comparison(rng.normal(0, 1, 400), rng.normal(10, 1, 400))
+  assert near["overlap"] > 0.9 and far["overlap"] < 0.01 and far["kl"] > near["kl"]
+  # Two unit Gaussians a distance 1 apart: overlap 2 * Phi(-1/2) = 0.617, KL 0.5 nats.
+  shifted = corpus.distribution_comparison(rng.normal(1, 1, 20000), rng.normal(0, 1, 20000))
+  assert shifted["overlap"] == pytest.approx(0.617, abs=0.03)
+  assert shifted["kl"] == pytest.approx(0.5, abs=0.08)
+  constant = corpus.distribution_comparison(np.full(5, 3.0), np.full(5, 3.0))
+  assert constant["overlap"] == pytest.approx(1.0, abs=1e-3)
