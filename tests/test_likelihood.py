@@ -1,0 +1,44 @@
+"""Likelihood metrics: the importance-sampled bound against the ELBO on real melodies."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hrnnvae.data import events as events_lib
+from hrnnvae.metrics.likelihood import likelihood_sums
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.models.vae import HierarchicalVAE
+
+
+def _model_and_batch(nottingham):
+  _, arrays, _ = nottingham
+  rows = np.arange(6)
+  batch = {"events": jnp.asarray(arrays["events"][rows, :32], jnp.int32),
+           "lengths": jnp.asarray(np.minimum(arrays["lengths"][rows], 32), jnp.int32),
+           "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][rows], jnp.int32),
+           "emotion": jnp.asarray(arrays["emotion"][rows], jnp.int32)}
+  hp = ModelHParams(num_steps=32, min_steps_per_bar=8, embed_dim=8, short_term_dim=16,
+                    long_term_dim=16, latent_dim=4, conductor_dim=8, decoder_dim=16, attention_dim=8)
+  vae = HierarchicalVAE(hp)
+  params = vae.init(jax.random.key(0), batch["events"], batch["lengths"], batch["steps_per_bar"],
+                    batch["emotion"], jax.random.key(1))["params"]
+  return vae, params, batch
+
+
+def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham):
+  vae, params, batch = _model_and_batch(nottingham)
+  sums = jax.jit(likelihood_sums, static_argnums=(0, 4))
+  one = [sums(vae, params, batch, jax.random.key(seed), 1) for seed in range(16)]
+  many = [sums(vae, params, batch, jax.random.key(seed), 32) for seed in range(4)]
+  # K = 1: log p(x|z) + log p(z) - log q(z|x) has expectation log p(x|z) - KL, the ELBO.
+  gap = np.mean([o["importance_log_px"] - o["elbo"] for o in one], axis=0)
+  np.testing.assert_allclose(gap, 0.0, atol=0.5)
+  # K = 32 is a tighter bound: at least the ELBO (averaged over seeds, up to noise).
+  importance = np.mean([m["importance_log_px"] for m in many], axis=0)
+  elbo = np.mean([o["elbo"] for o in one], axis=0)
+  assert np.all(importance >= elbo - 0.25)
+  first = one[0]
+  assert np.all(first["steps"] == batch["lengths"])
+  assert np.all((first["correct"] >= 0) & (first["correct"] <= first["steps"]))
+  log_px = np.asarray(first["log_px_at_mu"])
+  assert np.all(log_px < 0) and np.all(log_px > -np.log(events_lib.NUM_CLASSES) * 32 * 3)
