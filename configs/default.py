@@ -12,17 +12,22 @@ several separated by commas:
   no_emotion      no emotional-consistency term                (loss.emotion_weight=0)
   no_adversarial  no adversarial term                          (loss.adversarial_weight=0)
   dot_attention   multi-head scaled dot-product attention      (model.attention=dot_product)
+and the baselines, trained by the same trainer (models/baselines.py):
+  lstm_lm         a two-layer LSTM language model, emotion as input, no latent
+  musicvae_like   bidirectional LSTM encoder, LSTM conductor and decoder, no attention
 Every field can be overridden, e.g. --config.model.latent_dim=256.
 """
 
 import ml_collections
 
 VARIANTS = {
-    "no_vae": ("model.use_vae", False),
-    "flat": ("model.hierarchical", False),
-    "no_emotion": ("loss.emotion_weight", 0.0),
-    "no_adversarial": ("loss.adversarial_weight", 0.0),
-    "dot_attention": ("model.attention", "dot_product"),
+    "no_vae": {"model.use_vae": False},
+    "flat": {"model.hierarchical": False},
+    "no_emotion": {"loss.emotion_weight": 0.0},
+    "no_adversarial": {"loss.adversarial_weight": 0.0},
+    "dot_attention": {"model.attention": "dot_product"},
+    "lstm_lm": {"model.family": "lstm_lm", "model.use_vae": False},
+    "musicvae_like": {"model.family": "musicvae_like"},
 }
 
 
@@ -31,9 +36,9 @@ def apply_variants(config: ml_collections.ConfigDict, arg: str | None) -> ml_col
   for name in filter(None, (arg or "").split(",")):
     if name not in VARIANTS:
       raise ValueError(f"unknown config variant {name!r}; choose from {', '.join(VARIANTS)}")
-    path, value = VARIANTS[name]
-    section, field = path.split(".")
-    config[section][field] = value
+    for path, value in VARIANTS[name].items():
+      section, field = path.split(".")
+      config[section][field] = value
   config.variant = arg or ""
   return config
 
@@ -48,6 +53,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.data.max_steps = 0  # crop windows to this many steps; 0 keeps the cache's longest
 
   config.model = ml_collections.ConfigDict()
+  config.model.family = "hrnnvae"  # or lstm_lm, musicvae_like (the baselines)
   config.model.embed_dim = 64
   config.model.short_term_dim = 256
   config.model.long_term_dim = 256

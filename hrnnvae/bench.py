@@ -24,8 +24,8 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from ml_collections import config_flags
 
+from hrnnvae import models as models_lib
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.models.vae import HierarchicalVAE
 from hrnnvae.sample import Sampler
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
@@ -78,7 +78,7 @@ def bench_train(config, steps: int, repeats: int) -> dict:
 def _random_sampler(config, bars: int) -> Sampler:
   steps_per_bar = 16
   hp = ModelHParams.from_config(config.model, bars * steps_per_bar, steps_per_bar, steps_per_bar)
-  vae_params = HierarchicalVAE(hp).init(
+  vae_params = models_lib.build(hp).init(
       jax.random.key(0), jnp.zeros((1, 16), jnp.int32), jnp.full((1,), 16), jnp.full((1,), 16),
       jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
   facts = {"steps_per_bar": steps_per_bar, "time_signature": [4, 4], "qpm": 120.0}

@@ -16,13 +16,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.data import windows as windows_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.models.vae import HierarchicalVAE
 from hrnnvae.train.checkpoints import load_export
 
 
@@ -70,7 +70,7 @@ class Sampler:
     """From model hyperparameters, {'vae', 'emotion'} parameters and export/config.json's dict."""
     self.hp, self.description, self.export_dir = hp, description, export_dir
     self.facts = description["data"]
-    self.vae = HierarchicalVAE(hp)
+    self.vae = models_lib.build(hp)
     self.classifier = SequenceClassifier(hp.num_emotions, hp.classifier_channels)
     self.params = jax.device_put(params)
 
@@ -110,7 +110,7 @@ class Sampler:
   def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature):
     spb = jnp.full(emotion_B.shape, self.steps_per_bar, jnp.int32)
     return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb, num_steps, keys_B,
-                          temperature, method=HierarchicalVAE.generate)["events"]
+                          temperature, method="generate")["events"]
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float = 1.0,
              melody_ids=None) -> np.ndarray:
@@ -148,7 +148,7 @@ class Sampler:
   @functools.partial(jax.jit, static_argnums=0)
   def _encode(self, params, events_BxT, lengths_B, steps_per_bar_B):
     return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
-                          method=HierarchicalVAE.encode)[0]
+                          method="encode")[0]
 
   def read_melody(self, path: str | pathlib.Path) -> tuple[np.ndarray, tuple[int, int]]:
     """The highest-note line of a MIDI file as events, and its meter; SampleError if none."""

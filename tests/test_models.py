@@ -4,8 +4,10 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from absl.testing import parameterized
 
+from hrnnvae import models as models_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models.cells import TanhRNN
 from hrnnvae.models.critics import SequenceClassifier
@@ -192,3 +194,27 @@ class TestSequenceClassifier(chex.TestCase):
     chex.assert_tree_all_finite(logits)
     scribbled = jnp.where(mask[..., None], events, jnp.roll(events, 3, axis=-1))
     np.testing.assert_allclose(classifier.apply(params, scribbled, mask), logits, atol=1e-6)
+
+
+@pytest.mark.parametrize("family", ["lstm_lm", "musicvae_like"])
+def test_baselines_are_causal_and_their_drivers_agree(family):
+  hp = _hp(family=family, use_vae=family != "lstm_lm")
+  model = models_lib.build(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = model.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  out = model.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  chex.assert_shape(out["logits"], (B, T, hp.num_classes))
+  chex.assert_shape(out["mu"], (B, hp.latent_dim))
+  assert (out["log_var"] is None) == (family == "lstm_lm")
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  decode = jax.jit(lambda e: model.apply(params, z, emotion, e, steps_per_bar, method="decode")[0])
+  changed = events.at[:, 10:].set((events[:, 10:] + 5) % 90)
+  np.testing.assert_array_equal(decode(events)[:, :11], decode(changed)[:, :11])
+  sampled = model.apply(params, z, emotion, steps_per_bar, T, jax.random.split(jax.random.key(3), B),
+                        method="generate")
+  np.testing.assert_allclose(decode(sampled["events"]), sampled["logits"], atol=1e-5)
+  if family == "musicvae_like":  # the bidirectional encoder ignores padding
+    past_end = jnp.arange(T)[None] >= lengths[:, None]
+    scribbled = jnp.where(past_end, (events + 7) % 90, events)
+    encode = lambda e: model.apply(params, e, lengths, steps_per_bar, method="encode")[0]
+    np.testing.assert_allclose(encode(scribbled), encode(events), atol=1e-6)

@@ -14,21 +14,21 @@ import pytest
 from note_seq import midi_io
 from note_seq.protobuf import music_pb2
 
+from hrnnvae import models as models_lib
 from hrnnvae import render
 from hrnnvae.data import events as events_lib
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.models.vae import HierarchicalVAE
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 from hrnnvae.train import train
 
 ROOT = pathlib.Path(__file__).parent.parent
 
 
-def _random_sampler(meter=(4, 4)):
-  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"]()
+def _random_sampler(meter=(4, 4), variant=None):
+  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"](variant)
   steps_per_bar = events_lib.steps_per_bar(*meter)
   hp = ModelHParams.from_config(config.model, 4 * steps_per_bar, steps_per_bar, steps_per_bar)
-  params = HierarchicalVAE(hp).init(
+  params = models_lib.build(hp).init(
       jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
       jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
   facts = {"steps_per_bar": steps_per_bar, "time_signature": list(meter), "qpm": 100.0,
@@ -46,8 +46,9 @@ def test_sampling_is_deterministic_for_a_seed_and_differs_across_seeds():
   assert [m.events.shape for m in one] == [(32,)] * 4
 
 
-def test_a_batch_equals_one_melody_at_a_time():
-  sampler = _random_sampler()
+@pytest.mark.parametrize("variant", [None, "lstm_lm", "musicvae_like"])
+def test_a_batch_equals_one_melody_at_a_time(variant):
+  sampler = _random_sampler(variant=variant)
   z, emotions = sampler.prior(5, seed=3), [0, 1, 2, 3, 0]
   batch = sampler.decode(z, emotions, 48, seed=3, temperature=0.8)
   for i in range(5):

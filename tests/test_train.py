@@ -66,7 +66,7 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
 
 
 @pytest.mark.parametrize("variant", ["", "no_vae", "flat", "no_emotion", "no_adversarial",
-                                     "dot_attention"])
+                                     "dot_attention", "lstm_lm", "musicvae_like"])
 def test_each_ablation_changes_what_it_claims(nottingham, variant):
   config = tiny_config(nottingham[0], variant, batch_size=8)
   config.data.max_steps = 32
@@ -76,13 +76,18 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
   new_state, metrics = step(state, batch, jax.random.key(1))
   assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
   vae_params = state.vae_params
-  assert ("log_var" in vae_params) == (variant != "no_vae")
-  assert ("long_term" in vae_params["encoder"]) == (variant != "flat")
-  assert ("conductor" in vae_params["decoder"]) == (variant != "flat")
+  assert ("log_var" in vae_params) == (variant not in ("no_vae", "lstm_lm"))
   assert ("emotion_term" in metrics) == (variant != "no_emotion")
   assert ("adversarial_term" in metrics) == (variant != "no_adversarial")
-  assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
-  if variant == "no_vae":
+  if variant in ("lstm_lm", "musicvae_like"):
+    assert "lower" in vae_params["step"] and "attention" not in vae_params["step"]
+    assert ("encoder" in vae_params) == (variant == "musicvae_like")
+    assert ("conductor" in vae_params) == (variant == "musicvae_like")
+  else:
+    assert ("long_term" in vae_params["encoder"]) == (variant != "flat")
+    assert ("conductor" in vae_params["decoder"]) == (variant != "flat")
+    assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
+  if variant in ("no_vae", "lstm_lm"):
     assert float(metrics["kl"]) == 0.0
   # E always learns (its accuracy on prior samples is reported for every row of the table);
   # D learns only when the adversarial term is on.

@@ -16,21 +16,20 @@ from jax.scipy.special import logsumexp
 from jax.scipy.stats import norm
 
 from hrnnvae import losses
-from hrnnvae.models.vae import HierarchicalVAE
 
 
 def _log_likelihood(vae, params, z_BxZ, batch, mask_BxT):
   logits, _ = vae.apply({"params": params}, z_BxZ, batch["emotion"], batch["events"],
-                        batch["steps_per_bar"], method=HierarchicalVAE.decode)
+                        batch["steps_per_bar"], method="decode")
   nll_B, correct_B = losses.reconstruction(logits, batch["events"], mask_BxT)
   return -nll_B, correct_B
 
 
-def likelihood_sums(vae: HierarchicalVAE, params, batch, rng, num_importance_samples: int = 16):
+def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
   """Per-melody [B]: log p(x|mu), correct steps, real steps, ELBO, importance-sampled log p(x)."""
   mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
   mu, log_var = vae.apply({"params": params}, batch["events"], batch["lengths"],
-                          batch["steps_per_bar"], method=HierarchicalVAE.encode)
+                          batch["steps_per_bar"], method="encode")
   log_px_mu, correct = _log_likelihood(vae, params, mu, batch, mask)
   sigma = jnp.exp(0.5 * log_var)
   eps_KxBxZ = jax.random.normal(rng, (num_importance_samples,) + mu.shape)

@@ -12,6 +12,7 @@ from hrnnvae.data import events as events_lib
 class ModelHParams:
   num_steps: int  # T: the longest window the model is trained on
   min_steps_per_bar: int  # the shortest bar in the data: T steps span at most T / this bars
+  family: str = "hrnnvae"  # or the baselines "lstm_lm", "musicvae_like" (models/baselines.py)
   embed_dim: int = 64
   short_term_dim: int = 256
   long_term_dim: int = 256

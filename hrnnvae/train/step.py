@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import optax
 
 from hrnnvae import losses
+from hrnnvae import models as models_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.models.vae import HierarchicalVAE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +41,7 @@ class LossHParams:
 @dataclasses.dataclass(frozen=True)
 class Models:
   """Everything static that the steps close over."""
-  vae: HierarchicalVAE
+  vae: flax.linen.Module  # the model family (models.build)
   emotion: SequenceClassifier
   critic: SequenceClassifier
   vae_tx: optax.GradientTransformation
@@ -57,7 +57,7 @@ class Models:
     loss_hp = LossHParams(**config.loss.to_dict())
     if loss_hp.gan_loss not in ("non_saturating", "hinge"):
       raise ValueError(f"loss.gan_loss must be 'non_saturating' or 'hinge', not {loss_hp.gan_loss!r}")
-    return cls(HierarchicalVAE(hp), SequenceClassifier(hp.num_emotions, hp.classifier_channels),
+    return cls(models_lib.build(hp), SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                optimizer(config.train.learning_rate), optimizer(config.train.critic_learning_rate),
                optimizer(config.train.critic_learning_rate), loss_hp)
@@ -127,12 +127,12 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
     z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
     prior = models.vae.apply({"params": state.vae_params}, z_prior, target_emotion, steps_per_bar,
                              num_steps, jax.random.split(decode_rng, batch_size),
-                             method=HierarchicalVAE.generate)
+                             method="generate")
     prior_hard_BxTxV = jax.nn.one_hot(prior["events"], hp.num_classes)
 
   def vae_loss(vae_params):
     out = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar,
-                           batch["emotion"], z_rng, method=HierarchicalVAE.reconstruct)
+                           batch["emotion"], z_rng, method="reconstruct")
     nll_B, correct_B = losses.reconstruction(out["logits"], events, mask)
     kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if hp.use_vae
             else jnp.zeros(batch_size))
@@ -145,7 +145,7 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
     if lp.needs_prior_samples:
       prior_logits, _ = models.vae.apply({"params": vae_params}, z_prior, target_emotion,
                                          prior["events"], steps_per_bar,
-                                         method=HierarchicalVAE.decode)
+                                         method="decode")
       soft = jax.nn.softmax((prior_logits + prior["gumbel"]) / lp.gumbel_temperature)
       samples = prior_hard_BxTxV + soft - jax.lax.stop_gradient(soft)  # straight-through
     if lp.emotion_weight > 0:
@@ -209,7 +209,7 @@ def eval_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
   mask = _mask(batch) & (batch["weight"][:, None] > 0)
   out = models.vae.apply({"params": state.vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng,
-                         method=HierarchicalVAE.reconstruct)
+                         method="reconstruct")
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask)
   kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if models.vae.hp.use_vae
           else jnp.zeros_like(nll_B))
@@ -228,7 +228,7 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
   events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
                             jax.random.split(decode_rng, target.size),
-                            method=HierarchicalVAE.generate)["events"]
+                            method="generate")["events"]
   logits = models.emotion.apply({"params": state.emotion_params},
                                 jax.nn.one_hot(events, hp.num_classes), jnp.ones(events.shape, bool))
   correct = (jnp.argmax(logits, -1) == target).reshape(hp.num_emotions, per_emotion)
