@@ -21,6 +21,7 @@ from absl import app, flags
 from hrnnvae import render
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
+from hrnnvae.train import checkpoints
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (its export/ is read).")
 _MODE = flags.DEFINE_string("mode", "sample", "sample | reconstruct | interpolate.")
@@ -120,6 +121,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  checkpoints.quiet_orbax_logging()
   try:
     if not _WORKDIR.value:
       raise SampleError("--workdir is required: the folder `hrnnvae-train --workdir=...` wrote")

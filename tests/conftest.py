@@ -62,3 +62,18 @@ def melody(*notes: tuple[int, int], steps: int) -> np.ndarray:
 def nottingham_40(datasets_root, tmp_path_factory):
   """The first 40 Nottingham tunes (about 240 training windows): epochs of a few steps."""
   return prepare_real("nottingham", datasets_root / "nottingham", tmp_path_factory, limit=40)
+
+
+@pytest.fixture(scope="session")
+def tiny_workdir(nottingham_40, tmp_path_factory):
+  """The tiny model trained for one epoch (15 steps) on real tunes, with its export/."""
+  import runpy
+
+  from hrnnvae.train import train
+  config = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "configs" / "tiny.py"))[
+      "get_config"]()
+  config.data.cache_dir = str(nottingham_40[0])
+  config.train.max_steps = 15
+  workdir = tmp_path_factory.mktemp("tiny_run")
+  train.train_and_evaluate(config, str(workdir))
+  return workdir

@@ -19,7 +19,6 @@ from hrnnvae import render
 from hrnnvae.data import events as events_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
-from hrnnvae.train import train
 
 ROOT = pathlib.Path(__file__).parent.parent
 
@@ -87,17 +86,6 @@ def test_emotion_names():
   assert len(emotion_indices("any", 6, rng)) == 6
   with pytest.raises(SampleError, match="unknown emotion 'joyful'"):
     emotion_indices("joyful", 1, rng)
-
-
-@pytest.fixture(scope="module")
-def tiny_workdir(nottingham_40, tmp_path_factory):
-  """A tiny model trained for one epoch (15 steps) on real tunes, exported."""
-  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"]()
-  config.data.cache_dir = str(nottingham_40[0])
-  config.train.max_steps = 15
-  workdir = tmp_path_factory.mktemp("tiny_run")
-  train.train_and_evaluate(config, str(workdir))
-  return workdir
 
 
 def _sample_cli(*args):

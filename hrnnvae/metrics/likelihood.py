@@ -43,3 +43,14 @@ def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
       "elbo": log_px_KxB[0] - losses.kl_to_standard_normal(mu, log_var),
       "importance_log_px": logsumexp(log_weights_KxB, axis=0) - jnp.log(num_importance_samples),
   }
+
+
+def deterministic_sums(model, params, batch):
+  """The same sums for a model without a latent distribution (z = mu is all there is): the ELBO
+  and the importance-sampled log p(x) both reduce to log p(x | mu)."""
+  mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
+  mu, _ = model.apply({"params": params}, batch["events"], batch["lengths"],
+                      batch["steps_per_bar"], method="encode")
+  log_px, correct = _log_likelihood(model, params, mu, batch, mask)
+  return {"log_px_at_mu": log_px, "correct": correct, "steps": mask.sum(axis=1), "elbo": log_px,
+          "importance_log_px": log_px}

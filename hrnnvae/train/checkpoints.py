@@ -8,12 +8,20 @@ hyperparameters, and the data facts needed to write MIDI: meters, tempo, emotion
 from __future__ import annotations
 
 import json
+import logging as std_logging
 import pathlib
 
 import jax
 import orbax.checkpoint as ocp
+from absl import logging
 
 from hrnnvae.models.hparams import ModelHParams
+
+
+def quiet_orbax_logging() -> None:
+  """Orbax logs every save and load at INFO; keep its warnings and errors only (for the CLIs)."""
+  logging.get_absl_logger().addFilter(
+      lambda record: "orbax" not in record.pathname or record.levelno >= std_logging.WARNING)
 
 
 class Checkpoints:

@@ -8,7 +8,6 @@ Run it again with the same --workdir to resume from the latest checkpoint.
 
 from __future__ import annotations
 
-import logging as std_logging
 import sys
 
 import jax
@@ -16,7 +15,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.train import train
+from hrnnvae.train import checkpoints, train
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/*.py file[:variants].",
                                           lock_config=True)
@@ -26,15 +25,10 @@ _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initial
 flags.mark_flags_as_required(["config", "workdir"])
 
 
-def _quiet_orbax(record) -> bool:
-  """Orbax logs every save step at INFO; keep its warnings and errors only."""
-  return "orbax" not in record.pathname or record.levelno >= std_logging.WARNING
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  logging.get_absl_logger().addFilter(_quiet_orbax)
+  checkpoints.quiet_orbax_logging()
   if _MULTIHOST.value:
     jax.distributed.initialize()
   logging.info("JAX %s on %d process(es), devices: %s", jax.__version__, jax.process_count(),

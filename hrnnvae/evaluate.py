@@ -1,0 +1,227 @@
+"""The evaluation harness: every model and the held-out test split measured the same way.
+
+For each model (a training workdir's export/) and each seed, N melodies are sampled per emotion.
+Every per-melody metric (metrics/melody.py) is averaged per seed; a table cell is mean ± std over
+seeds. The test split is the first row of every table (its ± is over melodies). Emotional
+consistency uses the independent feature-based labeller of the data pipeline (not the training
+classifier E): accuracy against the requested emotion, and the confusion matrix.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from hrnnvae.data import cache as cache_lib  # noqa: E402
+from hrnnvae.data import emotion as emotion_lib  # noqa: E402
+from hrnnvae.data import sources as sources_lib  # noqa: E402
+from hrnnvae.metrics import corpus, likelihood, melody  # noqa: E402
+from hrnnvae.sample import Sampler  # noqa: E402
+
+PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "duration_seconds",
+                 "pitch_variation", "rhythm_diversity", "harmonic_richness", "melodic_complexity",
+                 "note_jump_degree", "rhythm_continuity", "pitch_stability")
+SET_FEATURES = ("pitch_range", "pitch_variation", "rhythm_diversity", "melodic_complexity",
+                "pitch_class_entropy", "empty_beat_rate")
+TEST_ROW = "test set"
+
+
+def _test_melodies(arrays):
+  rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
+                    & (arrays["transposition"] == 0))[0]
+  return rows, [arrays["events"][r, :arrays["lengths"][r]] for r in rows]
+
+
+def _labels(melodies, steps_per_bar, thresholds):
+  features = [emotion_lib.melody_features(m[None], np.array([len(m)]), np.array([steps_per_bar]))
+              for m in melodies]
+  return np.array([int(emotion_lib.emotion_labels(f, thresholds)[0]) for f in features])
+
+
+def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
+  comparisons = [corpus.distribution_comparison([m[f] for m in per_melody],
+                                                [m[f] for m in test_per_melody])
+                 for f in SET_FEATURES]
+  return {"bleu4": corpus.corpus_bleu(melodies, test_melodies),
+          "set_overlap": float(np.mean([c["overlap"] for c in comparisons])),
+          "set_kl": float(np.mean([c["kl"] for c in comparisons]))}
+
+
+def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
+                   reference_values, reference_melodies):
+  """(per-seed metric dicts, confusion matrix [4, 4] summed over seeds, example melodies)."""
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  qpm = float(np.median(arrays["qpm"]))
+  requested = [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
+  per_seed, confusion = [], np.zeros((4, 4), int)
+  examples = []
+  for seed in seeds:
+    melodies = [m.events for m in sampler.sample(requested, bars, seed)]
+    per_melody = [melody.all_metrics(m, qpm, sampler.steps_per_bar) for m in melodies]
+    labels = _labels(melodies, sampler.steps_per_bar, thresholds)
+    np.add.at(confusion, (np.array(requested), labels), 1)
+    means = {name: float(np.mean([m[name] for m in per_melody])) for name in per_melody[0]}
+    means["emotion_consistency"] = float((labels == np.array(requested)).mean())
+    means.update(_set_metrics(per_melody, melodies, reference_values, reference_melodies))
+    means["_values"] = per_melody
+    per_seed.append(means)
+    examples = examples or melodies
+  return per_seed, confusion, examples
+
+
+def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0) -> dict:
+  """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
+  importance-sampled NLL per melody (the two equal log p(x|mu) for a model with no latent),
+  and sampled reconstruction accuracy (greedy decode of mu)."""
+  rows, _ = _test_melodies(arrays)
+  totals = collections.Counter()
+  sums_fn = jax.jit(lambda p, b, k: likelihood.likelihood_sums(sampler.vae, p, b, k))
+  for start in range(0, len(rows), batch_size):
+    chunk = rows[start:start + batch_size]
+    batch = {"events": jnp.asarray(arrays["events"][chunk], jnp.int32),
+             "lengths": jnp.asarray(arrays["lengths"][chunk], jnp.int32),
+             "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][chunk], jnp.int32),
+             "emotion": jnp.asarray(arrays["emotion"][chunk], jnp.int32)}
+    if sampler.hp.use_vae:
+      sums = jax.device_get(sums_fn(sampler.params["vae"], batch, jax.random.key(seed + start)))
+    else:
+      sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
+    mu = np.asarray(sampler.vae.apply({"params": sampler.params["vae"]}, batch["events"],
+                                      batch["lengths"], batch["steps_per_bar"], method="encode")[0])
+    greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
+                            temperature=1e-4)
+    mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
+    totals.update({"sampled_correct": float(((greedy == arrays["events"][chunk]) & mask).sum()),
+                   "log_px_at_mu": float(sums["log_px_at_mu"].sum()),
+                   "correct": float(sums["correct"].sum()), "steps": float(sums["steps"].sum()),
+                   "elbo": float(sums["elbo"].sum()),
+                   "importance_log_px": float(sums["importance_log_px"].sum()),
+                   "melodies": float(len(chunk))})
+  return {"teacher_forced_accuracy": totals["correct"] / totals["steps"],
+          "sampled_accuracy": totals["sampled_correct"] / totals["steps"],
+          "cross_entropy_per_step": -totals["log_px_at_mu"] / totals["steps"],
+          "elbo_per_melody": totals["elbo"] / totals["melodies"],
+          "nll_per_melody": -totals["importance_log_px"] / totals["melodies"]}
+
+
+def _cell(values) -> str:
+  return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
+                 examples: dict, steps_per_bar: int, variants: dict) -> None:
+  """report.md, metrics.csv, likelihood.csv, confusion_*.csv, box plots and piano rolls."""
+  from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
+  out.mkdir(parents=True, exist_ok=True)
+  metric_names = [n for n in rows[TEST_ROW] if not n.startswith("_")]
+  with open(out / "metrics.csv", "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(["model", "metric", "mean", "std"])
+    for model, metrics in rows.items():
+      for name in metric_names:
+        writer.writerow([model, name, float(np.mean(metrics[name])), float(np.std(metrics[name]))])
+  with open(out / "likelihood.csv", "w", newline="") as f:
+    writer = csv.writer(f)
+    names = sorted({k for row in likelihoods.values() for k in row})
+    writer.writerow(["model"] + names)
+    for model, row in likelihoods.items():
+      writer.writerow([model] + [row[k] for k in names])
+  lines = [f"# Evaluation on {dataset}", "",
+           "Each cell is mean ± std over sampling seeds (over melodies for the test set). "
+           "BLEU-4 and the set overlap/KL compare each row with the second half of the test split; "
+           "the test row is its first half. The test row's emotional consistency is 1 by "
+           "construction (its labels come from the same labeller): it is the ceiling.", "",
+           "## Table 2 style: the paper's metrics", ""]
+  header = ["model"] + [n for n in PAPER_METRICS if n in metric_names]
+  lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for model, metrics in rows.items():
+    lines.append("| " + " | ".join([model] + [_cell(metrics[n]) for n in header[1:]]) + " |")
+  ablations = [m for m in rows if variants.get(m)]
+  if ablations:
+    lines += ["", "## Table 3 style: ablations", "", "| model | variant | " +
+              " | ".join(header[1:5]) + " |", "|" + "---|" * 6]
+    for model in ablations:
+      lines.append(f"| {model} | {variants[model]} | " +
+                   " | ".join(_cell(rows[model][n]) for n in header[1:5]) + " |")
+  lines += ["", "## Every metric", "", "| model | " + " | ".join(metric_names) + " |",
+            "|" + "---|" * (len(metric_names) + 1)]
+  for model, metrics in rows.items():
+    lines.append(f"| {model} | " + " | ".join(_cell(metrics[n]) for n in metric_names) + " |")
+  if likelihoods:
+    names = list(next(iter(likelihoods.values())))
+    lines += ["", "## Likelihood on the test split", "", "| model | " + " | ".join(names) + " |",
+              "|" + "---|" * (len(names) + 1)]
+    for model, row in likelihoods.items():
+      lines.append(f"| {model} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
+  lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
+  for model, confusion in confusions.items():
+    np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
+               header=",".join(emotion_lib.EMOTIONS))
+    lines += [f"**{model}**", "", "| requested | " + " | ".join(emotion_lib.EMOTIONS) + " |",
+              "|" + "---|" * 5]
+    for emotion, counts in zip(emotion_lib.EMOTIONS, confusion):
+      lines.append(f"| {emotion} | " + " | ".join(str(c) for c in counts) + " |")
+    lines.append("")
+  for name in ("pitch_variation", "rhythm_diversity", "pitch_range", "melodic_complexity"):
+    figure, axes = plt.subplots(figsize=(1.6 + 1.2 * len(rows), 3.2))
+    axes.boxplot([[m[name] for m in metrics["_values"]] for metrics in rows.values()])
+    axes.set_xticks(range(1, len(rows) + 1), list(rows), rotation=20, fontsize=8)
+    axes.set_title(name)
+    figure.tight_layout()
+    figure.savefig(out / f"box_{name}.png")
+    plt.close(figure)
+    lines.append(f"![{name}](box_{name}.png)")
+  for model, melodies in examples.items():
+    render.write_piano_roll(melodies[0], out / f"roll_{_slug(model)}.png", steps_per_bar, model)
+    lines.append(f"![{model}](roll_{_slug(model)}.png)")
+  (out / "report.md").write_text("\n".join(lines) + "\n")
+
+
+def _slug(name: str) -> str:
+  return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path) -> dict:
+  arrays, manifest = cache_lib.load(cache_dir)
+  rows_index, test_melodies = _test_melodies(arrays)
+  qpm = arrays["qpm"][rows_index]
+  spb = arrays["steps_per_bar"][rows_index]
+  test_per_melody = [melody.all_metrics(m, float(q), int(s))
+                     for m, q, s in zip(test_melodies, qpm, spb)]
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
+  labels = np.array([int(emotion_lib.emotion_labels(
+      emotion_lib.melody_features(m[None], np.array([len(m)]), np.array([s])), thresholds)[0])
+      for m, s in zip(test_melodies, spb)])
+  test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
+  # Set metrics (BLEU, overlap, KL) of every row use the second half of the test split as the
+  # reference; the test row is its first half, so the reference row is comparable.
+  half = len(test_melodies) // 2
+  reference_values, reference_melodies = test_per_melody[half:], test_melodies[half:]
+  test_row.update({k: [v] for k, v in _set_metrics(
+      test_per_melody[:half], test_melodies[:half], reference_values, reference_melodies).items()})
+  test_row["_values"] = test_per_melody
+  rows, likelihoods, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}, {}
+  examples[TEST_ROW] = test_melodies
+  for workdir in workdirs:
+    sampler = Sampler.load(pathlib.Path(workdir) / "export")
+    name = pathlib.Path(workdir).name
+    per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
+                                                   bars, reference_values, reference_melodies)
+    rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if k != "_values"}
+    rows[name]["_values"] = [v for s in per_seed for v in s["_values"]]
+    confusions[name], examples[name] = confusion, melodies
+    likelihoods[name] = likelihood_row(sampler, arrays)
+    variants[name] = sampler.description["config"].get("variant", "")
+  write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
+               int(np.bincount(spb).argmax()), variants)
+  return {"rows": rows, "likelihoods": likelihoods, "confusions": confusions}
