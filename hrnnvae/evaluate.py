@@ -145,12 +145,13 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   for model, metrics in rows.items():
     lines.append("| " + " | ".join([model] + [_cell(metrics[n]) for n in header[1:]]) + " |")
-  ablations = [m for m in rows if variants.get(m)]
+  baselines = ("lstm_lm", "musicvae_like")
+  ablations = [m for m in rows if m != TEST_ROW and not any(b in variants.get(m, "") for b in baselines)]
   if ablations:
     lines += ["", "## Table 3 style: ablations", "", "| model | variant | " +
               " | ".join(header[1:5]) + " |", "|" + "---|" * 6]
     for model in ablations:
-      lines.append(f"| {model} | {variants[model]} | " +
+      lines.append(f"| {model} | {variants[model] or 'full model'} | " +
                    " | ".join(_cell(rows[model][n]) for n in header[1:5]) + " |")
   lines += ["", "## Every metric", "", "| model | " + " | ".join(metric_names) + " |",
             "|" + "---|" * (len(metric_names) + 1)]
