@@ -64,8 +64,7 @@ def test_nottingham_meter_changes_are_split_not_lost(nottingham):
     assert info["segments"] >= 2 and info["windows"] >= 1
     windows = arrays["piece"] == names.index(name)
     assert windows.sum() == info["windows"]
-    # The windows of a tune that changes meter carry the meter of their own segment.
-    assert len({tuple(m) for m in arrays["time_signature"][windows].tolist()}) >= 1
+  # The windows of a tune that changes meter carry the meter of their own segment.
   mixed = [n for n in changes if len({tuple(m) for m in arrays["time_signature"][
       arrays["piece"] == names.index(n)].tolist()}) > 1]
   assert mixed, "some meter-change tune should keep windows in more than one meter"
