@@ -20,7 +20,6 @@ from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
-from hrnnvae.data import windows as windows_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train.checkpoints import load_export
@@ -152,6 +151,7 @@ class Sampler:
 
   def read_melody(self, path: str | pathlib.Path) -> tuple[np.ndarray, tuple[int, int]]:
     """The highest-note line of a MIDI file as events, and its meter; SampleError if none."""
+    from hrnnvae.data import windows as windows_lib  # noqa: PLC0415 - imports note-seq
     path = pathlib.Path(path)
     if not path.is_file():
       raise SampleError(f"no MIDI file at {path}")

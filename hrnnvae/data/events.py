@@ -12,9 +12,12 @@ again, so a melody with no overlapping notes round-trips exactly.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from note_seq import sequences_lib
-from note_seq.protobuf import music_pb2
+
+if TYPE_CHECKING:  # note-seq is imported where it is used: training and timing never need it
+  from note_seq.protobuf import music_pb2
 
 HOLD = 0
 NOTE_OFF = 1
@@ -104,6 +107,7 @@ def events_to_note_sequence(events: np.ndarray, qpm: float = 120.0, numerator: i
                             denominator: int = 4, velocity: int = 90,
                             program: int = 0) -> music_pb2.NoteSequence:
   """An unquantized NoteSequence (seconds) of one melody's events [steps] on a 16th grid."""
+  from note_seq.protobuf import music_pb2  # noqa: PLC0415
   sequence = music_pb2.NoteSequence()
   sequence.ticks_per_quarter = 220
   sequence.tempos.add(qpm=qpm)
@@ -118,6 +122,7 @@ def events_to_note_sequence(events: np.ndarray, qpm: float = 120.0, numerator: i
 
 def quantize(sequence: music_pb2.NoteSequence) -> music_pb2.NoteSequence:
   """Quantizes to 16th notes (one tempo and one time signature expected)."""
+  from note_seq import sequences_lib  # noqa: PLC0415
   return sequences_lib.quantize_note_sequence(sequence, STEPS_PER_QUARTER)
 
 

@@ -12,11 +12,12 @@ import json
 import os
 import pathlib
 from collections.abc import Iterator
-
-from note_seq import midi_io
-from note_seq.protobuf import music_pb2
+from typing import TYPE_CHECKING
 
 from hrnnvae.data import emotion as emotion_lib
+
+if TYPE_CHECKING:  # note-seq is imported where files are parsed (training never parses)
+  from note_seq.protobuf import music_pb2
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # the largest real tune here is ~20 kB; larger is "too_large"
 MAX_JSON_BYTES = 64 * 1024 * 1024
@@ -75,6 +76,7 @@ def read_midi_piece(name: str, path: pathlib.Path) -> Piece:
 
 def midi_bytes_to_piece(name: str, data: bytes) -> Piece:
   """Parses MIDI bytes; any parser failure is a 'corrupt' skip, never an exception."""
+  from note_seq import midi_io  # noqa: PLC0415
   try:
     sequence = midi_io.midi_to_note_sequence(data)
   except Exception as error:  # noqa: BLE001 - the parser raises many types on bad bytes
@@ -166,6 +168,7 @@ def _chorale_to_sequence(steps: list) -> music_pb2.NoteSequence:
   The grid cannot tell a held note from a repeated one (see the dataset's README): equal
   consecutive pitches in a voice are one held note, as in Coconet.
   """
+  from note_seq.protobuf import music_pb2  # noqa: PLC0415
   if not isinstance(steps, list) or not steps:
     raise ValueError("a chorale must be a non-empty list of steps")
   sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
