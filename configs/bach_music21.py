@@ -14,8 +14,7 @@ def get_config(arg=None):
   config = _default["get_config"]()
   config.data.cache_dir = "runs/demo/data"
   config.data.max_steps = 128  # 8 bars of 4/4
-  for field in ("short_term_dim", "long_term_dim", "conductor_dim", "decoder_dim"):
-    config.model[field] = 96
+  _default["set_rnn_width"](config, 96)
   config.model.latent_dim = 32
   config.model.attention_dim = 48
   config.model.attention_window_bars = 4

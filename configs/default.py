@@ -43,6 +43,12 @@ def apply_variants(config: ml_collections.ConfigDict, arg: str | None) -> ml_col
   return config
 
 
+def set_rnn_width(config: ml_collections.ConfigDict, units: int) -> None:
+  """Every recurrent layer (encoder, conductor, decoder) to `units` units: the presets' size knob."""
+  for field in ("short_term_dim", "long_term_dim", "conductor_dim", "decoder_dim"):
+    config.model[field] = units
+
+
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.seed = 0

@@ -13,8 +13,7 @@ def get_config(arg=None):
   config = _default["get_config"]()
   config.data.max_steps = 64
   config.model.embed_dim = 16
-  for field in ("short_term_dim", "long_term_dim", "conductor_dim", "decoder_dim"):
-    config.model[field] = 32
+  _default["set_rnn_width"](config, 32)
   config.model.latent_dim = 8
   config.model.emotion_dim = 4
   config.model.attention_dim = 16

@@ -42,9 +42,14 @@ def _test_melodies(arrays):
 
 
 def _labels(melodies, steps_per_bar, thresholds):
-  features = [emotion_lib.melody_features(m[None], np.array([len(m)]), np.array([steps_per_bar]))
-              for m in melodies]
-  return np.array([int(emotion_lib.emotion_labels(f, thresholds)[0]) for f in features])
+  """The data pipeline's emotion label of each melody (steps_per_bar: one, or one per melody)."""
+  lengths = np.array([len(m) for m in melodies])
+  padded = np.zeros((len(melodies), lengths.max()), np.int64)
+  for row, events in enumerate(melodies):
+    padded[row, :len(events)] = events
+  features = emotion_lib.melody_features(padded, lengths,
+                                         np.broadcast_to(steps_per_bar, lengths.shape))
+  return emotion_lib.emotion_labels(features, thresholds).astype(np.int64)
 
 
 def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
@@ -200,9 +205,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                      for m, q, s in zip(test_melodies, qpm, spb)]
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
-  labels = np.array([int(emotion_lib.emotion_labels(
-      emotion_lib.melody_features(m[None], np.array([len(m)]), np.array([s])), thresholds)[0])
-      for m, s in zip(test_melodies, spb)])
+  labels = _labels(test_melodies, spb, thresholds)
   test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
   # Set metrics (BLEU, overlap, KL) of every row use the second half of the test split as the
   # reference; the test row is its first half, so the reference row is comparable.

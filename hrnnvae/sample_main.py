@@ -92,7 +92,6 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
   qpm = _TEMPO.value or sampler.facts["qpm"]
   meter = tuple(sampler.facts["time_signature"])
   verdicts = sampler.classify(np.stack(melodies))
-  thresholds = emotion_lib.ArousalThresholds(**sampler.facts["arousal_thresholds"])
   entries = []
   for index, (events, emotion) in enumerate(tqdm.tqdm(list(zip(melodies, emotions)),
                                                       desc="writing", unit="melody")):
@@ -101,14 +100,12 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
     synth = render.write_wav(sequence, out / f"{name}.wav") if _AUDIO.value else None
     render.write_piano_roll(events, out / f"{name}.png", sampler.steps_per_bar,
                             f"{name}: {emotion_lib.EMOTIONS[emotion]}, {len(events)} steps")
-    features = emotion_lib.melody_features(events[None], np.array([len(events)]),
-                                           np.array([sampler.steps_per_bar]))
     entries.append({
         "name": name, "files": [f"{name}.mid"] + ([f"{name}.wav"] if synth else []) + [f"{name}.png"],
         "emotion": emotion_lib.EMOTIONS[emotion],
         "classifier_verdict": emotion_lib.EMOTIONS[int(verdicts[index].argmax())],
         "classifier_probabilities": dict(zip(emotion_lib.EMOTIONS, verdicts[index].round(4).tolist())),
-        "feature_emotion": emotion_lib.EMOTIONS[int(emotion_lib.emotion_labels(features, thresholds)[0])],
+        "feature_emotion": emotion_lib.EMOTIONS[sampler.own_emotion(events, meter)],
         "audio_synth": synth, **render.summary(events, sampler.steps_per_bar)})
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
               "qpm": qpm, "time_signature": list(meter), "checkpoint": str(sampler.export_dir),
