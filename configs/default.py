@@ -9,6 +9,11 @@ several separated by commas:
   hrnnvae-train --config=configs/nottingham.py:no_vae --workdir=runs/nottingham_no_vae
   no_vae          deterministic latent z = mu, no KL          (model.use_vae=False)
   flat            one RNN level, no conductor                  (model.hierarchical=False)
+  continuous      the step RNNs carry their state across bar lines (model.decoder=continuous)
+  no_position     no position-in-bar / beat-phase inputs       (model.position_input=False)
+  no_finetune     emotion and adversarial terms from step 0, one shared gradient clip
+  paper           the paper's plain settings: beta 1, no free bits, continuous forward encoder
+                  and decoder, no position inputs, one phase, constant learning rate
   no_emotion      no emotional-consistency term                (loss.emotion_weight=0)
   no_adversarial  no adversarial term                          (loss.adversarial_weight=0)
   dot_attention   multi-head scaled dot-product attention      (model.attention=dot_product)
@@ -22,7 +27,17 @@ import ml_collections
 
 VARIANTS = {
     "no_vae": {"model.use_vae": False},
-    "flat": {"model.hierarchical": False},
+    "flat": {"model.hierarchical": False, "model.decoder": "continuous",
+             "model.encoder": "continuous"},
+    "continuous": {"model.decoder": "continuous"},
+    "no_position": {"model.position_input": False},
+    "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
+    "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
+              "model.encoder": "continuous", "model.position_input": False,
+              "model.word_dropout": 0.0, "loss.aux_start_step": 0,
+              "loss.aux_grad_clip_norm": 0.0, "loss.prior_sample_bars": 0,
+              "train.warmup_steps": 0, "train.lr_decay_rate": 1.0,
+              "train.bucket_by_bar": False},
     "no_emotion": {"loss.emotion_weight": 0.0},
     "no_adversarial": {"loss.adversarial_weight": 0.0},
     "dot_attention": {"model.attention": "dot_product"},
@@ -74,6 +89,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.attention_window_bars = 0  # 0: attend to all history
   config.model.use_vae = True
   config.model.hierarchical = True
+  config.model.encoder = "bar_bidirectional"  # or "continuous" (models/encoder.py)
+  config.model.decoder = "bar_reset"  # MusicVAE's hierarchical decoder; or "continuous"
+  config.model.position_input = True  # position in bar and beat phase (models/bars.py)
+  config.model.word_dropout = 0.0  # share of teacher-forced decoder inputs blanked
   config.model.classifier_channels = 64
   config.model.sample_unroll = 4  # free-running scan unrolling: speed only (44 -> 36 ms on CPU)
 
@@ -88,15 +107,25 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.gan_loss = "non_saturating"  # or "hinge"
   config.loss.r1_weight = 1.0
   config.loss.gumbel_temperature = 1.0
+  # The fine-tune phase: the emotion and adversarial terms start here, with their own clip.
+  config.loss.aux_start_step = 4000
+  config.loss.aux_grad_clip_norm = 0.1
+  config.loss.prior_sample_bars = 4  # prior samples in the fine-tune phase: 4 bars, not 16
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64
   config.train.learning_rate = 1e-3
   config.train.critic_learning_rate = 1e-3  # for both the emotion classifier and the critic
+  config.train.warmup_steps = 200  # linear learning-rate warm-up
+  config.train.lr_decay_rate = 0.9999  # per step after the warm-up (MusicVAE's)
+  config.train.min_learning_rate = 1e-5
   config.train.grad_clip_norm = 1.0
   config.train.max_epochs = 200
-  config.train.patience = 10  # epochs without a better validation loss before stopping
+  config.train.eval_every_steps = 200  # 0: at each epoch's end
+  config.train.patience = 10  # validations without a better validation loss before stopping
+  config.train.min_steps = 1000  # never stop before the KL warm-up (and fine-tune start) + this
   config.train.max_steps = 0  # 0: no limit
+  config.train.bucket_by_bar = True  # batches of one bar length, cropped (input_pipeline.py)
   config.train.log_every_steps = 50
   config.train.checkpoint_every_steps = 500  # besides every epoch end
   config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples

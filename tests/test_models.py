@@ -9,9 +9,10 @@ from absl.testing import parameterized
 
 from hrnnvae import models as models_lib
 from hrnnvae.models import attention as attention_lib
+from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.cells import TanhRNN
 from hrnnvae.models.critics import SequenceClassifier
-from hrnnvae.models.encoder import Encoder, long_term_updates
+from hrnnvae.models.encoder import BarEncoder, Encoder, long_term_updates
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.models.vae import HierarchicalVAE
 
@@ -150,9 +151,9 @@ class TestDecoder(chex.TestCase):
     assert not np.allclose(logits[:, 11:], changed_logits[:, 11:])
 
   @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.parameters(True, False)
-  def test_free_running_and_teacher_forcing_agree(self, hierarchical):
-    hp = _hp(hierarchical=hierarchical)
+  @parameterized.parameters(("bar_reset", True), ("continuous", True), ("continuous", False))
+  def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical):
+    hp = _hp(hierarchical=hierarchical, decoder=decoder)
     vae = HierarchicalVAE(hp)
     events, lengths, steps_per_bar, emotion = _batch()
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
@@ -218,3 +219,65 @@ def test_baselines_are_causal_and_their_drivers_agree(family):
     scribbled = jnp.where(past_end, (events + 7) % 90, events)
     encode = lambda e: model.apply(params, e, lengths, steps_per_bar, method="encode")[0]
     np.testing.assert_allclose(encode(scribbled), encode(events), atol=1e-6)
+
+
+class TestBars(chex.TestCase):
+
+  def test_grid_round_trip_and_positions(self):
+    events, lengths, steps_per_bar, _ = _batch()
+    grid = bars_lib.grid_shape(T, 8, 16)
+    on_grid, real = bars_lib.to_grid(events, steps_per_bar, lengths, grid)
+    chex.assert_shape([on_grid, real], (B,) + grid)
+    # Melody 1 (12 steps a bar, 17 real steps): bar 1 holds steps 12..16, then empty cells.
+    np.testing.assert_array_equal(on_grid[1, 1, :5], events[1, 12:17])
+    assert np.asarray(real[1]).sum() == 17 and not np.asarray(real[1, 1, 5:]).any()
+    back = bars_lib.from_grid(on_grid, steps_per_bar, T)
+    mask = np.arange(T)[None] < np.asarray(lengths)[:, None]
+    np.testing.assert_array_equal(np.asarray(back)[mask], np.asarray(events)[mask])
+    step_in_bar, bar = bars_lib.time_positions(jnp.array([12]), 30)
+    features = np.asarray(bars_lib.position_features(step_in_bar, bar))[0]
+    chex.assert_shape(features, (30, bars_lib.POSITION_DIM))
+    np.testing.assert_array_equal(features[:, :bars_lib.MAX_STEPS_PER_BAR].argmax(-1),
+                                  np.arange(30) % 12)
+    beat = features[:, bars_lib.MAX_STEPS_PER_BAR:bars_lib.MAX_STEPS_PER_BAR + 4].argmax(-1)
+    np.testing.assert_array_equal(beat, np.arange(30) % 4)
+    assert bars_lib.tight_grid(np.array([17, 24]), np.array([12, 8])) == (3, 12)
+
+  @parameterized.parameters(True, False)
+  def test_bar_encoder_ignores_padding_and_its_grid(self, position_input):
+    hp = _hp(position_input=position_input)
+    encoder = BarEncoder(hp)
+    events, lengths, steps_per_bar, _ = _batch()
+    params = encoder.init(jax.random.key(0), events, lengths, steps_per_bar)
+    summary = encoder.apply(params, events, lengths, steps_per_bar)
+    chex.assert_shape(summary, (B, 2 * hp.long_term_dim))
+    past_end = jnp.arange(T)[None] >= lengths[:, None]
+    scribbled = jnp.where(past_end, (events + 7) % 90, events)
+    np.testing.assert_allclose(encoder.apply(params, scribbled, lengths, steps_per_bar), summary,
+                               atol=1e-6)
+    wider = encoder.apply(params, events, lengths, steps_per_bar, (5, 20))
+    np.testing.assert_allclose(wider, summary, atol=1e-6)
+    # It reads both ends: changing the first event changes the summary.
+    changed = events.at[:, 0].set((events[:, 0] + 1) % 90)
+    assert not np.allclose(encoder.apply(params, changed, lengths, steps_per_bar), summary)
+
+  @parameterized.parameters(("bar_reset", True), ("continuous", False))
+  def test_only_the_conductor_crosses_a_bar_line(self, decoder, restarts):
+    """With attention limited to the current step, bar 1's outputs depend on bar 0 only through
+    the previous-event input at the bar line when the decoder restarts at every bar."""
+    hp = _hp(decoder=decoder, attention_window=1)
+    vae = HierarchicalVAE(hp)
+    events, lengths, _, emotion = _batch()
+    steps_per_bar = jnp.array([8, 8, 8])
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    decode = lambda e: vae.apply(params, z, emotion, e, steps_per_bar, method="decode")[0]
+    changed = events.at[:, :7].set((events[:, :7] + 3) % 90)  # bar 0 but its last step
+    same = np.allclose(decode(events)[:, 8:], decode(changed)[:, 8:], atol=1e-6)
+    assert same == restarts
+
+
+def test_bar_reset_needs_the_conductor():
+  with pytest.raises(ValueError, match="bar_reset"):
+    _hp(hierarchical=False).validate()
+  _hp(hierarchical=False, decoder="continuous").validate()

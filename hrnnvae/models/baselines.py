@@ -58,7 +58,8 @@ class _Autoregressive(nn.Module):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,
                           dtype=dtype)
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B):
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, dropout_rng=None):
+    del grid, dropout_rng  # no bar grid; no word dropout
     batch, num_steps = events_BxT.shape
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     previous = jnp.concatenate([
@@ -81,14 +82,16 @@ class _Autoregressive(nn.Module):
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
-    mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B)
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
+                  word_dropout: bool = False):
+    del word_dropout
+    mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
     z = mu if log_var is None else mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape)
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
 
-  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
-    return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng)
+  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
+    return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid)
 
   def _zero_carry(self, batch, dtype):
     zeros = jnp.zeros((batch, self.hp.decoder_dim), dtype)
@@ -101,7 +104,7 @@ class LSTMLanguageModel(_Autoregressive):
     self.emotion_embed = nn.Embed(self.hp.num_emotions, self.hp.emotion_dim, name="emotion_embed")
     self.step = _LSTMStep(self.hp, name="step")
 
-  def encode(self, events_BxT, lengths_B, steps_per_bar_B):
+  def encode(self, events_BxT, lengths_B, steps_per_bar_B, grid=None):
     return jnp.zeros((events_BxT.shape[0], self.hp.latent_dim)), None
 
   def _condition(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps):
@@ -126,7 +129,7 @@ class MusicVAELike(_Autoregressive):
     self.decoder_init = nn.Dense(hp.decoder_dim, name="decoder_init")
     self.step = _LSTMStep(hp, name="step")
 
-  def encode(self, events_BxT, lengths_B, steps_per_bar_B):
+  def encode(self, events_BxT, lengths_B, steps_per_bar_B, grid=None):
     (forward, backward), _ = self.encoder(self.encoder_embed(events_BxT), seq_lengths=lengths_B)
     summary = jnp.concatenate([forward[1], backward[1]], axis=-1)  # both directions' last h
     return self.mu(summary), self.log_var(summary)

@@ -44,3 +44,43 @@ class TanhRNN(nn.Module):
     scan = nn.scan(_MaskedStep, variable_broadcast="params", split_rngs={"params": False},
                    in_axes=1, out_axes=1)
     return scan(self.hidden, name="steps")(h0_BxH, (x_BxTxI, update_BxT))
+
+
+class _BidirectionalMaskedStep(nn.Module):
+  """Both directions of a bidirectional layer in one scan step (inputs arrive pre-flipped)."""
+  hidden: int
+
+  @nn.compact
+  def __call__(self, carry, inputs):
+    h_forward, h_backward = carry
+    x_forward, update_forward, x_backward, update_backward = inputs
+    new_forward = TanhRNNCell(self.hidden, name="forward")(h_forward, x_forward)
+    new_backward = TanhRNNCell(self.hidden, name="backward")(h_backward, x_backward)
+    h_forward = jnp.where(update_forward[:, None], new_forward, h_forward)
+    h_backward = jnp.where(update_backward[:, None], new_backward, h_backward)
+    return (h_forward, h_backward), None
+
+
+def flip_masked(x_BxTx: jax.Array, real_BxT: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Reverses time. Real steps must be a prefix of each row; after the flip the padding comes
+  first and is masked, so a masked scan starts at each row's last real step."""
+  return jnp.flip(x_BxTx, axis=1), jnp.flip(real_BxT, axis=1)
+
+
+class BidirectionalTanhRNN(nn.Module):
+  """A bidirectional tanh RNN whose two directions share one lax.scan.
+
+  Returns the final forward state (after the last real step) and the final backward state
+  (after the first real step), concatenated: [B, 2H].
+  """
+  hidden: int
+
+  @nn.compact
+  def __call__(self, x_BxTxI: jax.Array, real_BxT: jax.Array) -> jax.Array:
+    x_backward, real_backward = flip_masked(x_BxTxI, real_BxT)
+    zeros = jnp.zeros((x_BxTxI.shape[0], self.hidden), x_BxTxI.dtype)
+    scan = nn.scan(_BidirectionalMaskedStep, variable_broadcast="params",
+                   split_rngs={"params": False}, in_axes=1, out_axes=1)
+    (h_forward, h_backward), _ = scan(self.hidden, name="steps")(
+        (zeros, zeros), (x_BxTxI, real_BxT, x_backward, real_backward))
+    return jnp.concatenate([h_forward, h_backward], axis=-1)

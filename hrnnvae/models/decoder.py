@@ -1,13 +1,24 @@
 """The decoder: a bar-level conductor, then one step function with causal attention, two drivers.
 
+Two layouts (config model.decoder):
+  "bar_reset" (default, MusicVAE's hierarchical decoder with the paper's attention): at every bar
+    line the step RNNs restart from a state computed from that bar's conductor vector, so
+    nothing crosses a bar line except the conductor, the previous event (an input, as in
+    MusicVAE) and the causal attention over earlier steps. Teacher forcing runs every bar of a
+    batch at once on the bar grid (models/bars.py): sequential depth S, not T.
+  "continuous": the step RNNs run over all T steps; the conductor's bar vector is an input.
+Every step's input is [previous event, bar vector, position features, context(z, emotion)]: the
+emotion reaches the conductor and every step.
+
 A decoder step is two halves that every driver shares:
-  `recur`: previous event (a distribution over V+1 inputs), bar vector, context -> RNN states;
+  `recur`: previous event (a distribution over V+1 inputs), conditioning -> RNN states;
   `emit`:  long-term state(s) attending over earlier long-term states -> logits over V events.
 The attention only reads the states, it never feeds the recurrence, so the drivers differ only in
 how they schedule the halves:
-  teacher forcing (training, scoring): scan `recur` over T, then `emit` for all steps at once,
-    in rematerialised chunks of queries (memory O(B * chunk * T * A), not O(B * T^2 * A));
-  free running (sampling): one scan of recur -> cache keys/values -> emit -> sample -> feed back.
+  teacher forcing (training, scoring): `recur` on the bar grid (or scanned over T), then `emit`
+    for all steps at once, in rematerialised chunks of queries (memory O(B * chunk * T * A));
+  free running (sampling): one scan over T of (restart at a bar line) -> recur -> cache
+    keys/values -> emit -> sample -> feed back.
 Both give the same logits for the same events (a test checks it).
 """
 
@@ -18,10 +29,12 @@ import jax
 import jax.numpy as jnp
 
 from hrnnvae.models import attention as attention_lib
+from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.cells import TanhRNN, TanhRNNCell
 from hrnnvae.models.hparams import ModelHParams
 
 QUERY_CHUNK = 32  # teacher-forced queries per rematerialised attention chunk
+UNIT_NORMAL = nn.initializers.normal(1.0)  # unit-scale event embeddings
 
 
 class DecoderStep(nn.Module):
@@ -30,7 +43,7 @@ class DecoderStep(nn.Module):
   def setup(self):
     hp = self.hp
     # A linear map of the input distribution: an embedding lookup for a one-hot input.
-    self.embed = nn.Dense(hp.embed_dim, use_bias=False, name="embed")
+    self.embed = nn.Dense(hp.embed_dim, use_bias=False, kernel_init=UNIT_NORMAL, name="embed")
     self.short_term = TanhRNNCell(hp.decoder_dim, name="short_term")
     if hp.hierarchical:
       self.long_term = TanhRNNCell(hp.decoder_dim, name="long_term")
@@ -43,10 +56,13 @@ class DecoderStep(nn.Module):
       raise ValueError(f"attention must be 'additive' or 'dot_product', not {hp.attention!r}")
     self.output = nn.Dense(hp.num_classes, name="output")
 
-  def recur(self, states, previous_BxV1, bar_BxC, context_BxC):
+  def recur(self, states, previous_BxV1, condition_BxC):
     """(h_short, h_long) -> the next (h_short, h_long); without hierarchy h_long is h_short."""
+    return self.recur_embedded(states, self.embed(previous_BxV1), condition_BxC)
+
+  def recur_embedded(self, states, previous_BxE, condition_BxC):
     h_short, h_long = states
-    x = jnp.concatenate([self.embed(previous_BxV1), bar_BxC, context_BxC], axis=-1)
+    x = jnp.concatenate([previous_BxE, condition_BxC], axis=-1)
     h_short = self.short_term(h_short, x)
     h_long = self.long_term(h_long, h_short) if self.hp.hierarchical else h_short
     return h_short, h_long
@@ -63,8 +79,9 @@ class DecoderStep(nn.Module):
     return self.hp.decoder_dim if self.hp.attention == "additive" else self.hp.attention_dim
 
 
-def _recur_body(step: DecoderStep, states, inputs, context_BxC):
-  states = step.recur(states, *inputs, context_BxC)
+def _recur_body(step: DecoderStep, states, inputs):
+  previous_BxE, condition_BxC = inputs
+  states = step.recur_embedded(states, previous_BxE, condition_BxC)
   return states, states[1]
 
 
@@ -74,11 +91,47 @@ def _emit_body(step: DecoderStep, carry, inputs, keys, values, window):
   return carry, step.emit(h_long_BxQxH, keys, values, visible_QxK)
 
 
-def _sample_body(step: DecoderStep, carry, inputs, context_BxC, temperature):
-  """recur -> cache -> emit -> Gumbel-max sample at `temperature` -> next input."""
+def _windowed_emit_body(step: DecoderStep, carry, inputs, keys, values, window):
+  """A chunk of queries against only the keys its window can see: the chunk's own steps and the
+  `window` - 1 before them. keys/values arrive padded in front by `window` steps (never visible)."""
+  del window  # traced when broadcast; the static value is the configured one
+  window = step.hp.attention_window
+  h_long_BxQxH, query_steps_Q = inputs
+  chunk = query_steps_Q.shape[0]
+  first = query_steps_Q[0]  # padded index of step `first - window`
+  keys_BxKxA = jax.lax.dynamic_slice_in_dim(keys, first, chunk + window, axis=1)
+  values_BxKxD = jax.lax.dynamic_slice_in_dim(values, first, chunk + window, axis=1)
+  key_steps_K = first - window + jnp.arange(chunk + window)
+  visible_QxK = ((key_steps_K[None, :] <= query_steps_Q[:, None])
+                 & (key_steps_K[None, :] > query_steps_Q[:, None] - window)
+                 & (key_steps_K[None, :] >= 0))
+  logits, alpha_BxQxK = step.emit(h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK)
+  # Attention weights in the same [B, Q, T] layout as the full-history driver.
+  num_steps = keys.shape[1] - window
+  alpha_BxQxT = jnp.zeros(alpha_BxQxK.shape[:2] + (num_steps + chunk + window,), alpha_BxQxK.dtype)
+  alpha_BxQxT = jax.lax.dynamic_update_slice_in_dim(alpha_BxQxT, alpha_BxQxK, first, axis=2)
+  return carry, (logits, alpha_BxQxT[:, :, window:window + num_steps])
+
+
+def _gather_bar(values_BxNxD, bar_B):
+  return jnp.take_along_axis(values_BxNxD, bar_B[:, None, None], axis=1)[:, 0]
+
+
+def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
+  """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input."""
   states, keys, values, t, previous_BxV1 = carry
-  bar_BxC, gumbel_BxV = inputs
-  states = step.recur(states, previous_BxV1, bar_BxC, context_BxC)
+  step_in_bar_B, bar_B, gumbel_BxV = inputs
+  context_BxC, bars_BxNxC, bar_states = plan
+  clipped_bar_B = jnp.minimum(bar_B, bars_BxNxC.shape[1] - 1)
+  if step.hp.decoder == "bar_reset" and step.hp.hierarchical:
+    starts = step_in_bar_B[:, None] == 0
+    states = tuple(jnp.where(starts, _gather_bar(s, clipped_bar_B), h)
+                   for s, h in zip(bar_states, states))
+  condition_BxC = jnp.concatenate(
+      [_gather_bar(bars_BxNxC, clipped_bar_B), context_BxC]
+      + ([bars_lib.position_features(step_in_bar_B, bar_B, context_BxC.dtype)]
+         if step.hp.position_input else []), axis=-1)
+  states = step.recur(states, previous_BxV1, condition_BxC)
   key, value = step.keys_values(states[1])
   keys, values = attention_lib.ring_write(keys, t, key), attention_lib.ring_write(values, t, value)
   logits_Bx1xV, _ = step.emit(states[1][:, None], keys, values,
@@ -103,42 +156,82 @@ class Decoder(nn.Module):
     self.short_term_init = nn.Dense(hp.decoder_dim, name="short_term_init")
     self.step = DecoderStep(hp, name="step")
 
-  def _start(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps):
-    """The context [B, C], each step's bar vector [T, B, C'] (time-major), initial states."""
+  @property
+  def _restarts(self) -> bool:
+    return self.hp.decoder == "bar_reset" and self.hp.hierarchical
+
+  def _plan(self, z_BxZ, emotion_BxE, num_bars: int):
+    """(context [B, C], bar vectors [B, N, C'], initial states, each (h_short, h_long) [B, N, H]
+    for bar_reset or [B, 1, H] for continuous)."""
     hp = self.hp
     batch = z_BxZ.shape[0]
     context_BxC = jnp.tanh(self.context(jnp.concatenate([z_BxZ, emotion_BxE], axis=-1)))
-    h_short = jnp.tanh(self.short_term_init(context_BxC))
-    if hp.hierarchical:
-      num_bars = hp.num_bars(num_steps)
-      bars_BxNxC = self.conductor(
-          jnp.broadcast_to(context_BxC[:, None, :], (batch, num_bars, context_BxC.shape[-1])),
-          jnp.ones((batch, num_bars), bool), jnp.tanh(self.conductor_init(context_BxC)))[1]
-      bar_index_BxT = jnp.minimum(jnp.arange(num_steps)[None, :] // steps_per_bar_B[:, None],
-                                  num_bars - 1)
-      bar_BxTxC = jnp.take_along_axis(bars_BxNxC, bar_index_BxT[..., None], axis=1)
-      h_long = jnp.tanh(self.long_term_init(context_BxC))
-    else:
-      bar_BxTxC = jnp.zeros((batch, num_steps, 0), z_BxZ.dtype)
-      h_long = h_short
-    return context_BxC, jnp.swapaxes(bar_BxTxC, 0, 1), (h_short, h_long)
+    if not hp.hierarchical:
+      h_short = jnp.tanh(self.short_term_init(context_BxC))[:, None]
+      return context_BxC, jnp.zeros((batch, 1, 0), z_BxZ.dtype), (h_short, h_short)
+    bar_N = jnp.arange(num_bars)
+    conductor_inputs = jnp.concatenate([
+        jnp.broadcast_to(context_BxC[:, None, :], (batch, num_bars, context_BxC.shape[-1])),
+        jnp.broadcast_to(bars_lib.bar_features(bar_N, z_BxZ.dtype)[None],
+                         (batch, num_bars, bars_lib.BAR_FEATURE_DIM))], axis=-1)
+    bars_BxNxC = self.conductor(conductor_inputs, jnp.ones((batch, num_bars), bool),
+                                jnp.tanh(self.conductor_init(context_BxC)))[1]
+    source = bars_BxNxC if self._restarts else context_BxC[:, None]
+    states = (jnp.tanh(self.short_term_init(source)), jnp.tanh(self.long_term_init(source)))
+    return context_BxC, bars_BxNxC, states
 
   def _start_inputs(self, batch: int, dtype):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,
                           dtype=dtype)
 
-  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B):
-    """Logits [B, T, V] and attention weights [B, T, T] given the true previous events."""
+  def _num_bars(self, num_steps: int, grid) -> int:
+    return grid[0] if (self._restarts and grid) else self.hp.num_bars(num_steps)
+
+  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None,
+                     dropout_rng=None):
+    """Logits [B, T, V] and attention weights [B, T, T] given the true previous events.
+
+    grid: the bar grid (N, S) for bar_reset (default: one that fits any melody of T steps);
+    dropout_rng: blanks model.word_dropout of the previous-event inputs (training only).
+    """
     hp = self.hp
     batch, num_steps = events_BxT.shape
-    context, bar_TxBxC, states = self._start(z_BxZ, emotion_BxE, steps_per_bar_B, num_steps)
-    previous_TxBxV1 = jnp.concatenate([
-        self._start_inputs(batch, z_BxZ.dtype)[None],
-        jax.nn.one_hot(events_BxT.T[:-1], hp.num_classes + 1, dtype=z_BxZ.dtype)])
+    if self._restarts and grid is None:
+      grid = bars_lib.grid_shape(num_steps, hp.min_steps_per_bar, hp.max_steps_per_bar)
+    context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, self._num_bars(num_steps, grid))
+    previous_BxT = jnp.concatenate([jnp.full((batch, 1), hp.start_token, events_BxT.dtype),
+                                    events_BxT[:, :-1]], axis=1)
+    previous_BxTxE = self.step.embed(jax.nn.one_hot(previous_BxT, hp.num_classes + 1,
+                                                    dtype=z_BxZ.dtype))
+    if dropout_rng is not None and hp.word_dropout > 0:
+      keep_BxT = jax.random.bernoulli(dropout_rng, 1.0 - hp.word_dropout, (batch, num_steps))
+      previous_BxTxE = previous_BxTxE * keep_BxT[..., None]
+    step_in_bar, bar = bars_lib.time_positions(steps_per_bar_B, num_steps)
+    clipped_bar = jnp.minimum(bar, bars_BxNxC.shape[1] - 1)
+    conditions = [jnp.take_along_axis(bars_BxNxC, clipped_bar[..., None], axis=1),
+                  jnp.broadcast_to(context[:, None], (batch, num_steps, context.shape[-1]))]
+    if hp.position_input:
+      conditions.append(bars_lib.position_features(step_in_bar, bar, z_BxZ.dtype))
+    condition_BxTxC = jnp.concatenate(conditions, axis=-1)
     recur = nn.scan(_recur_body, variable_broadcast="params", split_rngs={"params": False},
-                    in_axes=(0, nn.broadcast), out_axes=0)
-    _, h_long_TxBxH = recur(self.step, states, (previous_TxBxV1, bar_TxBxC), context)
-    h_long_BxTxH = jnp.swapaxes(h_long_TxBxH, 0, 1)
+                    in_axes=0, out_axes=0)
+    if self._restarts:
+      bars, steps = grid
+      full = jnp.full((batch,), num_steps)
+      inputs_BxNxSxI, _ = bars_lib.to_grid(jnp.concatenate([previous_BxTxE, condition_BxTxC], -1),
+                                           steps_per_bar_B, full, grid)
+      inputs_SxMxI = jnp.moveaxis(inputs_BxNxSxI.reshape(batch * bars, steps, -1), 1, 0)
+      embed_dim = previous_BxTxE.shape[-1]
+      states = tuple(s.reshape(batch * bars, -1) for s in bar_states)
+      _, h_long_SxMxH = recur(self.step, states, (inputs_SxMxI[..., :embed_dim],
+                                                  inputs_SxMxI[..., embed_dim:]))
+      h_long_BxNxSxH = jnp.moveaxis(h_long_SxMxH, 0, 1).reshape(batch, bars, steps, -1)
+      h_long_BxTxH = bars_lib.from_grid(h_long_BxNxSxH, steps_per_bar_B, num_steps)
+    else:
+      states = tuple(s[:, 0] for s in bar_states)
+      _, h_long_TxBxH = recur(self.step, states, (jnp.swapaxes(previous_BxTxE, 0, 1),
+                                                  jnp.swapaxes(condition_BxTxC, 0, 1)))
+      h_long_BxTxH = jnp.swapaxes(h_long_TxBxH, 0, 1)
     keys, values = self.step.keys_values(h_long_BxTxH)
 
     chunk = min(QUERY_CHUNK, num_steps)
@@ -146,12 +239,18 @@ class Decoder(nn.Module):
     padded = jnp.pad(h_long_BxTxH, ((0, 0), (0, chunks * chunk - num_steps), (0, 0)))
     h_CxBxQxH = jnp.moveaxis(padded.reshape(batch, chunks, chunk, -1), 1, 0)
     query_steps_CxQ = jnp.arange(chunks * chunk).reshape(chunks, chunk)
-    emit = nn.scan(nn.remat(_emit_body), variable_broadcast="params", split_rngs={"params": False},
+    window = hp.cache_slots(num_steps)
+    body = _emit_body
+    if window + chunk < num_steps:  # a window much shorter than the melody: slice the keys
+      body = _windowed_emit_body
+      pad = ((0, 0), (window, chunks * chunk - num_steps), (0, 0))
+      keys, values = jnp.pad(keys, pad), jnp.pad(values, pad)
+    emit = nn.scan(nn.remat(body), variable_broadcast="params", split_rngs={"params": False},
                    in_axes=(0, nn.broadcast, nn.broadcast, nn.broadcast), out_axes=0)
     _, (logits_CxBxQxV, alpha_CxBxQxK) = emit(self.step, None, (h_CxBxQxH, query_steps_CxQ),
-                                              keys, values, hp.cache_slots(num_steps))
+                                              keys, values, window)
     unchunk = lambda x: jnp.moveaxis(x, 0, 1).reshape(batch, chunks * chunk, -1)[:, :num_steps]
-    return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)
+    return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)[..., :num_steps]
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0):
@@ -161,17 +260,20 @@ class Decoder(nn.Module):
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
-    context, bar_TxBxC, states = self._start(z_BxZ, emotion_BxE, steps_per_bar_B, num_steps)
+    context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
     slots = hp.cache_slots(num_steps)
-    carry = (states, jnp.zeros((batch, slots, hp.attention_dim), z_BxZ.dtype),
+    initial = tuple(s[:, 0] for s in bar_states)
+    carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), z_BxZ.dtype),
              jnp.zeros((batch, slots, self.step.value_dim()), z_BxZ.dtype),
              jnp.zeros((), jnp.int32), self._start_inputs(batch, z_BxZ.dtype))
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
-    gumbel_TxBxV = jnp.swapaxes(gumbel_BxTxV, 0, 1)
+    step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
+    plan = (context, bars_BxNxC, bar_states)
     sample = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
-    _, (events_TxB, logits_TxBxV) = sample(self.step, carry, (bar_TxBxC, gumbel_TxBxV), context,
-                                           temperature)
+    _, (events_TxB, logits_TxBxV) = sample(
+        self.step, carry, (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1)),
+        plan, temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}

@@ -12,6 +12,8 @@ from hrnnvae.data import events as events_lib
 class ModelHParams:
   num_steps: int  # T: the longest window the model is trained on
   min_steps_per_bar: int  # the shortest bar in the data: T steps span at most T / this bars
+  max_steps_per_bar: int = 16  # the longest bar in the data: the bar grid's width S
+  max_bars: int = 0  # the most bars of any training window (0: unknown, T / min_steps_per_bar)
   family: str = "hrnnvae"  # or the baselines "lstm_lm", "musicvae_like" (models/baselines.py)
   embed_dim: int = 64
   short_term_dim: int = 256
@@ -27,6 +29,10 @@ class ModelHParams:
   attention_window: int = 0  # W in steps; 0: all history (T slots)
   use_vae: bool = True
   hierarchical: bool = True
+  encoder: str = "bar_bidirectional"  # or "continuous" (models/encoder.py)
+  decoder: str = "bar_reset"  # or "continuous" (models/decoder.py)
+  position_input: bool = True  # position in bar and beat phase as RNN inputs (models/bars.py)
+  word_dropout: float = 0.0  # share of teacher-forced decoder inputs blanked while training
   classifier_channels: int = 64
   sample_unroll: int = 1  # steps of the free-running scan per loop iteration (speed only)
   num_classes: int = events_lib.NUM_CLASSES
@@ -45,11 +51,34 @@ class ModelHParams:
     """N: bars the conductor produces so that every one of num_steps steps has one."""
     return -(-num_steps // self.min_steps_per_bar)
 
+  def training_grid(self, num_steps: int) -> tuple[int, int]:
+    """(N, S) for windows of num_steps steps from the training cache: its most bars, and the
+    widest bar that fits (num_steps // N, at most the data's longest bar)."""
+    if not self.max_bars:
+      return self.num_bars(num_steps), self.max_steps_per_bar
+    return self.max_bars, min(self.max_steps_per_bar, max(num_steps // self.max_bars, 1))
+
   @classmethod
   def from_config(cls, model_config, num_steps: int, min_steps_per_bar: int,
-                  max_steps_per_bar: int) -> "ModelHParams":
+                  max_steps_per_bar: int, max_bars: int = 0) -> "ModelHParams":
     """From `config.model` and the data's shape; attention_window_bars uses the longest bar."""
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in model_config.items() if k in fields}
     values["attention_window"] = model_config.attention_window_bars * max_steps_per_bar
-    return cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar, **values)
+    hp = cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar,
+             max_steps_per_bar=max_steps_per_bar, max_bars=max_bars, **values)
+    hp.validate()
+    return hp
+
+  def validate(self) -> None:
+    """ValueError naming the field when a choice is unknown or the layout is impossible."""
+    choices = {"encoder": ("bar_bidirectional", "continuous"),
+               "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product")}
+    for field, allowed in choices.items():
+      if getattr(self, field) not in allowed:
+        raise ValueError(f"model.{field} must be one of {', '.join(allowed)}, "
+                         f"not {getattr(self, field)!r}")
+    if self.decoder == "bar_reset" and not self.hierarchical:
+      raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")
+    if not 0.0 <= self.word_dropout < 1.0:
+      raise ValueError(f"model.word_dropout must be in [0, 1), not {self.word_dropout}")

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from hrnnvae.models.decoder import Decoder
-from hrnnvae.models.encoder import Encoder
+from hrnnvae.models.encoder import BarEncoder, Encoder
 from hrnnvae.models.hparams import ModelHParams
 
 
@@ -16,32 +16,40 @@ class HierarchicalVAE(nn.Module):
 
   def setup(self):
     hp = self.hp
-    self.encoder = Encoder(hp, name="encoder")
+    encoder = BarEncoder if hp.encoder == "bar_bidirectional" else Encoder
+    self.encoder = encoder(hp, name="encoder")
     self.mu = nn.Dense(hp.latent_dim, name="mu")  # g_mu
     if hp.use_vae:
       self.log_var = nn.Dense(hp.latent_dim, name="log_var")  # g_sigma
     self.emotion_embed = nn.Embed(hp.num_emotions, hp.emotion_dim, name="emotion_embed")
     self.decoder = Decoder(hp, name="decoder")
 
-  def encode(self, events_BxT, lengths_B, steps_per_bar_B):
-    """(mu [B, Z], log_var [B, Z]); log_var is None without the VAE (a deterministic latent)."""
-    h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B)
+  def encode(self, events_BxT, lengths_B, steps_per_bar_B, grid=None):
+    """(mu [B, Z], log_var [B, Z]); log_var is None without the VAE (a deterministic latent).
+
+    grid: the bar grid (N, S) when the caller knows its melodies' shape (models/bars.py)."""
+    h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B, grid)
     return self.mu(h_BxH), (self.log_var(h_BxH) if self.hp.use_vae else None)
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
-    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z."""
-    mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B)
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
+                  word_dropout: bool = False):
+    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z.
+
+    word_dropout: blank model.word_dropout of the decoder's inputs (training only)."""
+    mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
+    rng, dropout_rng = jax.random.split(rng)
     if self.hp.use_vae:
       z = mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape, mu.dtype)  # Eq. 6
     else:
       z = mu
-    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)
+    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid,
+                                dropout_rng if word_dropout else None)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B):
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, dropout_rng=None):
     """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha)."""
     return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
-                                       steps_per_bar_B)
+                                       steps_per_bar_B, grid, dropout_rng)
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0):
     """Free-running decode from given latents, one key per melody:
@@ -49,5 +57,5 @@ class HierarchicalVAE(nn.Module):
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
                                      num_steps, keys_B, temperature)
 
-  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng):
-    return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng)
+  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
+    return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid)

@@ -1,0 +1,97 @@
+"""Where each step sits in the music: bar and position features, and the bar grid.
+
+A melody of T steps with `steps_per_bar` S_b steps a bar (8 to 24 on the 16th grid) is laid out
+on a bar grid [N, S]: row n holds bar n, column s its s-th step; cells past the bar's end
+(s >= S_b) or past the melody's end are empty. Every model that runs an RNN inside bars (the
+bar-reset decoder, the bar encoder) runs it on this grid, all bars of a batch in parallel, so
+the sequential depth is S (plus N at bar rate), not T.
+
+Position features (Magenta's Lookback RNN gives its RNN the same facts as a binary counter):
+  one-hot step in the bar (MAX_STEPS_PER_BAR), one-hot step in the quarter note (4: the beat
+  phase on the 16th grid), one-hot bar in the 4-bar phrase (4), and whether the bar is in the
+  second half of an 8-bar period (1). POSITION_DIM values in all.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+MAX_STEPS_PER_BAR = 32  # position one-hots cover bars up to 8/4 on the 16th grid
+STEPS_PER_QUARTER = 4
+PHRASE_BARS = 4
+POSITION_DIM = MAX_STEPS_PER_BAR + STEPS_PER_QUARTER + PHRASE_BARS + 1
+
+
+def position_features(step_in_bar, bar_index, dtype=jnp.float32):
+  """[..., POSITION_DIM] from integer arrays of the same shape."""
+  return jnp.concatenate([
+      jax.nn.one_hot(jnp.minimum(step_in_bar, MAX_STEPS_PER_BAR - 1), MAX_STEPS_PER_BAR,
+                     dtype=dtype),
+      jax.nn.one_hot(step_in_bar % STEPS_PER_QUARTER, STEPS_PER_QUARTER, dtype=dtype),
+      jax.nn.one_hot(bar_index % PHRASE_BARS, PHRASE_BARS, dtype=dtype),
+      ((bar_index // PHRASE_BARS) % 2 == 1).astype(dtype)[..., None]], axis=-1)
+
+
+def time_positions(steps_per_bar_B, num_steps: int):
+  """(step in bar [B, T], bar index [B, T]) of every step of a melody."""
+  t_T = jnp.arange(num_steps)
+  return t_T[None, :] % steps_per_bar_B[:, None], t_T[None, :] // steps_per_bar_B[:, None]
+
+
+def grid_shape(num_steps: int, min_steps_per_bar: int, max_steps_per_bar: int) -> tuple[int, int]:
+  """(N, S): a grid that holds any melody of num_steps steps whose bars have between
+  min_steps_per_bar and max_steps_per_bar steps (always safe; callers that know their data's
+  bar count pass a tighter grid, see `tight_grid`)."""
+  return math.ceil(num_steps / min_steps_per_bar), max_steps_per_bar
+
+
+def tight_grid(lengths_B, steps_per_bar_B) -> tuple[int, int]:
+  """(N, S) of known melodies (numpy, outside jit): their most bars and their longest bar."""
+  lengths_B, steps_per_bar_B = np.asarray(lengths_B), np.asarray(steps_per_bar_B)
+  bars = int(np.max(-(-lengths_B // steps_per_bar_B))) if lengths_B.size else 1
+  return max(bars, 1), int(np.max(steps_per_bar_B)) if steps_per_bar_B.size else 1
+
+
+def grid_time_index(steps_per_bar_B, grid: tuple[int, int]):
+  """Time step [B, N, S] of each grid cell (n * S_b + s) and whether the cell is inside its bar."""
+  bars, steps = grid
+  n_N1, s_1S = jnp.arange(bars)[:, None], jnp.arange(steps)[None, :]
+  spb = steps_per_bar_B[:, None, None]
+  return n_N1[None] * spb + s_1S[None], jnp.broadcast_to(s_1S[None] < spb, (len(steps_per_bar_B),
+                                                                            bars, steps))
+
+
+def to_grid(values_BxTx, steps_per_bar_B, lengths_B, grid: tuple[int, int]):
+  """(values laid on the grid [B, N, S, ...], real cells [B, N, S]); empty cells hold values[0]."""
+  time_BxNxS, in_bar = grid_time_index(steps_per_bar_B, grid)
+  real = in_bar & (time_BxNxS < lengths_B[:, None, None])
+  index = jnp.where(real, time_BxNxS, 0)
+  batch = values_BxTx.shape[0]
+  flat = index.reshape(batch, -1)
+  gathered = jnp.take_along_axis(values_BxTx, flat.reshape(flat.shape + (1,) * (values_BxTx.ndim - 2)),
+                                 axis=1)
+  return gathered.reshape((batch,) + grid + values_BxTx.shape[2:]), real
+
+
+def from_grid(values_BxNxSx, steps_per_bar_B, num_steps: int):
+  """Back to time order [B, T, ...]: step t reads cell (t // S_b, t % S_b); steps past the grid
+  read cell (0, 0) (they are past every melody's length)."""
+  batch, bars, steps = values_BxNxSx.shape[:3]
+  step_in_bar, bar = time_positions(steps_per_bar_B, num_steps)
+  inside = bar < bars
+  cell = jnp.where(inside, bar * steps + step_in_bar, 0)
+  flat = values_BxNxSx.reshape((batch, bars * steps) + values_BxNxSx.shape[3:])
+  return jnp.take_along_axis(flat, cell.reshape(cell.shape + (1,) * (flat.ndim - 2)), axis=1)
+
+
+BAR_FEATURE_DIM = PHRASE_BARS + 1
+
+
+def bar_features(bar_index, dtype=jnp.float32):
+  """[..., BAR_FEATURE_DIM]: the bar in its 4-bar phrase and its 8-bar period (the conductor's input)."""
+  return position_features(jnp.zeros_like(bar_index), bar_index, dtype)[
+      ..., MAX_STEPS_PER_BAR + STEPS_PER_QUARTER:]
