@@ -160,6 +160,7 @@ def test_transposition_augmentation(datasets_root, tmp_path):
   shifted = arrays["transposition"] != 0
   assert set(np.unique(arrays["transposition"]).tolist()) == {-3, -2, -1, 0, 1, 2, 3}
   assert (arrays["split"][shifted] == 0).all()  # only training data is augmented
+  assert len(arrays["piece_names"]) == arrays["piece"].max() + 1  # one name a piece, not a window
   assert manifest["split_sizes"]["examples"]["valid"] == 127
   original = arrays["events"][~shifted & (arrays["split"] == 0)]
   assert shifted.sum() == 6 * len(original)  # chorales sit mid-range: every shift fits

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import input_pipeline, train
 from hrnnvae.train import step as step_lib
@@ -33,7 +34,7 @@ def tiny_config(cache_dir, variant=None, **train_overrides):
 def _models_and_batch(config):
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
-                                data.max_steps_per_bar)
+                                data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp)
   batch = next(input_pipeline.train_batches(data.splits["train"], config.train.batch_size, 0, 0))
   return models, data, batch
@@ -46,8 +47,11 @@ def _equal_trees(a, b) -> bool:
 
 @pytest.mark.slow
 def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
-  """All four losses on; 600 steps over ~240 real windows, validating after every epoch."""
-  config = tiny_config(nottingham_40[0], max_steps=600, max_epochs=1000, patience=1000)
+  """600 steps over ~240 real windows: the ELBO phase, then all four losses from step 300,
+  validating every 50 steps."""
+  config = tiny_config(nottingham_40[0], max_steps=600, max_epochs=1000, patience=1000,
+                       eval_every_steps=50)
+  config.loss.aux_start_step = 300
   result = train.train_and_evaluate(config, str(tmp_path))
   assert result["step"] == 600 and result["stop_reason"] == "max_steps"
   models, _, batch = _models_and_batch(config)
@@ -61,12 +65,15 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
                   if "train/reconstruction_loss" in line]
   assert np.mean(train_losses[-5:]) < 0.75 * np.mean(train_losses[:5])
   valid = [line for line in lines if "valid/loss" in line]
-  assert len(valid) == 600 // 15 and all(np.isfinite(line["valid/loss"]) for line in valid)
+  assert len(valid) == 600 // 50 and all(np.isfinite(line["valid/loss"]) for line in valid)
+  fine_tune = [line for line in lines if "train/emotion_term" in line]
+  assert fine_tune and min(line["step"] for line in fine_tune) > 300
   assert (tmp_path / "export" / "config.json").is_file() and (tmp_path / "tensorboard").is_dir()
 
 
 @pytest.mark.parametrize("variant", ["", "no_vae", "flat", "no_emotion", "no_adversarial",
-                                     "dot_attention", "lstm_lm", "musicvae_like"])
+                                     "dot_attention", "lstm_lm", "musicvae_like", "continuous",
+                                     "no_position", "paper"])
 def test_each_ablation_changes_what_it_claims(nottingham, variant):
   config = tiny_config(nottingham[0], variant, batch_size=8)
   config.data.max_steps = 32
@@ -86,6 +93,13 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
   else:
     assert ("long_term" in vae_params["encoder"]) == (variant != "flat")
     assert ("conductor" in vae_params["decoder"]) == (variant != "flat")
+    bidirectional = variant not in ("flat", "paper")
+    assert ("forward" in vae_params["encoder"]["short_term"]["steps"]) == bidirectional
+    hp = models.vae.hp
+    input_width = vae_params["decoder"]["step"]["short_term"]["input"]["kernel"].shape[0]
+    with_positions = variant not in ("no_position", "paper")
+    assert input_width == (hp.embed_dim + hp.decoder_dim + (hp.conductor_dim if hp.hierarchical else 0)
+                           + (bars_lib.POSITION_DIM if with_positions else 0))
     assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
   if variant in ("no_vae", "lstm_lm"):
     assert float(metrics["kl"]) == 0.0
@@ -131,8 +145,8 @@ def test_checkpoint_and_export_restore_bit_equal(nottingham, tmp_path):
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham, tmp_path, monkeypatch):
   real_step = step_lib.train_step
 
-  def poisoned(state, batch, rng, *, models):
-    state, metrics = real_step(state, batch, rng, models=models)
+  def poisoned(state, batch, rng, **static):
+    state, metrics = real_step(state, batch, rng, **static)
     metrics["loss"] = jnp.where(state.step > 15, jnp.nan, metrics["loss"])
     return state, metrics
 
@@ -235,3 +249,63 @@ def test_missing_cache_is_one_clear_line(tmp_path):
   assert result.returncode == 1
   assert "hrnnvae-train: no prepared data" in result.stderr
   assert "hrnnvae-data prepare" in result.stderr
+
+
+def test_bar_buckets_merge_small_meters_and_cover_every_window():
+  steps_per_bar = np.array([8] * 5 + [12] * 100 + [16] * 90 + [18] * 3 + [24] * 20)
+  split = input_pipeline.Split(np.zeros((len(steps_per_bar), 384), np.int32),
+                               16 * steps_per_bar.astype(np.int32), steps_per_bar.astype(np.int32),
+                               np.zeros(len(steps_per_bar), np.int32))
+  buckets = input_pipeline.bar_buckets(split, batch_size=16)
+  assert buckets == [12, 16, 24]  # 8 joins 12; 18 joins 24, which keeps its own bucket
+  plan = input_pipeline.epoch_plan(split, 16, seed=0, epoch=0, buckets=buckets)
+  assert len(plan) == 100 // 16 + 90 // 16 + 23 // 16
+  for rows, width in plan:
+    assert len(rows) == 16 and (split.steps_per_bar[rows] <= width).all()
+  again = input_pipeline.epoch_plan(split, 16, seed=0, epoch=0, buckets=buckets)
+  assert all((a == b).all() and w == v for (a, w), (b, v) in zip(plan, again))
+  batches = list(input_pipeline.bucketed_batches(split, 16, 0, 0, buckets, max_bars=16, start=3))
+  assert len(batches) == len(plan) - 3
+  assert all(batch["events"].shape == (16, 16 * width) for batch, width in batches)
+
+
+def test_learning_rate_warms_up_then_decays():
+  import ml_collections
+  train_config = ml_collections.ConfigDict(dict(learning_rate=1e-3, warmup_steps=10,
+                                                lr_decay_rate=0.9, min_learning_rate=1e-4))
+  schedule = step_lib.learning_rate_schedule(train_config)
+  np.testing.assert_allclose([float(schedule(s)) for s in (0, 5, 10, 11, 1000)],
+                             [1e-4, 5.5e-4, 1e-3, 9e-4, 1e-4], rtol=1e-5)
+
+
+def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham):
+  """ELBO phase: no prior samples, no auxiliary terms. Fine-tune phase: the auxiliary gradient
+  is clipped to loss.aux_grad_clip_norm before it joins the (separately clipped) ELBO gradient."""
+  config = tiny_config(nottingham[0], batch_size=8)
+  config.data.max_steps = 32
+  config.loss.aux_grad_clip_norm = 1e-6
+  config.train.grad_clip_norm = 1e6
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  elbo_only = jax.jit(functools.partial(step_lib.train_step, models=models, finetune=False))
+  fine_tune = jax.jit(functools.partial(step_lib.train_step, models=models, finetune=True))
+  one, metrics = elbo_only(state, batch, jax.random.key(1))
+  assert "emotion_term" not in metrics and "adversarial_term" not in metrics
+  assert _equal_trees(state.critic_params, one.critic_params)
+  two, metrics = fine_tune(state, batch, jax.random.key(1))
+  assert float(metrics["aux_grad_norm"]) > 0.0
+  # A negligible auxiliary clip leaves the update (nearly) the ELBO phase's.
+  difference = max(jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(a - b).max()),
+                                                one.vae_params, two.vae_params)))
+  assert difference < 1e-5
+  assert not _equal_trees(state.critic_params, two.critic_params)
+
+
+def test_output_bias_starts_at_the_class_prior(nottingham):
+  config = tiny_config(nottingham[0], batch_size=8)
+  config.data.max_steps = 32
+  models, data, _ = _models_and_batch(config)
+  prior = train.class_log_prior(data.splits["train"], models.vae.hp.num_classes)
+  np.testing.assert_allclose(np.exp(prior).sum(), 1.0, rtol=1e-5)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps, prior)
+  np.testing.assert_array_equal(state.vae_params["decoder"]["step"]["output"]["bias"], prior)

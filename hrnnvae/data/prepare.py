@@ -157,8 +157,10 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
   arrays["piece_names"] = np.array(piece_names)
   arrays["split"] = np.array([sources_lib.SPLITS.index(piece_splits[p]) for p in piece_of_window],
                              np.int8)
-  if options.transpose:
+  if options.transpose:  # per-window arrays only: piece_names is one row a piece
+    names = arrays.pop("piece_names")
     arrays = _augment_transpositions(arrays, options.transpose)
+    arrays["piece_names"] = names
 
   features = emotion_lib.melody_features(arrays["events"], arrays["lengths"],
                                          arrays["steps_per_bar"])

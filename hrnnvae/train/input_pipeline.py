@@ -1,6 +1,12 @@
 """Batches from the prepared cache: numpy only, fixed shapes, a fresh permutation each epoch.
 
 Training never parses MIDI: it reads `examples.npz` once and slices arrays.
+
+Bucketing by bar length: a 16-bar window of 3/4 has 192 steps, of 4/4 256, of 3/2 384, but the
+cache pads every window to the longest. With `bucketed`, each batch holds windows of one bucket
+of steps_per_bar (e.g. 8-12, 16, 18-24) and is cropped to max_bars * the bucket's widest bar, so
+the step costs what its music needs; each bucket's shape compiles once. A bucket with fewer than
+`min_share` of the windows joins the next wider one.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class Data:
   num_steps: int  # T
   min_steps_per_bar: int
   max_steps_per_bar: int
+  max_bars: int  # the most bars in any window
   facts: dict  # what writing MIDI needs: dataset, meter, steps_per_bar, qpm, emotion names
 
 
@@ -63,7 +70,74 @@ def load(cache_dir: str, max_steps: int = 0) -> Data:
            "qpm": float(np.median(arrays["qpm"])), "emotions": manifest["emotions"],
            "arousal_thresholds": manifest["arousal_thresholds"],
            "num_steps": int(events.shape[1])}
-  return Data(splits, events.shape[1], int(steps_per_bar.min()), int(steps_per_bar.max()), facts)
+  max_bars = int(np.max(-(-lengths // np.maximum(steps_per_bar, 1)))) if len(lengths) else 1
+  facts["max_bars"] = max_bars
+  return Data(splits, events.shape[1], int(steps_per_bar.min()), int(steps_per_bar.max()),
+              max_bars, facts)
+
+
+def bar_buckets(split: Split, batch_size: int, min_share: float = 0.1) -> list[int]:
+  """The widest bar (steps) of each bucket, ascending: one per steps_per_bar in the split; a
+  bucket with fewer than min_share of the windows (or than one batch) joins the next wider one;
+  the widest bars keep a bucket of their own unless they fill less than one batch. Fewer
+  buckets, fewer compilations."""
+  widths, counts = np.unique(split.steps_per_bar, return_counts=True)
+  least = max(min_share * len(split), batch_size)
+  buckets, pending = [], 0
+  for width, count in zip(widths.tolist(), counts.tolist()):
+    pending += count
+    if pending >= least:
+      buckets.append(width)
+      pending = 0
+  if pending and len(buckets) and pending < batch_size:
+    buckets[-1] = int(widths[-1])  # too few for one batch: widen the last bucket
+  elif pending or not buckets:
+    buckets.append(int(widths[-1]))  # the widest bars, fewer than min_share: their own bucket
+  return buckets
+
+
+def bucket_of(steps_per_bar: np.ndarray, buckets: list[int]) -> np.ndarray:
+  """Index of the narrowest bucket that holds each window's bar."""
+  return np.searchsorted(np.asarray(buckets), steps_per_bar, side="left")
+
+
+def _crop(batch: Batch, num_steps: int) -> Batch:
+  return {**batch, "events": batch["events"][:, :num_steps]}
+
+
+def bucketed_batches(split: Split, batch_size: int, seed: int, epoch: int, buckets: list[int],
+                     max_bars: int, start: int = 0) -> Iterator[tuple[Batch, int]]:
+  """(batch cropped to its bucket's steps, bucket width) for one epoch: full batches of one
+  bucket each, in an order fixed by (seed, epoch); from batch `start` on (for resuming)."""
+  plan = epoch_plan(split, batch_size, seed, epoch, buckets)
+  for rows, width in plan[start:]:
+    yield _crop(split.take(rows), max_bars * width), width
+
+
+def epoch_plan(split: Split, batch_size: int, seed: int, epoch: int,
+               buckets: list[int]) -> list[tuple[np.ndarray, int]]:
+  """[(rows, bucket width)] of one epoch's full batches."""
+  rng = np.random.default_rng([seed, epoch])
+  which = bucket_of(split.steps_per_bar, buckets)
+  plan = []
+  for index, width in enumerate(buckets):
+    rows = rng.permutation(np.nonzero(which == index)[0])
+    plan += [(rows[b * batch_size:(b + 1) * batch_size], width)
+             for b in range(len(rows) // batch_size)]
+  return [plan[i] for i in rng.permutation(len(plan))]
+
+
+def bucketed_eval_batches(split: Split, batch_size: int, buckets: list[int],
+                          max_bars: int) -> Iterator[tuple[Batch, int]]:
+  """Every example once, grouped by bucket; padded rows have weight 0."""
+  which = bucket_of(split.steps_per_bar, buckets)
+  for index, width in enumerate(buckets):
+    rows_of_bucket = np.nonzero(which == index)[0]
+    for begin in range(0, len(rows_of_bucket), batch_size):
+      rows = rows_of_bucket[begin:begin + batch_size]
+      weight = np.ones(batch_size, np.float32)
+      weight[len(rows):] = 0.0
+      yield _crop(split.take(np.resize(rows, batch_size), weight), max_bars * width), width
 
 
 def steps_per_epoch(split: Split, batch_size: int) -> int:

@@ -1,9 +1,17 @@
-"""The train state and the pure, jitted-once steps: train_step, eval_step, prior_emotion_accuracy.
+"""The train state and the pure, jitted steps: train_step, eval_step, prior_emotion_accuracy.
 
 One train_step updates three models with their own optax optimizers:
   the generator (the VAE): ELBO (Eq. 8) + emotion_weight * emotion term + adversarial_weight * G term;
   the emotion classifier E: cross-entropy on real melodies only;
   the critic D: real one-hot melodies against straight-through prior samples, plus R1.
+
+Two phases (static `finetune`, so each compiles once per batch shape):
+  ELBO phase (step < loss.aux_start_step): the ELBO alone; no prior samples are drawn;
+  fine-tune phase: the emotion and adversarial terms join. Their gradient is clipped on its own
+    (loss.aux_grad_clip_norm) and added to the separately clipped ELBO gradient, so the
+    auxiliary terms can steer but never starve the reconstruction.
+With aux_start_step = 0 and aux_grad_clip_norm = 0 (one shared clip) the paper's single-phase
+training is back.
 """
 
 from __future__ import annotations
@@ -32,6 +40,9 @@ class LossHParams:
   gan_loss: str = "non_saturating"
   r1_weight: float = 1.0
   gumbel_temperature: float = 1.0
+  aux_start_step: int = 0  # the fine-tune phase (emotion, adversarial terms) starts here
+  aux_grad_clip_norm: float = 0.0  # their own clip; 0: one clip over the summed gradient
+  prior_sample_bars: int = 0  # bars of each prior sample in the fine-tune phase; 0: the window's
 
   @property
   def needs_prior_samples(self) -> bool:
@@ -49,6 +60,8 @@ class Models:
   critic_tx: optax.GradientTransformation
   loss: LossHParams
 
+  grad_clip_norm: float = 1.0
+
   @classmethod
   def from_config(cls, config, hp: ModelHParams) -> "Models":
     def optimizer(learning_rate):
@@ -57,10 +70,32 @@ class Models:
     loss_hp = LossHParams(**config.loss.to_dict())
     if loss_hp.gan_loss not in ("non_saturating", "hinge"):
       raise ValueError(f"loss.gan_loss must be 'non_saturating' or 'hinge', not {loss_hp.gan_loss!r}")
+    # The VAE's gradient is clipped in train_step (per phase), so its optimizer is Adam alone.
+    vae_tx = optax.adam(learning_rate_schedule(config.train))
     return cls(models_lib.build(hp), SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
-               optimizer(config.train.learning_rate), optimizer(config.train.critic_learning_rate),
-               optimizer(config.train.critic_learning_rate), loss_hp)
+               vae_tx, optimizer(config.train.critic_learning_rate),
+               optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm)
+
+
+def learning_rate_schedule(train_config) -> optax.Schedule:
+  """Linear warm-up over train.warmup_steps to train.learning_rate, then exponential decay by
+  train.lr_decay_rate a step, never below train.min_learning_rate (MusicVAE's schedule)."""
+  peak = train_config.learning_rate
+  decay = optax.exponential_decay(peak, transition_steps=1, decay_rate=train_config.lr_decay_rate,
+                                  end_value=min(train_config.min_learning_rate, peak))
+  if train_config.warmup_steps <= 0:
+    return decay
+  warmup = optax.linear_schedule(peak / train_config.warmup_steps, peak, train_config.warmup_steps)
+  return optax.join_schedules([warmup, decay], [train_config.warmup_steps])
+
+
+def clip(grads, max_norm: float):
+  """grads scaled to global norm at most max_norm (unchanged when max_norm <= 0)."""
+  if max_norm <= 0:
+    return grads
+  norm = optax.global_norm(grads)
+  return jax.tree.map(lambda g: g * jnp.minimum(1.0, max_norm / jnp.maximum(norm, 1e-12)), grads)
 
 
 @flax.struct.dataclass
@@ -74,16 +109,20 @@ class TrainState:
   critic_opt_state: optax.OptState
   # Early stopping, kept in the state so that a resumed run stops where the original would.
   best_valid_loss: jax.Array
-  epochs_without_improvement: jax.Array
+  evaluations_without_improvement: jax.Array
 
 
-def init_state(models: Models, rng: jax.Array, batch_size: int, num_steps: int) -> TrainState:
+def init_state(models: Models, rng: jax.Array, batch_size: int, num_steps: int,
+               class_log_prior=None) -> TrainState:
+  """Fresh parameters; the decoder's output bias starts at the data's log class prior."""
   hp = models.vae.hp
   vae_rng, emotion_rng, critic_rng, z_rng = jax.random.split(rng, 4)
   events = jnp.zeros((batch_size, num_steps), jnp.int32)
   ones = jnp.ones((batch_size,), jnp.int32)
   vae_params = models.vae.init(vae_rng, events, ones * num_steps, ones * 16, ones * 0,
                                z_rng)["params"]
+  if class_log_prior is not None:
+    vae_params = set_output_bias(vae_params, jnp.asarray(class_log_prior, jnp.float32))
   distributions = jnp.zeros((batch_size, num_steps, hp.num_classes))
   mask = jnp.ones((batch_size, num_steps), bool)
   emotion_params = models.emotion.init(emotion_rng, distributions, mask)["params"]
@@ -94,7 +133,18 @@ def init_state(models: Models, rng: jax.Array, batch_size: int, num_steps: int) 
       emotion_params=emotion_params, emotion_opt_state=models.emotion_tx.init(emotion_params),
       critic_params=critic_params, critic_opt_state=models.critic_tx.init(critic_params),
       best_valid_loss=jnp.asarray(jnp.inf, jnp.float32),
-      epochs_without_improvement=jnp.zeros((), jnp.int32))
+      evaluations_without_improvement=jnp.zeros((), jnp.int32))
+
+
+def set_output_bias(vae_params: dict, bias_V: jax.Array) -> dict:
+  """The parameters with every output layer's bias (the layer that emits V logits) set."""
+  def visit(tree, name=""):
+    if not isinstance(tree, dict):
+      return tree
+    if name == "output" and "bias" in tree and tree["bias"].shape == bias_V.shape:
+      return {**tree, "bias": bias_V}
+    return {k: visit(v, k) for k, v in tree.items()}
+  return visit(dict(vae_params))
 
 
 def _mask(batch):
@@ -106,8 +156,12 @@ def _update(tx, params, opt_state, grads):
   return optax.apply_updates(params, updates), opt_state
 
 
-def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
-  """(state, batch, rng) -> (state, metrics). Pure; jit it once with the state donated."""
+def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid=None,
+               finetune: bool = True):
+  """(state, batch, rng) -> (state, metrics). Pure; jit it per phase with the state donated.
+
+  grid: the batch's bar grid (N, S) (models/bars.py); finetune: the phase (module docstring).
+  """
   rng = jax.random.fold_in(rng, state.step)
   z_rng, prior_rng, decode_rng, emotion_rng = jax.random.split(rng, 4)
   events, lengths, steps_per_bar = batch["events"], batch["lengths"], batch["steps_per_bar"]
@@ -118,21 +172,28 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
   beta = losses.kl_weight(state.step, lp.beta_max, lp.kl_warmup_steps)
   real_BxTxV = jax.nn.one_hot(events, hp.num_classes)
   target_emotion = jax.random.randint(emotion_rng, (batch_size,), 0, hp.num_emotions)
+  use_aux = finetune and lp.needs_prior_samples
 
-  if lp.needs_prior_samples:
+  if use_aux:
     # Prior melodies are sampled without gradient, then re-scored with teacher forcing inside the
     # loss: the same logits (the drivers agree), but memory O(B * T * H) rather than the sampler's
     # O(B * T * W * A) residuals. The straight-through sample carries the gradient of each step's
     # distribution; it does not flow back through the fed-back inputs (see BUILD_NOTES.md).
+    prior_steps = num_steps
+    if lp.prior_sample_bars:
+      prior_steps = min(num_steps, lp.prior_sample_bars * (grid[1] if grid else hp.max_steps_per_bar))
+    prior_grid = (-(-prior_steps // hp.min_steps_per_bar), grid[1]) if grid else None
+    prior_mask = mask[:, :prior_steps]
     z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
     prior = models.vae.apply({"params": state.vae_params}, z_prior, target_emotion, steps_per_bar,
-                             num_steps, jax.random.split(decode_rng, batch_size),
+                             prior_steps, jax.random.split(decode_rng, batch_size),
                              method="generate")
     prior_hard_BxTxV = jax.nn.one_hot(prior["events"], hp.num_classes)
 
-  def vae_loss(vae_params):
+  def vae_losses(vae_params):
+    """((ELBO loss, auxiliary loss), (metrics, straight-through prior samples))."""
     out = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar,
-                           batch["emotion"], z_rng, method="reconstruct")
+                           batch["emotion"], z_rng, grid, True, method="reconstruct")
     nll_B, correct_B = losses.reconstruction(out["logits"], events, mask)
     kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if hp.use_vae
             else jnp.zeros(batch_size))
@@ -140,31 +201,45 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
     metrics = {"reconstruction_loss": nll_B.sum() / real_steps,
                "accuracy": correct_B.sum() / real_steps, "kl": kl_B.mean(), "kl_weight": beta,
                "elbo_loss": elbo_loss}
-    loss = elbo_loss
+    aux_loss = jnp.zeros((), jnp.float32)
     samples = None
-    if lp.needs_prior_samples:
+    if use_aux:
       prior_logits, _ = models.vae.apply({"params": vae_params}, z_prior, target_emotion,
-                                         prior["events"], steps_per_bar,
+                                         prior["events"], steps_per_bar, prior_grid,
                                          method="decode")
       soft = jax.nn.softmax((prior_logits + prior["gumbel"]) / lp.gumbel_temperature)
       samples = prior_hard_BxTxV + soft - jax.lax.stop_gradient(soft)  # straight-through
-    if lp.emotion_weight > 0:
-      classify = functools.partial(models.emotion.apply, {"params": state.emotion_params},
-                                   mask_BxT=mask)
-      recon_ce, _ = losses.classification(classify(jax.nn.softmax(out["logits"])), batch["emotion"])
-      prior_ce, prior_accuracy = losses.classification(classify(samples), target_emotion)
+    if use_aux and lp.emotion_weight > 0:
+      classify = functools.partial(models.emotion.apply, {"params": state.emotion_params})
+      recon_ce, _ = losses.classification(classify(jax.nn.softmax(out["logits"]), mask),
+                                          batch["emotion"])
+      prior_ce, prior_accuracy = losses.classification(classify(samples, prior_mask),
+                                                       target_emotion)
       emotion_term = 0.5 * (recon_ce + prior_ce)
-      loss += lp.emotion_weight * emotion_term
+      aux_loss += lp.emotion_weight * emotion_term
       metrics.update(emotion_term=emotion_term, prior_emotion_accuracy=prior_accuracy)
-    if lp.adversarial_weight > 0:
-      fake_scores = models.critic.apply({"params": state.critic_params}, samples, mask)[:, 0]
+    if use_aux and lp.adversarial_weight > 0:
+      fake_scores = models.critic.apply({"params": state.critic_params}, samples, prior_mask)[:, 0]
       adversarial_term = losses.generator_adversarial(fake_scores, lp.gan_loss)
-      loss += lp.adversarial_weight * adversarial_term
+      aux_loss += lp.adversarial_weight * adversarial_term
       metrics["adversarial_term"] = adversarial_term
-    metrics["loss"] = loss
-    return loss, (metrics, samples)
+    metrics["loss"] = elbo_loss + aux_loss
+    return (elbo_loss, aux_loss), (metrics, samples)
 
-  (_, (metrics, samples)), vae_grads = jax.value_and_grad(vae_loss, has_aux=True)(state.vae_params)
+  (_, aux_loss), pullback, (metrics, samples) = jax.vjp(vae_losses, state.vae_params, has_aux=True)
+  one, zero = jnp.ones((), jnp.float32), jnp.zeros((), jnp.float32)
+  elbo_grads = pullback((one, zero))[0]
+  if use_aux and lp.aux_grad_clip_norm > 0:
+    aux_grads = pullback((zero, one))[0]
+    vae_grads = jax.tree.map(jnp.add, clip(elbo_grads, models.grad_clip_norm),
+                             clip(aux_grads, lp.aux_grad_clip_norm))
+    metrics["aux_grad_norm"] = optax.global_norm(aux_grads)
+  elif use_aux:
+    vae_grads = clip(pullback((one, one))[0], models.grad_clip_norm)
+  else:
+    vae_grads = clip(elbo_grads, models.grad_clip_norm)
+  metrics["elbo_grad_norm"] = optax.global_norm(elbo_grads)
+  del aux_loss
   vae_params, vae_opt_state = _update(models.vae_tx, state.vae_params, state.vae_opt_state,
                                       vae_grads)
 
@@ -182,13 +257,14 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
                  emotion_grad_norm=optax.global_norm(emotion_grads))
 
   critic_params, critic_opt_state = state.critic_params, state.critic_opt_state
-  if lp.adversarial_weight > 0:
+  if use_aux and lp.adversarial_weight > 0:
     fake_BxTxV = jax.lax.stop_gradient(samples)
+    real_prefix_BxTxV = real_BxTxV[:, :fake_BxTxV.shape[1]]
 
     def critic_loss(critic_params):
-      score = lambda x: models.critic.apply({"params": critic_params}, x, mask)[:, 0]
-      real_scores, fake_scores = score(real_BxTxV), score(fake_BxTxV)
-      r1 = losses.r1_penalty(score, real_BxTxV)
+      score = lambda x: models.critic.apply({"params": critic_params}, x, prior_mask)[:, 0]
+      real_scores, fake_scores = score(real_prefix_BxTxV), score(fake_BxTxV)
+      r1 = losses.r1_penalty(score, real_prefix_BxTxV)
       loss = losses.critic_adversarial(real_scores, fake_scores, lp.gan_loss) + 0.5 * lp.r1_weight * r1
       return loss, {"critic_loss": loss, "critic_r1": r1, "critic_real_score": real_scores.mean(),
                     "critic_fake_score": fake_scores.mean()}
@@ -204,18 +280,21 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
   return state, metrics
 
 
-def eval_step(state: TrainState, batch, rng: jax.Array, *, models: Models):
-  """Weighted sums over one validation batch: nll, correct, steps, kl, melodies."""
+def eval_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid=None):
+  """Weighted sums over one validation batch: nll, correct, steps, kl, kl_penalised (the free-bits
+  KL that training pays), melodies."""
   mask = _mask(batch) & (batch["weight"][:, None] > 0)
   out = models.vae.apply({"params": state.vae_params}, batch["events"], batch["lengths"],
-                         batch["steps_per_bar"], batch["emotion"], rng,
+                         batch["steps_per_bar"], batch["emotion"], rng, grid,
                          method="reconstruct")
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask)
   kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if models.vae.hp.use_vae
           else jnp.zeros_like(nll_B))
   weight = batch["weight"]
   return {"nll": nll_B.sum(), "correct": correct_B.sum(), "steps": mask.sum(),
-          "kl": (kl_B * weight).sum(), "melodies": weight.sum()}
+          "kl": (kl_B * weight).sum(),
+          "kl_penalised": (losses.free_bits_kl(kl_B, models.loss.free_bits) * weight).sum(),
+          "melodies": weight.sum()}
 
 
 def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int, *,

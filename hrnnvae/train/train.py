@@ -11,6 +11,7 @@ import collections
 import functools
 import math
 import pathlib
+import time
 
 import jax
 import jax.numpy as jnp
@@ -50,18 +51,22 @@ def _check_finite(metrics: dict, step: int, checkpoints: Checkpoints) -> None:
 
 
 def evaluate(state, split: input_pipeline.Split, eval_fn, prior_fn, batch_size: int,
-             sharding: NamedSharding, rng: jax.Array) -> dict:
-  """Validation metrics: per-step losses and accuracy, per-melody KL and ELBO, E on prior samples."""
+             sharding: NamedSharding, rng: jax.Array, buckets, max_bars: int, loss_hp) -> dict:
+  """Validation metrics. `loss` is what training optimises at its final KL weight, per step:
+  (NLL + beta_max * free-bits KL) / steps (early stopping uses it); beside it NLL, accuracy,
+  KL and ELBO per melody, and E's accuracy on prior samples."""
   totals = collections.Counter()
   batch_rng, prior_rng = jax.random.split(rng)
-  for index, batch in enumerate(input_pipeline.eval_batches(split, batch_size)):
-    sums = jax.device_get(eval_fn(state, _global_batch(batch, sharding),
-                                     jax.random.fold_in(batch_rng, index)))
+  for index, (batch, width) in enumerate(
+      input_pipeline.bucketed_eval_batches(split, batch_size, buckets, max_bars)):
+    sums = jax.device_get(eval_fn((max_bars, width))(state, _global_batch(batch, sharding),
+                                                    jax.random.fold_in(batch_rng, index)))
     totals.update({k: float(v) for k, v in sums.items()})
   steps, melodies = max(totals["steps"], 1.0), max(totals["melodies"], 1.0)
   prior_accuracy = np.asarray(jax.device_get(prior_fn(state, prior_rng)))
   metrics = {
-      "loss": (totals["nll"] + totals["kl"]) / steps,  # negative ELBO per step: early stopping
+      "loss": (totals["nll"] + loss_hp.beta_max * totals["kl_penalised"]) / steps,
+      "negative_elbo_per_step": (totals["nll"] + totals["kl"]) / steps,
       "reconstruction_loss": totals["nll"] / steps,
       "accuracy": totals["correct"] / steps,
       "kl": totals["kl"] / melodies,
@@ -73,29 +78,71 @@ def evaluate(state, split: input_pipeline.Split, eval_fn, prior_fn, batch_size: 
   return metrics
 
 
+def class_log_prior(split: input_pipeline.Split, num_classes: int) -> np.ndarray:
+  """log of each event class's share of the real training steps (add-one smoothed)."""
+  real = np.arange(split.events.shape[1])[None, :] < split.lengths[:, None]
+  counts = np.bincount(split.events[real].ravel(), minlength=num_classes)[:num_classes] + 1.0
+  return np.log(counts / counts.sum()).astype(np.float32)
+
+
+class _Progress:
+  """A log line every `every` steps (also when stdout is a file): steps/s and time left."""
+
+  def __init__(self, every: int, start_step: int, max_steps: float):
+    self.every, self.max_steps = every, max_steps
+    self.start_step, self.start_time = start_step, time.monotonic()
+
+  def __call__(self, step: int, metrics: dict) -> None:
+    if step % self.every:
+      return
+    rate = (step - self.start_step) / max(time.monotonic() - self.start_time, 1e-9)
+    left = (f", at most {(self.max_steps - step) / max(rate, 1e-9) / 60:.1f} min left"
+            if math.isfinite(self.max_steps) else "")
+    logging.info("step %d: loss %.4f accuracy %.3f kl %.1f, %.2f steps/s%s", step,
+                 float(metrics["loss"]), float(metrics["accuracy"]), float(metrics["kl"]), rate,
+                 left)
+
+
 def train_and_evaluate(config, workdir: str, devices=None) -> dict:
-  """Trains until early stopping, max_epochs or max_steps; resumes from workdir if it can."""
+  """Trains until early stopping, max_epochs or max_steps; resumes from workdir if it can.
+
+  Validation runs every train.eval_every_steps steps (0: at each epoch's end). Patience counts
+  validations without a better validation loss; training never stops before
+  train.min_steps (and the KL warm-up) have passed. When the fine-tune phase starts
+  (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state.
+  """
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   logging.info("config:\n%s", config)
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
-                                data.max_steps_per_bar)
+                                data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp)
   batch_size, train_split = config.train.batch_size, data.splits["train"]
   devices = devices if devices is not None else jax.devices()
   if batch_size % len(devices):
     raise TrainingError(f"train.batch_size={batch_size} must divide over {len(devices)} devices")
-  steps_per_epoch = input_pipeline.steps_per_epoch(train_split, batch_size)
+  if config.train.bucket_by_bar:
+    buckets = input_pipeline.bar_buckets(train_split, batch_size)
+  else:
+    buckets = [data.max_steps_per_bar]
+  steps_per_epoch = len(input_pipeline.epoch_plan(train_split, batch_size, config.seed, 0, buckets))
   if not steps_per_epoch or not len(data.splits["valid"]):
     raise TrainingError(f"{config.data.cache_dir} has {len(train_split)} training and "
                         f"{len(data.splits['valid'])} validation windows: too few for batch "
                         f"{batch_size}; prepare more data or lower train.batch_size")
+  eval_every = config.train.eval_every_steps or steps_per_epoch
+  min_steps = max(config.train.min_steps, config.loss.kl_warmup_steps + config.train.min_steps)
+  if models.loss.needs_prior_samples and models.loss.aux_start_step:
+    min_steps = max(min_steps, models.loss.aux_start_step + config.train.min_steps)
+  logging.info("%d steps an epoch in bar buckets %s; validation every %d steps; no early stop "
+               "before step %d", steps_per_epoch, buckets, eval_every, min_steps)
 
   mesh = Mesh(np.array(devices), ("data",))
   data_sharding, replicated = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
   init_rng, train_rng, eval_rng = jax.random.split(jax.random.key(config.seed), 3)
-  make_state = functools.partial(step_lib.init_state, models, init_rng, batch_size, data.num_steps)
+  make_state = functools.partial(step_lib.init_state, models, init_rng, batch_size, data.num_steps,
+                                 class_log_prior(train_split, hp.num_classes))
   checkpoints = Checkpoints(workdir)
   state = checkpoints.restore_latest(jax.eval_shape(make_state))
   if state is None:
@@ -104,11 +151,18 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     logging.info("resuming from step %d", int(state.step))
   state = jax.device_put(state, replicated)
 
-  train_step = jax.jit(functools.partial(step_lib.train_step, models=models),
-                       in_shardings=(replicated, data_sharding, replicated),
-                       out_shardings=(replicated, replicated), donate_argnums=0)
-  eval_fn = jax.jit(functools.partial(step_lib.eval_step, models=models),
-                    in_shardings=(replicated, data_sharding, replicated), out_shardings=replicated)
+  @functools.cache
+  def train_fn(grid, finetune):
+    return jax.jit(functools.partial(step_lib.train_step, models=models, grid=grid,
+                                     finetune=finetune),
+                   in_shardings=(replicated, data_sharding, replicated),
+                   out_shardings=(replicated, replicated), donate_argnums=0)
+
+  @functools.cache
+  def eval_fn(grid):
+    return jax.jit(functools.partial(step_lib.eval_step, models=models, grid=grid),
+                   in_shardings=(replicated, data_sharding, replicated), out_shardings=replicated)
+
   prior_fn = jax.jit(functools.partial(
       step_lib.prior_emotion_accuracy, steps_per_bar=data.facts["steps_per_bar"], models=models,
       per_emotion=config.train.eval_prior_samples, num_steps=data.num_steps))
@@ -116,60 +170,76 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   if int(state.step) == 0:
     writer.write_hparams(config.to_dict())
 
+  def validate_and_save(state, step):
+    valid = evaluate(state, data.splits["valid"], eval_fn, prior_fn, batch_size, data_sharding,
+                     jax.random.fold_in(eval_rng, step), buckets, data.max_bars, models.loss)
+    improved = valid["loss"] < float(state.best_valid_loss)
+    state = state.replace(
+        best_valid_loss=jnp.asarray(min(valid["loss"], float(state.best_valid_loss)), jnp.float32),
+        evaluations_without_improvement=jnp.asarray(
+            0 if improved else int(state.evaluations_without_improvement) + 1, jnp.int32))
+    state = jax.device_put(state, replicated)
+    writer.write(step, {**valid, "epoch": step / steps_per_epoch,
+                        "best_loss": float(state.best_valid_loss)}, "valid/")
+    logging.info("step %d (epoch %.1f): valid loss %.4f nll %.4f accuracy %.3f kl %.1f "
+                 "prior-emotion %.3f%s", step, step / steps_per_epoch, valid["loss"],
+                 valid["reconstruction_loss"], valid["accuracy"], valid["kl"],
+                 valid["prior_emotion_accuracy"], " (best)" if improved else "")
+    if improved and jax.process_index() == 0:
+      checkpoints.save_best(state)
+      checkpoints.export(state, config, hp, data.facts)
+    checkpoints.save_latest(state)
+    return state
+
   step = int(state.step)
-  max_steps = config.train.max_steps or math.inf
-  stop_reason = "max_epochs"
+  max_steps = min(config.train.max_steps or math.inf, config.train.max_epochs * steps_per_epoch)
+  progress = _Progress(config.train.log_every_steps, step, max_steps)
+  stop_reason = "max_steps"
+  aux_start = models.loss.aux_start_step if models.loss.needs_prior_samples else math.inf
   try:
-    while step // steps_per_epoch < config.train.max_epochs:
-      if int(state.epochs_without_improvement) >= config.train.patience or step >= max_steps:
-        stop_reason = "already finished"  # resumed a run that had stopped
+    while step < max_steps:
+      if (int(state.evaluations_without_improvement) >= config.train.patience
+          and step >= min_steps):
+        stop_reason = "early_stopping"
         break
-      epoch = step // steps_per_epoch
-      batches = input_pipeline.train_batches(train_split, batch_size, config.seed, epoch,
-                                             start=step % steps_per_epoch)
-      for batch in tqdm.tqdm(batches, total=steps_per_epoch, initial=step % steps_per_epoch,
-                             desc=f"epoch {epoch}", disable=None, leave=False):
-        state, metrics = train_step(state, _global_batch(batch, data_sharding), train_rng)
+      epoch, index = divmod(step, steps_per_epoch)
+      batches = input_pipeline.bucketed_batches(train_split, batch_size, config.seed, epoch,
+                                                buckets, data.max_bars, start=index)
+      for batch, width in tqdm.tqdm(batches, total=steps_per_epoch, initial=index,
+                                    desc=f"epoch {epoch}", disable=None, leave=False):
+        if step == aux_start and step > 0:  # the fine-tune phase: its best state is the export
+          logging.info("step %d: fine-tune phase starts (emotion and adversarial terms)", step)
+          state = state.replace(best_valid_loss=jnp.asarray(jnp.inf, jnp.float32),
+                                evaluations_without_improvement=jnp.zeros((), jnp.int32))
+        finetune = step >= aux_start
+        state, metrics = train_fn((data.max_bars, width), finetune)(
+            state, _global_batch(batch, data_sharding), train_rng)
         step += 1
-        epoch_end = step % steps_per_epoch == 0
-        save = step % config.train.checkpoint_every_steps == 0 and not epoch_end
-        if save or epoch_end or step >= max_steps or step % config.train.log_every_steps == 0:
+        validate = step % eval_every == 0
+        save = step % config.train.checkpoint_every_steps == 0 and not validate
+        if save or validate or step >= max_steps or step % config.train.log_every_steps == 0:
           metrics = jax.device_get(metrics)
           _check_finite(metrics, step, checkpoints)  # before any save: bad steps never land
           writer.write(step, metrics, "train/")
-        if save:  # an epoch's end is saved after its validation, below
+          progress(step, metrics)
+        if save:  # a validation step is saved after its validation, below
           checkpoints.save_latest(state)
+        if validate:
+          state = validate_and_save(state, step)
+          if (int(state.evaluations_without_improvement) >= config.train.patience
+              and step >= min_steps):
+            break
         if step >= max_steps:
           break
-      if step % steps_per_epoch:  # stopped inside an epoch (max_steps)
-        stop_reason = "max_steps"
-        checkpoints.save_latest(state)
-        break
-
-      valid = evaluate(state, data.splits["valid"], eval_fn, prior_fn, batch_size, data_sharding,
-                       jax.random.fold_in(eval_rng, epoch))
-      improved = valid["loss"] < float(state.best_valid_loss)
-      state = state.replace(
-          best_valid_loss=jnp.asarray(min(valid["loss"], float(state.best_valid_loss)), jnp.float32),
-          epochs_without_improvement=jnp.asarray(
-              0 if improved else int(state.epochs_without_improvement) + 1, jnp.int32))
-      state = jax.device_put(state, replicated)
-      writer.write(step, {**valid, "epoch": epoch + 1, "best_loss": float(state.best_valid_loss)},
-                   "valid/")
-      logging.info("epoch %d step %d: valid loss %.4f accuracy %.3f kl %.2f prior-emotion %.3f%s",
-                   epoch + 1, step, valid["loss"], valid["accuracy"], valid["kl"],
-                   valid["prior_emotion_accuracy"], " (best)" if improved else "")
-      if improved and jax.process_index() == 0:
-        checkpoints.save_best(state)
+    else:
+      stop_reason = "max_steps"
+    if (int(state.evaluations_without_improvement) >= config.train.patience and step >= min_steps):
+      stop_reason = "early_stopping"
+    if step % eval_every or not (workdir / "export" / "config.json").is_file():
+      # Ended between validations (max_steps): validate now, so the export is never missing.
+      state = validate_and_save(state, step)
+      if not (workdir / "export" / "config.json").is_file():
         checkpoints.export(state, config, hp, data.facts)
-      checkpoints.save_latest(state)
-      if int(state.epochs_without_improvement) >= config.train.patience:
-        stop_reason = "early_stopping"
-        break
-      if step >= max_steps:
-        stop_reason = "max_steps"
-        break
-
   finally:  # also on errors: a save in flight finishes, so the last good checkpoint is whole
     checkpoints.wait()
     checkpoints.close()
