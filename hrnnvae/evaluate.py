@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from hrnnvae.data import cache as cache_lib  # noqa: E402
 from hrnnvae.data import emotion as emotion_lib  # noqa: E402
 from hrnnvae.data import sources as sources_lib  # noqa: E402
-from hrnnvae.metrics import corpus, likelihood, melody  # noqa: E402
+from hrnnvae.metrics import corpus, counting, likelihood, melody  # noqa: E402
 from hrnnvae.sample import Sampler  # noqa: E402
 
 PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "duration_seconds",
@@ -83,21 +83,33 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
   return per_seed, confusion, examples
 
 
+def _unrelated_neighbours(rows: np.ndarray) -> np.ndarray:
+  """rows (one tune's windows next to each other) reordered so each row's neighbours lie half the
+  split away, in other tunes: r_0, r_h, r_1, r_h+1, ... with h = ceil(len / 2)."""
+  half = (len(rows) + 1) // 2
+  order = np.empty_like(rows)
+  order[0::2], order[1::2] = rows[:half], rows[half:]
+  return order
+
+
 def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0) -> dict:
   """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
   importance-sampled NLL per melody (the two equal log p(x|mu) for a model with no latent),
-  and sampled reconstruction accuracy (greedy decode of mu)."""
+  sampled reconstruction accuracy (greedy decode of mu), and latent use: cross-entropy per step
+  decoded from another test melody's mu (its batch neighbour, from another tune) and from a prior
+  z, and the latent gap (shuffled minus own mu, nats per step; metrics/likelihood.py)."""
   rows, _ = _test_melodies(arrays)
+  rows = _unrelated_neighbours(rows)
   totals = collections.Counter()
   sums_fn = jax.jit(lambda p, b, k: likelihood.likelihood_sums(sampler.vae, p, b, k))
-  for start in range(0, len(rows), batch_size):
-    chunk = rows[start:start + batch_size]
+  # Batches of near-equal size (none of one melody, whose shuffled z would be its own).
+  for index, chunk in enumerate(np.array_split(rows, max(-(-len(rows) // batch_size), 1))):
     batch = {"events": jnp.asarray(arrays["events"][chunk], jnp.int32),
              "lengths": jnp.asarray(arrays["lengths"][chunk], jnp.int32),
              "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][chunk], jnp.int32),
              "emotion": jnp.asarray(arrays["emotion"][chunk], jnp.int32)}
     if sampler.hp.use_vae:
-      sums = jax.device_get(sums_fn(sampler.params["vae"], batch, jax.random.key(seed + start)))
+      sums = jax.device_get(sums_fn(sampler.params["vae"], batch, jax.random.key(seed + index)))
     else:
       sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
     mu = np.asarray(sampler.vae.apply({"params": sampler.params["vae"]}, batch["events"],
@@ -106,20 +118,30 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
                             temperature=1e-4)
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
     totals.update({"sampled_correct": float(((greedy == arrays["events"][chunk]) & mask).sum()),
-                   "log_px_at_mu": float(sums["log_px_at_mu"].sum()),
-                   "correct": float(sums["correct"].sum()), "steps": float(sums["steps"].sum()),
-                   "elbo": float(sums["elbo"].sum()),
-                   "importance_log_px": float(sums["importance_log_px"].sum()),
                    "melodies": float(len(chunk))})
+    totals.update({name: float(sums[name].sum())
+                   for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
+                                "log_px_at_shuffled", "log_px_at_prior")})
+  cross_entropy = {name: -totals[f"log_px_at_{name}"] / totals["steps"]
+                   for name in ("mu", "shuffled", "prior")}
   return {"teacher_forced_accuracy": totals["correct"] / totals["steps"],
           "sampled_accuracy": totals["sampled_correct"] / totals["steps"],
-          "cross_entropy_per_step": -totals["log_px_at_mu"] / totals["steps"],
+          "cross_entropy_per_step": cross_entropy["mu"],
           "elbo_per_melody": totals["elbo"] / totals["melodies"],
-          "nll_per_melody": -totals["importance_log_px"] / totals["melodies"]}
+          "nll_per_melody": -totals["importance_log_px"] / totals["melodies"],
+          "cross_entropy_shuffled_z": cross_entropy["shuffled"],
+          "cross_entropy_prior_z": cross_entropy["prior"],
+          "latent_gap": cross_entropy["shuffled"] - cross_entropy["mu"]}
 
 
 def _cell(values) -> str:
   return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def _likelihood_cell(row: dict, name: str) -> str:
+  """A value to 3 decimals; a dash where the model has no such quantity (no latent, no ELBO)."""
+  value = row.get(name, float("nan"))
+  return "–" if np.isnan(value) else f"{value:.3f}"
 
 
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
@@ -139,7 +161,7 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
     names = sorted({k for row in likelihoods.values() for k in row})
     writer.writerow(["model"] + names)
     for model, row in likelihoods.items():
-      writer.writerow([model] + [row[k] for k in names])
+      writer.writerow([model] + [row.get(k, "") for k in names])
   lines = [f"# Evaluation on {dataset}", "",
            "Each cell is mean ± std over sampling seeds (over melodies for the test set). "
            "BLEU-4 and the set overlap/KL compare each row with the second half of the test split; "
@@ -163,11 +185,14 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   for model, metrics in rows.items():
     lines.append(f"| {model} | " + " | ".join(_cell(metrics[n]) for n in metric_names) + " |")
   if likelihoods:
-    names = list(next(iter(likelihoods.values())))
-    lines += ["", "## Likelihood on the test split", "", "| model | " + " | ".join(names) + " |",
-              "|" + "---|" * (len(names) + 1)]
+    # Columns in the order of the fullest row (a trained model's), then any others.
+    names = list(dict.fromkeys(k for row in sorted(likelihoods.values(), key=len, reverse=True)
+                               for k in row))
+    lines += ["", "## Likelihood on the test split", "",
+              "Counting rows have no network (metrics/counting.py); a dash: no such quantity.", "",
+              "| model | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     for model, row in likelihoods.items():
-      lines.append(f"| {model} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
+      lines.append(f"| {model} | " + " | ".join(_likelihood_cell(row, n) for n in names) + " |")
   lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
   for model, confusion in confusions.items():
     np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
@@ -214,7 +239,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   test_row.update({k: [v] for k, v in _set_metrics(
       test_per_melody[:half], test_melodies[:half], reference_values, reference_melodies).items()})
   test_row["_values"] = test_per_melody
-  rows, likelihoods, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}, {}
+  likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
+  rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
   examples[TEST_ROW] = test_melodies
   for workdir in workdirs:
     sampler = Sampler.load(pathlib.Path(workdir) / "export")

@@ -1,4 +1,5 @@
-"""Every per-melody metric on one split of a prepared cache: the reference row for evaluation.
+"""Every per-melody metric on one split of a prepared cache (the reference row for evaluation),
+and the counting baselines' likelihood rows on it (metrics/counting.py).
 
   python launch/reference_metrics.py --cache=runs/nottingham/data [--split=test] [--json=FILE]
 """
@@ -10,7 +11,7 @@ from absl import app, flags
 
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
-from hrnnvae.metrics import corpus, melody
+from hrnnvae.metrics import corpus, counting, melody
 
 _CACHE = flags.DEFINE_string("cache", None, "A prepared cache.", required=True)
 _SPLIT = flags.DEFINE_enum("split", "test", sources_lib.SPLITS, "Which split.")
@@ -35,6 +36,9 @@ def main(argv):
   print(f"{manifest['dataset']} {_SPLIT.value}: {len(rows)} melodies")
   for name, (mean, std) in table.items():
     print(f"  {name:<24}{mean:>10.3f} ± {std:.3f}")
+  for model, row in counting.reference_rows(arrays, _SPLIT.value).items():
+    print(f"{model}: " + ", ".join(f"{name} {value:.3f}" for name, value in row.items()))
+    table.update({f"{model}/{name}": (value, 0.0) for name, value in row.items()})
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump(table, f, indent=1)

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from hrnnvae import evaluate
+from hrnnvae.metrics import counting
 
 
 def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_40, tmp_path):
@@ -27,11 +29,32 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
   assert all(np.isfinite(v) for v in likelihood.values())
   assert 0 <= likelihood["teacher_forced_accuracy"] <= 1
   assert likelihood["nll_per_melody"] <= -likelihood["elbo_per_melody"] + 5.0  # IWAE <= -ELBO
+  assert likelihood["latent_gap"] == pytest.approx(
+      likelihood["cross_entropy_shuffled_z"] - likelihood["cross_entropy_per_step"])
+  assert list(result["likelihoods"]) == [counting.COUNTING_ROW, counting.MAJORITY_ROW, name]
+  counted = result["likelihoods"][counting.COUNTING_ROW]
+  majority = result["likelihoods"][counting.MAJORITY_ROW]
+  assert counted["teacher_forced_accuracy"] > majority["teacher_forced_accuracy"]
+  table = report[report.index("Likelihood on the test split"):].splitlines()
+  header = next(line for line in table if line.startswith("| model |")).split(" | ")
+  counting_cells = next(line for line in table if line.startswith(f"| {counting.COUNTING_ROW}"))
+  assert counting_cells.split(" | ")[header.index("elbo_per_melody")] == "–"
   with open(tmp_path / "metrics.csv") as f:
     models = {row["model"] for row in csv.DictReader(f)}
   assert models == {evaluate.TEST_ROW, name}
   for png in ("box_pitch_range.png", f"roll_{evaluate._slug(name)}.png", "roll_test_set.png"):
     assert (tmp_path / png).stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_shuffled_latents_come_from_other_tunes(nottingham):
+  _, arrays, _ = nottingham
+  rows, _ = evaluate._test_melodies(arrays)
+  order = evaluate._unrelated_neighbours(rows)
+  assert sorted(order.tolist()) == rows.tolist()
+  pieces = arrays["piece"][order]
+  assert not np.any(pieces[1:] == pieces[:-1])  # neighbours, whose mu is swapped, differ in tune
+  assert evaluate._unrelated_neighbours(np.arange(5)).tolist() == [0, 3, 1, 4, 2]
 
 
 def test_cli_needs_its_inputs(tmp_path):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hrnnvae.data import events as events_lib
-from hrnnvae.metrics.likelihood import likelihood_sums
+from hrnnvae.metrics.likelihood import deterministic_sums, likelihood_sums
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.models.vae import HierarchicalVAE
 
@@ -42,3 +42,17 @@ def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham):
   assert np.all((first["correct"] >= 0) & (first["correct"] <= first["steps"]))
   log_px = np.asarray(first["log_px_at_mu"])
   assert np.all(log_px < 0) and np.all(log_px > -np.log(events_lib.NUM_CLASSES) * 32 * 3)
+
+
+def test_latent_use_at_shuffled_and_prior_z(nottingham):
+  vae, params, batch = _model_and_batch(nottingham)
+  sums_fn = jax.jit(likelihood_sums, static_argnums=(0, 4))
+  sums = sums_fn(vae, params, batch, jax.random.key(0), 2)
+  for name in ("log_px_at_shuffled", "log_px_at_prior"):
+    assert sums[name].shape == (6,) and np.all(np.isfinite(sums[name])) and np.all(sums[name] < 0)
+  assert set(deterministic_sums(vae, params, batch)) == set(sums)
+  # One melody repeated: every neighbour's mu is its own, so the shuffled z is mu.
+  repeated = jax.tree.map(lambda x: jnp.repeat(x[:1], 6, axis=0), batch)
+  sums = sums_fn(vae, params, repeated, jax.random.key(0), 2)
+  np.testing.assert_allclose(sums["log_px_at_shuffled"], sums["log_px_at_mu"], rtol=1e-5)
+  assert not np.allclose(sums["log_px_at_prior"], sums["log_px_at_mu"], rtol=1e-5)

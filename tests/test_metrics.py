@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from hrnnvae.data import events as events_lib
 from hrnnvae.metrics import corpus, melody
 
 from conftest import melody as make_melody
@@ -58,6 +59,41 @@ def test_leaps_and_keys():
   assert melody.pitch_variation(leaps) == pytest.approx(7.0)
   chromatic = make_melody((60, 4), (61, 4), (62, 4), (63, 4), steps=16)
   assert melody.scale_consistency(chromatic) == pytest.approx(3 / 4)
+
+
+def _bars(*bars):
+  """Events from bars written as lists of pitches (an int), HOLD (0) and NOTE_OFF (None)."""
+  return np.array([events_lib.NOTE_OFF if e is None else events_lib.HOLD if e == 0
+                   else events_lib.pitch_to_event(e) for bar in bars for e in bar], np.int8)
+
+
+def test_bar_repetition():
+  motif, held, rest, other = [60, 0, 62, 0], [0, 0, 0, 0], [None, 0, 0, 0], [64, 0, 0, 0]
+  e = _bars(motif, motif, held, rest, other, motif, held, other, [60, 0])
+  # Bars 2..8 with an onset: 2 (repeats 1), 5 (new), 6 (repeats 1), 8 (repeats 5); the trailing
+  # part-bar is dropped and the held and silent bars are not counted.
+  assert melody.bar_repetition_rate(e, 4) == pytest.approx(3 / 4)
+  assert melody.bar_repetition_rate(_bars(held, held, held), 4) == 0.0
+  assert melody.bar_repetition_rate(e[:3], 4) == 0.0  # not one whole bar
+  assert melody.bar_repetition_rate(SCALE_EVENTS, 16) == 0.0
+
+
+def test_phrase_similarity():
+  e = _bars([60, 0, 62, 0], [64, 0, 0, 0], [60, 0, 62, 0], [65, 0, 0, 0], [None, 0, 0, 0],
+            [0, 0, 0, 0], [60, 0, 0, 0])
+  # Two-bar phrases 1-2, 3-4, 5-6 (bar 7 left over): 7/8 steps agree for (1, 2), 5/8 for (1, 3)
+  # and for (2, 3) (the HOLDs of bars 5-6 match those of the others).
+  assert melody.phrase_similarity(e, 4, phrase_bars=2) == pytest.approx((7 + 5 + 5) / 24)
+  assert melody.phrase_similarity(e, 4) == 0.0  # 7 bars: one four-bar phrase
+  assert melody.phrase_similarity(e[:3], 4) == 0.0  # not one whole bar
+  assert melody.phrase_similarity(np.tile(SCALE_EVENTS, 4), 16, phrase_bars=2) == 1.0
+
+
+def test_leap_rate():
+  e = make_melody((60, 4), (67, 4), (75, 4), (None, 4), (62, 4), steps=20)  # +7, +8, -13
+  assert melody.leap_rate(e) == pytest.approx(2 / 3)  # a fifth is not wider than a fifth
+  assert melody.note_jump_degree(e) == 1.0
+  assert melody.leap_rate(make_melody((60, 4), steps=4)) == 0.0
 
 
 def test_harmonic_richness():

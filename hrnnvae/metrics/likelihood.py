@@ -6,6 +6,13 @@ For melody x with real steps T_x:
   ELBO                    = E_q[log p(x|z)] - KL(q(z|x) || p(z)), one z sample, nats per melody;
   importance-sampled NLL  = -log (1/K sum_k p(x|z_k) p(z_k) / q(z_k|x)), z_k ~ q(z|x), nats per
                             melody (Burda et al.'s bound: at least as tight as -ELBO, equal at K=1).
+Latent use (each melody decoded teacher-forced, with its own emotion, from another z):
+  log p(x | z = shuffled) = log p(x | z = mu of the previous melody in the batch), mu rolled by
+                            one along the batch (callers order a batch so neighbours are unrelated);
+  log p(x | z = prior)    = log p(x | z), one z ~ N(0, I) per melody.
+  The latent gap, cross-entropy per step at shuffled z minus at z = mu (nats), is what the decoder
+  takes from its own melody's latent; near 0 the decoder ignores z. A model with no latent
+  distribution (log_var None) reports both equal to log p(x | mu).
 """
 
 from __future__ import annotations
@@ -26,13 +33,15 @@ def _log_likelihood(vae, params, z_BxZ, batch, mask_BxT):
 
 
 def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
-  """Per-melody [B]: log p(x|mu), correct steps, real steps, ELBO, importance-sampled log p(x)."""
+  """Per-melody [B]: log p(x|mu), correct steps, real steps, ELBO, importance-sampled log p(x),
+  log p(x) at shuffled z and at a prior z."""
   mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
   mu, log_var = vae.apply({"params": params}, batch["events"], batch["lengths"],
                           batch["steps_per_bar"], method="encode")
   log_px_mu, correct = _log_likelihood(vae, params, mu, batch, mask)
+  importance_rng, prior_rng = jax.random.split(rng)
   sigma = jnp.exp(0.5 * log_var)
-  eps_KxBxZ = jax.random.normal(rng, (num_importance_samples,) + mu.shape)
+  eps_KxBxZ = jax.random.normal(importance_rng, (num_importance_samples,) + mu.shape)
   z_KxBxZ = mu + sigma * eps_KxBxZ
   log_px_KxB = jax.lax.map(lambda z: _log_likelihood(vae, params, z, batch, mask)[0], z_KxBxZ)
   log_prior_KxB = norm.logpdf(z_KxBxZ).sum(-1)
@@ -42,15 +51,19 @@ def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
       "log_px_at_mu": log_px_mu, "correct": correct, "steps": mask.sum(axis=1),
       "elbo": log_px_KxB[0] - losses.kl_to_standard_normal(mu, log_var),
       "importance_log_px": logsumexp(log_weights_KxB, axis=0) - jnp.log(num_importance_samples),
+      "log_px_at_shuffled": _log_likelihood(vae, params, jnp.roll(mu, 1, axis=0), batch, mask)[0],
+      "log_px_at_prior": _log_likelihood(vae, params, jax.random.normal(prior_rng, mu.shape),
+                                         batch, mask)[0],
   }
 
 
 def deterministic_sums(model, params, batch):
-  """The same sums for a model without a latent distribution (z = mu is all there is): the ELBO
-  and the importance-sampled log p(x) both reduce to log p(x | mu)."""
+  """The same sums for a model without a latent distribution (z = mu is all there is): the ELBO,
+  the importance-sampled log p(x) and log p(x) at shuffled and prior z all reduce to
+  log p(x | mu)."""
   mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
   mu, _ = model.apply({"params": params}, batch["events"], batch["lengths"],
                       batch["steps_per_bar"], method="encode")
   log_px, correct = _log_likelihood(model, params, mu, batch, mask)
   return {"log_px_at_mu": log_px, "correct": correct, "steps": mask.sum(axis=1), "elbo": log_px,
-          "importance_log_px": log_px}
+          "importance_log_px": log_px, "log_px_at_shuffled": log_px, "log_px_at_prior": log_px}

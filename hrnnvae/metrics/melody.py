@@ -17,6 +17,8 @@ from hrnnvae.data import events as events_lib
 
 STEPS_PER_BEAT = events_lib.STEPS_PER_QUARTER
 LEAP_SEMITONES = 5  # larger than a perfect fourth is a leap
+LARGE_LEAP_SEMITONES = 7  # larger than a perfect fifth
+PHRASE_BARS = 4
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 # Triad templates for chord estimation: 12 major and 12 minor triads as pitch-class sets.
 TRIADS = [frozenset({root, (root + 4) % 12, (root + 7) % 12}) for root in range(12)] + \
@@ -59,10 +61,20 @@ def pitch_variation(events) -> float:
   return float(np.abs(np.diff(pitches)).mean()) if len(pitches) > 1 else 0.0
 
 
+def _share_of_intervals_above(events, semitones: int) -> float:
+  pitches, _, _ = _notes(events)
+  return float((np.abs(np.diff(pitches)) > semitones).mean()) if len(pitches) > 1 else 0.0
+
+
 def note_jump_degree(events) -> float:
   """Share of intervals that are leaps: #{|a_i| > 5 semitones} / (N - 1)."""
-  pitches, _, _ = _notes(events)
-  return float((np.abs(np.diff(pitches)) > LEAP_SEMITONES).mean()) if len(pitches) > 1 else 0.0
+  return _share_of_intervals_above(events, LEAP_SEMITONES)
+
+
+def leap_rate(events) -> float:
+  """Share of intervals wider than a perfect fifth: #{|a_i| > 7 semitones} / (N - 1); 0 with
+  fewer than two notes. Consecutive notes count even when a rest separates them."""
+  return _share_of_intervals_above(events, LARGE_LEAP_SEMITONES)
 
 
 def pitch_stability(events) -> float:
@@ -168,6 +180,45 @@ def groove_consistency(events, steps_per_bar: int) -> float:
   return float(1.0 - (patterns[1:] != patterns[:-1]).sum(axis=1).mean() / steps_per_bar)
 
 
+def _full_bars(events, steps_per_bar: int) -> np.ndarray:
+  """[bars, steps_per_bar] events of the melody's whole bars (a trailing part-bar is dropped)."""
+  events = np.asarray(events)
+  bars = len(events) // steps_per_bar
+  return events[:bars * steps_per_bar].reshape(bars, steps_per_bar)
+
+
+def bar_repetition_rate(events, steps_per_bar: int) -> float:
+  """Share of bars that repeat an earlier bar exactly: over the whole bars 2..B that contain an
+  onset, the share whose steps_per_bar events equal those of some earlier bar. A bar with no
+  onset (a rest, or a note held from the bar before) is left out: it would repeat trivially.
+  Events compare as written, so a bar that opens by holding a note matches another that opens by
+  holding any pitch. 0 when no bar after the first has an onset."""
+  bars = _full_bars(events, steps_per_bar)
+  seen, repeats, counted = set(), 0, 0
+  for index, bar in enumerate(bars):
+    key = bar.tobytes()
+    if index and (bar >= events_lib.FIRST_PITCH_EVENT).any():
+      counted += 1
+      repeats += key in seen
+    seen.add(key)
+  return repeats / counted if counted else 0.0
+
+
+def phrase_similarity(events, steps_per_bar: int, phrase_bars: int = PHRASE_BARS) -> float:
+  """Mean, over pairs of distinct phrases, of the share of steps whose events are identical.
+  Phrases are the melody's consecutive, non-overlapping runs of `phrase_bars` whole bars from its
+  start (a trailing shorter run is dropped); a pair (i < j) scores
+  #{s : phrase_i[s] = phrase_j[s]} / (phrase_bars * steps_per_bar), in [0, 1]. Events compare as
+  written (a HOLD matches a HOLD whatever it holds). 0 with fewer than two phrases."""
+  bars = _full_bars(events, steps_per_bar)
+  count = len(bars) // phrase_bars
+  if count < 2:
+    return 0.0
+  phrases = bars[:count * phrase_bars].reshape(count, phrase_bars * steps_per_bar)
+  first, second = np.triu_indices(count, k=1)
+  return float((phrases[first] == phrases[second]).mean())
+
+
 def bar_chords(events, steps_per_bar: int) -> list[int | None]:
   """The best-matching triad per bar (index into TRIADS) by the duration each pitch class sounds
   in the bar; None for a bar with no note. Ties go to the lower index."""
@@ -217,4 +268,7 @@ def all_metrics(events, qpm: float, steps_per_bar: int) -> dict[str, float]:
       "in_scale_rate": in_scale_rate(events, steps_per_bar),
       "empty_beat_rate": empty_beat_rate(events),
       "groove_consistency": groove_consistency(events, steps_per_bar),
+      "bar_repetition_rate": bar_repetition_rate(events, steps_per_bar),
+      "phrase_similarity": phrase_similarity(events, steps_per_bar),
+      "leap_rate": leap_rate(events),
   }
