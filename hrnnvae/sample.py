@@ -1,5 +1,9 @@
 """Sampling from a trained model's `export/`: prior samples, reconstructions, interpolations.
 
+A model directory holds `config.json` and its parameters, either as a training run wrote them
+(`params/`, an orbax checkpoint) or as a model shipped in the package keeps them
+(`params.msgpack`: flax msgpack, one file that needs neither orbax nor pickle; hrnnvae/pretrained).
+
 The free-running decode (conductor, step RNNs, cached attention, Gumbel-max sampling) is one
 jitted `lax.scan`, batched over melodies, compiled once per (batch, steps) and reused. Melody i
 of a call draws its latent and its noise from `fold_in(seed key, i)`, so a melody is the same
@@ -10,11 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import serialization
 
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -23,6 +29,8 @@ from hrnnvae.data import sources as sources_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train.checkpoints import load_export
+
+PARAMS_FILE = "params.msgpack"  # a shipped model's {'vae', 'emotion'} parameters
 
 
 class SampleError(Exception):
@@ -56,6 +64,14 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
+def _read_model(model_dir: pathlib.Path) -> tuple[dict, dict]:
+  """(params, description) of an export/ (orbax) or a shipped model (msgpack)."""
+  if not (model_dir / PARAMS_FILE).is_file():
+    return load_export(model_dir)
+  description = json.loads((model_dir / "config.json").read_text())
+  return serialization.msgpack_restore((model_dir / PARAMS_FILE).read_bytes()), description
+
+
 @dataclasses.dataclass
 class Melody:
   events: np.ndarray  # [steps] int
@@ -75,13 +91,13 @@ class Sampler:
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
-    """The model a training run exported; SampleError naming the fix when absent or stale."""
+    """A run's export/ or a shipped model's folder; SampleError naming the fix when absent or stale."""
     export_dir = pathlib.Path(export_dir)
     if not (export_dir / "config.json").is_file():
       raise SampleError(f"no exported model in {export_dir}: train one with "
                         "`hrnnvae-train --config=... --workdir=DIR`, then pass --workdir=DIR")
     try:
-      params, description = load_export(export_dir)
+      params, description = _read_model(export_dir)
       sampler = cls(ModelHParams(**description["model"]), params, description, export_dir)
       sampler._check_shapes()
     except Exception as error:  # noqa: BLE001 - any mismatch means an incompatible export

@@ -1,6 +1,7 @@
 """hrnnvae-sample: melodies from a trained model, as MIDI, WAV and piano-roll PNG files.
 
   hrnnvae-sample --workdir=runs/nottingham --emotion=happy,sad --num_outputs=4 --bars=32
+  hrnnvae-sample --pretrained=nottingham --emotion=sad   # the model shipped in the package
   hrnnvae-sample --workdir=runs/nottingham --mode=reconstruct --input_midi=tune.mid --emotion=sad
   hrnnvae-sample --workdir=runs/nottingham --mode=interpolate --input_midi_1=a.mid \
       --input_midi_2=b.mid --steps=5
@@ -18,12 +19,14 @@ import numpy as np
 import tqdm
 from absl import app, flags
 
-from hrnnvae import render
+from hrnnvae import pretrained, render
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 from hrnnvae.train import checkpoints
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (its export/ is read).")
+_PRETRAINED = flags.DEFINE_string(
+    "pretrained", None, "A model shipped in the package (e.g. nottingham), instead of --workdir.")
 _MODE = flags.DEFINE_string("mode", "sample", "sample | reconstruct | interpolate.")
 _EMOTION = flags.DEFINE_string(
     "emotion", None, "happy, tense, sad, calm or any; comma-separated for several. Default: any "
@@ -39,6 +42,19 @@ _INPUT_MIDI_2 = flags.DEFINE_string("input_midi_2", None, "interpolate: the seco
 _STEPS = flags.DEFINE_integer("steps", 5, "interpolate: melodies from the first to the second.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "samples", "Where the files go.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
+
+
+def _load() -> Sampler:
+  """The model that exactly one of --workdir and --pretrained names."""
+  if _WORKDIR.value and _PRETRAINED.value:
+    raise SampleError("--workdir and --pretrained exclude each other: pass one")
+  if _PRETRAINED.value:
+    return pretrained.load(_PRETRAINED.value)
+  if _WORKDIR.value:
+    return Sampler.load(pathlib.Path(_WORKDIR.value) / "export")
+  shipped = ", ".join(pretrained.available()) or "none shipped yet"
+  raise SampleError("pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote) or "
+                    f"--pretrained=NAME (a model shipped in the package: {shipped})")
 
 
 def _generate(sampler: Sampler) -> tuple[list[np.ndarray], list[int], dict]:
@@ -109,6 +125,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
         "audio_synth": synth, **render.summary(events, sampler.steps_per_bar)})
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
               "qpm": qpm, "time_signature": list(meter), "checkpoint": str(sampler.export_dir),
+              "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,
               "config": sampler.description["config"], "melodies": entries}
   (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -120,9 +137,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   checkpoints.quiet_orbax_logging()
   try:
-    if not _WORKDIR.value:
-      raise SampleError("--workdir is required: the folder `hrnnvae-train --workdir=...` wrote")
-    sampler = Sampler.load(pathlib.Path(_WORKDIR.value) / "export")
+    sampler = _load()
     melodies, emotions, request = _generate(sampler)
     out = _write(sampler, melodies, emotions, request)
   except SampleError as error:

@@ -1,0 +1,197 @@
+"""Shipped models: launch/ship_pretrained.py, hrnnvae.pretrained, `hrnnvae-sample --pretrained`.
+
+A tiny model is shipped into a temporary folder (HRNNVAE_PRETRAINED_DIR); the last test checks the
+real model in hrnnvae/pretrained/nottingham/ when one has been shipped.
+"""
+
+import datetime
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hrnnvae import evaluate, pretrained
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.metrics import likelihood
+from hrnnvae.train.checkpoints import load_export
+
+ROOT = pathlib.Path(__file__).parent.parent
+SHIP_FLAGS = ("--name=nottingham", "--command=hrnnvae-train --config=configs/tiny.py",
+              "--device=2-core CPU", "--wall_time_s=42.5")
+REAL = pretrained.PACKAGE_ROOT / "nottingham"
+
+
+def _ship(export, cache, out_root, *extra):
+  return subprocess.run([sys.executable, str(ROOT / "launch" / "ship_pretrained.py"), f"--export={export}",
+                         f"--cache={cache}", f"--out_root={out_root}", *SHIP_FLAGS, *extra],
+                        capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"),
+                        timeout=300)
+
+
+def _sample_cli(pretrained_root, *args):
+  env = dict(os.environ, PYTHONWARNINGS="ignore", **{pretrained.ENV_VAR: str(pretrained_root)})
+  return subprocess.run([sys.executable, "-m", "hrnnvae.sample_main", *args], capture_output=True,
+                        text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def small_cache(nottingham_40, tmp_path_factory):
+  """nottingham_40 cut to its first 24 test windows: one batch to measure, one compile."""
+  arrays, manifest = cache_lib.load(nottingham_40[0])
+  keep = np.nonzero(arrays["split"] == sources_lib.SPLITS.index("test"))[0][:24]
+  out = tmp_path_factory.mktemp("small_cache")
+  cache_lib.save(out, {name: values if name == "piece_names" else values[keep]
+                       for name, values in arrays.items()}, manifest)
+  return out
+
+
+@pytest.fixture(scope="module")
+def shipped(tiny_workdir, small_cache, tmp_path_factory):
+  """The tiny model shipped into a temporary pretrained folder (returned)."""
+  out_root = tmp_path_factory.mktemp("pretrained")
+  result = _ship(tiny_workdir / "export", small_cache, out_root)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert f"shipped {out_root / 'nottingham'}" in result.stdout
+  return out_root
+
+
+def test_manifest_records_provenance_size_and_test_metrics(shipped, tiny_workdir, small_cache):
+  model_dir = shipped / "nottingham"
+  assert sorted(p.name for p in shipped.iterdir()) == ["nottingham"]  # no staging folder left
+  assert sorted(p.name for p in model_dir.iterdir()) == ["config.json", "manifest.json",
+                                                         "params.msgpack"]
+  assert (model_dir / "config.json").read_bytes() == (tiny_workdir / "export" / "config.json").read_bytes()
+  manifest = json.loads((model_dir / "manifest.json").read_text())
+  assert (manifest["command"], manifest["device"], manifest["wall_time_s"]) == (
+      "hrnnvae-train --config=configs/tiny.py", "2-core CPU", 42.5)
+  assert manifest["steps"] == json.loads((model_dir / "config.json").read_text())["step"] == 15
+  assert manifest["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", manifest["git_commit"])
+  assert datetime.datetime.fromisoformat(manifest["date"]).tzinfo is not None
+  params, _ = load_export(tiny_workdir / "export")
+  assert manifest["parameter_count"] == sum(np.size(p) for p in jax.tree.leaves(params)) > 0
+  assert manifest["size_bytes"] == sum((model_dir / name).stat().st_size
+                                       for name in ("params.msgpack", "config.json")) < 10_000_000
+  arrays, cache_manifest = cache_lib.load(small_cache)
+  assert manifest["dataset"] == cache_manifest["dataset"] == "nottingham"
+  digest, melodies = pretrained.digest_of_test_split(arrays)
+  assert manifest["test_split"]["sha256"] == digest and manifest["test_split"]["melodies"] == melodies > 0
+  metrics = manifest["test_metrics"]
+  for name in ("teacher_forced_accuracy", "sampled_accuracy"):
+    assert 0.0 <= metrics[name] <= 1.0
+  assert np.isfinite(metrics["cross_entropy_per_step"]) and metrics["cross_entropy_per_step"] > 0
+
+
+def test_shipped_model_loads_and_reproduces_its_test_accuracy(shipped, tiny_workdir, small_cache,
+                                                              monkeypatch):
+  monkeypatch.setenv(pretrained.ENV_VAR, str(shipped))
+  assert pretrained.available() == ["nottingham"]
+  assert pretrained.pretrained_dir("nottingham") == shipped / "nottingham"
+  sampler = pretrained.load("nottingham")
+  exported, _ = load_export(tiny_workdir / "export")
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(sampler.params), exported)
+  manifest = pretrained.manifest("nottingham")
+  arrays, _ = cache_lib.load(small_cache)
+  row = evaluate.likelihood_row(sampler, arrays)
+  for name in ("teacher_forced_accuracy", "sampled_accuracy", "cross_entropy_per_step"):
+    assert row[name] == pytest.approx(manifest["test_metrics"][name], abs=1e-6), name
+  # The real model's test below measures this figure alone; it must be the same figure.
+  assert _teacher_forced_accuracy(sampler, arrays) == pytest.approx(row["teacher_forced_accuracy"],
+                                                                    abs=1e-6)
+
+
+def test_cli_samples_from_the_shipped_model(shipped, tmp_path):
+  result = _sample_cli(shipped, "--pretrained=nottingham", "--emotion=happy,sad", "--bars=2",
+                       "--noaudio", f"--output_dir={tmp_path}")
+  assert result.returncode == 0, result.stderr[-2000:]
+  manifest = json.loads((tmp_path / "manifest.json").read_text())
+  assert manifest["pretrained"] == "nottingham" and manifest["checkpoint_step"] == 15
+  assert [m["emotion"] for m in manifest["melodies"]] == ["happy", "sad"]
+  midi = sorted(tmp_path.glob("*.mid"))
+  assert len(midi) == 2 and all(path.stat().st_size > 0 for path in midi)
+
+
+@pytest.mark.parametrize("case", ["both", "neither", "unknown", "none_shipped"])
+def test_cli_pretrained_errors_are_one_line(shipped, tiny_workdir, tmp_path, case):
+  root, args = shipped, []
+  if case == "both":
+    args, message = [f"--workdir={tiny_workdir}", "--pretrained=nottingham"], "exclude each other"
+  elif case == "neither":
+    message = "pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote) or --pretrained"
+  elif case == "unknown":
+    args, message = ["--pretrained=jazz"], "unknown pretrained model 'jazz': available: nottingham"
+  else:
+    root, args = tmp_path / "empty", ["--pretrained=nottingham"]
+    message = "no pretrained model has been shipped"
+  result = _sample_cli(root, *args, f"--output_dir={tmp_path / 'out'}")
+  assert result.returncode == 2
+  lines = [line for line in result.stderr.splitlines() if line.startswith("hrnnvae-sample:")]
+  assert len(lines) == 1 and message in lines[0], result.stderr[-1500:]
+  if case == "none_shipped":
+    assert "launch/ship_pretrained.py" in lines[0]
+
+
+def test_ship_refuses_a_model_over_the_size_limit(tiny_workdir, small_cache, tmp_path):
+  result = _ship(tiny_workdir / "export", small_cache, tmp_path / "pretrained", "--max_bytes=1000")
+  assert result.returncode == 2
+  lines = [line for line in result.stderr.splitlines() if line.startswith("ship_pretrained:")]
+  assert len(lines) == 1 and "over the 1,000-byte limit" in lines[0], result.stderr[-1500:]
+  assert not (tmp_path / "pretrained").exists()
+
+
+def test_package_data_carries_the_shipped_models(shipped, tmp_path):
+  """setup.cfg's package_data puts hrnnvae/pretrained/<name>/* into what a wheel installs."""
+  tree = tmp_path / "src"
+  shutil.copytree(ROOT / "hrnnvae", tree / "hrnnvae", ignore=shutil.ignore_patterns("__pycache__"))
+  for name in ("setup.cfg", "pyproject.toml", "README.md"):
+    shutil.copy(ROOT / name, tree / name)
+  shutil.rmtree(tree / "hrnnvae" / "pretrained" / "nottingham", ignore_errors=True)
+  shutil.copytree(shipped / "nottingham", tree / "hrnnvae" / "pretrained" / "nottingham")
+  result = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q",
+                           "build_py", f"--build-lib={tmp_path / 'lib'}"], cwd=tree,
+                          capture_output=True, text=True, timeout=120)
+  assert result.returncode == 0, result.stderr[-2000:]
+  built = tmp_path / "lib" / "hrnnvae" / "pretrained"
+  assert sorted(p.name for p in (built / "nottingham").iterdir()) == [
+      "config.json", "manifest.json", "params.msgpack"]
+  assert (built / "__init__.py").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REAL / pretrained.MANIFEST_FILE).is_file(),
+                    reason=f"no model shipped in {REAL} yet (launch/ship_pretrained.py ships one)")
+def test_the_shipped_nottingham_model_reproduces_its_manifest(nottingham, monkeypatch):
+  monkeypatch.delenv(pretrained.ENV_VAR, raising=False)
+  manifest = pretrained.manifest("nottingham")
+  _, arrays, cache_manifest = nottingham
+  assert manifest["dataset"] == cache_manifest["dataset"]
+  digest, melodies = pretrained.digest_of_test_split(arrays)
+  assert (digest, melodies) == (manifest["test_split"]["sha256"], manifest["test_split"]["melodies"]), (
+      "the Nottingham test split prepared from $HRNNVAE_DATASETS differs from the one the shipped "
+      "model was measured on")
+  assert manifest["size_bytes"] <= 10_000_000
+  accuracy = _teacher_forced_accuracy(pretrained.load("nottingham"), arrays)
+  assert accuracy == pytest.approx(manifest["test_metrics"]["teacher_forced_accuracy"], abs=1e-4)
+
+
+def _teacher_forced_accuracy(sampler, arrays, batch_size=64):
+  """likelihood_row's teacher_forced_accuracy (argmax at z = mu) alone: about 40 s for the real
+  model on 2 CPU cores, where the whole row (importance sampling, greedy decodes) takes 8 min."""
+  rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test")) & (arrays["transposition"] == 0))[0]
+  sums = jax.jit(lambda params, batch: likelihood.deterministic_sums(sampler.vae, params, batch))
+  correct = steps = 0
+  for start in range(0, len(rows), batch_size):
+    chunk = rows[start:start + batch_size]
+    batch = {name: jnp.asarray(arrays[name][chunk], jnp.int32)
+             for name in ("events", "lengths", "steps_per_bar", "emotion")}
+    result = jax.device_get(sums(sampler.params["vae"], batch))
+    correct, steps = correct + float(result["correct"].sum()), steps + float(result["steps"].sum())
+  return correct / steps
