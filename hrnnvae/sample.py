@@ -122,21 +122,23 @@ class Sampler:
     return int(self.facts["steps_per_bar"])
 
   @functools.partial(jax.jit, static_argnums=(0, 4))
-  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature):
-    spb = jnp.full(emotion_B.shape, self.steps_per_bar, jnp.int32)
-    return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb, num_steps, keys_B,
+  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B):
+    return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B,
                           temperature, method="generate")["events"]
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float = 1.0,
-             melody_ids=None) -> np.ndarray:
+             melody_ids=None, steps_per_bar=None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
+    steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     """
     keys = self._keys(seed, len(emotions_B), "decode", melody_ids)
+    spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
+                          (len(emotions_B),))
     events = self._generate(self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                             jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
-                            jnp.float32(temperature))
+                            jnp.float32(temperature), jnp.asarray(spb, jnp.int32))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -187,6 +189,30 @@ class Sampler:
     mu = self._encode(self.params["vae"], jnp.asarray(events, jnp.int32)[None],
                       jnp.array([len(events)]), jnp.array([spb]))
     return np.asarray(mu[0])
+
+  def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],
+                  seed: int, temperature: float = 1.0) -> list[np.ndarray]:
+    """One reconstruction [len(events)] of a melody per requested emotion, section by section.
+
+    The melody is cut into sections as long as the training windows (the data's most bars, 16
+    for the bundled datasets); each is encoded to its own mu and decoded in the melody's own
+    meter, so a long tune or a 6/8 jig stays in the shape the model learned.
+    """
+    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    section = int(self.facts.get("max_bars", 16)) * spb
+    pieces = [events[start:start + section] for start in range(0, len(events), section)]
+    padded = np.zeros((len(pieces), section), np.int32)
+    for row, piece in enumerate(pieces):
+      padded[row, :len(piece)] = piece
+    lengths = np.array([len(piece) for piece in pieces])
+    mu = np.asarray(self._encode(self.params["vae"], jnp.asarray(padded), jnp.asarray(lengths),
+                                 jnp.full((len(pieces),), spb)))
+    melodies = []
+    for emotion in emotions:
+      decoded = self.decode(mu, [emotion] * len(pieces), section, seed, temperature,
+                            steps_per_bar=spb)
+      melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
+    return melodies
 
   def own_emotion(self, events: np.ndarray, meter: tuple[int, int]) -> int:
     """The emotion quadrant the data pipeline would give this melody."""

@@ -21,6 +21,7 @@ from absl import app, flags
 
 from hrnnvae import pretrained, render
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 from hrnnvae.train import checkpoints
 
@@ -75,11 +76,9 @@ def _generate(sampler: Sampler) -> tuple[list[np.ndarray], list[int], dict]:
     events, meter = sampler.read_melody(_INPUT_MIDI.value)
     emotions = (emotion_indices(_EMOTION.value, 1, rng) if _EMOTION.value
                 else [sampler.own_emotion(events, meter)])
-    z = np.repeat(sampler.encode(events, meter)[None], len(emotions), axis=0)
-    steps = _whole_bars(len(events), sampler)
-    return list(sampler.decode(z, emotions, steps, seed, temperature)), emotions, {
+    return sampler.reconstruct(events, meter, emotions, seed, temperature), emotions, {
         "input_midi": _INPUT_MIDI.value, "input_emotion": emotion_lib.EMOTIONS[
-            sampler.own_emotion(events, meter)]}
+            sampler.own_emotion(events, meter)], "time_signature": list(meter)}
   if mode == "interpolate":
     if not (_INPUT_MIDI_1.value and _INPUT_MIDI_2.value):
       raise SampleError("--mode=interpolate needs --input_midi_1=FILE and --input_midi_2=FILE")
@@ -106,7 +105,8 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
   out = pathlib.Path(_OUTPUT_DIR.value)
   out.mkdir(parents=True, exist_ok=True)
   qpm = _TEMPO.value or sampler.facts["qpm"]
-  meter = tuple(sampler.facts["time_signature"])
+  meter = tuple(request.get("time_signature", sampler.facts["time_signature"]))
+  steps_per_bar = events_lib.steps_per_bar(*meter) or sampler.steps_per_bar
   verdicts = sampler.classify(np.stack(melodies))
   entries = []
   for index, (events, emotion) in enumerate(tqdm.tqdm(list(zip(melodies, emotions)),
@@ -114,7 +114,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
     name = f"{_MODE.value}_{index:03d}_{emotion_lib.EMOTIONS[emotion]}"
     sequence = render.write_midi(events, out / f"{name}.mid", qpm, meter)
     synth = render.write_wav(sequence, out / f"{name}.wav") if _AUDIO.value else None
-    render.write_piano_roll(events, out / f"{name}.png", sampler.steps_per_bar,
+    render.write_piano_roll(events, out / f"{name}.png", steps_per_bar,
                             f"{name}: {emotion_lib.EMOTIONS[emotion]}, {len(events)} steps")
     entries.append({
         "name": name, "files": [f"{name}.mid"] + ([f"{name}.wav"] if synth else []) + [f"{name}.png"],
@@ -122,7 +122,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
         "classifier_verdict": emotion_lib.EMOTIONS[int(verdicts[index].argmax())],
         "classifier_probabilities": dict(zip(emotion_lib.EMOTIONS, verdicts[index].round(4).tolist())),
         "feature_emotion": emotion_lib.EMOTIONS[sampler.own_emotion(events, meter)],
-        "audio_synth": synth, **render.summary(events, sampler.steps_per_bar)})
+        "audio_synth": synth, **render.summary(events, steps_per_bar)})
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
               "qpm": qpm, "time_signature": list(meter), "checkpoint": str(sampler.export_dir),
               "pretrained": _PRETRAINED.value,

@@ -183,3 +183,25 @@ def test_demo_runs_end_to_end_at_a_small_size(tmp_path):
   manifest = json.loads((tmp_path / "demo_out" / "manifest.json").read_text())
   assert [m["emotion"] for m in manifest["melodies"]] == ["happy", "tense", "sad", "calm"]
   assert all(m["bars"] == 32 for m in manifest["melodies"])
+
+
+def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeypatch):
+  """A 6/8 tune of 20 bars, with a 4/4 model trained on 4-bar windows: three sections, each
+  encoded to its own mu and decoded with 12 steps a bar, glued back to the tune's length."""
+  sampler = _random_sampler()
+  sampler.facts["max_bars"] = 8
+  events = np.zeros(20 * 12, np.int64)
+  events[::6] = 40  # an onset on every dotted quarter
+  decoded_with = []
+  real_decode = sampler.decode
+
+  def spy(z, emotions, num_steps, seed, temperature=1.0, melody_ids=None, steps_per_bar=None):
+    decoded_with.append((len(z), num_steps, int(np.asarray(steps_per_bar).flat[0])))
+    return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar)
+
+  monkeypatch.setattr(sampler, "decode", spy)
+  melodies = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
+  assert [m.shape for m in melodies] == [(240,), (240,)]
+  assert decoded_with == [(3, 96, 12), (3, 96, 12)]  # 8-bar sections of 12 steps, 3 of them
+  again = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
+  np.testing.assert_array_equal(melodies[0], again[0])
