@@ -24,6 +24,7 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion, pe
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds (the spread is over these).")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per sampled melody (the cache's windows are 16).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes.")
+_TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of the prior samples.")
 
 
 def main(argv):
@@ -34,7 +35,8 @@ def main(argv):
     if not _WORKDIRS.value or not _CACHE.value:
       raise SampleError("--workdirs and --dataset_cache are required")
     evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value,
-                 [int(s) for s in _SEEDS.value], _BARS.value, pathlib.Path(_OUT.value))
+                 [int(s) for s in _SEEDS.value], _BARS.value, pathlib.Path(_OUT.value),
+                 _TEMPERATURE.value)
   except (SampleError, cache_lib.CacheError) as error:
     print(f"hrnnvae-eval: {error}", file=sys.stderr)
     sys.exit(2)

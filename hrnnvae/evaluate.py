@@ -62,7 +62,7 @@ def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
 
 
 def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
-                   reference_values, reference_melodies):
+                   reference_values, reference_melodies, temperature: float = 1.0):
   """(per-seed metric dicts, confusion matrix [4, 4] summed over seeds, example melodies)."""
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   qpm = float(np.median(arrays["qpm"]))
@@ -70,7 +70,7 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
   per_seed, confusion = [], np.zeros((4, 4), int)
   examples = []
   for seed in seeds:
-    melodies = [m.events for m in sampler.sample(requested, bars, seed)]
+    melodies = [m.events for m in sampler.sample(requested, bars, seed, temperature)]
     per_melody = [melody.all_metrics(m, qpm, sampler.steps_per_bar) for m in melodies]
     labels = _labels(melodies, sampler.steps_per_bar, thresholds)
     np.add.at(confusion, (np.array(requested), labels), 1)
@@ -115,7 +115,7 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     mu = np.asarray(sampler.vae.apply({"params": sampler.params["vae"]}, batch["events"],
                                       batch["lengths"], batch["steps_per_bar"], method="encode")[0])
     greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
-                            temperature=1e-4)
+                            temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk])
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
     totals.update({"sampled_correct": float(((greedy == arrays["events"][chunk]) & mask).sum()),
                    "melodies": float(len(chunk))})
@@ -145,7 +145,7 @@ def _likelihood_cell(row: dict, name: str) -> str:
 
 
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
-                 examples: dict, steps_per_bar: int, variants: dict) -> None:
+                 examples: dict, steps_per_bar: int, variants: dict, sampling: str = "") -> None:
   """report.md, metrics.csv, likelihood.csv, confusion_*.csv, box plots and piano rolls."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
     writer.writerow(["model"] + names)
     for model, row in likelihoods.items():
       writer.writerow([model] + [row.get(k, "") for k in names])
-  lines = [f"# Evaluation on {dataset}", "",
+  lines = [f"# Evaluation on {dataset}", "", sampling, "",
            "Each cell is mean ± std over sampling seeds (over melodies for the test set). "
            "BLEU-4 and the set overlap/KL compare each row with the second half of the test split; "
            "the test row is its first half. The test row's emotional consistency is 1 by "
@@ -221,7 +221,8 @@ def _slug(name: str) -> str:
   return "".join(c if c.isalnum() else "_" for c in name)
 
 
-def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path) -> dict:
+def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
+        temperature: float = 1.0) -> dict:
   arrays, manifest = cache_lib.load(cache_dir)
   rows_index, test_melodies = _test_melodies(arrays)
   qpm = arrays["qpm"][rows_index]
@@ -246,12 +247,15 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     sampler = Sampler.load(pathlib.Path(workdir) / "export")
     name = pathlib.Path(workdir).name
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
-                                                   bars, reference_values, reference_melodies)
+                                                   bars, reference_values, reference_melodies,
+                                                   temperature)
     rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if k != "_values"}
     rows[name]["_values"] = [v for s in per_seed for v in s["_values"]]
     confusions[name], examples[name] = confusion, melodies
     likelihoods[name] = likelihood_row(sampler, arrays)
     variants[name] = sampler.description["config"].get("variant", "")
   write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
-               int(np.bincount(spb).argmax()), variants)
+               int(np.bincount(spb).argmax()), variants,
+               f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars, "
+               f"temperature {temperature:g}.")
   return {"rows": rows, "likelihoods": likelihoods, "confusions": confusions}
