@@ -1,8 +1,10 @@
 """hrnnvae-bench: figures that the engineering log keeps (never timed unit tests).
 
-  hrnnvae-bench train --config=configs/nottingham.py [--steps=20] [--json=FILE]
+  hrnnvae-bench train --config=configs/nottingham.py [--variants=,continuous] [--steps=20]
     compile time and train steps/s of the config's jitted train_step on the current backend
-    (all local devices, data parallel);
+    (all local devices, data parallel), for each variant (the config as given first) and each
+    phase (ELBO only; fine-tune with every loss), with each row's speed-up over the last
+    variant's fine-tune step in the same run;
   hrnnvae-bench latency --config=configs/nottingham.py [--bars=32] [--batch_sizes=1,64,1024]
     p50/p99 wall time of the jitted free-running decode from a warm function to host tokens,
     compile time and melodies/s, on randomly initialised weights of the config's model (the
@@ -38,23 +40,33 @@ _BARS = flags.DEFINE_integer("bars", 32, "latency: bars per melody (16 steps eac
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "64", "1024"], "latency: batch sizes.")
 _CALLS = flags.DEFINE_integer("calls", 50, "latency: timed calls at batch 1 (fewer at larger).")
 _EXPORT = flags.DEFINE_string("export", None, "latency: a trained export/ instead of random weights.")
+_VARIANTS = flags.DEFINE_list("variants", ["", "continuous"],
+                              "train: config variants to time ('' is the config as given).")
 
 
-def bench_train(config, steps: int, repeats: int) -> dict:
+def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict:
+  """Steps/s of one phase of train_step on batches of the data's most common bar bucket."""
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
-                                data.max_steps_per_bar)
+                                data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp)
-  batch_size = config.train.batch_size
+  batch_size, split = config.train.batch_size, data.splits["train"]
+  buckets = (input_pipeline.bar_buckets(split, batch_size) if config.train.bucket_by_bar
+             else [data.max_steps_per_bar])
+  plan = input_pipeline.epoch_plan(split, batch_size, 0, 0, buckets)
+  widths = [width for _, width in plan]
+  width = max(set(widths), key=widths.count)
+  num_steps = min(data.num_steps, data.max_bars * width) if config.train.bucket_by_bar else data.num_steps
   mesh = Mesh(np.array(jax.devices()), ("data",))
   data_sharding, replicated = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
   state = jax.device_put(
       step_lib.init_state(models, jax.random.key(0), batch_size, data.num_steps), replicated)
-  train_step = jax.jit(functools.partial(step_lib.train_step, models=models),
+  train_step = jax.jit(functools.partial(step_lib.train_step, models=models,
+                                         grid=(data.max_bars, width), finetune=finetune),
                        in_shardings=(replicated, data_sharding, replicated),
                        out_shardings=(replicated, replicated), donate_argnums=0)
-  batches = [jax.device_put(batch, data_sharding) for _, batch in zip(
-      range(4), input_pipeline.train_batches(data.splits["train"], batch_size, 0, 0))]
+  batches = [jax.device_put({**split.take(rows), "events": split.events[rows][:, :num_steps]},
+                            data_sharding) for rows, w in plan if w == width][:4]
   rng = jax.random.key(1)
   start = time.perf_counter()
   state, metrics = train_step(state, batches[0], rng)
@@ -68,11 +80,12 @@ def bench_train(config, steps: int, repeats: int) -> dict:
     jax.block_until_ready(metrics)
     rounds.append(steps / (time.perf_counter() - start))
   steps_per_s = float(np.median(rounds))
-  return {"config": config.data.cache_dir, "variant": config.variant, "backend": jax.default_backend(),
+  return {"config": config.data.cache_dir, "variant": config.variant,
+          "phase": "fine-tune" if finetune else "elbo", "backend": jax.default_backend(),
           "device": jax.devices()[0].device_kind, "devices": jax.device_count(),
-          "batch_size": batch_size, "num_steps": data.num_steps, "compile_s": compile_s,
+          "batch_size": batch_size, "num_steps": num_steps, "compile_s": compile_s,
           "steps_per_s": steps_per_s, "melodies_per_s": steps_per_s * batch_size,
-          "steps_per_epoch": input_pipeline.steps_per_epoch(data.splits["train"], batch_size)}
+          "steps_per_epoch": len(plan)}
 
 
 def _random_sampler(config, bars: int) -> Sampler:
@@ -110,13 +123,26 @@ def main(argv):
     raise app.UsageError("say which benchmark: train | latency")
   device = f"{jax.default_backend()} {jax.devices()[0].device_kind}"
   if argv[1] == "train":
-    result = bench_train(_CONFIG.value, _STEPS.value, _REPEATS.value)
-    print(f"{'backend':<8}{'device':<24}{'devices':>8}{'batch':>6}{'steps':>6}{'compile s':>10}"
-          f"{'steps/s':>9}{'melodies/s':>11}{'s/epoch':>9}")
-    print(f"{result['backend']:<8}{result['device'][:23]:<24}{result['devices']:>8}"
-          f"{result['batch_size']:>6}{result['num_steps']:>6}{result['compile_s']:>10.1f}"
-          f"{result['steps_per_s']:>9.2f}{result['melodies_per_s']:>11.0f}"
-          f"{result['steps_per_epoch'] / result['steps_per_s']:>9.1f}")
+    import runpy  # noqa: PLC0415
+    rows = []
+    for variant in _VARIANTS.value:
+      config = _CONFIG.value
+      if variant:  # the same file, arguments and overrides, plus the variant's fields
+        path, _, arg = flags.FLAGS["config"].config_filename.partition(":")
+        config = runpy.run_path(path)["get_config"](",".join(filter(None, [arg, variant])))
+        config.update_from_flattened_dict(flags.FLAGS["config"].override_values)
+      for finetune in (False, True):
+        rows.append(bench_train(config, _STEPS.value, _REPEATS.value, finetune))
+    reference = rows[-1]["steps_per_s"]
+    result = {"rows": rows, "reference": "last variant, fine-tune phase"}
+    print(f"{'variant':<12}{'phase':<10}{'backend':<8}{'batch':>6}{'steps':>6}{'compile s':>10}"
+          f"{'steps/s':>9}{'melodies/s':>11}{'s/epoch':>9}{'speed-up':>9}")
+    for row in rows:
+      print(f"{row['variant'] or 'as given':<12}{row['phase']:<10}{row['backend']:<8}"
+            f"{row['batch_size']:>6}{row['num_steps']:>6}{row['compile_s']:>10.1f}"
+            f"{row['steps_per_s']:>9.2f}{row['melodies_per_s']:>11.0f}"
+            f"{row['steps_per_epoch'] / row['steps_per_s']:>9.1f}"
+            f"{row['steps_per_s'] / reference:>9.2f}")
   else:
     sampler = (Sampler.load(_EXPORT.value) if _EXPORT.value
                else _random_sampler(_CONFIG.value, _BARS.value))
