@@ -22,11 +22,11 @@ def get_config(arg=None):
   config.model.attention_window_bars = 4
   config.loss.free_bits = 128.0
   config.loss.kl_warmup_steps = 600
-  config.loss.aux_start_step = 1400
+  config.loss.aux_start_step = 1200
   config.train.batch_size = 32
   config.train.eval_every_steps = 100
   config.train.patience = 8
   config.train.min_steps = 400
-  config.train.max_steps = 2200
+  config.train.max_steps = 2000
   config.train.eval_prior_samples = 16
   return _default["apply_variants"](config, arg)
