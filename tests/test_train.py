@@ -293,11 +293,10 @@ def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham):
   assert "emotion_term" not in metrics and "adversarial_term" not in metrics
   assert _equal_trees(state.critic_params, one.critic_params)
   two, metrics = fine_tune(state, batch, jax.random.key(1))
-  assert float(metrics["aux_grad_norm"]) > 0.0
-  # A negligible auxiliary clip leaves the update (nearly) the ELBO phase's.
-  difference = max(jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(a - b).max()),
-                                                one.vae_params, two.vae_params)))
-  assert difference < 1e-5
+  # The auxiliary gradient was larger than its clip, and after clipping it moves the summed
+  # gradient by at most the clip (the ELBO gradient, under a huge clip, is used as it is).
+  assert float(metrics["aux_grad_norm"]) > 1e-5
+  assert abs(float(metrics["vae_grad_norm"]) - float(metrics["elbo_grad_norm"])) <= 2e-6
   assert not _equal_trees(state.critic_params, two.critic_params)
 
 
