@@ -100,3 +100,13 @@ def test_counting_beats_the_majority_class_on_nottingham(nottingham):
   unigram_entropy = -(frequencies * np.log(frequencies)).sum()  # the best any unigram can do
   assert row["cross_entropy_per_step"] < unigram_entropy - 0.3
   assert majority["cross_entropy_per_step"] >= unigram_entropy
+
+
+def test_transposed_training_copies_are_not_counted():
+  shifted = np.where(TUNE >= 2, TUNE + 3, TUNE)
+  with_copy = _arrays([TUNE, shifted], [TRAIN, TRAIN], [16, 16])
+  with_copy["transposition"][1] = 3
+  alone = counting.fit(_arrays([TUNE], [TRAIN], [16]))
+  model = counting.fit(with_copy)
+  np.testing.assert_array_equal(model.log_pitch, alone.log_pitch)
+  np.testing.assert_array_equal(model.log_event_unigram, alone.log_event_unigram)

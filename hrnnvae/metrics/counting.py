@@ -89,8 +89,13 @@ def _smooth(counts, prior, strength):
 
 def fit(arrays: dict[str, np.ndarray], kind_k: float = KIND_K, pitch_k: float = PITCH_K
         ) -> CountingModel:
-  """Counts every real step of the train split (transposed copies included)."""
+  """Counts every real step of the train split's original windows. Transposed copies (made by
+  `prepare --transpose`) are left out: they spread the pitch trigram over keys the test split
+  does not use and make the floor weaker (Nottingham valid: 0.688 accuracy with them, 0.700
+  without), and the floor should be the strongest counting model."""
   train = arrays["split"] == sources_lib.SPLITS.index("train")
+  if "transposition" in arrays:
+    train = train & (arrays["transposition"] == 0)
   events = np.asarray(arrays["events"][train], np.int64)
   lengths, meters = arrays["lengths"][train], np.asarray(arrays["steps_per_bar"][train], np.int64)
   position, previous_kind, kinds, q1, q2, pitch = _contexts(events, meters)
