@@ -121,6 +121,10 @@ class Sampler:
   def steps_per_bar(self) -> int:
     return int(self.facts["steps_per_bar"])
 
+  def bar_steps(self, meter: tuple[int, int]) -> int:
+    """Steps a bar of `meter` (the data's usual bar when the meter has none on the grid)."""
+    return events_lib.steps_per_bar(*meter) or self.steps_per_bar
+
   @functools.partial(jax.jit, static_argnums=(0, 4))
   def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B):
     return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B,
@@ -185,7 +189,7 @@ class Sampler:
 
   def encode(self, events: np.ndarray, meter: tuple[int, int]) -> np.ndarray:
     """mu [Z] of one melody (the VAE's deterministic code)."""
-    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    spb = self.bar_steps(meter)
     mu = self._encode(self.params["vae"], jnp.asarray(events, jnp.int32)[None],
                       jnp.array([len(events)]), jnp.array([spb]))
     return np.asarray(mu[0])
@@ -198,7 +202,7 @@ class Sampler:
     for the bundled datasets); each is encoded to its own mu and decoded in the melody's own
     meter, so a long tune or a 6/8 jig stays in the shape the model learned.
     """
-    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    spb = self.bar_steps(meter)
     section = int(self.facts.get("max_bars", 16)) * spb
     pieces = [events[start:start + section] for start in range(0, len(events), section)]
     padded = np.zeros((len(pieces), section), np.int32)
@@ -216,7 +220,7 @@ class Sampler:
 
   def own_emotion(self, events: np.ndarray, meter: tuple[int, int]) -> int:
     """The emotion quadrant the data pipeline would give this melody."""
-    spb = events_lib.steps_per_bar(*meter) or self.steps_per_bar
+    spb = self.bar_steps(meter)
     features = emotion_lib.melody_features(events[None], np.array([len(events)]), np.array([spb]))
     thresholds = emotion_lib.ArousalThresholds(**self.facts["arousal_thresholds"])
     return int(emotion_lib.emotion_labels(features, thresholds)[0])

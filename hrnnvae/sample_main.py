@@ -21,7 +21,6 @@ from absl import app, flags
 
 from hrnnvae import pretrained, render
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.data import events as events_lib
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 from hrnnvae.train import checkpoints
 
@@ -106,7 +105,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict) -> pathlib.Path:
   out.mkdir(parents=True, exist_ok=True)
   qpm = _TEMPO.value or sampler.facts["qpm"]
   meter = tuple(request.get("time_signature", sampler.facts["time_signature"]))
-  steps_per_bar = events_lib.steps_per_bar(*meter) or sampler.steps_per_bar
+  steps_per_bar = sampler.bar_steps(meter)
   verdicts = sampler.classify(np.stack(melodies))
   entries = []
   for index, (events, emotion) in enumerate(tqdm.tqdm(list(zip(melodies, emotions)),

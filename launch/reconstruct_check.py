@@ -75,7 +75,6 @@ def _key(events: np.ndarray, steps_per_bar: int):
 def check_tunes(sampler: Sampler, manifest: dict, midi_dir: pathlib.Path, temperatures,
                 seed: int) -> dict:
   """The whole test-split tunes through Sampler.reconstruct, as the CLI does it."""
-  from hrnnvae.data import events as events_lib  # noqa: PLC0415
   names = sorted(name for name, split in manifest["split_of_piece"].items() if split == "test")
   tunes = []
   for name in names:
@@ -89,7 +88,7 @@ def check_tunes(sampler: Sampler, manifest: dict, midi_dir: pathlib.Path, temper
   for temperature in temperatures:
     matches, keys_kept = [], []
     for events, meter in tunes:
-      spb = events_lib.steps_per_bar(*meter) or sampler.steps_per_bar
+      spb = sampler.bar_steps(meter)
       emotion = sampler.own_emotion(events, meter)
       decoded = sampler.reconstruct(events, meter, [emotion], seed, temperature)[0]
       matches.append(float((decoded == events).mean()))

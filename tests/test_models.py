@@ -241,7 +241,6 @@ class TestBars(chex.TestCase):
                                   np.arange(30) % 12)
     beat = features[:, bars_lib.MAX_STEPS_PER_BAR:bars_lib.MAX_STEPS_PER_BAR + 4].argmax(-1)
     np.testing.assert_array_equal(beat, np.arange(30) % 4)
-    assert bars_lib.tight_grid(np.array([17, 24]), np.array([12, 8])) == (3, 12)
 
   @parameterized.parameters(True, False)
   def test_bar_encoder_ignores_padding_and_its_grid(self, position_input):

@@ -36,7 +36,7 @@ def _models_and_batch(config):
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp)
-  batch = next(input_pipeline.train_batches(data.splits["train"], config.train.batch_size, 0, 0))
+  batch = data.splits["train"].take(np.arange(config.train.batch_size))
   return models, data, batch
 
 

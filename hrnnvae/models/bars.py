@@ -18,7 +18,6 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 MAX_STEPS_PER_BAR = 32  # position one-hots cover bars up to 8/4 on the 16th grid
 STEPS_PER_QUARTER = 4
@@ -44,16 +43,9 @@ def time_positions(steps_per_bar_B, num_steps: int):
 
 def grid_shape(num_steps: int, min_steps_per_bar: int, max_steps_per_bar: int) -> tuple[int, int]:
   """(N, S): a grid that holds any melody of num_steps steps whose bars have between
-  min_steps_per_bar and max_steps_per_bar steps (always safe; callers that know their data's
-  bar count pass a tighter grid, see `tight_grid`)."""
+  min_steps_per_bar and max_steps_per_bar steps (always safe; the trainer, which knows its
+  windows' bar count and bucket, passes a tighter one)."""
   return math.ceil(num_steps / min_steps_per_bar), max_steps_per_bar
-
-
-def tight_grid(lengths_B, steps_per_bar_B) -> tuple[int, int]:
-  """(N, S) of known melodies (numpy, outside jit): their most bars and their longest bar."""
-  lengths_B, steps_per_bar_B = np.asarray(lengths_B), np.asarray(steps_per_bar_B)
-  bars = int(np.max(-(-lengths_B // steps_per_bar_B))) if lengths_B.size else 1
-  return max(bars, 1), int(np.max(steps_per_bar_B)) if steps_per_bar_B.size else 1
 
 
 def grid_time_index(steps_per_bar_B, grid: tuple[int, int]):

@@ -51,13 +51,6 @@ class ModelHParams:
     """N: bars the conductor produces so that every one of num_steps steps has one."""
     return -(-num_steps // self.min_steps_per_bar)
 
-  def training_grid(self, num_steps: int) -> tuple[int, int]:
-    """(N, S) for windows of num_steps steps from the training cache: its most bars, and the
-    widest bar that fits (num_steps // N, at most the data's longest bar)."""
-    if not self.max_bars:
-      return self.num_bars(num_steps), self.max_steps_per_bar
-    return self.max_bars, min(self.max_steps_per_bar, max(num_steps // self.max_bars, 1))
-
   @classmethod
   def from_config(cls, model_config, num_steps: int, min_steps_per_bar: int,
                   max_steps_per_bar: int, max_bars: int = 0) -> "ModelHParams":

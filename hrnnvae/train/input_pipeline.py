@@ -138,24 +138,3 @@ def bucketed_eval_batches(split: Split, batch_size: int, buckets: list[int],
       weight = np.ones(batch_size, np.float32)
       weight[len(rows):] = 0.0
       yield _crop(split.take(np.resize(rows, batch_size), weight), max_bars * width), width
-
-
-def steps_per_epoch(split: Split, batch_size: int) -> int:
-  return len(split) // batch_size
-
-
-def train_batches(split: Split, batch_size: int, seed: int, epoch: int,
-                  start: int = 0) -> Iterator[Batch]:
-  """Full batches of a permutation fixed by (seed, epoch), from batch `start` on (for resuming)."""
-  order = np.random.default_rng([seed, epoch]).permutation(len(split))
-  for index in range(start, steps_per_epoch(split, batch_size)):
-    yield split.take(order[index * batch_size:(index + 1) * batch_size])
-
-
-def eval_batches(split: Split, batch_size: int) -> Iterator[Batch]:
-  """Every example once; the last batch is padded with weight-0 rows so shapes stay fixed."""
-  for begin in range(0, len(split), batch_size):
-    rows = np.arange(begin, min(begin + batch_size, len(split)))
-    weight = np.ones(batch_size, np.float32)
-    weight[len(rows):] = 0.0
-    yield split.take(np.resize(rows, batch_size), weight)

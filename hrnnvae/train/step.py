@@ -226,7 +226,7 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
     metrics["loss"] = elbo_loss + aux_loss
     return (elbo_loss, aux_loss), (metrics, samples)
 
-  (_, aux_loss), pullback, (metrics, samples) = jax.vjp(vae_losses, state.vae_params, has_aux=True)
+  _, pullback, (metrics, samples) = jax.vjp(vae_losses, state.vae_params, has_aux=True)
   one, zero = jnp.ones((), jnp.float32), jnp.zeros((), jnp.float32)
   elbo_grads = pullback((one, zero))[0]
   if use_aux and lp.aux_grad_clip_norm > 0:
@@ -239,7 +239,6 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   else:
     vae_grads = clip(elbo_grads, models.grad_clip_norm)
   metrics["elbo_grad_norm"] = optax.global_norm(elbo_grads)
-  del aux_loss
   vae_params, vae_opt_state = _update(models.vae_tx, state.vae_params, state.vae_opt_state,
                                       vae_grads)
 

@@ -132,7 +132,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
                         f"{len(data.splits['valid'])} validation windows: too few for batch "
                         f"{batch_size}; prepare more data or lower train.batch_size")
   eval_every = config.train.eval_every_steps or steps_per_epoch
-  min_steps = max(config.train.min_steps, config.loss.kl_warmup_steps + config.train.min_steps)
+  min_steps = config.loss.kl_warmup_steps + config.train.min_steps
   if models.loss.needs_prior_samples and models.loss.aux_start_step:
     min_steps = max(min_steps, models.loss.aux_start_step + config.train.min_steps)
   logging.info("%d steps an epoch in bar buckets %s; validation every %d steps; no early stop "
@@ -194,14 +194,13 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   step = int(state.step)
   max_steps = min(config.train.max_steps or math.inf, config.train.max_epochs * steps_per_epoch)
   progress = _Progress(config.train.log_every_steps, step, max_steps)
-  stop_reason = "max_steps"
   aux_start = models.loss.aux_start_step if models.loss.needs_prior_samples else math.inf
+  def patience_spent(state, step) -> bool:
+    return (int(state.evaluations_without_improvement) >= config.train.patience
+            and step >= min_steps)
+
   try:
-    while step < max_steps:
-      if (int(state.evaluations_without_improvement) >= config.train.patience
-          and step >= min_steps):
-        stop_reason = "early_stopping"
-        break
+    while step < max_steps and not patience_spent(state, step):
       epoch, index = divmod(step, steps_per_epoch)
       batches = input_pipeline.bucketed_batches(train_split, batch_size, config.seed, epoch,
                                                 buckets, data.max_bars, start=index)
@@ -226,20 +225,15 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
           checkpoints.save_latest(state)
         if validate:
           state = validate_and_save(state, step)
-          if (int(state.evaluations_without_improvement) >= config.train.patience
-              and step >= min_steps):
+          if patience_spent(state, step):
             break
         if step >= max_steps:
           break
-    else:
-      stop_reason = "max_steps"
-    if (int(state.evaluations_without_improvement) >= config.train.patience and step >= min_steps):
-      stop_reason = "early_stopping"
+    stop_reason = "early_stopping" if patience_spent(state, step) else "max_steps"
     if step % eval_every or not (workdir / "export" / "config.json").is_file():
-      # Ended between validations (max_steps): validate now, so the export is never missing.
+      # Ended between validations (max_steps): validate now, so the export is never missing
+      # (a first validation always improves on the initial infinite loss, so it exports).
       state = validate_and_save(state, step)
-      if not (workdir / "export" / "config.json").is_file():
-        checkpoints.export(state, config, hp, data.facts)
   finally:  # also on errors: a save in flight finishes, so the last good checkpoint is whole
     checkpoints.wait()
     checkpoints.close()
