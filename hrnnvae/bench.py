@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import functools
 import json
+import pathlib
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
+from absl import flags
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from ml_collections import config_flags
 
+from hrnnvae import cli
 from hrnnvae import models as models_lib
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.sample import Sampler
+from hrnnvae.sample import Sampler, model_dir
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
 
@@ -120,7 +122,14 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
 
 def main(argv):
   if len(argv) != 2 or argv[1] not in ("train", "latency"):
-    raise app.UsageError("say which benchmark: train | latency")
+    raise cli.UsageError("say which benchmark: train | latency (see --help)")
+  if _CONFIG.value is None and not (argv[1] == "latency" and _EXPORT.value):
+    raise cli.UsageError("pass --config=configs/FILE.py (latency: or --export=RUN/export)")
+  cli.check_range("steps", _STEPS.value, low=1)
+  cli.check_range("repeats", _REPEATS.value, low=1)
+  cli.check_range("bars", _BARS.value, low=1, high=512)
+  if _JSON.value:
+    cli.check_writable_dir(pathlib.Path(_JSON.value).absolute().parent, "json")
   device = f"{jax.default_backend()} {jax.devices()[0].device_kind}"
   if argv[1] == "train":
     import runpy  # noqa: PLC0415
@@ -144,7 +153,7 @@ def main(argv):
             f"{row['steps_per_epoch'] / row['steps_per_s']:>9.1f}"
             f"{row['steps_per_s'] / reference:>9.2f}")
   else:
-    sampler = (Sampler.load(_EXPORT.value) if _EXPORT.value
+    sampler = (Sampler.load(model_dir(_EXPORT.value)) if _EXPORT.value
                else _random_sampler(_CONFIG.value, _BARS.value))
     rows = bench_latency(sampler, _BARS.value, [int(b) for b in _BATCH_SIZES.value], _CALLS.value)
     result = {"device": device, "export": _EXPORT.value, "model": sampler.hp.__dict__, "rows": rows}
@@ -157,10 +166,15 @@ def main(argv):
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump(result, f, indent=1)
+    print(f"hrnnvae-bench: wrote the figures to {_JSON.value}")
+
+
+FLAG_NAMES = ["config", "variants", "steps", "repeats", "bars", "batch_sizes", "calls", "export",
+              "json"]
 
 
 def run():
-  app.run(main)
+  cli.run(main, "hrnnvae-bench", __doc__, FLAG_NAMES)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """hrnnvae-eval: every model beside the held-out test set, in one report.
 
-  hrnnvae-eval --workdirs=runs/nottingham,runs/nottingham_lstm_lm --dataset_cache=runs/nottingham/data \
-      --num_samples=64 --seeds=0,1,2 --out=docs/results/nottingham
+  hrnnvae-eval --workdirs=runs/nottingham_cpu,runs/nottingham_cpu_lstm_lm \
+      --dataset_cache=runs/nottingham/data --out=docs/results/nottingham
+  hrnnvae-eval --workdirs=RUN/export --dataset_cache=CACHE --num_samples=8 --seeds=0 --out=quick
 writes report.md (Table-2 and Table-3 style tables, every metric, likelihoods, emotion confusion
-matrices, box plots, piano rolls), metrics.csv, likelihood.csv and confusion_*.csv.
+matrices, box plots, piano rolls), metrics.csv, likelihood.csv and confusion_*.csv into --out (new
+or empty; --overwrite replaces an earlier report), whole or not at all. A progress line comes per
+model, seed and phase.
 """
 
 from __future__ import annotations
@@ -11,40 +14,77 @@ from __future__ import annotations
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from hrnnvae import evaluate
+from hrnnvae import cli, evaluate
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.sample import SampleError
+from hrnnvae.sample import SampleError, model_dir
 from hrnnvae.train import checkpoints
 
-_WORKDIRS = flags.DEFINE_list("workdirs", None, "Training workdirs (their export/ is read).")
-_CACHE = flags.DEFINE_string("dataset_cache", None, "The prepared cache whose test split is the reference.")
+TOOL = "hrnnvae-eval"
+_WORKDIRS = flags.DEFINE_list("workdirs", None, "Training runs (or their export/ folders), "
+                              "comma-separated.")
+_CACHE = flags.DEFINE_string("dataset_cache", None, "The prepared cache whose test split is the "
+                             "reference.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion, per model and seed.")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds (the spread is over these).")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per sampled melody (the cache's windows are 16).")
-_OUT = flags.DEFINE_string("out", "eval", "Where the report goes.")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of the prior samples.")
+_OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
+FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "out",
+              "overwrite"]
+
+
+def _say(message: str) -> None:
+  print(f"{TOOL}: {message}", file=sys.stderr, flush=True)
+
+
+def _check_flags() -> tuple[list[int], pathlib.Path]:
+  """Every mistake before any work: (seeds, output folder)."""
+  if not _WORKDIRS.value or not _CACHE.value:
+    raise cli.UsageError("pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE (see --help)")
+  cli.check_range("num_samples", _NUM_SAMPLES.value, low=1, high=4096)
+  cli.check_range("bars", _BARS.value, low=1, high=512)
+  cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
+  try:
+    seeds = [int(seed) for seed in _SEEDS.value]
+  except ValueError as error:
+    raise cli.UsageError(f"--seeds must be integers, comma-separated ({error})") from error
+  if not seeds:
+    raise cli.UsageError("--seeds names no seed")
+  for workdir in _WORKDIRS.value:
+    if not (model_dir(workdir) / "config.json").is_file():
+      raise cli.UsageError(f"no exported model in {workdir}: pass a folder that hrnnvae-train "
+                           "--workdir=... wrote, or its export/")
+  names = [evaluate.model_name(workdir) for workdir in _WORKDIRS.value]
+  if len(set(names)) < len(names):
+    raise cli.UsageError(f"two models share a name in {names}: the report names each by its run "
+                         "folder, so give the runs distinct folders")
+  out = cli.check_output_dir(_OUT.value, "out", _OVERWRITE.value, TOOL, "report.md")
+  return seeds, out
 
 
 def main(argv):
   if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    raise cli.UsageError(f"unexpected arguments: {argv[1:]}")
   checkpoints.quiet_orbax_logging()
   try:
-    if not _WORKDIRS.value or not _CACHE.value:
-      raise SampleError("--workdirs and --dataset_cache are required")
-    evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value,
-                 [int(s) for s in _SEEDS.value], _BARS.value, pathlib.Path(_OUT.value),
-                 _TEMPERATURE.value)
+    seeds, out = _check_flags()
+    arrays, _ = cache_lib.load(_CACHE.value)
+    evaluate.check_test_split(arrays, _CACHE.value)
+    del arrays
+    with cli.staged_output_dir(out) as stage:
+      evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
+                   _TEMPERATURE.value, log=_say)
   except (SampleError, cache_lib.CacheError) as error:
-    print(f"hrnnvae-eval: {error}", file=sys.stderr)
-    sys.exit(2)
-  print(f"report: {pathlib.Path(_OUT.value) / 'report.md'}")
+    raise cli.UsageError(error) from error
+  print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "
+        "(with metrics.csv, likelihood.csv, confusion_*.csv and pictures)")
 
 
 def run():
-  app.run(main)
+  cli.run(main, TOOL, __doc__, FLAG_NAMES)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import csv
 import pathlib
+import time
 
 import jax
 import jax.numpy as jnp
@@ -21,11 +22,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from hrnnvae import cli  # noqa: E402
 from hrnnvae.data import cache as cache_lib  # noqa: E402
 from hrnnvae.data import emotion as emotion_lib  # noqa: E402
 from hrnnvae.data import sources as sources_lib  # noqa: E402
 from hrnnvae.metrics import corpus, counting, likelihood, melody  # noqa: E402
-from hrnnvae.sample import Sampler  # noqa: E402
+from hrnnvae.sample import Sampler, model_dir  # noqa: E402
 
 PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "duration_seconds",
                  "pitch_variation", "rhythm_diversity", "harmonic_richness", "melodic_complexity",
@@ -33,6 +35,43 @@ PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "durati
 SET_FEATURES = ("pitch_range", "pitch_variation", "rhythm_diversity", "melodic_complexity",
                 "pitch_class_entropy", "empty_beat_rate")
 TEST_ROW = "test set"
+
+
+def model_name(path) -> str:
+  """A model's name in the report: its run folder's name (also when given its export/)."""
+  path = pathlib.Path(path).absolute()
+  return path.parent.name if (path / "config.json").is_file() and path.name == "export" else path.name
+
+
+def check_test_split(arrays, cache_dir) -> None:
+  """CacheError naming the fix when the cache has no untransposed test melodies."""
+  if not len(_test_melodies(arrays)[0]):
+    raise cache_lib.CacheError(
+        f"{cache_dir} has no test melodies, so there is nothing to evaluate against: prepare "
+        "more tunes (a full dataset, without --limit) with hrnnvae-data prepare")
+
+
+def test_reference(arrays, manifest) -> tuple[dict, list, list]:
+  """(the test set's row: metric -> values, with "_values" and "_melodies"; the reference
+  half's per-melody metrics; its melodies).
+
+  Set metrics (BLEU, overlap, KL) of every row use the second half of the test split as the
+  reference; the test row is its first half, so the reference row is comparable."""
+  rows_index, test_melodies = _test_melodies(arrays)
+  qpm = arrays["qpm"][rows_index]
+  spb = arrays["steps_per_bar"][rows_index]
+  test_per_melody = [melody.all_metrics(m, float(q), int(s))
+                     for m, q, s in zip(test_melodies, qpm, spb)]
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
+  labels = _labels(test_melodies, spb, thresholds)
+  test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
+  half = len(test_melodies) // 2
+  reference_values, reference_melodies = test_per_melody[half:], test_melodies[half:]
+  test_row.update({k: [v] for k, v in _set_metrics(
+      test_per_melody[:half], test_melodies[:half], reference_values, reference_melodies).items()})
+  test_row["_values"], test_row["_melodies"] = test_per_melody, test_melodies
+  return test_row, reference_values, reference_melodies
 
 
 def _test_melodies(arrays):
@@ -62,15 +101,19 @@ def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
 
 
 def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
-                   reference_values, reference_melodies, temperature: float = 1.0):
+                   reference_values, reference_melodies, temperature: float = 1.0, log=None):
   """(per-seed metric dicts, confusion matrix [4, 4] summed over seeds, example melodies)."""
+  log = log or (lambda message: None)
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   qpm = float(np.median(arrays["qpm"]))
   requested = [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
   per_seed, confusion = [], np.zeros((4, 4), int)
   examples = []
   for seed in seeds:
+    start = time.monotonic()
+    log(f"seed {seed}: sampling {len(requested)} melodies of {bars} bars")
     melodies = [m.events for m in sampler.sample(requested, bars, seed, temperature)]
+    log(f"seed {seed}: scoring them ({time.monotonic() - start:.0f} s so far)")
     per_melody = [melody.all_metrics(m, qpm, sampler.steps_per_bar) for m in melodies]
     labels = _labels(melodies, sampler.steps_per_bar, thresholds)
     np.add.at(confusion, (np.array(requested), labels), 1)
@@ -92,7 +135,8 @@ def _unrelated_neighbours(rows: np.ndarray) -> np.ndarray:
   return order
 
 
-def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0) -> dict:
+def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0,
+                   log=None) -> dict:
   """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
   importance-sampled NLL per melody (the two equal log p(x|mu) for a model with no latent),
   sampled reconstruction accuracy (greedy decode of mu), and latent use: cross-entropy per step
@@ -103,7 +147,9 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
   totals = collections.Counter()
   sums_fn = jax.jit(lambda p, b, k: likelihood.likelihood_sums(sampler.vae, p, b, k))
   # Batches of near-equal size (none of one melody, whose shuffled z would be its own).
-  for index, chunk in enumerate(np.array_split(rows, max(-(-len(rows) // batch_size), 1))):
+  chunks = np.array_split(rows, max(-(-len(rows) // batch_size), 1))
+  heartbeat = cli.Heartbeat("test-split likelihood", len(chunks), "batches", log or (lambda m: None))
+  for index, chunk in enumerate(chunks):
     batch = {"events": jnp.asarray(arrays["events"][chunk], jnp.int32),
              "lengths": jnp.asarray(arrays["lengths"][chunk], jnp.int32),
              "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][chunk], jnp.int32),
@@ -122,6 +168,7 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     totals.update({name: float(sums[name].sum())
                    for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
                                 "log_px_at_shuffled", "log_px_at_prior")})
+    heartbeat()
   cross_entropy = {name: -totals[f"log_px_at_{name}"] / totals["steps"]
                    for name in ("mu", "shuffled", "prior")}
   return {"teacher_forced_accuracy": totals["correct"] / totals["steps"],
@@ -222,37 +269,31 @@ def _slug(name: str) -> str:
 
 
 def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
-        temperature: float = 1.0) -> dict:
+        temperature: float = 1.0, log=None) -> dict:
+  """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
+  a progress line per model, seed and phase."""
+  log = log or (lambda message: None)
   arrays, manifest = cache_lib.load(cache_dir)
-  rows_index, test_melodies = _test_melodies(arrays)
-  qpm = arrays["qpm"][rows_index]
-  spb = arrays["steps_per_bar"][rows_index]
-  test_per_melody = [melody.all_metrics(m, float(q), int(s))
-                     for m, q, s in zip(test_melodies, qpm, spb)]
-  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
-  labels = _labels(test_melodies, spb, thresholds)
-  test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
-  # Set metrics (BLEU, overlap, KL) of every row use the second half of the test split as the
-  # reference; the test row is its first half, so the reference row is comparable.
-  half = len(test_melodies) // 2
-  reference_values, reference_melodies = test_per_melody[half:], test_melodies[half:]
-  test_row.update({k: [v] for k, v in _set_metrics(
-      test_per_melody[:half], test_melodies[:half], reference_values, reference_melodies).items()})
-  test_row["_values"] = test_per_melody
+  check_test_split(arrays, cache_dir)
+  log(f"test split: {len(_test_melodies(arrays)[0])} melodies; scoring them")
+  test_row, reference_values, reference_melodies = test_reference(arrays, manifest)
+  spb = arrays["steps_per_bar"][_test_melodies(arrays)[0]]
+  test_melodies = test_row.pop("_melodies")
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
   examples[TEST_ROW] = test_melodies
-  for workdir in workdirs:
-    sampler = Sampler.load(pathlib.Path(workdir) / "export")
-    name = pathlib.Path(workdir).name
+  for number, workdir in enumerate(workdirs, 1):
+    sampler = Sampler.load(model_dir(workdir))
+    name = model_name(workdir)
+    model_log = lambda message, name=name, number=number: log(  # noqa: E731
+        f"model {number}/{len(workdirs)} {name}: {message}")
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
                                                    bars, reference_values, reference_melodies,
-                                                   temperature)
+                                                   temperature, model_log)
     rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if k != "_values"}
     rows[name]["_values"] = [v for s in per_seed for v in s["_values"]]
     confusions[name], examples[name] = confusion, melodies
-    likelihoods[name] = likelihood_row(sampler, arrays)
+    likelihoods[name] = likelihood_row(sampler, arrays, log=model_log)
     variants[name] = sampler.description["config"].get("variant", "")
   write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                int(np.bincount(spb).argmax()), variants,

@@ -64,12 +64,19 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
-def _read_model(model_dir: pathlib.Path) -> tuple[dict, dict]:
+def model_dir(path: str | pathlib.Path) -> pathlib.Path:
+  """The export folder that a path names: a training run's folder (its export/) or the export
+  folder itself (Magenta's --checkpoint convention)."""
+  path = pathlib.Path(path)
+  return path if (path / "config.json").is_file() else path / "export"
+
+
+def _read_model(folder: pathlib.Path) -> tuple[dict, dict]:
   """(params, description) of an export/ (orbax) or a shipped model (msgpack)."""
-  if not (model_dir / PARAMS_FILE).is_file():
-    return load_export(model_dir)
-  description = json.loads((model_dir / "config.json").read_text())
-  return serialization.msgpack_restore((model_dir / PARAMS_FILE).read_bytes()), description
+  if not (folder / PARAMS_FILE).is_file():
+    return load_export(folder)
+  description = json.loads((folder / "config.json").read_text())
+  return serialization.msgpack_restore((folder / PARAMS_FILE).read_bytes()), description
 
 
 @dataclasses.dataclass
@@ -116,6 +123,11 @@ class Sampler:
     same = jax.tree.map(lambda e, p: e.shape == p.shape, expected, self.params["vae"])
     if not all(jax.tree.leaves(same)):
       raise ValueError("parameter shapes differ from the model its config describes")
+
+  @property
+  def has_encoder(self) -> bool:
+    """Whether the model can encode a melody (lstm_lm, a plain language model, cannot)."""
+    return self.hp.family != "lstm_lm"
 
   @property
   def steps_per_bar(self) -> int:
@@ -212,8 +224,9 @@ class Sampler:
     mu = np.asarray(self._encode(self.params["vae"], jnp.asarray(padded), jnp.asarray(lengths),
                                  jnp.full((len(pieces),), spb)))
     melodies = []
-    for emotion in emotions:
+    for index, emotion in enumerate(emotions):  # each output draws its own noise
       decoded = self.decode(mu, [emotion] * len(pieces), section, seed, temperature,
+                            melody_ids=index * len(pieces) + np.arange(len(pieces)),
                             steps_per_bar=spb)
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
     return melodies

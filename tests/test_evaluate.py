@@ -61,4 +61,4 @@ def test_cli_needs_its_inputs(tmp_path):
   result = subprocess.run([sys.executable, "-m", "hrnnvae.eval_main", f"--out={tmp_path}"],
                           capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONWARNINGS="ignore"))
-  assert result.returncode == 2 and "--workdirs and --dataset_cache are required" in result.stderr
+  assert result.returncode == 2 and "pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE" in result.stderr

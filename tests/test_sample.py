@@ -131,7 +131,7 @@ def test_cli_reconstruct_and_interpolate(tiny_workdir, datasets_root, tmp_path):
   assert result.returncode == 0, result.stderr[-2000:]
   manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
   assert manifest["melodies"][0]["emotion"] == "sad" and manifest["request"]["input_emotion"]
-  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--steps=3",
+  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--num_outputs=3",
                        f"--input_midi_1={melody_dir / 'jigs12.mid'}",
                        f"--input_midi_2={melody_dir / 'reelsa-c5.mid'}",
                        f"--output_dir={tmp_path / 'i'}", "--noaudio")

@@ -4,6 +4,8 @@
   hrnnvae-data prepare --dataset=bach_music21 --out=CACHE_DIR      # bundled, no download
   hrnnvae-data download --dataset=jsb_chorales --out=DIR
   hrnnvae-data stats --cache=CACHE_DIR
+One command: prepare (MIDI, ABC or JSON -> a cache of melody windows with emotion labels; bad files
+are skipped and counted by reason), download (from the dataset's canonical URL) or stats.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import os
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 
+from hrnnvae import cli
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import download as download_lib
 from hrnnvae.data import prepare as prepare_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.data import stats as stats_lib
 
+TOOL = "hrnnvae-data"
 COMMANDS = ("prepare", "download", "stats")
 
 _DATASET = flags.DEFINE_enum("dataset", "bach_music21", prepare_lib.DATASETS, "Which dataset.")
@@ -50,18 +54,30 @@ def _prepare() -> None:
   if source is None and dataset in download_lib.SOURCES:
     source = str(_default_data_dir(dataset))
   if not _OUT.value:
-    raise app.UsageError("prepare needs --out=DIR, the cache folder to write")
+    raise cli.UsageError("prepare needs --out=DIR, the cache folder to write")
+  cli.check_writable_dir(_OUT.value, "out")
+  if _LIMIT.value is not None:
+    cli.check_range("limit", _LIMIT.value, low=1)
   reader = prepare_lib.make_source(dataset, source, _LIMIT.value)
   options = prepare_lib.PrepareOptions(_NUM_BARS.value, _HOP_BARS.value, _MIN_BARS.value,
                                        _TRANSPOSE.value)
   prepare_lib.prepare(reader, _OUT.value, options, force=_FORCE.value,
-                      progress=sys.stderr.isatty())
+                      progress=sys.stderr.isatty(), log=_say)
   arrays, manifest = cache_lib.load(_OUT.value)
   print(stats_lib.describe(arrays, manifest))
+  for warning in prepare_lib.empty_split_warnings(manifest):
+    _say(f"warning: {warning}")
+  print(f"{TOOL}: wrote the cache to {_OUT.value}; next: hrnnvae-train --config=configs/FILE.py "
+        f"--config.data.cache_dir={_OUT.value} --workdir=RUN")
+
+
+def _say(message: str) -> None:
+  print(f"{TOOL}: {message}", file=sys.stderr, flush=True)
 
 
 def _download() -> None:
   out = _OUT.value or str(_default_data_dir(_DATASET.value))
+  cli.check_writable_dir(out, "out")
   count = download_lib.download(_DATASET.value, out, _BASE_URL.value)
   print(f"{_DATASET.value}: {count} file(s) in {out}; next: "
         f"hrnnvae-data prepare --dataset={_DATASET.value} --source={out} --out=CACHE_DIR")
@@ -69,24 +85,27 @@ def _download() -> None:
 
 def _stats() -> None:
   if not _CACHE.value:
-    raise app.UsageError("stats needs --cache=DIR, a folder written by `prepare`")
+    raise cli.UsageError("stats needs --cache=DIR, a folder written by `prepare`")
   arrays, manifest = cache_lib.load(_CACHE.value)
   print(stats_lib.describe(arrays, manifest))
 
 
 def main(argv: list[str]) -> None:
   if len(argv) != 2 or argv[1] not in COMMANDS:
-    raise app.UsageError(f"say one command: {' | '.join(COMMANDS)}")
+    raise cli.UsageError(f"say one command: {' | '.join(COMMANDS)} (see --help)")
   try:
     {"prepare": _prepare, "download": _download, "stats": _stats}[argv[1]]()
   except (sources_lib.MissingDataError, cache_lib.CacheError,
           download_lib.DownloadError) as error:
-    print(f"hrnnvae-data: {error}", file=sys.stderr)
-    sys.exit(2)
+    raise cli.UsageError(error) from error
+
+
+FLAG_NAMES = ["dataset", "source", "out", "cache", "num_bars", "hop_bars", "min_bars", "transpose",
+              "limit", "force", "base_url"]
 
 
 def run() -> None:
-  app.run(main)
+  cli.run(main, TOOL, __doc__, FLAG_NAMES)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 import tqdm
 
 import hrnnvae
+from hrnnvae import cli
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
@@ -120,9 +121,12 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
   skipped, reasons, inside = [], collections.Counter(), collections.Counter()
   meter_changes, abc_modes = {}, {}
   num_voices, read = 0, 0
+  heartbeat = cli.Heartbeat(f"{source.dataset}: reading", len(source), "files", log)
   for piece in tqdm.tqdm(source.pieces(), total=len(source), disable=not progress,
                          desc=f"{source.dataset}", unit="file"):
     read += 1
+    if not progress:  # a line every few seconds instead of the bar (logs, CI)
+      heartbeat(read)
     try:
       if piece.skip_reason:
         raise windows_lib.Unusable(piece.skip_reason, piece.skip_detail)
@@ -200,6 +204,16 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
   }
   cache_lib.save(out_dir, arrays, manifest)
   return manifest
+
+
+def empty_split_warnings(manifest: dict) -> list[str]:
+  """One line per split with no windows, saying what breaks and what to change."""
+  needs = {"train": "hrnnvae-train", "valid": "hrnnvae-train (validation)", "test": "hrnnvae-eval"}
+  sizes = manifest["split_sizes"]
+  return [f"the {split} split is empty ({sizes['pieces'][split]} pieces of "
+          f"{manifest['files']['used']}), so {needs[split]} will refuse this cache: prepare more "
+          "tunes (the whole dataset, without --limit)"
+          for split in sources_lib.SPLITS if not sizes["examples"][split]]
 
 
 def _abc_agreement(arrays: dict[str, np.ndarray], abc_modes: dict[int, bool]) -> dict | None:

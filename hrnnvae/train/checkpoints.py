@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging as std_logging
 import pathlib
+import shutil
 
 import jax
 import orbax.checkpoint as ocp
@@ -48,12 +49,21 @@ class Checkpoints:
     return self.latest.restore(step, args=ocp.args.StandardRestore(abstract_state))
 
   def export(self, state, config, hp: ModelHParams, data_facts: dict) -> None:
+    """Writes export/ whole or not at all: into export.partial/, then renamed into place."""
     params = {"vae": state.vae_params, "emotion": state.emotion_params}
+    partial = self.export_dir.with_name("export.partial")
+    shutil.rmtree(partial, ignore_errors=True)
     with ocp.StandardCheckpointer() as checkpointer:
-      checkpointer.save(self.export_dir / "params", jax.device_get(params), force=True)
+      checkpointer.save(partial / "params", jax.device_get(params))
     description = {"config": config.to_dict(), "model": hp.__dict__, "data": data_facts,
                    "step": int(jax.device_get(state.step))}
-    (self.export_dir / "config.json").write_text(json.dumps(description, indent=1, default=str))
+    (partial / "config.json").write_text(json.dumps(description, indent=1, default=str))
+    old = self.export_dir.with_name("export.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if self.export_dir.exists():
+      self.export_dir.rename(old)
+    partial.rename(self.export_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
   def wait(self) -> None:
     self.latest.wait_until_finished()

@@ -86,16 +86,22 @@ def class_log_prior(split: input_pipeline.Split, num_classes: int) -> np.ndarray
 
 
 class _Progress:
-  """A log line every `every` steps (also when stdout is a file): steps/s and time left."""
+  """A log line every `every` steps and at least every `seconds` (also when stdout is a file):
+  loss, accuracy, KL, steps/s and time left."""
 
-  def __init__(self, every: int, start_step: int, max_steps: float):
-    self.every, self.max_steps = every, max_steps
+  def __init__(self, every: int, start_step: int, max_steps: float, seconds: float = 10.0):
+    self.every, self.max_steps, self.seconds = every, max_steps, seconds
     self.start_step, self.start_time = start_step, time.monotonic()
+    self.last_time = self.start_time
+
+  def due(self, step: int) -> bool:
+    return step % self.every == 0 or time.monotonic() - self.last_time >= self.seconds
 
   def __call__(self, step: int, metrics: dict) -> None:
-    if step % self.every:
+    if not self.due(step):
       return
-    rate = (step - self.start_step) / max(time.monotonic() - self.start_time, 1e-9)
+    self.last_time = now = time.monotonic()
+    rate = (step - self.start_step) / max(now - self.start_time, 1e-9)
     left = (f", at most {(self.max_steps - step) / max(rate, 1e-9) / 60:.1f} min left"
             if math.isfinite(self.max_steps) else "")
     logging.info("step %d: loss %.4f accuracy %.3f kl %.1f, %.2f steps/s%s", step,
@@ -112,12 +118,14 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state.
   """
   workdir = pathlib.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
-  logging.info("config:\n%s", config)
+  # Everything that can be wrong with the config or the data fails here, before the workdir exists.
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
-  hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
-                                data.max_steps_per_bar, data.max_bars)
-  models = step_lib.Models.from_config(config, hp)
+  try:
+    hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
+                                  data.max_steps_per_bar, data.max_bars)
+    models = step_lib.Models.from_config(config, hp)
+  except (ValueError, TypeError, KeyError, AttributeError) as error:
+    raise TrainingError(f"the config is not valid: {error}") from error
   batch_size, train_split = config.train.batch_size, data.splits["train"]
   devices = devices if devices is not None else jax.devices()
   if batch_size % len(devices):
@@ -127,10 +135,18 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   else:
     buckets = [data.max_steps_per_bar]
   steps_per_epoch = len(input_pipeline.epoch_plan(train_split, batch_size, config.seed, 0, buckets))
-  if not steps_per_epoch or not len(data.splits["valid"]):
+  if not len(data.splits["valid"]) or not len(train_split):
     raise TrainingError(f"{config.data.cache_dir} has {len(train_split)} training and "
-                        f"{len(data.splits['valid'])} validation windows: too few for batch "
-                        f"{batch_size}; prepare more data or lower train.batch_size")
+                        f"{len(data.splits['valid'])} validation windows: training needs both; "
+                        "prepare more tunes (the whole dataset, without --limit)")
+  if not steps_per_epoch:
+    raise TrainingError(f"{config.data.cache_dir} has {len(train_split)} training windows: too few "
+                        f"for one batch of {batch_size}; lower --config.train.batch_size or "
+                        "prepare more tunes")
+  workdir.mkdir(parents=True, exist_ok=True)
+  logging.info("JAX %s on %d process(es), devices: %s", jax.__version__, jax.process_count(),
+               devices)
+  logging.debug("config:\n%s", config)  # also in metrics.jsonl's hparams and export/config.json
   eval_every = config.train.eval_every_steps or steps_per_epoch
   min_steps = config.loss.kl_warmup_steps + config.train.min_steps
   if models.loss.needs_prior_samples and models.loss.aux_start_step:
@@ -153,6 +169,8 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
 
   @functools.cache
   def train_fn(grid, finetune):
+    logging.info("compiling the %s train step for %d bars x %d steps (once per bar length)",
+                 "fine-tune" if finetune else "ELBO", *grid)
     return jax.jit(functools.partial(step_lib.train_step, models=models, grid=grid,
                                      finetune=finetune),
                    in_shardings=(replicated, data_sharding, replicated),
@@ -200,45 +218,56 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
             and step >= min_steps)
 
   try:
-    while step < max_steps and not patience_spent(state, step):
-      epoch, index = divmod(step, steps_per_epoch)
-      batches = input_pipeline.bucketed_batches(train_split, batch_size, config.seed, epoch,
-                                                buckets, data.max_bars, start=index)
-      for batch, width in tqdm.tqdm(batches, total=steps_per_epoch, initial=index,
-                                    desc=f"epoch {epoch}", disable=None, leave=False):
-        if step == aux_start and step > 0:  # the fine-tune phase: its best state is the export
-          logging.info("step %d: fine-tune phase starts (emotion and adversarial terms)", step)
-          state = state.replace(best_valid_loss=jnp.asarray(jnp.inf, jnp.float32),
-                                evaluations_without_improvement=jnp.zeros((), jnp.int32))
-        finetune = step >= aux_start
-        state, metrics = train_fn((data.max_bars, width), finetune)(
-            state, _global_batch(batch, data_sharding), train_rng)
-        step += 1
-        validate = step % eval_every == 0
-        save = step % config.train.checkpoint_every_steps == 0 and not validate
-        if save or validate or step >= max_steps or step % config.train.log_every_steps == 0:
-          metrics = jax.device_get(metrics)
-          _check_finite(metrics, step, checkpoints)  # before any save: bad steps never land
-          writer.write(step, metrics, "train/")
-          progress(step, metrics)
-        if save:  # a validation step is saved after its validation, below
-          checkpoints.save_latest(state)
-        if validate:
-          state = validate_and_save(state, step)
-          if patience_spent(state, step):
+    try:
+      while step < max_steps and not patience_spent(state, step):
+        epoch, index = divmod(step, steps_per_epoch)
+        batches = input_pipeline.bucketed_batches(train_split, batch_size, config.seed, epoch,
+                                                  buckets, data.max_bars, start=index)
+        for batch, width in tqdm.tqdm(batches, total=steps_per_epoch, initial=index,
+                                      desc=f"epoch {epoch}", disable=None, leave=False):
+          if step == aux_start and step > 0:  # the fine-tune phase: its best state is the export
+            logging.info("step %d: fine-tune phase starts (emotion and adversarial terms)", step)
+            state = state.replace(best_valid_loss=jnp.asarray(jnp.inf, jnp.float32),
+                                  evaluations_without_improvement=jnp.zeros((), jnp.int32))
+          finetune = step >= aux_start
+          state, metrics = train_fn((data.max_bars, width), finetune)(
+              state, _global_batch(batch, data_sharding), train_rng)
+          step += 1
+          validate = step % eval_every == 0
+          save = step % config.train.checkpoint_every_steps == 0 and not validate
+          log = step % config.train.log_every_steps == 0
+          if save or validate or log or step >= max_steps or progress.due(step):
+            metrics = jax.device_get(metrics)
+            _check_finite(metrics, step, checkpoints)  # before any save: bad steps never land
+            if save or validate or log or step >= max_steps:
+              writer.write(step, metrics, "train/")
+            progress(step, metrics)
+          if save:  # a validation step is saved after its validation, below
+            checkpoints.save_latest(state)
+          if validate:
+            state = validate_and_save(state, step)
+            if patience_spent(state, step):
+              break
+          if step >= max_steps:
             break
-        if step >= max_steps:
-          break
-    stop_reason = "early_stopping" if patience_spent(state, step) else "max_steps"
-    if step % eval_every or not (workdir / "export" / "config.json").is_file():
-      # Ended between validations (max_steps): validate now, so the export is never missing
-      # (a first validation always improves on the initial infinite loss, so it exports).
+      stop_reason = "early_stopping" if patience_spent(state, step) else "max_steps"
+    except KeyboardInterrupt:  # Ctrl-C or SIGINT at a deadline: keep the best state exported
+      stop_reason = "interrupted"
+      logging.warning("interrupted at step %d", step)
+    intact = not any(isinstance(leaf, jax.Array) and leaf.is_deleted()  # not mid-update
+                     for leaf in jax.tree.leaves(state))
+    if intact and (step % eval_every or not (workdir / "export" / "config.json").is_file()):
+      # Ended between validations (max_steps, an interrupt): validate now, so the export is
+      # never missing (a first validation always improves on the initial infinite loss).
       state = validate_and_save(state, step)
+    elif not intact:
+      logging.warning("the step in flight was lost; export/ keeps the best validated state and "
+                      "checkpoints/latest the last saved one")
   finally:  # also on errors: a save in flight finishes, so the last good checkpoint is whole
     checkpoints.wait()
     checkpoints.close()
     writer.close()
   summary = {"step": step, "epochs": step / steps_per_epoch, "stop_reason": stop_reason,
-             "best_valid_loss": float(state.best_valid_loss)}
+             "best_valid_loss": float(state.best_valid_loss) if intact else None}
   logging.info("done: %s", summary)
   return {**summary, "state": state}
