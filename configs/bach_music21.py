@@ -28,6 +28,7 @@ def get_config(arg=None):
   config.train.patience = 6
   config.train.learning_rate = 3e-3
   config.train.batch_size = 16  # 30 steps an epoch: the model learns before early stopping
+  config.train.lr_batch_scaling = "none"  # its learning rate was measured at this batch
   config.train.log_every_steps = 10
   config.train.eval_prior_samples = 16
   return _default["apply_variants"](config, arg)

@@ -94,6 +94,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.position_input = True  # position in bar and beat phase (models/bars.py)
   config.model.word_dropout = 0.0  # share of teacher-forced decoder inputs blanked
   config.model.classifier_channels = 64
+  config.model.compute_dtype = "float32"  # "bfloat16": RNN/attention/output matmuls (GPU, TPU)
+  config.model.cache_dtype = "float32"  # "bfloat16": the sampler's attention cache (GPU, TPU)
   config.model.sample_unroll = 4  # free-running scan unrolling: speed only (44 -> 36 ms on CPU)
 
   config.loss = ml_collections.ConfigDict()
@@ -114,7 +116,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64
-  config.train.learning_rate = 1e-3
+  config.train.learning_rate = 1e-3  # at lr_reference_batch; scaled to batch_size by the rule:
+  config.train.lr_reference_batch = 64
+  config.train.lr_batch_scaling = "sqrt"  # "sqrt" (Adam), "linear" or "none" (step.py)
   config.train.critic_learning_rate = 1e-3  # for both the emotion classifier and the critic
   config.train.warmup_steps = 200  # linear learning-rate warm-up
   config.train.lr_decay_rate = 0.9999  # per step after the warm-up (MusicVAE's)

@@ -24,6 +24,7 @@ def get_config(arg=None):
   config.loss.kl_warmup_steps = 600
   config.loss.aux_start_step = 1200
   config.train.batch_size = 32
+  config.train.lr_batch_scaling = "none"  # its learning rate was measured at this batch
   config.train.eval_every_steps = 100
   config.train.patience = 8
   config.train.min_steps = 400

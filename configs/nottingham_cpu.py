@@ -23,6 +23,7 @@ def get_config(arg=None):
   config.loss.kl_warmup_steps = 1000
   config.loss.aux_start_step = 2800
   config.train.batch_size = 32  # 2.9x the steps/s of 64 on 2 cores (cache-bound)
+  config.train.lr_batch_scaling = "none"  # its learning rate was measured at this batch
   config.train.eval_every_steps = 200
   config.train.patience = 6
   config.train.min_steps = 600

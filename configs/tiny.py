@@ -25,6 +25,7 @@ def get_config(arg=None):
   config.train.warmup_steps = 0
   config.train.min_steps = 0
   config.train.batch_size = 16
+  config.train.lr_batch_scaling = "none"  # its learning rate was measured at this batch
   config.train.learning_rate = 3e-3
   config.train.max_epochs = 3
   config.train.log_every_steps = 10

@@ -42,7 +42,7 @@ _BARS = flags.DEFINE_integer("bars", 32, "latency: bars per melody (16 steps eac
 _BATCH_SIZES = flags.DEFINE_list("batch_sizes", ["1", "64", "1024"], "latency: batch sizes.")
 _CALLS = flags.DEFINE_integer("calls", 50, "latency: timed calls at batch 1 (fewer at larger).")
 _EXPORT = flags.DEFINE_string("export", None, "latency: a trained export/ instead of random weights.")
-_VARIANTS = flags.DEFINE_list("variants", ["", "continuous"],
+_VARIANTS = flags.DEFINE_list("variants", ["", "paper"],
                               "train: config variants to time ('' is the config as given).")
 
 

@@ -14,10 +14,10 @@ hrnnvae-data prepare --dataset=bach_music21 --out="$RUNS/data" \
    ${HRNNVAE_DEMO_LIMIT:+--limit=$HRNNVAE_DEMO_LIMIT}
 hrnnvae-train --config=configs/bach_music21.py --config.data.cache_dir="$RUNS/data" \
   --workdir="$RUNS/train" "$@"
-hrnnvae-sample --workdir="$RUNS/train" --emotion=happy,tense,sad,calm --bars=32 --output_dir="$OUT"
+hrnnvae-sample --workdir="$RUNS/train" --emotion=happy,tense,sad,calm --bars=32 --output_dir="$OUT" --overwrite
 # The Nottingham model that ships in the package needs no training: four tunes from it too.
 if python -c "import sys; from hrnnvae import pretrained; sys.exit('nottingham' not in pretrained.available())"; then
   hrnnvae-sample --pretrained=nottingham --emotion=happy,tense,sad,calm --bars=16 \
-    --output_dir="$OUT/nottingham"
+    --output_dir="$OUT/nottingham" --overwrite
 fi
 echo "done: listen to $OUT/*.wav, open $OUT/*.mid in any DAW, look at $OUT/*.png ($OUT/manifest.json describes each)"

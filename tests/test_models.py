@@ -280,3 +280,49 @@ def test_bar_reset_needs_the_conductor():
   with pytest.raises(ValueError, match="bar_reset"):
     _hp(hierarchical=False).validate()
   _hp(hierarchical=False, decoder="continuous").validate()
+
+
+@pytest.mark.parametrize("decoder", ["bar_reset", "continuous"])
+def test_bfloat16_matmuls_keep_float32_params_and_logits_close_to_float32(decoder):
+  """compute_dtype=bfloat16: the same parameter tree (an f32 export loads into it), float32
+  logits within bfloat16's precision of the float32 model's, and finite gradients."""
+  events, lengths, steps_per_bar, emotion = _batch()
+  full, half = (HierarchicalVAE(_hp(decoder=decoder, compute_dtype=dtype))
+                for dtype in ("float32", "bfloat16"))
+  params = full.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  half_params = half.init(jax.random.key(0), events, lengths, steps_per_bar, emotion,
+                          jax.random.key(1))
+  chex.assert_trees_all_equal_shapes_and_dtypes(params, half_params)
+  chex.assert_trees_all_equal_dtypes(params, jax.tree.map(lambda x: x.astype(jnp.float32), params))
+  out_full = full.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  out_half = half.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  chex.assert_type(out_half["logits"], jnp.float32)
+  np.testing.assert_allclose(out_half["logits"], out_full["logits"], atol=0.1)
+  assert not np.array_equal(out_half["logits"], out_full["logits"])  # bfloat16 really was used
+
+  def loss(p):
+    return half.apply(p, events, lengths, steps_per_bar, emotion, jax.random.key(1))["logits"].mean()
+  assert all(np.isfinite(g).all() for g in jax.tree.leaves(jax.grad(loss)(params)))
+
+
+def test_bfloat16_cache_samples_with_a_bfloat16_ring():
+  hp = _hp(cache_dtype="bfloat16", attention_window=8)
+  vae = HierarchicalVAE(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  sampled = vae.apply(params, z, emotion, steps_per_bar, T, keys, method=HierarchicalVAE.generate)
+  chex.assert_shape(sampled["events"], (B, T))
+  full = HierarchicalVAE(_hp(attention_window=8)).apply(
+      params, z, emotion, steps_per_bar, T, keys, method=HierarchicalVAE.generate)
+  np.testing.assert_allclose(sampled["logits"][:, 0], full["logits"][:, 0], atol=0.05)
+  jaxpr = str(jax.make_jaxpr(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, keys,
+                                                 method=HierarchicalVAE.generate))(params))
+  assert "bf16[3,8,8]" in jaxpr  # the ring of keys: batch 3, 8 slots, attention_dim 8
+
+
+@pytest.mark.parametrize("unknown", [{"compute_dtype": "float16"}, {"cache_dtype": "int8"}])
+def test_unknown_dtypes_are_refused(unknown):
+  with pytest.raises(ValueError, match="must be one of"):
+    _hp(**unknown).validate()

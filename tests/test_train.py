@@ -308,3 +308,20 @@ def test_output_bias_starts_at_the_class_prior(nottingham):
   np.testing.assert_allclose(np.exp(prior).sum(), 1.0, rtol=1e-5)
   state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps, prior)
   np.testing.assert_array_equal(state.vae_params["decoder"]["step"]["output"]["bias"], prior)
+
+
+def test_learning_rate_follows_the_batch_rule():
+  import ml_collections
+  train = ml_collections.ConfigDict({"learning_rate": 1e-3, "lr_reference_batch": 64,
+                                     "batch_size": 256, "lr_batch_scaling": "sqrt",
+                                     "warmup_steps": 0, "lr_decay_rate": 1.0,
+                                     "min_learning_rate": 1e-5})
+  assert step_lib.peak_learning_rate(train) == pytest.approx(2e-3)  # sqrt(256 / 64) = 2
+  assert float(step_lib.learning_rate_schedule(train)(10)) == pytest.approx(2e-3)
+  train.lr_batch_scaling = "linear"
+  assert step_lib.peak_learning_rate(train) == pytest.approx(4e-3)
+  train.update(lr_batch_scaling="sqrt", batch_size=64)
+  assert step_lib.peak_learning_rate(train) == pytest.approx(1e-3)  # the reference batch
+  train.lr_batch_scaling = "cubic"
+  with pytest.raises(ValueError, match="lr_batch_scaling"):
+    step_lib.peak_learning_rate(train)

@@ -32,30 +32,34 @@ def ring_write(cache_BxWxD: jax.Array, t: jax.Array, row_BxD: jax.Array) -> jax.
 class AdditiveAttention(nn.Module):
   """Eqs. 3-4: e_tk = v^T tanh(W h_t + U h_k + b), alpha = softmax over visible k, c_t = sum alpha h_k."""
   dim: int
+  dtype: jnp.dtype | None = None  # matmul dtype; the softmax and the context stay float32
 
   def setup(self):
-    self.query = nn.Dense(self.dim, name="query")  # W^(a) h_t + b^(a)
-    self.key = nn.Dense(self.dim, use_bias=False, name="key")  # U^(a) h_k
-    self.score = nn.Dense(1, use_bias=False, name="score")  # v
+    self.query = nn.Dense(self.dim, dtype=self.dtype, name="query")  # W^(a) h_t + b^(a)
+    self.key = nn.Dense(self.dim, use_bias=False, dtype=self.dtype, name="key")  # U^(a) h_k
+    self.score = nn.Dense(1, use_bias=False, dtype=self.dtype, name="score")  # v
 
   def keys_values(self, h):
     return self.key(h), h
 
   def __call__(self, h_BxQxH, keys_BxKxA, values_BxKxH, visible_QxK):
     e_BxQxK = self.score(jnp.tanh(self.query(h_BxQxH)[:, :, None, :] + keys_BxKxA[:, None]))[..., 0]
+    e_BxQxK = e_BxQxK.astype(jnp.float32)
     alpha_BxQxK = jax.nn.softmax(jnp.where(visible_QxK, e_BxQxK, -jnp.inf), axis=-1)
-    return jnp.einsum("bqk,bkh->bqh", alpha_BxQxK, values_BxKxH), alpha_BxQxK
+    context_BxQxH = jnp.einsum("bqk,bkh->bqh", alpha_BxQxK, values_BxKxH.astype(jnp.float32))
+    return context_BxQxH.astype(h_BxQxH.dtype), alpha_BxQxK
 
 
 class DotProductAttention(nn.Module):
   """Multi-head scaled dot-product attention; alpha is returned averaged over heads."""
   dim: int
   heads: int
+  dtype: jnp.dtype | None = None
 
   def setup(self):
-    self.query = nn.Dense(self.dim, name="query")
-    self.key = nn.Dense(self.dim, name="key")
-    self.value = nn.Dense(self.dim, name="value")
+    self.query = nn.Dense(self.dim, dtype=self.dtype, name="query")
+    self.key = nn.Dense(self.dim, dtype=self.dtype, name="key")
+    self.value = nn.Dense(self.dim, dtype=self.dtype, name="value")
 
   def keys_values(self, h):
     return self.key(h), self.value(h)
@@ -65,7 +69,9 @@ class DotProductAttention(nn.Module):
     head_dim = self.dim // self.heads
     split = lambda x: x.reshape(x.shape[:2] + (self.heads, head_dim))
     e_BxNxQxK = jnp.einsum("bqnd,bknd->bnqk", split(self.query(h_BxQxH)), split(keys_BxKxA))
+    e_BxNxQxK = e_BxNxQxK.astype(jnp.float32)
     e_BxNxQxK = jnp.where(visible_QxK, e_BxNxQxK / jnp.sqrt(head_dim), -jnp.inf)
     alpha_BxNxQxK = jax.nn.softmax(e_BxNxQxK, axis=-1)
-    c_BxQxNxD = jnp.einsum("bnqk,bknd->bqnd", alpha_BxNxQxK, split(values_BxKxA))
-    return c_BxQxNxD.reshape(batch, queries, self.dim), alpha_BxNxQxK.mean(axis=1)
+    c_BxQxNxD = jnp.einsum("bnqk,bknd->bqnd", alpha_BxNxQxK, split(values_BxKxA).astype(jnp.float32))
+    return (c_BxQxNxD.reshape(batch, queries, self.dim).astype(h_BxQxH.dtype),
+            alpha_BxNxQxK.mean(axis=1))

@@ -8,23 +8,27 @@ import jax.numpy as jnp
 
 
 class TanhRNNCell(nn.Module):
-  """One step: h_BxH = tanh(input(x_BxI) + recurrent(h_BxH)); `input` carries the bias b."""
+  """One step: h_BxH = tanh(input(x_BxI) + recurrent(h_BxH)); `input` carries the bias b.
+
+  dtype: the matmuls' dtype (None: the inputs'); parameters and the state stay in float32."""
   hidden: int
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, h_BxH: jax.Array, x_BxI: jax.Array) -> jax.Array:
-    return jnp.tanh(nn.Dense(self.hidden, name="input")(x_BxI)
+    return jnp.tanh(nn.Dense(self.hidden, dtype=self.dtype, name="input")(x_BxI)
                     + nn.Dense(self.hidden, use_bias=False, kernel_init=nn.initializers.orthogonal(),
-                             name="recurrent")(h_BxH))
+                             dtype=self.dtype, name="recurrent")(h_BxH)).astype(h_BxH.dtype)
 
 
 class _MaskedStep(nn.Module):
   hidden: int
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, h_BxH, inputs):
     x_BxI, update_B = inputs
-    new_BxH = TanhRNNCell(self.hidden, name="cell")(h_BxH, x_BxI)
+    new_BxH = TanhRNNCell(self.hidden, self.dtype, name="cell")(h_BxH, x_BxI)
     h_BxH = jnp.where(update_B[:, None], new_BxH, h_BxH)  # a masked step never changes the state
     return h_BxH, h_BxH
 
@@ -35,6 +39,7 @@ class TanhRNN(nn.Module):
   Returns (final state h_BxH, all states h_BxTxH).
   """
   hidden: int
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, x_BxTxI: jax.Array, update_BxT: jax.Array,
@@ -43,19 +48,20 @@ class TanhRNN(nn.Module):
       h0_BxH = jnp.zeros((x_BxTxI.shape[0], self.hidden), x_BxTxI.dtype)
     scan = nn.scan(_MaskedStep, variable_broadcast="params", split_rngs={"params": False},
                    in_axes=1, out_axes=1)
-    return scan(self.hidden, name="steps")(h0_BxH, (x_BxTxI, update_BxT))
+    return scan(self.hidden, self.dtype, name="steps")(h0_BxH, (x_BxTxI, update_BxT))
 
 
 class _BidirectionalMaskedStep(nn.Module):
   """Both directions of a bidirectional layer in one scan step (inputs arrive pre-flipped)."""
   hidden: int
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, carry, inputs):
     h_forward, h_backward = carry
     x_forward, update_forward, x_backward, update_backward = inputs
-    new_forward = TanhRNNCell(self.hidden, name="forward")(h_forward, x_forward)
-    new_backward = TanhRNNCell(self.hidden, name="backward")(h_backward, x_backward)
+    new_forward = TanhRNNCell(self.hidden, self.dtype, name="forward")(h_forward, x_forward)
+    new_backward = TanhRNNCell(self.hidden, self.dtype, name="backward")(h_backward, x_backward)
     h_forward = jnp.where(update_forward[:, None], new_forward, h_forward)
     h_backward = jnp.where(update_backward[:, None], new_backward, h_backward)
     return (h_forward, h_backward), None
@@ -74,6 +80,7 @@ class BidirectionalTanhRNN(nn.Module):
   (after the first real step), concatenated: [B, 2H].
   """
   hidden: int
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, x_BxTxI: jax.Array, real_BxT: jax.Array) -> jax.Array:
@@ -81,6 +88,6 @@ class BidirectionalTanhRNN(nn.Module):
     zeros = jnp.zeros((x_BxTxI.shape[0], self.hidden), x_BxTxI.dtype)
     scan = nn.scan(_BidirectionalMaskedStep, variable_broadcast="params",
                    split_rngs={"params": False}, in_axes=1, out_axes=1)
-    (h_forward, h_backward), _ = scan(self.hidden, name="steps")(
+    (h_forward, h_backward), _ = scan(self.hidden, self.dtype, name="steps")(
         (zeros, zeros), (x_BxTxI, real_BxT, x_backward, real_backward))
     return jnp.concatenate([h_forward, h_backward], axis=-1)

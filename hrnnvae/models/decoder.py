@@ -44,17 +44,17 @@ class DecoderStep(nn.Module):
     hp = self.hp
     # A linear map of the input distribution: an embedding lookup for a one-hot input.
     self.embed = nn.Dense(hp.embed_dim, use_bias=False, kernel_init=UNIT_NORMAL, name="embed")
-    self.short_term = TanhRNNCell(hp.decoder_dim, name="short_term")
+    self.short_term = TanhRNNCell(hp.decoder_dim, hp.dtype, name="short_term")
     if hp.hierarchical:
-      self.long_term = TanhRNNCell(hp.decoder_dim, name="long_term")
+      self.long_term = TanhRNNCell(hp.decoder_dim, hp.dtype, name="long_term")
     if hp.attention == "additive":
-      self.attention = attention_lib.AdditiveAttention(hp.attention_dim, name="attention")
+      self.attention = attention_lib.AdditiveAttention(hp.attention_dim, hp.dtype, name="attention")
     elif hp.attention == "dot_product":
       self.attention = attention_lib.DotProductAttention(hp.attention_dim, hp.attention_heads,
-                                                         name="attention")
+                                                         hp.dtype, name="attention")
     else:
       raise ValueError(f"attention must be 'additive' or 'dot_product', not {hp.attention!r}")
-    self.output = nn.Dense(hp.num_classes, name="output")
+    self.output = nn.Dense(hp.num_classes, dtype=hp.dtype, name="output")
 
   def recur(self, states, previous_BxV1, condition_BxC):
     """(h_short, h_long) -> the next (h_short, h_long); without hierarchy h_long is h_short."""
@@ -73,7 +73,8 @@ class DecoderStep(nn.Module):
   def emit(self, h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK):
     """(logits [B, Q, V], attention weights [B, Q, K]) from [h_t, c_t]."""
     c_BxQxD, alpha_BxQxK = self.attention(h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK)
-    return self.output(jnp.concatenate([h_long_BxQxH, c_BxQxD], axis=-1)), alpha_BxQxK
+    logits = self.output(jnp.concatenate([h_long_BxQxH, c_BxQxD], axis=-1))
+    return logits.astype(jnp.float32), alpha_BxQxK  # softmax and losses in float32
 
   def value_dim(self) -> int:
     return self.hp.decoder_dim if self.hp.attention == "additive" else self.hp.attention_dim
@@ -151,7 +152,7 @@ class Decoder(nn.Module):
     self.context = nn.Dense(hp.decoder_dim, name="context")
     if hp.hierarchical:
       self.conductor_init = nn.Dense(hp.conductor_dim, name="conductor_init")
-      self.conductor = TanhRNN(hp.conductor_dim, name="conductor")
+      self.conductor = TanhRNN(hp.conductor_dim, hp.dtype, name="conductor")
       self.long_term_init = nn.Dense(hp.decoder_dim, name="long_term_init")
     self.short_term_init = nn.Dense(hp.decoder_dim, name="short_term_init")
     self.step = DecoderStep(hp, name="step")
@@ -263,8 +264,8 @@ class Decoder(nn.Module):
     context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
     slots = hp.cache_slots(num_steps)
     initial = tuple(s[:, 0] for s in bar_states)
-    carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), z_BxZ.dtype),
-             jnp.zeros((batch, slots, self.step.value_dim()), z_BxZ.dtype),
+    carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), hp.cache_jnp_dtype),
+             jnp.zeros((batch, slots, self.step.value_dim()), hp.cache_jnp_dtype),
              jnp.zeros((), jnp.int32), self._start_inputs(batch, z_BxZ.dtype))
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)

@@ -60,9 +60,9 @@ class BarEncoder(nn.Module):
                                    events_BxT, steps_per_bar_B)
     x_BxNxSxI, real_BxNxS = bars_lib.to_grid(x_BxTxI, steps_per_bar_B, lengths_B, grid)
     batch, (bars, steps) = events_BxT.shape[0], grid
-    bar_summary = BidirectionalTanhRNN(hp.short_term_dim, name="short_term")(
+    bar_summary = BidirectionalTanhRNN(hp.short_term_dim, hp.dtype, name="short_term")(
         x_BxNxSxI.reshape(batch * bars, steps, -1), real_BxNxS.reshape(batch * bars, steps))
-    return BidirectionalTanhRNN(hp.long_term_dim, name="long_term")(
+    return BidirectionalTanhRNN(hp.long_term_dim, hp.dtype, name="long_term")(
         bar_summary.reshape(batch, bars, -1), real_BxNxS.any(axis=-1))
 
 
@@ -79,9 +79,9 @@ class Encoder(nn.Module):
     real_BxT = jnp.arange(num_steps)[None, :] < lengths_B[:, None]
     x_BxTxE = embed_with_positions(hp, nn.Embed(hp.num_classes, hp.embed_dim, name="embed"),
                                    events_BxT, steps_per_bar_B)
-    short_BxH, short_BxTxH = TanhRNN(hp.short_term_dim, name="short_term")(x_BxTxE, real_BxT)
+    short_BxH, short_BxTxH = TanhRNN(hp.short_term_dim, hp.dtype, name="short_term")(x_BxTxE, real_BxT)
     if not hp.hierarchical:
       return short_BxH
     updates_BxT = long_term_updates(lengths_B, steps_per_bar_B, num_steps, hp.long_term_stride)
-    long_BxH, _ = TanhRNN(hp.long_term_dim, name="long_term")(short_BxTxH, updates_BxT)
+    long_BxH, _ = TanhRNN(hp.long_term_dim, hp.dtype, name="long_term")(short_BxTxH, updates_BxT)
     return long_BxH

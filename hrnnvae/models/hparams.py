@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax.numpy as jnp
+
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 
@@ -35,6 +37,8 @@ class ModelHParams:
   word_dropout: float = 0.0  # share of teacher-forced decoder inputs blanked while training
   classifier_channels: int = 64
   sample_unroll: int = 1  # steps of the free-running scan per loop iteration (speed only)
+  compute_dtype: str = "float32"  # or "bfloat16": RNN, attention and output matmuls (params f32)
+  cache_dtype: str = "float32"  # or "bfloat16": the sampler's attention key/value cache
   num_classes: int = events_lib.NUM_CLASSES
   num_emotions: int = len(emotion_lib.EMOTIONS)
 
@@ -42,6 +46,15 @@ class ModelHParams:
   def start_token(self) -> int:
     """The extra input class fed before the first step (not an output class)."""
     return self.num_classes
+
+  @property
+  def dtype(self):
+    """The matmul dtype of the RNN cells, attention and output layer (None: float32)."""
+    return jnp.bfloat16 if self.compute_dtype == "bfloat16" else None
+
+  @property
+  def cache_jnp_dtype(self):
+    return jnp.bfloat16 if self.cache_dtype == "bfloat16" else jnp.float32
 
   def cache_slots(self, num_steps: int) -> int:
     """W: attention slots for a decode of num_steps (the window, or all history)."""
@@ -66,7 +79,8 @@ class ModelHParams:
   def validate(self) -> None:
     """ValueError naming the field when a choice is unknown or the layout is impossible."""
     choices = {"encoder": ("bar_bidirectional", "continuous"),
-               "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product")}
+               "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product"),
+               "compute_dtype": ("float32", "bfloat16"), "cache_dtype": ("float32", "bfloat16")}
     for field, allowed in choices.items():
       if getattr(self, field) not in allowed:
         raise ValueError(f"model.{field} must be one of {', '.join(allowed)}, "

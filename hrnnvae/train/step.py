@@ -78,12 +78,29 @@ class Models:
                optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm)
 
 
+def peak_learning_rate(train_config) -> float:
+  """train.learning_rate at train.lr_reference_batch, scaled to train.batch_size by the rule
+  train.lr_batch_scaling: "sqrt" (Adam's square-root rule: the gradient noise falls as 1/batch,
+  so the step grows as sqrt(batch); Malladi et al. 2022), "linear", or "none"."""
+  ratio = train_config.batch_size / train_config.get("lr_reference_batch", train_config.batch_size)
+  rule = train_config.get("lr_batch_scaling", "none")
+  factors = {"sqrt": ratio ** 0.5, "linear": ratio, "none": 1.0}
+  if rule not in factors:
+    raise ValueError(f"train.lr_batch_scaling must be sqrt, linear or none, not {rule!r}")
+  return train_config.learning_rate * factors[rule]
+
+
 def learning_rate_schedule(train_config) -> optax.Schedule:
-  """Linear warm-up over train.warmup_steps to train.learning_rate, then exponential decay by
-  train.lr_decay_rate a step, never below train.min_learning_rate (MusicVAE's schedule)."""
-  peak = train_config.learning_rate
-  decay = optax.exponential_decay(peak, transition_steps=1, decay_rate=train_config.lr_decay_rate,
-                                  end_value=min(train_config.min_learning_rate, peak))
+  """Linear warm-up over train.warmup_steps to the peak rate (peak_learning_rate), then
+  exponential decay by train.lr_decay_rate a step, never below train.min_learning_rate
+  (MusicVAE's schedule)."""
+  peak = peak_learning_rate(train_config)
+  if train_config.lr_decay_rate >= 1.0:  # no decay (`:paper`); optax would read end_value as a cap
+    decay = optax.constant_schedule(peak)
+  else:
+    decay = optax.exponential_decay(peak, transition_steps=1,
+                                    decay_rate=train_config.lr_decay_rate,
+                                    end_value=min(train_config.min_learning_rate, peak))
   if train_config.warmup_steps <= 0:
     return decay
   warmup = optax.linear_schedule(peak / train_config.warmup_steps, peak, train_config.warmup_steps)
