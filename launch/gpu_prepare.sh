@@ -29,7 +29,7 @@ for arg in "$@"; do
     --limit=*) LIMIT="${arg#*=}" ;;
     --no-wheels) WHEELS=0 ;;
     --dry-run) DRY_RUN=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     -*) echo "gpu_prepare: unknown option $arg (see --help)" >&2; exit 2 ;;
     *) OUT_FOLDER="$arg" ;;
   esac

@@ -397,18 +397,21 @@ def test_train_to_max_steps_exports_logs_progress_and_says_where(nottingham_40, 
 
 
 @pytest.mark.slow
-def test_an_interrupted_run_still_leaves_an_export(nottingham_40, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_still_leaves_an_export(nottingham_40, tmp_path, stop):
+  """Ctrl-C, or a scheduler's TERM, to a run started the way `cmd &` starts it: SIGINT ignored."""
   workdir = tmp_path / "run"
   env = dict(os.environ)
   process = subprocess.Popen(
       [sys.executable, "-m", TOOLS["hrnnvae-train"], f"--config={ROOT / 'configs' / 'tiny.py'}",
        f"--config.data.cache_dir={nottingham_40[0]}", "--config.train.max_steps=100000",
        "--config.train.eval_every_steps=100000", "--config.train.log_every_steps=1",
-       f"--workdir={workdir}"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+       f"--workdir={workdir}"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
   for line in process.stderr:  # wait until steps are being taken, before any validation
     if "step 2: loss" in line:
       break
-  process.send_signal(signal.SIGINT)
+  process.send_signal(stop)
   stdout, stderr = process.communicate(timeout=300)
   assert process.returncode == 130, stderr[-2000:]
   assert (workdir / "export" / "config.json").is_file()

@@ -125,7 +125,7 @@ def test_cli_pretrained_errors_are_one_line(shipped, tiny_workdir, tmp_path, cas
   if case == "both":
     args, message = [f"--workdir={tiny_workdir}", "--pretrained=nottingham"], "exclude each other"
   elif case == "neither":
-    message = "pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote) or --pretrained"
+    message = "pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote), --checkpoint"
   elif case == "unknown":
     args, message = ["--pretrained=jazz"], "unknown pretrained model 'jazz': available: nottingham"
   else:

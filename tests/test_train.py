@@ -246,7 +246,7 @@ print(json.dumps(max(differences)))
 def test_missing_cache_is_one_clear_line(tmp_path):
   result = subprocess.run(_train_cli(tmp_path / "nothing", tmp_path / "run"), capture_output=True,
                           text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"), timeout=300)
-  assert result.returncode == 1
+  assert result.returncode == 2
   assert "hrnnvae-train: no prepared data" in result.stderr
   assert "hrnnvae-data prepare" in result.stderr
 

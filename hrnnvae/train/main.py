@@ -12,6 +12,7 @@ holds the best validated model, which hrnnvae-sample and hrnnvae-eval read.
 from __future__ import annotations
 
 import pathlib
+import signal
 import sys
 
 import jax
@@ -31,7 +32,15 @@ _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initial
 FLAG_NAMES = ["config", "workdir", "multihost"]
 
 
+def _stop(signum, frame):
+  raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv):
+  # Ctrl-C, `kill -INT` and a scheduler's TERM all stop training the clean way (validate, export,
+  # exit 130), also when the shell started this process in the background with SIGINT ignored.
+  signal.signal(signal.SIGINT, _stop)
+  signal.signal(signal.SIGTERM, _stop)
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {argv[1:]}")
   for arg in sys.argv[1:]:

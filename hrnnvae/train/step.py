@@ -82,7 +82,8 @@ def peak_learning_rate(train_config) -> float:
   """train.learning_rate at train.lr_reference_batch, scaled to train.batch_size by the rule
   train.lr_batch_scaling: "sqrt" (Adam's square-root rule: the gradient noise falls as 1/batch,
   so the step grows as sqrt(batch); Malladi et al. 2022), "linear", or "none"."""
-  ratio = train_config.batch_size / train_config.get("lr_reference_batch", train_config.batch_size)
+  batch = train_config.get("batch_size")
+  ratio = batch / train_config.get("lr_reference_batch", batch) if batch else 1.0
   rule = train_config.get("lr_batch_scaling", "none")
   factors = {"sqrt": ratio ** 0.5, "linear": ratio, "none": 1.0}
   if rule not in factors:

@@ -251,7 +251,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
           if step >= max_steps:
             break
       stop_reason = "early_stopping" if patience_spent(state, step) else "max_steps"
-    except KeyboardInterrupt:  # Ctrl-C or SIGINT at a deadline: keep the best state exported
+    except KeyboardInterrupt:  # Ctrl-C, SIGINT or SIGTERM (train/main.py): keep the best exported
       stop_reason = "interrupted"
       logging.warning("interrupted at step %d", step)
     intact = not any(isinstance(leaf, jax.Array) and leaf.is_deleted()  # not mid-update
