@@ -1,6 +1,6 @@
 """hrnnvae-bench: figures that the engineering log keeps (never timed unit tests).
 
-  hrnnvae-bench train --config=configs/nottingham.py [--variants=,continuous] [--steps=20]
+  hrnnvae-bench train --config=configs/nottingham.py [--variants=,paper] [--steps=20]
     compile time and train steps/s of the config's jitted train_step on the current backend
     (all local devices, data parallel), for each variant (the config as given first) and each
     phase (ELBO only; fine-tune with every loss), with each row's speed-up over the last
