@@ -126,7 +126,7 @@ def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tm
   loud = run_tool("hrnnvae-sample", f"--workdir={model}", "--bars=1", "--noaudio", "--verbosity=1",
                   f"--output_dir={tmp_path / 'loud'}")
   assert loud.returncode == 0
-  if jax.default_backend() == "cpu":  # the line JAX logs when it finds no TPU
+  if jax.default_backend() == "cpu" and not os.environ.get("JAX_PLATFORMS"):  # JAX probes for a TPU
     assert "Unable to initialize backend" in loud.stderr
 
 
