@@ -16,7 +16,7 @@ import signal
 import sys
 
 import jax
-from absl import flags
+from absl import flags, logging
 from ml_collections import config_flags
 
 from hrnnvae import cli
@@ -33,12 +33,18 @@ FLAG_NAMES = ["config", "workdir", "multihost"]
 
 
 def _stop(signum, frame):
-  raise KeyboardInterrupt(signal.Signals(signum).name)
+  """The first SIGINT/SIGTERM stops after the step in flight (validate, export, exit 130); a
+  second one interrupts at once."""
+  if train.request_stop():
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+  logging.warning("%s: stopping after the step in flight", signal.Signals(signum).name)
 
 
 def main(argv):
   # Ctrl-C, `kill -INT` and a scheduler's TERM all stop training the clean way (validate, export,
   # exit 130), also when the shell started this process in the background with SIGINT ignored.
+  # The handler only sets a flag that the loop reads between steps: an exception raised mid-step
+  # could land after the donated state was consumed, leaving nothing intact to export.
   signal.signal(signal.SIGINT, _stop)
   signal.signal(signal.SIGTERM, _stop)
   if len(argv) > 1:

@@ -11,6 +11,7 @@ import collections
 import functools
 import math
 import pathlib
+import threading
 import time
 
 import jax
@@ -27,6 +28,16 @@ from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
 from hrnnvae.train.checkpoints import Checkpoints
 from hrnnvae.train.metrics_writer import MetricsWriter
+
+_STOP = threading.Event()
+
+
+def request_stop() -> bool:
+  """Asks the running train_and_evaluate to stop after the step in flight, validate and export
+  (safe from a signal handler). Returns whether a stop had already been asked for."""
+  asked = _STOP.is_set()
+  _STOP.set()
+  return asked
 
 
 class TrainingError(RuntimeError):
@@ -117,6 +128,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   train.min_steps (and the KL warm-up) have passed. When the fine-tune phase starts
   (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state.
   """
+  _STOP.clear()  # a stop asked of an earlier call does not carry over
   workdir = pathlib.Path(workdir)
   # Everything that can be wrong with the config or the data fails here, before the workdir exists.
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
@@ -219,7 +231,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
 
   try:
     try:
-      while step < max_steps and not patience_spent(state, step):
+      while step < max_steps and not patience_spent(state, step) and not _STOP.is_set():
         epoch, index = divmod(step, steps_per_epoch)
         batches = input_pipeline.bucketed_batches(train_split, batch_size, config.seed, epoch,
                                                   buckets, data.max_bars, start=index)
@@ -248,10 +260,13 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
             state = validate_and_save(state, step)
             if patience_spent(state, step):
               break
-          if step >= max_steps:
+          if step >= max_steps or _STOP.is_set():
             break
-      stop_reason = "early_stopping" if patience_spent(state, step) else "max_steps"
-    except KeyboardInterrupt:  # Ctrl-C, SIGINT or SIGTERM (train/main.py): keep the best exported
+      stop_reason = ("interrupted" if _STOP.is_set() else
+                     "early_stopping" if patience_spent(state, step) else "max_steps")
+      if _STOP.is_set():
+        logging.warning("stopping at step %d, as asked", step)
+    except KeyboardInterrupt:  # a Ctrl-C that Python raised mid-step: keep the best exported
       stop_reason = "interrupted"
       logging.warning("interrupted at step %d", step)
     intact = not any(isinstance(leaf, jax.Array) and leaf.is_deleted()  # not mid-update
