@@ -113,7 +113,7 @@ def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
 def check_writable_dir(path: str | os.PathLike, flag: str) -> pathlib.Path:
   """UsageError unless `path` is (or can be created as) a folder this process can write into."""
   path = pathlib.Path(path).expanduser()
-  if str(path) == "" or str(path) == ".":
+  if str(path) == ".":  # pathlib reads "" as "." too
     path = pathlib.Path.cwd()
   if path.exists() and not path.is_dir():
     raise UsageError(f"--{flag}={path} is a file, not a folder: name a folder")

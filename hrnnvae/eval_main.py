@@ -71,9 +71,8 @@ def main(argv):
   checkpoints.quiet_orbax_logging()
   try:
     seeds, out = _check_flags()
-    arrays, _ = cache_lib.load(_CACHE.value)
-    evaluate.check_test_split(arrays, _CACHE.value)
-    del arrays
+    # evaluate.run checks the cache (and its test split) before any work; the staging folder
+    # and any parent made for it are removed on that error, so nothing is written.
     with cli.staged_output_dir(out) as stage:
       evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
                    _TEMPERATURE.value, log=_say)

@@ -275,9 +275,10 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   log = log or (lambda message: None)
   arrays, manifest = cache_lib.load(cache_dir)
   check_test_split(arrays, cache_dir)
-  log(f"test split: {len(_test_melodies(arrays)[0])} melodies; scoring them")
+  rows_index, _ = _test_melodies(arrays)
+  log(f"test split: {len(rows_index)} melodies; scoring them")
   test_row, reference_values, reference_melodies = test_reference(arrays, manifest)
-  spb = arrays["steps_per_bar"][_test_melodies(arrays)[0]]
+  spb = arrays["steps_per_bar"][rows_index]
   test_melodies = test_row.pop("_melodies")
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
