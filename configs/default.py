@@ -37,7 +37,7 @@ VARIANTS = {
               "model.word_dropout": 0.0, "loss.aux_start_step": 0,
               "loss.aux_grad_clip_norm": 0.0, "loss.prior_sample_bars": 0,
               "train.warmup_steps": 0, "train.lr_decay_rate": 1.0,
-              "train.bucket_by_bar": False},
+              "train.bucket_by_bar": False, "train.fit_latent_prior": False},
     "no_emotion": {"loss.emotion_weight": 0.0},
     "no_adversarial": {"loss.adversarial_weight": 0.0},
     "dot_attention": {"model.attention": "dot_product"},
@@ -82,6 +82,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.latent_dim = 128
   config.model.emotion_dim = 16
   config.model.conductor_dim = 256
+  config.model.context_dim = 0  # tanh(Dense([z, emotion])) width; 0: decoder_dim
   config.model.decoder_dim = 256
   config.model.attention = "additive"  # Eqs. 3-4; or "dot_product"
   config.model.attention_dim = 128
@@ -133,4 +134,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.log_every_steps = 50
   config.train.checkpoint_every_steps = 500  # besides every epoch end
   config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples
+  config.train.fit_latent_prior = True  # at the end: export/latent_prior.npz (latent_prior.py)
+  config.train.latent_prior_windows = 16384  # training windows encoded for it, at most
   return apply_variants(config, arg)

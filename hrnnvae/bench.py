@@ -134,7 +134,7 @@ def main(argv):
   if argv[1] == "train":
     import runpy  # noqa: PLC0415
     rows = []
-    for variant in _VARIANTS.value:
+    for variant in _VARIANTS.value or [""]:  # --variants= (empty): the config as given
       config = _CONFIG.value
       if variant:  # the same file, arguments and overrides, plus the variant's fields
         path, _, arg = flags.FLAGS["config"].config_filename.partition(":")

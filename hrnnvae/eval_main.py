@@ -30,9 +30,12 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion, pe
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds (the spread is over these).")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per sampled melody (the cache's windows are 16).")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of the prior samples.")
+_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+                           "Where prior samples draw z: auto (each model's fitted latent prior "
+                           "when it has one), fitted, or standard (N(0, I)).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
-FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "out",
+FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "prior", "out",
               "overwrite"]
 
 
@@ -75,7 +78,7 @@ def main(argv):
     # and any parent made for it are removed on that error, so nothing is written.
     with cli.staged_output_dir(out) as stage:
       evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
-                   _TEMPERATURE.value, log=_say)
+                   _TEMPERATURE.value, log=_say, prior=_PRIOR.value)
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

@@ -37,6 +37,9 @@ SET_FEATURES = ("pitch_range", "pitch_variation", "rhythm_diversity", "melodic_c
 TEST_ROW = "test set"
 
 
+PRIOR_NAMES = {"standard": "N(0, I)", "fitted": "the fitted latent prior (latent_prior.py)"}
+
+
 def model_name(path) -> str:
   """A model's name in the report: its run folder's name (also when given its export/)."""
   path = pathlib.Path(path).absolute()
@@ -269,9 +272,10 @@ def _slug(name: str) -> str:
 
 
 def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
-        temperature: float = 1.0, log=None) -> dict:
+        temperature: float = 1.0, log=None, prior: str = "auto") -> dict:
   """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
-  a progress line per model, seed and phase."""
+  a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
+  model's fitted latent prior when it has one, else N(0, I); latent_prior.py)."""
   log = log or (lambda message: None)
   arrays, manifest = cache_lib.load(cache_dir)
   check_test_split(arrays, cache_dir)
@@ -282,10 +286,12 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   test_melodies = test_row.pop("_melodies")
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
+  priors = {}
   examples[TEST_ROW] = test_melodies
   for number, workdir in enumerate(workdirs, 1):
     sampler = Sampler.load(model_dir(workdir))
     name = model_name(workdir)
+    priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
@@ -299,5 +305,6 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                int(np.bincount(spb).argmax()), variants,
                f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars, "
-               f"temperature {temperature:g}.")
-  return {"rows": rows, "likelihoods": likelihoods, "confusions": confusions}
+               f"temperature {temperature:g}; z from "
+               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items()) + ".")
+  return {"priors": priors, "rows": rows, "likelihoods": likelihoods, "confusions": confusions}

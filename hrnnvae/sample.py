@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
@@ -95,6 +96,8 @@ class Sampler:
     self.vae = models_lib.build(hp)
     self.classifier = SequenceClassifier(hp.num_emotions, hp.classifier_channels)
     self.params = jax.device_put(params)
+    self.latent_prior = None  # a LatentPrior fitted to the training latents (latent_prior.py)
+    self.prior_kind = "standard"  # where prior() draws z: "standard" N(0, I) or "fitted"
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
@@ -107,6 +110,9 @@ class Sampler:
       params, description = _read_model(export_dir)
       sampler = cls(ModelHParams(**description["model"]), params, description, export_dir)
       sampler._check_shapes()
+      sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_dim,
+                                                   sampler.hp.num_emotions)
+      sampler.use_prior("auto")
     except Exception as error:  # noqa: BLE001 - any mismatch means an incompatible export
       raise SampleError(f"{export_dir} is not a compatible hrnnvae export "
                         f"({type(error).__name__}: {str(error)[:200]}); re-export it with this "
@@ -162,15 +168,35 @@ class Sampler:
     ids = jnp.arange(count) if melody_ids is None else jnp.asarray(melody_ids)
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(ids)
 
-  def prior(self, count: int, seed: int) -> np.ndarray:
-    """Latents [count, Z] from N(0, I), melody i from key (seed, i)."""
+  def use_prior(self, kind: str) -> str:
+    """Where prior() draws z: "fitted" (the model's latent_prior.npz), "standard" (N(0, I)) or
+    "auto" (fitted when the model has one). Returns the kind in use."""
+    if kind not in latent_prior_lib.KINDS:
+      raise SampleError(f"--prior must be one of {', '.join(latent_prior_lib.KINDS)}, not {kind!r}")
+    if kind == "fitted" and self.latent_prior is None:
+      raise SampleError(f"{self.export_dir} has no fitted latent prior ({latent_prior_lib.FILE}): "
+                        "fit one with `python launch/fit_latent_prior.py --model=DIR --cache=DIR`, "
+                        "or pass --prior=standard")
+    self.prior_kind = ("fitted" if kind == "auto" and self.latent_prior is not None
+                       else "standard" if kind == "auto" else kind)
+    return self.prior_kind
+
+  def prior(self, count: int, seed: int, emotions=None) -> np.ndarray:
+    """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
+    same noise through the requested emotion's Gaussian (emotions [count] needed then)."""
     keys = self._keys(seed, count, "latent")
-    return np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_dim,)))(keys))
+    noise = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_dim,)))(keys))
+    if self.prior_kind == "standard":
+      return noise
+    if emotions is None or len(emotions) != count:
+      raise ValueError("the fitted prior needs one requested emotion per latent")
+    return self.latent_prior.sample(emotions, noise)
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float = 1.0):
-    """Melodies of `bars` bars from the prior, one per requested emotion."""
+    """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion."""
     num_steps = self._steps(bars)
-    events = self.decode(self.prior(len(emotions), seed), emotions, num_steps, seed, temperature)
+    events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
+                         temperature)
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 
   def _steps(self, bars: int) -> int:
@@ -182,6 +208,18 @@ class Sampler:
   def _encode(self, params, events_BxT, lengths_B, steps_per_bar_B):
     return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
                           method="encode")[0]
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _posterior(self, params, events_BxT, lengths_B, steps_per_bar_B):
+    return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
+                          method="encode")
+
+  def posterior(self, events_BxT, lengths_B, steps_per_bar_B):
+    """(mu [B, Z], log sigma^2 [B, Z] or None for a deterministic latent) of a batch."""
+    mu, log_var = self._posterior(self.params["vae"], jnp.asarray(events_BxT, jnp.int32),
+                                  jnp.asarray(lengths_B, jnp.int32),
+                                  jnp.asarray(steps_per_bar_B, jnp.int32))
+    return np.asarray(mu), None if log_var is None else np.asarray(log_var)
 
   def read_melody(self, path: str | pathlib.Path) -> tuple[np.ndarray, tuple[int, int]]:
     """The highest-note line of a MIDI file as events, and its meter; SampleError if none."""

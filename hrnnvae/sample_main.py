@@ -43,6 +43,9 @@ _EMOTION = flags.DEFINE_string(
 _TEMPERATURE = flags.DEFINE_float(
     "temperature", DEFAULT_TEMPERATURE, "Sampling temperature (> 0; lower is more repetitive). "
     "0.6 was measured best: closest to the test set in features and repetition.")
+_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+                           "sample: where z comes from: auto (the model's fitted latent prior when "
+                           "it has one), fitted, or standard (N(0, I)).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same melodies.")
 _NUM_OUTPUTS = flags.DEFINE_integer(
@@ -57,7 +60,7 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "samples", "Where the files go (
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-sample output in "
                                "--output_dir.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
-FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "bars",
+FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior", "bars",
               "temperature", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -101,6 +104,10 @@ def _load() -> Sampler:
     raise SampleError("pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote), "
                       "--checkpoint=DIR/export, or --pretrained=NAME (shipped in the package: "
                       f"{shipped})")
+  if sampler.has_encoder:
+    sampler.use_prior(_PRIOR.value)
+  elif _PRIOR.value == "fitted":
+    raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -170,6 +177,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
         "audio_synth": synth, **render.summary(events, steps_per_bar)})
     heartbeat()
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
+              "prior": sampler.prior_kind,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

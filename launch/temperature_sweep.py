@@ -32,6 +32,8 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 32, "Melodies per emotion and
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Sampling seeds.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
+_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+                           "Where z comes from: the model's fitted latent prior, or N(0, I).")
 
 STRUCTURE = ("ngram4_repetition_rate", "bar_repetition_rate", "phrase_similarity", "leap_rate")
 COLUMNS = ("set_overlap", *STRUCTURE, "emotion_consistency", "structure_gap")
@@ -51,6 +53,7 @@ def main(argv):
   del argv
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(model_dir(_WORKDIR.value)))
+  print(f"prior: {sampler.use_prior(_PRIOR.value)}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   test_row, reference_values, reference_melodies = evaluate.test_reference(arrays, manifest)
   rows = {"test set": {name: float(np.mean(test_row[name])) for name in COLUMNS[:-2]}}

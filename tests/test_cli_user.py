@@ -146,6 +146,8 @@ def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tm
     ("no_input", "--mode=reconstruct needs --input_midi=FILE"),
     ("missing_input", "no such file"),
     ("interpolate_one", "--num_outputs must be at least 2"),
+    ("prior_missing", "has no fitted latent prior"),
+    ("prior_unknown", "flag --prior=learned"),
 ])
 def test_sample_flag_mistakes(model, tmp_path, case, needle):
   out = tmp_path / "out"
@@ -158,6 +160,7 @@ def test_sample_flag_mistakes(model, tmp_path, case, needle):
       "missing_input": ["--mode=reconstruct", f"--input_midi={tmp_path / 'nope.mid'}"],
       "interpolate_one": ["--mode=interpolate", "--num_outputs=1", f"--input_midi_1={tmp_path}/a.mid",
                           f"--input_midi_2={tmp_path}/b.mid"],
+      "prior_missing": ["--prior=fitted"], "prior_unknown": ["--prior=learned"],
   }[case]
   one_error_line(run_tool("hrnnvae-sample", f"--workdir={model}", *args, f"--output_dir={out}"),
                  "hrnnvae-sample", needle)

@@ -149,7 +149,7 @@ class Decoder(nn.Module):
 
   def setup(self):
     hp = self.hp
-    self.context = nn.Dense(hp.decoder_dim, name="context")
+    self.context = nn.Dense(hp.context_dim or hp.decoder_dim, name="context")
     if hp.hierarchical:
       self.conductor_init = nn.Dense(hp.conductor_dim, name="conductor_init")
       self.conductor = TanhRNN(hp.conductor_dim, hp.dtype, name="conductor")

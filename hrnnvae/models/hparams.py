@@ -24,6 +24,7 @@ class ModelHParams:
   latent_dim: int = 128
   emotion_dim: int = 16
   conductor_dim: int = 256
+  context_dim: int = 0  # width of tanh(Dense([z, emotion])) fed to the conductor and steps; 0: decoder_dim
   decoder_dim: int = 256
   attention: str = "additive"  # "additive" (Eqs. 3-4) or "dot_product" (multi-head)
   attention_dim: int = 128

@@ -40,6 +40,25 @@ def request_stop() -> bool:
   return asked
 
 
+def fit_latent_prior(export_dir: pathlib.Path, cache_dir: str, max_steps: int, max_windows: int,
+                     seed: int) -> None:
+  """Fits the exported model's latent prior to the training windows' latents and saves it in
+  export/ (hrnnvae/latent_prior.py): sampling then draws z where the decoder learned to decode."""
+  from hrnnvae import latent_prior as latent_prior_lib  # noqa: PLC0415
+  from hrnnvae.data import cache as cache_lib  # noqa: PLC0415
+  from hrnnvae.sample import Sampler  # noqa: PLC0415 - sample imports the trainer's checkpoints
+  sampler = Sampler.load(export_dir)
+  arrays, _ = cache_lib.load(cache_dir)
+  if max_steps:
+    arrays = {**arrays, "events": arrays["events"][:, :max_steps],
+              "lengths": np.minimum(arrays["lengths"], max_steps)}
+  rows = latent_prior_lib.training_rows(arrays)
+  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
+                                        max_windows, seed=seed)
+  logging.info("fitted the latent prior to %d training windows (per emotion %s): %s",
+               min(len(rows), max_windows), prior.counts_E.tolist(), prior.save(export_dir))
+
+
 class TrainingError(RuntimeError):
   """Training cannot go on (bad data shape, NaN loss); the message says what to do."""
 
@@ -284,5 +303,13 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     writer.close()
   summary = {"step": step, "epochs": step / steps_per_epoch, "stop_reason": stop_reason,
              "best_valid_loss": float(state.best_valid_loss) if intact else None}
+  if config.train.get("fit_latent_prior", False) and hp.use_vae and hp.family == "hrnnvae":
+    if stop_reason == "interrupted":  # a stop was asked for: do not spend another minute
+      logging.warning("no latent prior fitted (interrupted): fit it with `python "
+                      "launch/fit_latent_prior.py --model=%s --cache=%s`", workdir,
+                      config.data.cache_dir)
+    else:
+      fit_latent_prior(workdir / "export", config.data.cache_dir, config.data.max_steps,
+                       config.train.latent_prior_windows, config.seed)
   logging.info("done: %s", summary)
   return {**summary, "state": state}

@@ -1,0 +1,43 @@
+"""Fits a model's latent prior to its training latents (hrnnvae/latent_prior.py) and saves it.
+
+  python launch/fit_latent_prior.py --model=runs/nottingham_cpu --cache=runs/nottingham/data
+
+--model is a training run, its export/, or a shipped model's folder; the prior goes into that
+model folder as latent_prior.npz, which `hrnnvae-sample` and `hrnnvae-eval` then use
+(--prior=fitted, the default when present; --prior=standard keeps N(0, I)). `hrnnvae-train`
+fits it itself when training ends; this script is for exports made before that, or a refit.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from absl import app, flags, logging
+
+from hrnnvae import latent_prior as latent_prior_lib
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.sample import Sampler, model_dir
+
+_MODEL = flags.DEFINE_string("model", None, "A training run, its export/, or a shipped model.",
+                             required=True)
+_CACHE = flags.DEFINE_string("cache", None, "The prepared cache the model was trained on.",
+                             required=True)
+_MAX_WINDOWS = flags.DEFINE_integer("max_windows", 16384, "Training windows encoded, at most.")
+_SEED = flags.DEFINE_integer("seed", 0, "Which training windows, when there are more.")
+
+
+def main(argv):
+  del argv
+  folder = model_dir(_MODEL.value)
+  sampler = Sampler.load(folder)
+  arrays, _ = cache_lib.load(_CACHE.value)
+  rows = latent_prior_lib.training_rows(arrays)
+  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
+                                        _MAX_WINDOWS.value, seed=_SEED.value, log=logging.info)
+  path = prior.save(folder)
+  print(f"fitted the latent prior to {int(min(len(rows), _MAX_WINDOWS.value))} training windows "
+        f"(per emotion: {prior.counts_E.tolist()}); wrote {path}")
+
+
+if __name__ == "__main__":
+  app.run(main)

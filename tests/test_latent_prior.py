@@ -1,0 +1,134 @@
+"""The latent prior fitted to the aggregate posterior: its moments, sampling, files, the Sampler."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from hrnnvae import latent_prior as latent_prior_lib
+from hrnnvae.sample import SampleError, Sampler
+from tests.test_sample import _random_sampler
+
+
+def _latents(seed=0, num=4000, dim=6):
+  rng = np.random.default_rng(seed)
+  emotions = rng.integers(0, 3, num)  # emotion 3 never occurs: it takes the pooled fit
+  centres = np.array([[2.0] * dim, [-1.0] * dim, [0.0] * dim])
+  mixing = rng.normal(size=(dim, dim)) * 0.5
+  mu = centres[emotions] + rng.normal(size=(num, dim)) @ mixing
+  log_var = np.log(rng.uniform(0.01, 0.2, size=(num, dim)))
+  return mu, log_var, emotions
+
+
+def test_fit_has_the_aggregate_posteriors_moments():
+  mu, log_var, emotions = _latents()
+  prior = latent_prior_lib.fit(mu, log_var, emotions, num_emotions=4, shrinkage=0.0)
+  for emotion in range(3):
+    rows = emotions == emotion
+    expected_cov = np.cov(mu[rows], rowvar=False) + np.diag(np.exp(log_var[rows]).mean(0))
+    np.testing.assert_allclose(prior.means_ExZ[emotion], mu[rows].mean(0), atol=1e-12)
+    scale = prior.scales_ExZxZ[emotion]
+    np.testing.assert_allclose(scale @ scale.T, expected_cov, rtol=1e-4, atol=1e-5)
+    assert prior.counts_E[emotion] == rows.sum()
+  # An emotion without windows falls back to all windows together, and says so with count 0.
+  np.testing.assert_allclose(prior.means_ExZ[3], mu.mean(0), atol=1e-12)
+  assert prior.counts_E[3] == 0
+
+
+def test_shrinkage_pulls_the_covariance_towards_its_diagonal():
+  mu, log_var, emotions = _latents()
+  full = latent_prior_lib.fit(mu, log_var, emotions, 4, shrinkage=0.0)
+  shrunk = latent_prior_lib.fit(mu, log_var, emotions, 4, shrinkage=0.5)
+  cov_full = full.scales_ExZxZ[0] @ full.scales_ExZxZ[0].T
+  cov_shrunk = shrunk.scales_ExZxZ[0] @ shrunk.scales_ExZxZ[0].T
+  off = ~np.eye(len(cov_full), dtype=bool)
+  np.testing.assert_allclose(np.diag(cov_shrunk), np.diag(cov_full), rtol=1e-4)
+  np.testing.assert_allclose(cov_shrunk[off], 0.5 * cov_full[off], rtol=1e-4, atol=1e-6)
+
+
+def test_samples_follow_each_requested_emotions_gaussian():
+  mu, log_var, emotions = _latents()
+  prior = latent_prior_lib.fit(mu, log_var, emotions, 4)
+  noise = np.random.default_rng(1).normal(size=(20000, mu.shape[1]))
+  for emotion in (0, 1):
+    z = prior.sample(np.full(len(noise), emotion), noise)
+    assert z.dtype == np.float32
+    np.testing.assert_allclose(z.mean(0), prior.means_ExZ[emotion], atol=0.05)
+    scale = prior.scales_ExZxZ[emotion]
+    np.testing.assert_allclose(np.cov(z, rowvar=False), scale @ scale.T, atol=0.15)  # 5 SE
+  # Per melody: melody i uses its own emotion's Gaussian on its own noise.
+  mixed = prior.sample([0, 1], noise[:2])
+  np.testing.assert_allclose(mixed[1], prior.means_ExZ[1] + prior.scales_ExZxZ[1] @ noise[1],
+                             rtol=1e-5, atol=1e-5)
+
+
+def test_save_and_load_round_trip_and_refuse_bad_files(tmp_path):
+  mu, log_var, emotions = _latents(dim=4)
+  prior = latent_prior_lib.fit(mu, log_var, emotions, 4)
+  assert latent_prior_lib.load(tmp_path, 4, 4) is None  # none saved: no prior, no error
+  prior.save(tmp_path)
+  loaded = latent_prior_lib.load(tmp_path, latent_dim=4, num_emotions=4)
+  np.testing.assert_array_equal(loaded.means_ExZ, prior.means_ExZ.astype(np.float32))
+  np.testing.assert_array_equal(loaded.counts_E, prior.counts_E)
+  with pytest.raises(ValueError, match="refit"):
+    latent_prior_lib.load(tmp_path, latent_dim=8, num_emotions=4)  # another model's size
+  path = tmp_path / latent_prior_lib.FILE
+  path.write_bytes(b"not a numpy archive")
+  with pytest.raises(ValueError, match="not a readable latent prior"):
+    latent_prior_lib.load(tmp_path, 4, 4)
+  with open(path, "wb") as f:  # object arrays would need pickle: never unpickled
+    np.savez(f, means=np.array([object()], dtype=object), scales=np.zeros(1), counts=np.zeros(1))
+  with pytest.raises(ValueError, match="not a readable latent prior"):
+    latent_prior_lib.load(tmp_path, 4, 4)
+  with open(path, "wb") as f:
+    np.savez(f, means=np.full((4, 4), np.nan), scales=np.zeros((4, 4, 4)), counts=np.zeros(4))
+  with pytest.raises(ValueError, match="non-finite"):
+    latent_prior_lib.load(tmp_path, 4, 4)
+  assert pickle  # (imported to make the point: nothing here calls it)
+
+
+def test_fit_refuses_too_few_or_non_finite_latents():
+  with pytest.raises(ValueError, match="cannot fit"):
+    latent_prior_lib.fit(np.zeros((1, 3)), None, np.zeros(1), 4)
+  with pytest.raises(ValueError, match="cannot fit"):
+    latent_prior_lib.fit(np.full((5, 3), np.nan), None, np.zeros(5), 4)
+
+
+def test_the_sampler_draws_from_the_fitted_prior_it_finds(tmp_path):
+  sampler = _random_sampler()
+  dim = sampler.hp.latent_dim
+  rng = np.random.default_rng(0)
+  prior = latent_prior_lib.fit(rng.normal(size=(400, dim)) * 0.1 + 3.0, None,
+                               rng.integers(0, 4, 400), 4)
+  standard = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
+  with pytest.raises(SampleError, match="no fitted latent prior"):
+    sampler.use_prior("fitted")
+  assert sampler.use_prior("auto") == "standard"
+  sampler.latent_prior = prior
+  assert sampler.use_prior("auto") == "fitted"
+  fitted = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
+  np.testing.assert_allclose(fitted, prior.sample([0, 1, 2, 3], standard), rtol=1e-5, atol=1e-5)
+  assert abs(fitted.mean() - 3.0) < 0.5 and abs(standard.mean()) < 0.5
+  with pytest.raises(ValueError, match="one requested emotion per latent"):
+    sampler.prior(4, seed=5)
+  melodies = sampler.sample([0, 1], bars=2, seed=1)
+  assert [m.events.shape for m in melodies] == [(32,), (32,)]
+  assert sampler.use_prior("standard") == "standard"
+  np.testing.assert_array_equal(sampler.prior(4, seed=5), standard)
+  with pytest.raises(SampleError, match="--prior must be one of"):
+    sampler.use_prior("learned")
+
+
+def test_training_fits_a_prior_that_the_export_loads(tiny_workdir, nottingham_40):
+  """hrnnvae-train fits the prior at the end; it describes the untransposed training windows."""
+  sampler = Sampler.load(tiny_workdir / "export")
+  assert sampler.prior_kind == "fitted"
+  arrays = nottingham_40[1]
+  rows = latent_prior_lib.training_rows(arrays)
+  counts = np.bincount(arrays["emotion"][rows], minlength=4)
+  assert sampler.latent_prior.counts_E.sum() == counts[counts >= 32].sum()
+  crop = sampler.description["config"]["data"]["max_steps"] or arrays["events"].shape[1]
+  cropped = {**arrays, "events": arrays["events"][:, :crop],
+             "lengths": np.minimum(arrays["lengths"], crop)}  # as training read them
+  refit = latent_prior_lib.fit_to_split(sampler.posterior, cropped, rows, 4)
+  np.testing.assert_allclose(sampler.latent_prior.means_ExZ, refit.means_ExZ, rtol=1e-4, atol=1e-5)
