@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 from hrnnvae import cli  # noqa: E402
 from hrnnvae.data import cache as cache_lib  # noqa: E402
 from hrnnvae.data import emotion as emotion_lib  # noqa: E402
+from hrnnvae.data import events as events_lib  # noqa: E402
 from hrnnvae.data import sources as sources_lib  # noqa: E402
 from hrnnvae.metrics import corpus, counting, likelihood, melody  # noqa: E402
 from hrnnvae.sample import Sampler, model_dir  # noqa: E402
@@ -142,7 +143,9 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
                    log=None) -> dict:
   """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
   importance-sampled NLL per melody (the two equal log p(x|mu) for a model with no latent),
-  sampled reconstruction accuracy (greedy decode of mu), and latent use: cross-entropy per step
+  sampled reconstruction accuracy (greedy decode of mu; and, where the tune and its decode both
+  start a note, the share with the right pitch, which rhythm alone cannot earn), and latent
+  use: cross-entropy per step
   decoded from another test melody's mu (its batch neighbour, from another tune) and from a prior
   z, and the latent gap (shuffled minus own mu, nats per step; metrics/likelihood.py)."""
   rows, _ = _test_melodies(arrays)
@@ -166,7 +169,12 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
                             temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk])
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
-    totals.update({"sampled_correct": float(((greedy == arrays["events"][chunk]) & mask).sum()),
+    true_events = arrays["events"][chunk]
+    both_onsets = mask & (true_events >= events_lib.FIRST_PITCH_EVENT) & (
+        greedy >= events_lib.FIRST_PITCH_EVENT)
+    totals.update({"sampled_correct": float(((greedy == true_events) & mask).sum()),
+                   "both_onsets": float(both_onsets.sum()),
+                   "onset_pitch_correct": float((both_onsets & (greedy == true_events)).sum()),
                    "melodies": float(len(chunk))})
     totals.update({name: float(sums[name].sum())
                    for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
@@ -176,6 +184,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
                    for name in ("mu", "shuffled", "prior")}
   return {"teacher_forced_accuracy": totals["correct"] / totals["steps"],
           "sampled_accuracy": totals["sampled_correct"] / totals["steps"],
+          # Of the steps where both the tune and its greedy decode start a note: the same pitch.
+          "sampled_onset_pitch_accuracy": totals["onset_pitch_correct"] / max(totals["both_onsets"], 1),
           "cross_entropy_per_step": cross_entropy["mu"],
           "elbo_per_melody": totals["elbo"] / totals["melodies"],
           "nll_per_melody": -totals["importance_log_px"] / totals["melodies"],

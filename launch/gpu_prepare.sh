@@ -5,8 +5,9 @@
 #   wheels/  ml-collections and tensorboardX at the versions this venv runs (so the GPU runs what
 #            CI tested), plus protobuf, PyYAML and tqdm, which that machine has: gpu_run.sh
 #            installs each only where it cannot be imported; modules.txt maps wheel -> module;
-#   caches/  nottingham/ and jsb_chorales/ (the latter with --transpose=5, as configs/jsb_chorales.py
-#            expects): examples.npz and manifest.json alone, all that training and evaluation read.
+#   caches/  nottingham/ and jsb_chorales/ (both with --transpose=5, as configs/nottingham.py and
+#            configs/jsb_chorales.py expect): examples.npz and manifest.json alone, all that
+#            training and evaluation read.
 # It checks that the working tree and the folder together stay well under the 64 MiB that travel,
 # and prints the `carry` path to name.
 #
@@ -102,8 +103,7 @@ for dataset in nottingham jsb_chorales; do
     echo "gpu_prepare: no $DATASETS/$dataset: pass --datasets=DIR or set HRNNVAE_DATASETS" >&2
     exit 1
   fi
-  extra=()
-  if [ "$dataset" = jsb_chorales ]; then extra+=(--transpose=5); fi  # configs/jsb_chorales.py
+  extra=(--transpose=5)  # configs/nottingham.py and configs/jsb_chorales.py train on +-5 semitones
   if [ -n "$LIMIT" ]; then extra+=("--limit=$LIMIT"); fi
   # prepare skips a cache that is up to date with these options
   run "$PYTHON" -m hrnnvae.data.main prepare --dataset="$dataset" --source="$DATASETS/$dataset" \

@@ -480,6 +480,13 @@ if [ "$STOPPING" = 0 ]; then
     for name in "${NAMES[@]}"; do
       if [ "${DATASET[$name]}" = "$dataset" ] && [ -f "$OUT_DIR/runs/$name/export/config.json" ]; then
         workdirs+=("$OUT_DIR/runs/$name")
+        # A run stopped by the deadline's SIGINT fits no latent prior itself (hrnnvae/latent_prior.py)
+        if [[ "${CONFIG[$name]}" != *lstm_lm* ]] && [ ! -f "$OUT_DIR/runs/$name/export/latent_prior.npz" ] \
+           && [ "$STOPPING" = 0 ]; then
+          timeout -k 5 120 "$PYTHON" launch/fit_latent_prior.py --model="$OUT_DIR/runs/$name" \
+            --cache="$CARRY/caches/$dataset" >> "$OUT_DIR/logs/eval_$dataset.log" 2>&1 \
+            || say "eval $dataset: no latent prior for $name (see logs/eval_$dataset.log)"
+        fi
       fi
     done
     if [ "${#workdirs[@]}" = 0 ]; then note eval "$dataset" status no_models; continue; fi

@@ -6,7 +6,7 @@
 
 Writes hrnnvae/pretrained/NAME/ (or --out_root/NAME/): params.msgpack (the export's parameters as
 flax msgpack: one small file, no orbax version or machine in it, no pickle), config.json (as
-exported) and manifest.json (provenance, parameter count, size, and the test split's likelihood
+exported), latent_prior.npz (when the export has a fitted latent prior) and manifest.json (provenance, parameter count, size, and the test split's likelihood
 figures from hrnnvae.evaluate.likelihood_row, measured now on the shipped copy, with the dataset
 name and a digest of the test split). It replaces an earlier model of the same name, and refuses
 (exit 2) a model over --max_bytes or a cache of another dataset than the model's.
@@ -29,6 +29,7 @@ from flax import serialization
 
 import hrnnvae
 from hrnnvae import evaluate, pretrained
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.sample import PARAMS_FILE, SampleError, Sampler
 from hrnnvae.train import checkpoints
@@ -96,7 +97,9 @@ def ship(export_dir: pathlib.Path, name: str, cache_dir: pathlib.Path, out_root:
   if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
     raise ShipError(f"--name={name!r} must be letters, digits, _ or - (it names a folder)")
   params_bytes, config_bytes, counts = _read_export(export_dir)
-  size = len(params_bytes) + len(config_bytes)
+  prior_path = export_dir / latent_prior_lib.FILE  # the fitted latent prior, when it has one
+  prior_bytes = prior_path.read_bytes() if prior_path.is_file() else b""
+  size = len(params_bytes) + len(config_bytes) + len(prior_bytes)
   if size > max_bytes:
     raise ShipError(f"{export_dir} would take {size:,} bytes, over the {max_bytes:,}-byte limit "
                     "for a model in the package; ship a smaller model")
@@ -119,6 +122,10 @@ def ship(export_dir: pathlib.Path, name: str, cache_dir: pathlib.Path, out_root:
   try:
     (staging / PARAMS_FILE).write_bytes(params_bytes)
     (staging / "config.json").write_bytes(config_bytes)
+    files = {PARAMS_FILE: len(params_bytes), "config.json": len(config_bytes)}
+    if prior_bytes:
+      (staging / latent_prior_lib.FILE).write_bytes(prior_bytes)
+      files[latent_prior_lib.FILE] = len(prior_bytes)
     commit = _git("rev-parse", "HEAD")  # None outside a git checkout
     manifest = {
         "name": name, **provenance, "steps": json.loads(config_bytes)["step"],
@@ -126,7 +133,8 @@ def ship(export_dir: pathlib.Path, name: str, cache_dir: pathlib.Path, out_root:
         "git_commit": commit,
         "git_dirty": commit and bool(_git("status", "--porcelain", "--untracked-files=no")),
         "parameter_count": sum(counts.values()), "parameter_counts": counts,
-        "size_bytes": size, "files": {PARAMS_FILE: len(params_bytes), "config.json": len(config_bytes)},
+        "size_bytes": size, "files": files,
+        "prior": "fitted" if prior_bytes else "standard",
         "dataset": cache_manifest["dataset"],
         "test_split": {"melodies": melodies, "sha256": digest,
                        "cache_fingerprint": cache_manifest.get("fingerprint")},

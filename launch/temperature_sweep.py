@@ -37,15 +37,21 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
 
 STRUCTURE = ("ngram4_repetition_rate", "bar_repetition_rate", "phrase_similarity", "leap_rate")
 COLUMNS = ("set_overlap", *STRUCTURE, "emotion_consistency", "structure_gap")
-OVERLAP_SLACK = 0.01
+OVERLAP_FLOOR = 0.75  # issue 8's bar for the prior samples' feature overlap with the test set
 
 
 def choose(rows: dict) -> str:
-  """The rule for the default: among temperatures whose overlap is within OVERLAP_SLACK of the
-  best, the one whose structure is closest to the test set's (smallest structure_gap)."""
+  """The rule for the default: among temperatures whose feature overlap reaches OVERLAP_FLOOR
+  (tunes that are still on the data's feature manifold), the one whose structure is closest to
+  the test set's (smallest structure_gap); the best overlap if none reaches the floor.
+
+  (Until the latent prior, the rule kept temperatures within 0.01 of the best overlap: with the
+  fitted prior that picked T=0.9, where bar repetition falls to 0.18 against the test set's
+  0.43; BUILD_NOTES.md.)"""
   sampled = {name: row for name, row in rows.items() if name.startswith("T=")}
-  best = max(row["set_overlap"] for row in sampled.values())
-  close = {name: row for name, row in sampled.items() if row["set_overlap"] >= best - OVERLAP_SLACK}
+  close = {name: row for name, row in sampled.items() if row["set_overlap"] >= OVERLAP_FLOOR}
+  if not close:
+    return max(sampled, key=lambda name: sampled[name]["set_overlap"])
   return min(close, key=lambda name: close[name]["structure_gap"])
 
 
@@ -71,8 +77,8 @@ def main(argv):
   for name, row in rows.items():
     print(f"{name:<10}" + "".join(f"{row[c]:>15.3f}" for c in COLUMNS))
   chosen = choose(rows)
-  print(f"chosen: {chosen} (structure closest to the test set's among temperatures within "
-        f"{OVERLAP_SLACK} of the best overlap)")
+  print(f"chosen: {chosen} (structure closest to the test set's among temperatures whose "
+        f"overlap is at least {OVERLAP_FLOOR})")
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "num_samples": _NUM_SAMPLES.value,

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from hrnnvae import evaluate
+from hrnnvae.data import events as events_lib
+from hrnnvae.sample import Sampler
 from hrnnvae.metrics import counting
 
 
@@ -44,6 +46,20 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
   assert models == {evaluate.TEST_ROW, name}
   for png in ("box_pitch_range.png", f"roll_{evaluate._slug(name)}.png", "roll_test_set.png"):
     assert (tmp_path / png).stat().st_size > 0
+  # Prior samples drew z from the latent prior that training fitted, and the report says so.
+  assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
+  # Onset pitch accuracy against a plain-numpy recount of greedy decodes of the test melodies.
+  sampler = Sampler.load(tiny_workdir / "export")
+  arrays = nottingham_40[1]
+  test_rows, _ = evaluate._test_melodies(arrays)
+  events, lengths, spb = (arrays[k][test_rows] for k in ("events", "lengths", "steps_per_bar"))
+  mu, _ = sampler.posterior(events, lengths, spb)
+  greedy = sampler.decode(mu, arrays["emotion"][test_rows], events.shape[1], 0, 1e-4,
+                          steps_per_bar=spb)
+  both = ((np.arange(events.shape[1])[None] < lengths[:, None])
+          & (events >= events_lib.FIRST_PITCH_EVENT) & (greedy >= events_lib.FIRST_PITCH_EVENT))
+  expected = (greedy == events)[both].mean() if both.any() else 0.0
+  assert likelihood["sampled_onset_pitch_accuracy"] == pytest.approx(expected, abs=0.02)
 
 
 @pytest.mark.slow

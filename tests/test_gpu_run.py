@@ -49,7 +49,8 @@ def test_prepare_dry_run_lists_the_wheels_and_caches(tmp_path):
   assert all("--python-version 3.12" in line and "--only-binary=:all:" in line
              and "manylinux2014_x86_64" in line and "--no-deps" in line for line in downloads)
   prepares = [line for line in lines if "hrnnvae.data.main prepare" in line]
-  assert len(prepares) == 2 and "--transpose=5" in prepares[1] and "jsb_chorales" in prepares[1]
+  assert len(prepares) == 2 and "nottingham" in prepares[0] and "jsb_chorales" in prepares[1]
+  assert all("--transpose=5" in line for line in prepares)  # as both GPU configs train
   assert not out.exists()  # a dry run writes nothing
 
 
@@ -142,6 +143,9 @@ def test_tiny_end_to_end_then_resume(datasets_root, tmp_path):
   with tarfile.open(pack / "eval.tar.gz") as archive:
     reports = [n for n in archive.getnames() if n.endswith("/report.md")]
   assert "eval_nottingham/report.md" in reports, (reports, first["eval"])
+  # The deadline's SIGINT skips the trainer's own latent-prior fit: gpu_run fits it before eval.
+  assert (unpacked / "runs" / "nottingham" / "export" / "latent_prior.npz").is_file()
+  assert not (unpacked / "runs" / "nottingham_lstm_lm" / "export" / "latent_prior.npz").exists()
   with tarfile.open(pack / "logs.tar.gz") as archive:
     assert {f"logs/{name}.log" for name in names} <= set(archive.getnames())
   for name, run in first["runs"].items():

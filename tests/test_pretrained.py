@@ -64,11 +64,18 @@ def shipped(tiny_workdir, small_cache, tmp_path_factory):
   return out_root
 
 
+def manifest_prior(model_dir):
+  return json.loads((model_dir / "manifest.json").read_text())["prior"]
+
+
 def test_manifest_records_provenance_size_and_test_metrics(shipped, tiny_workdir, small_cache):
   model_dir = shipped / "nottingham"
   assert sorted(p.name for p in shipped.iterdir()) == ["nottingham"]  # no staging folder left
-  assert sorted(p.name for p in model_dir.iterdir()) == ["config.json", "manifest.json",
-                                                         "params.msgpack"]
+  assert sorted(p.name for p in model_dir.iterdir()) == ["config.json", "latent_prior.npz",
+                                                         "manifest.json", "params.msgpack"]
+  assert (model_dir / "latent_prior.npz").read_bytes() == (
+      tiny_workdir / "export" / "latent_prior.npz").read_bytes()  # fitted when training ended
+  assert manifest_prior(model_dir) == "fitted"
   assert (model_dir / "config.json").read_bytes() == (tiny_workdir / "export" / "config.json").read_bytes()
   manifest = json.loads((model_dir / "manifest.json").read_text())
   assert (manifest["command"], manifest["device"], manifest["wall_time_s"]) == (
@@ -79,7 +86,8 @@ def test_manifest_records_provenance_size_and_test_metrics(shipped, tiny_workdir
   params, _ = load_export(tiny_workdir / "export")
   assert manifest["parameter_count"] == sum(np.size(p) for p in jax.tree.leaves(params)) > 0
   assert manifest["size_bytes"] == sum((model_dir / name).stat().st_size
-                                       for name in ("params.msgpack", "config.json")) < 10_000_000
+                                       for name in ("params.msgpack", "config.json",
+                                                    "latent_prior.npz")) < 10_000_000
   arrays, cache_manifest = cache_lib.load(small_cache)
   assert manifest["dataset"] == cache_manifest["dataset"] == "nottingham"
   digest, melodies = pretrained.digest_of_test_split(arrays)
@@ -96,6 +104,7 @@ def test_shipped_model_loads_and_reproduces_its_test_accuracy(shipped, tiny_work
   assert pretrained.available() == ["nottingham"]
   assert pretrained.pretrained_dir("nottingham") == shipped / "nottingham"
   sampler = pretrained.load("nottingham")
+  assert sampler.prior_kind == "fitted"  # samples draw z from the shipped latent prior
   exported, _ = load_export(tiny_workdir / "export")
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(sampler.params), exported)
   manifest = pretrained.manifest("nottingham")
@@ -161,7 +170,7 @@ def test_package_data_carries_the_shipped_models(shipped, tmp_path):
   assert result.returncode == 0, result.stderr[-2000:]
   built = tmp_path / "lib" / "hrnnvae" / "pretrained"
   assert sorted(p.name for p in (built / "nottingham").iterdir()) == [
-      "config.json", "manifest.json", "params.msgpack"]
+      "config.json", "latent_prior.npz", "manifest.json", "params.msgpack"]
   assert (built / "__init__.py").is_file()
 
 
