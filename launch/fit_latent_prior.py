@@ -10,8 +10,6 @@ fits it itself when training ends; this script is for exports made before that, 
 
 from __future__ import annotations
 
-import pathlib
-
 from absl import app, flags, logging
 
 from hrnnvae import latent_prior as latent_prior_lib

@@ -6,9 +6,10 @@
 
 Writes hrnnvae/pretrained/NAME/ (or --out_root/NAME/): params.msgpack (the export's parameters as
 flax msgpack: one small file, no orbax version or machine in it, no pickle), config.json (as
-exported), latent_prior.npz (when the export has a fitted latent prior) and manifest.json (provenance, parameter count, size, and the test split's likelihood
-figures from hrnnvae.evaluate.likelihood_row, measured now on the shipped copy, with the dataset
-name and a digest of the test split). It replaces an earlier model of the same name, and refuses
+exported), latent_prior.npz (when the export has a fitted latent prior) and manifest.json
+(provenance, parameter count, size, and the test split's likelihood figures from
+hrnnvae.evaluate.likelihood_row, measured now on the shipped copy, with the dataset name and a
+digest of the test split). It replaces an earlier model of the same name, and refuses
 (exit 2) a model over --max_bytes or a cache of another dataset than the model's.
 """
 

@@ -10,8 +10,8 @@ import pytest
 
 from hrnnvae import evaluate
 from hrnnvae.data import events as events_lib
-from hrnnvae.sample import Sampler
 from hrnnvae.metrics import counting
+from hrnnvae.sample import Sampler
 
 
 def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_40, tmp_path):
