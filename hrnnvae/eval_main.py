@@ -17,6 +17,7 @@ import sys
 from absl import flags
 
 from hrnnvae import cli, evaluate
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.sample import SampleError, model_dir
 from hrnnvae.train import checkpoints
@@ -30,7 +31,7 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion, pe
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds (the spread is over these).")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per sampled melody (the cache's windows are 16).")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of the prior samples.")
-_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+_PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where prior samples draw z: auto (each model's fitted latent prior "
                            "when it has one), fitted, or standard (N(0, I)).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")

@@ -164,8 +164,7 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
       sums = jax.device_get(sums_fn(sampler.params["vae"], batch, jax.random.key(seed + index)))
     else:
       sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
-    mu = np.asarray(sampler.vae.apply({"params": sampler.params["vae"]}, batch["events"],
-                                      batch["lengths"], batch["steps_per_bar"], method="encode")[0])
+    mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
     greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
                             temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk])
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]

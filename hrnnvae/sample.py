@@ -177,9 +177,10 @@ class Sampler:
       raise SampleError(f"{self.export_dir} has no fitted latent prior ({latent_prior_lib.FILE}): "
                         "fit one with `python launch/fit_latent_prior.py --model=DIR --cache=DIR`, "
                         "or pass --prior=standard")
-    self.prior_kind = ("fitted" if kind == "auto" and self.latent_prior is not None
-                       else "standard" if kind == "auto" else kind)
-    return self.prior_kind
+    if kind == "auto":
+      kind = "standard" if self.latent_prior is None else "fitted"
+    self.prior_kind = kind
+    return kind
 
   def prior(self, count: int, seed: int, emotions=None) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
@@ -203,11 +204,6 @@ class Sampler:
     if bars < 1:
       raise SampleError(f"--bars must be at least 1, not {bars}")
     return bars * self.steps_per_bar
-
-  @functools.partial(jax.jit, static_argnums=0)
-  def _encode(self, params, events_BxT, lengths_B, steps_per_bar_B):
-    return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
-                          method="encode")[0]
 
   @functools.partial(jax.jit, static_argnums=0)
   def _posterior(self, params, events_BxT, lengths_B, steps_per_bar_B):
@@ -240,9 +236,7 @@ class Sampler:
   def encode(self, events: np.ndarray, meter: tuple[int, int]) -> np.ndarray:
     """mu [Z] of one melody (the VAE's deterministic code)."""
     spb = self.bar_steps(meter)
-    mu = self._encode(self.params["vae"], jnp.asarray(events, jnp.int32)[None],
-                      jnp.array([len(events)]), jnp.array([spb]))
-    return np.asarray(mu[0])
+    return self.posterior(np.asarray(events)[None], [len(events)], [spb])[0][0]
 
   def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],
                   seed: int, temperature: float = 1.0) -> list[np.ndarray]:
@@ -259,8 +253,7 @@ class Sampler:
     for row, piece in enumerate(pieces):
       padded[row, :len(piece)] = piece
     lengths = np.array([len(piece) for piece in pieces])
-    mu = np.asarray(self._encode(self.params["vae"], jnp.asarray(padded), jnp.asarray(lengths),
-                                 jnp.full((len(pieces),), spb)))
+    mu, _ = self.posterior(padded, lengths, np.full(len(pieces), spb))
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
       decoded = self.decode(mu, [emotion] * len(pieces), section, seed, temperature,

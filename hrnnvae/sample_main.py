@@ -22,6 +22,7 @@ import numpy as np
 from absl import flags
 
 from hrnnvae import cli, pretrained, render
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, model_dir, slerp
 from hrnnvae.train import checkpoints
@@ -44,7 +45,7 @@ _EMOTION = flags.DEFINE_string(
 _TEMPERATURE = flags.DEFINE_float(
     "temperature", DEFAULT_TEMPERATURE, "Sampling temperature (> 0; lower is more repetitive). "
     "0.5 was measured best: closest to the test set in repetition, with features still on it.")
-_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+_PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "sample: where z comes from: auto (the model's fitted latent prior when "
                            "it has one), fitted, or standard (N(0, I)).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")

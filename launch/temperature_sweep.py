@@ -20,6 +20,7 @@ import numpy as np
 from absl import app, flags
 
 from hrnnvae import evaluate, pretrained
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.sample import Sampler, model_dir
 
@@ -32,7 +33,7 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 32, "Melodies per emotion and
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1"], "Sampling seeds.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
-_PRIOR = flags.DEFINE_enum("prior", "auto", ["auto", "fitted", "standard"],
+_PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where z comes from: the model's fitted latent prior, or N(0, I).")
 
 STRUCTURE = ("ngram4_repetition_rate", "bar_repetition_rate", "phrase_similarity", "leap_rate")
