@@ -11,10 +11,12 @@ several separated by commas:
   flat            one RNN level, no conductor                  (model.hierarchical=False)
   continuous      the step RNNs carry their state across bar lines (model.decoder=continuous)
   no_position     no position-in-bar / beat-phase inputs       (model.position_input=False)
+  no_lookback     no sounding-pitch / 1-2-bars-back decoder inputs (model.lookback_input=False)
   no_finetune     emotion and adversarial terms from step 0, one shared gradient clip
   paper           the paper's plain settings: beta 1, no free bits, continuous forward encoder
                   and decoder, no position inputs, one phase, constant learning rate
   no_emotion      no emotional-consistency term                (loss.emotion_weight=0)
+  classifier_emotion  the paper's emotion term: E's prediction on N(0, I) samples
   no_adversarial  no adversarial term                          (loss.adversarial_weight=0)
   dot_attention   multi-head scaled dot-product attention      (model.attention=dot_product)
 and the baselines, trained by the same trainer (models/baselines.py):
@@ -31,14 +33,18 @@ VARIANTS = {
              "model.encoder": "continuous"},
     "continuous": {"model.decoder": "continuous"},
     "no_position": {"model.position_input": False},
+    "no_lookback": {"model.lookback_input": False},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
+              "model.lookback_input": False,
               "model.word_dropout": 0.0, "loss.aux_start_step": 0,
               "loss.aux_grad_clip_norm": 0.0, "loss.prior_sample_bars": 0,
               "train.warmup_steps": 0, "train.lr_decay_rate": 1.0,
-              "train.bucket_by_bar": False, "train.fit_latent_prior": False},
+              "train.bucket_by_bar": False, "train.fit_latent_prior": False,
+              "loss.emotion_term": "classifier", "loss.aux_latents": "standard"},
     "no_emotion": {"loss.emotion_weight": 0.0},
+    "classifier_emotion": {"loss.emotion_term": "classifier", "loss.aux_latents": "standard"},
     "no_adversarial": {"loss.adversarial_weight": 0.0},
     "dot_attention": {"model.attention": "dot_product"},
     "lstm_lm": {"model.family": "lstm_lm", "model.use_vae": False},
@@ -93,6 +99,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.encoder = "bar_bidirectional"  # or "continuous" (models/encoder.py)
   config.model.decoder = "bar_reset"  # MusicVAE's hierarchical decoder; or "continuous"
   config.model.position_input = True  # position in bar and beat phase (models/bars.py)
+  config.model.lookback_input = True  # sounding pitch, events 1 and 2 bars back (models/bars.py)
   config.model.word_dropout = 0.0  # share of teacher-forced decoder inputs blanked
   config.model.classifier_channels = 64
   config.model.compute_dtype = "float32"  # "bfloat16": RNN/attention/output matmuls (GPU, TPU)
@@ -114,6 +121,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.aux_start_step = 4000
   config.loss.aux_grad_clip_norm = 0.1
   config.loss.prior_sample_bars = 4  # prior samples in the fine-tune phase: 4 bars, not 16
+  # "features": the judge's mode and arousal margins on the samples (feature_consistency.py);
+  # "classifier": the paper's E(sample) against the target, which E can be fooled into.
+  config.loss.emotion_term = "features"
+  config.loss.aux_latents = "posterior"  # fine-tune samples decode the batch's own latents
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64

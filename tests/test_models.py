@@ -151,9 +151,10 @@ class TestDecoder(chex.TestCase):
     assert not np.allclose(logits[:, 11:], changed_logits[:, 11:])
 
   @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.parameters(("bar_reset", True), ("continuous", True), ("continuous", False))
-  def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical):
-    hp = _hp(hierarchical=hierarchical, decoder=decoder)
+  @parameterized.parameters(("bar_reset", True, False), ("bar_reset", True, True),
+                            ("continuous", True, False), ("continuous", False, True))
+  def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical, lookback):
+    hp = _hp(hierarchical=hierarchical, decoder=decoder, lookback_input=lookback)
     vae = HierarchicalVAE(hp)
     events, lengths, steps_per_bar, emotion = _batch()
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
@@ -326,3 +327,53 @@ def test_bfloat16_cache_samples_with_a_bfloat16_ring():
 def test_unknown_dtypes_are_refused(unknown):
   with pytest.raises(ValueError, match="must be one of"):
     _hp(**unknown).validate()
+
+
+def _numpy_lookback(events, steps_per_bar, none):
+  """The lookback ids by a plain loop: last pitch started before t, events 1 and 2 bars back."""
+  batch, steps = events.shape
+  out = np.full((batch, steps, 3), none)
+  for b in range(batch):
+    sounding = none
+    for t in range(steps):
+      out[b, t, 0] = sounding
+      for k in (1, 2):
+        if t - k * steps_per_bar[b] >= 0:
+          out[b, t, k] = events[b, t - k * steps_per_bar[b]]
+      if events[b, t] >= 2:
+        sounding = events[b, t]
+  return out
+
+
+def test_lookback_events_equal_a_numpy_loop_and_the_sampler_step():
+  events = np.asarray(jax.random.randint(jax.random.key(4), (B, T), 0, 6))  # many holds, offs
+  steps_per_bar = np.array([8, 12, 6])
+  expected = _numpy_lookback(events, steps_per_bar, 90)
+  got = bars_lib.lookback_events(jnp.asarray(events), jnp.asarray(steps_per_bar), 2, 90)
+  chex.assert_type(got, jnp.int32)
+  np.testing.assert_array_equal(got, expected)
+  assert (expected[:, :, 0] != 90).any() and (expected[:, :, 0] == 90).any()
+  # The free-running form, fed the same history, gives the same ids at every step.
+  sounding = np.full(B, 90)
+  for t in range(T):
+    history = np.where(np.arange(T)[None] < t, events, 90)
+    step = bars_lib.lookback_step(jnp.asarray(history), jnp.asarray(sounding), t,
+                                  jnp.asarray(steps_per_bar), 90)
+    np.testing.assert_array_equal(step, expected[:, t])
+    sounding = np.where(events[:, t] >= 2, events[:, t], sounding)
+
+
+def test_lookback_input_changes_only_later_steps():
+  """The decoder with lookback stays causal: editing step 10 changes no output up to step 10, and
+  it does change the output a bar later through the 1-bar-back input."""
+  hp = _hp(lookback_input=True)
+  vae = HierarchicalVAE(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  assert "lookback" in params["params"]["decoder"]["step"]
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  logits, _ = _teacher_forced(vae, params, z, emotion, events, steps_per_bar)
+  changed = events.at[:, 10].set((events[:, 10] + 7) % 90)
+  changed_logits, _ = _teacher_forced(vae, params, z, emotion, changed, steps_per_bar)
+  np.testing.assert_array_equal(logits[:, :11], changed_logits[:, :11])
+  assert not np.allclose(logits[0, 18], changed_logits[0, 18])  # 8 steps a bar: 1 bar later

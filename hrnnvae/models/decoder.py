@@ -7,8 +7,11 @@ Two layouts (config model.decoder):
     MusicVAE) and the causal attention over earlier steps. Teacher forcing runs every bar of a
     batch at once on the bar grid (models/bars.py): sequential depth S, not T.
   "continuous": the step RNNs run over all T steps; the conductor's bar vector is an input.
-Every step's input is [previous event, bar vector, position features, context(z, emotion)]: the
-emotion reaches the conductor and every step.
+Every step's input is [previous event, lookback, bar vector, position features, context(z,
+emotion)]: the emotion reaches the conductor and every step. The lookback (model.lookback_input,
+models/bars.py) is the pitch still sounding and the events one and two bars back: after a bar
+line restarts the step RNNs they would otherwise know the tune's pitch and its last bar only
+through attention.
 
 A decoder step is two halves that every driver shares:
   `recur`: previous event (a distribution over V+1 inputs), conditioning -> RNN states;
@@ -28,6 +31,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from hrnnvae.data import events as events_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.cells import TanhRNN, TanhRNNCell
@@ -55,10 +59,26 @@ class DecoderStep(nn.Module):
     else:
       raise ValueError(f"attention must be 'additive' or 'dot_product', not {hp.attention!r}")
     self.output = nn.Dense(hp.num_classes, dtype=hp.dtype, name="output")
+    if hp.lookback_input:
+      # One embedding per lookback slot, each unit-scale (a Dense over their one-hots).
+      self.lookback = nn.Dense(hp.embed_dim, use_bias=False,
+                               kernel_init=nn.initializers.normal(bars_lib.LOOKBACK_DIM ** -0.5),
+                               name="lookback")
 
-  def recur(self, states, previous_BxV1, condition_BxC):
+  def embed_inputs(self, previous_xV1, lookback_xL=None):
+    """[previous event embedding, lookback embedding] from an input distribution over V+1 classes
+    and lookback ids (models/bars.py; ignored without model.lookback_input)."""
+    embedded = self.embed(previous_xV1)
+    if not self.hp.lookback_input:
+      return embedded
+    one_hots = jax.nn.one_hot(lookback_xL, self.hp.num_classes + 1, dtype=previous_xV1.dtype)
+    lookback = self.lookback(one_hots.reshape(one_hots.shape[:-2] + (-1,)))
+    return jnp.concatenate([embedded, lookback], axis=-1)
+
+  def recur(self, states, previous_BxV1, condition_BxC, lookback_BxL=None):
     """(h_short, h_long) -> the next (h_short, h_long); without hierarchy h_long is h_short."""
-    return self.recur_embedded(states, self.embed(previous_BxV1), condition_BxC)
+    return self.recur_embedded(states, self.embed_inputs(previous_BxV1, lookback_BxL),
+                               condition_BxC)
 
   def recur_embedded(self, states, previous_BxE, condition_BxC):
     h_short, h_long = states
@@ -120,9 +140,9 @@ def _gather_bar(values_BxNxD, bar_B):
 
 def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
   """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input."""
-  states, keys, values, t, previous_BxV1 = carry
+  states, keys, values, t, previous_BxV1, history_BxT, sounding_B = carry
   step_in_bar_B, bar_B, gumbel_BxV = inputs
-  context_BxC, bars_BxNxC, bar_states = plan
+  context_BxC, bars_BxNxC, bar_states, steps_per_bar_B = plan
   clipped_bar_B = jnp.minimum(bar_B, bars_BxNxC.shape[1] - 1)
   if step.hp.decoder == "bar_reset" and step.hp.hierarchical:
     starts = step_in_bar_B[:, None] == 0
@@ -132,7 +152,11 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
       [_gather_bar(bars_BxNxC, clipped_bar_B), context_BxC]
       + ([bars_lib.position_features(step_in_bar_B, bar_B, context_BxC.dtype)]
          if step.hp.position_input else []), axis=-1)
-  states = step.recur(states, previous_BxV1, condition_BxC)
+  lookback_BxL = None
+  if step.hp.lookback_input:
+    lookback_BxL = bars_lib.lookback_step(history_BxT, sounding_B, t, steps_per_bar_B,
+                                         step.hp.start_token)
+  states = step.recur(states, previous_BxV1, condition_BxC, lookback_BxL)
   key, value = step.keys_values(states[1])
   keys, values = attention_lib.ring_write(keys, t, key), attention_lib.ring_write(values, t, value)
   logits_Bx1xV, _ = step.emit(states[1][:, None], keys, values,
@@ -140,7 +164,11 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
   logits_BxV = logits_Bx1xV[:, 0]
   event_B = jnp.argmax(logits_BxV / temperature + gumbel_BxV, axis=-1)
   next_input = jax.nn.one_hot(event_B, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
-  return (states, keys, values, t + 1, next_input), (event_B, logits_BxV)
+  if step.hp.lookback_input:
+    history_BxT = jax.lax.dynamic_update_slice_in_dim(history_BxT, event_B[:, None], t, axis=1)
+    sounding_B = jnp.where(event_B >= events_lib.FIRST_PITCH_EVENT, event_B, sounding_B)
+  return ((states, keys, values, t + 1, next_input, history_BxT, sounding_B),
+          (event_B, logits_BxV))
 
 
 class Decoder(nn.Module):
@@ -202,8 +230,12 @@ class Decoder(nn.Module):
     context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, self._num_bars(num_steps, grid))
     previous_BxT = jnp.concatenate([jnp.full((batch, 1), hp.start_token, events_BxT.dtype),
                                     events_BxT[:, :-1]], axis=1)
-    previous_BxTxE = self.step.embed(jax.nn.one_hot(previous_BxT, hp.num_classes + 1,
-                                                    dtype=z_BxZ.dtype))
+    lookback_BxTxL = None
+    if hp.lookback_input:
+      lookback_BxTxL = bars_lib.lookback_events(events_BxT, steps_per_bar_B,
+                                                events_lib.FIRST_PITCH_EVENT, hp.start_token)
+    previous_BxTxE = self.step.embed_inputs(
+        jax.nn.one_hot(previous_BxT, hp.num_classes + 1, dtype=z_BxZ.dtype), lookback_BxTxL)
     if dropout_rng is not None and hp.word_dropout > 0:
       keep_BxT = jax.random.bernoulli(dropout_rng, 1.0 - hp.word_dropout, (batch, num_steps))
       previous_BxTxE = previous_BxTxE * keep_BxT[..., None]
@@ -266,11 +298,13 @@ class Decoder(nn.Module):
     initial = tuple(s[:, 0] for s in bar_states)
     carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), hp.cache_jnp_dtype),
              jnp.zeros((batch, slots, self.step.value_dim()), hp.cache_jnp_dtype),
-             jnp.zeros((), jnp.int32), self._start_inputs(batch, z_BxZ.dtype))
+             jnp.zeros((), jnp.int32), self._start_inputs(batch, z_BxZ.dtype),
+             jnp.full((batch, num_steps if hp.lookback_input else 0), hp.start_token, jnp.int32),
+             jnp.full((batch,), hp.start_token, jnp.int32))
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
     step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
-    plan = (context, bars_BxNxC, bar_states)
+    plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
     sample = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(

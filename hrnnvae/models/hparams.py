@@ -35,6 +35,9 @@ class ModelHParams:
   encoder: str = "bar_bidirectional"  # or "continuous" (models/encoder.py)
   decoder: str = "bar_reset"  # or "continuous" (models/decoder.py)
   position_input: bool = True  # position in bar and beat phase as RNN inputs (models/bars.py)
+  # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py).
+  # False here so that exports written before it existed load as they were trained.
+  lookback_input: bool = False
   word_dropout: float = 0.0  # share of teacher-forced decoder inputs blanked while training
   classifier_channels: int = 64
   sample_unroll: int = 1  # steps of the free-running scan per loop iteration (speed only)
