@@ -51,7 +51,7 @@ def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
-  models = step_lib.Models.from_config(config, hp)
+  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
   batch_size, split = config.train.batch_size, data.splits["train"]
   buckets = (input_pipeline.bar_buckets(split, batch_size) if config.train.bucket_by_bar
              else [data.max_steps_per_bar])

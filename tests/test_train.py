@@ -35,7 +35,7 @@ def _models_and_batch(config):
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
-  models = step_lib.Models.from_config(config, hp)
+  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
   batch = data.splits["train"].take(np.arange(config.train.batch_size))
   return models, data, batch
 
@@ -73,7 +73,8 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
 
 @pytest.mark.parametrize("variant", ["", "no_vae", "flat", "no_emotion", "no_adversarial",
                                      "dot_attention", "lstm_lm", "musicvae_like", "continuous",
-                                     "no_position", "paper"])
+                                     "no_position", "paper", "no_lookback",
+                                     "classifier_emotion"])
 def test_each_ablation_changes_what_it_claims(nottingham, variant):
   config = tiny_config(nottingham[0], variant, batch_size=8)
   config.data.max_steps = 32
@@ -98,11 +99,18 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
     hp = models.vae.hp
     input_width = vae_params["decoder"]["step"]["short_term"]["input"]["kernel"].shape[0]
     with_positions = variant not in ("no_position", "paper")
-    assert input_width == (hp.embed_dim + hp.decoder_dim + (hp.conductor_dim if hp.hierarchical else 0)
+    with_lookback = variant not in ("no_lookback", "paper")
+    assert ("lookback" in vae_params["decoder"]["step"]) == with_lookback
+    assert input_width == (hp.embed_dim * (2 if with_lookback else 1) + hp.decoder_dim + (hp.conductor_dim if hp.hierarchical else 0)
                            + (bars_lib.POSITION_DIM if with_positions else 0))
     assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
   if variant in ("no_vae", "lstm_lm"):
     assert float(metrics["kl"]) == 0.0
+  # The judge's features are the emotion term unless the paper's classifier form is asked for.
+  paper_form = variant in ("paper", "classifier_emotion")
+  if variant != "no_emotion":
+    assert ("prior_judge_accuracy" in metrics) == (not paper_form)
+    assert ("prior_emotion_accuracy" in metrics) == paper_form
   # E always learns (its accuracy on prior samples is reported for every row of the table);
   # D learns only when the adversarial term is on.
   assert not _equal_trees(state.emotion_params, new_state.emotion_params)
@@ -276,6 +284,41 @@ def test_learning_rate_warms_up_then_decays():
   schedule = step_lib.learning_rate_schedule(train_config)
   np.testing.assert_allclose([float(schedule(s)) for s in (0, 5, 10, 11, 1000)],
                              [1e-4, 5.5e-4, 1e-3, 9e-4, 1e-4], rtol=1e-5)
+
+
+def test_feature_emotion_term_cannot_read_the_classifier(nottingham):
+  """With the judge's features as the emotion term, the generator's update does not depend on
+  E's parameters at all (E cannot be fooled, it is not asked), but it does depend on the term."""
+  config = tiny_config(nottingham[0], "no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  config.loss.aux_start_step = 0
+  models, data, batch = _models_and_batch(config)
+  assert models.loss.emotion_term == "features" and models.loss.aux_latents == "posterior"
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  other = state.replace(emotion_params=jax.tree.map(lambda x: x + 1.0, state.emotion_params))
+  step = jax.jit(functools.partial(step_lib.train_step, models=models))
+  one, metrics = step(state, batch, jax.random.key(1))
+  two, _ = step(other, batch, jax.random.key(1))
+  assert _equal_trees(one.vae_params, two.vae_params)
+  assert 0.0 <= float(metrics["prior_judge_accuracy"]) <= 1.0
+  assert float(metrics["emotion_term"]) > 0.0
+  config.loss.emotion_weight = 0.0
+  no_term, _, _ = _models_and_batch(config)
+  three, _ = jax.jit(functools.partial(step_lib.train_step, models=no_term))(state, batch,
+                                                                              jax.random.key(1))
+  assert not _equal_trees(one.vae_params, three.vae_params)
+
+
+def test_features_term_needs_the_thresholds(nottingham):
+  config = tiny_config(nottingham[0])
+  data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
+  hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
+                                data.max_steps_per_bar, data.max_bars)
+  with pytest.raises(ValueError, match="arousal thresholds"):
+    step_lib.Models.from_config(config, hp)
+  config.loss.emotion_term = "judge"
+  with pytest.raises(ValueError, match="emotion_term"):
+    step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
 
 
 def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham):

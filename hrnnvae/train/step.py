@@ -24,8 +24,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from hrnnvae import feature_consistency
 from hrnnvae import losses
 from hrnnvae import models as models_lib
+from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 
@@ -43,6 +45,14 @@ class LossHParams:
   aux_start_step: int = 0  # the fine-tune phase (emotion, adversarial terms) starts here
   aux_grad_clip_norm: float = 0.0  # their own clip; 0: one clip over the summed gradient
   prior_sample_bars: int = 0  # bars of each prior sample in the fine-tune phase; 0: the window's
+  # The emotional-consistency term: "classifier" (the paper's: E's prediction on the samples
+  # against the target) or "features" (the judge's own mode and arousal margins, differentiable:
+  # feature_consistency.py), which E cannot be fooled into.
+  emotion_term: str = "classifier"
+  # The latents that fine-tune samples decode: "standard" (z ~ N(0, I)) or "posterior" (the
+  # batch's own posterior samples, each asked for a random emotion: emotion transfer, and the
+  # region the fitted latent prior samples from).
+  aux_latents: str = "standard"
 
   @property
   def needs_prior_samples(self) -> bool:
@@ -61,21 +71,35 @@ class Models:
   loss: LossHParams
 
   grad_clip_norm: float = 1.0
+  # The labeller's training medians (data/emotion.py): the "features" emotion term needs them.
+  arousal_thresholds: emotion_lib.ArousalThresholds | None = None
 
   @classmethod
-  def from_config(cls, config, hp: ModelHParams) -> "Models":
+  def from_config(cls, config, hp: ModelHParams, arousal_thresholds=None) -> "Models":
+    """arousal_thresholds: the cache manifest's (a dict or ArousalThresholds)."""
     def optimizer(learning_rate):
       return optax.chain(optax.clip_by_global_norm(config.train.grad_clip_norm),
                          optax.adam(learning_rate))
     loss_hp = LossHParams(**config.loss.to_dict())
     if loss_hp.gan_loss not in ("non_saturating", "hinge"):
       raise ValueError(f"loss.gan_loss must be 'non_saturating' or 'hinge', not {loss_hp.gan_loss!r}")
+    if loss_hp.emotion_term not in ("classifier", "features"):
+      raise ValueError(f"loss.emotion_term must be 'classifier' or 'features', "
+                       f"not {loss_hp.emotion_term!r}")
+    if loss_hp.aux_latents not in ("standard", "posterior"):
+      raise ValueError(f"loss.aux_latents must be 'standard' or 'posterior', "
+                       f"not {loss_hp.aux_latents!r}")
+    if isinstance(arousal_thresholds, dict):
+      arousal_thresholds = emotion_lib.ArousalThresholds(**arousal_thresholds)
+    if loss_hp.emotion_term == "features" and arousal_thresholds is None:
+      raise ValueError("loss.emotion_term='features' needs the data's arousal thresholds")
     # The VAE's gradient is clipped in train_step (per phase), so its optimizer is Adam alone.
     vae_tx = optax.adam(learning_rate_schedule(config.train))
     return cls(models_lib.build(hp), SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
-               optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm)
+               optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm,
+               arousal_thresholds)
 
 
 def peak_learning_rate(train_config) -> float:
@@ -203,6 +227,10 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
     prior_grid = (-(-prior_steps // hp.min_steps_per_bar), grid[1]) if grid else None
     prior_mask = mask[:, :prior_steps]
     z_prior = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
+    if lp.aux_latents == "posterior" and hp.use_vae:
+      mu, log_var = models.vae.apply({"params": state.vae_params}, events, lengths, steps_per_bar,
+                                     grid, method="encode")
+      z_prior = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_prior)
     prior = models.vae.apply({"params": state.vae_params}, z_prior, target_emotion, steps_per_bar,
                              prior_steps, jax.random.split(decode_rng, batch_size),
                              method="generate")
@@ -227,7 +255,14 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
                                          method="decode")
       soft = jax.nn.softmax((prior_logits + prior["gumbel"]) / lp.gumbel_temperature)
       samples = prior_hard_BxTxV + soft - jax.lax.stop_gradient(soft)  # straight-through
-    if use_aux and lp.emotion_weight > 0:
+    if use_aux and lp.emotion_weight > 0 and lp.emotion_term == "features":
+      found = feature_consistency.margins(samples, prior["events"], prior_mask.sum(1),
+                                          steps_per_bar, models.arousal_thresholds)
+      emotion_term = feature_consistency.consistency_loss(found, target_emotion)
+      aux_loss += lp.emotion_weight * emotion_term
+      metrics.update(emotion_term=emotion_term, prior_judge_accuracy=(
+          feature_consistency.labels(found) == target_emotion).mean())
+    elif use_aux and lp.emotion_weight > 0:
       classify = functools.partial(models.emotion.apply, {"params": state.emotion_params})
       recon_ce, _ = losses.classification(classify(jax.nn.softmax(out["logits"]), mask),
                                           batch["emotion"])

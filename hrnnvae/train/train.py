@@ -154,7 +154,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   try:
     hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                   data.max_steps_per_bar, data.max_bars)
-    models = step_lib.Models.from_config(config, hp)
+    models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
   except (ValueError, TypeError, KeyError, AttributeError) as error:
     raise TrainingError(f"the config is not valid: {error}") from error
   batch_size, train_split = config.train.batch_size, data.splits["train"]
