@@ -23,7 +23,7 @@ def _real_windows(nottingham, count=256):
 def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham):
   events, lengths, steps_per_bar, thresholds = _real_windows(nottingham)
   expected = emotion_lib.melody_features(events, lengths, steps_per_bar)
-  found = jax.jit(lambda r, e, l, s: fc.margins(r, e, l, s, thresholds))(
+  found = jax.jit(lambda rows, events, lengths, spb: fc.margins(rows, events, lengths, spb, thresholds))(
       jax.nn.one_hot(events, events_lib.NUM_CLASSES), events, lengths, steps_per_bar)
   chex.assert_shape([found["valence"], found["arousal"]], (len(events),))
   np.testing.assert_allclose(found["note_density"], expected.note_density, rtol=1e-5)

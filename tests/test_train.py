@@ -101,7 +101,8 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
     with_positions = variant not in ("no_position", "paper")
     with_lookback = variant not in ("no_lookback", "paper")
     assert ("lookback" in vae_params["decoder"]["step"]) == with_lookback
-    assert input_width == (hp.embed_dim * (2 if with_lookback else 1) + hp.decoder_dim + (hp.conductor_dim if hp.hierarchical else 0)
+    assert input_width == (hp.embed_dim * (2 if with_lookback else 1) + hp.decoder_dim
+                           + (hp.conductor_dim if hp.hierarchical else 0)
                            + (bars_lib.POSITION_DIM if with_positions else 0))
     assert ("value" in vae_params["decoder"]["step"]["attention"]) == (variant == "dot_attention")
   if variant in ("no_vae", "lstm_lm"):

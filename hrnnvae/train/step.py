@@ -24,8 +24,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from hrnnvae import feature_consistency
-from hrnnvae import losses
+from hrnnvae import feature_consistency, losses
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.models.critics import SequenceClassifier
