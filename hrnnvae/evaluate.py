@@ -70,6 +70,7 @@ def test_reference(arrays, manifest) -> tuple[dict, list, list]:
   test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
   labels = _labels(test_melodies, spb, thresholds)
   test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
+  test_row["_emotion_features"] = emotion_features(test_melodies, spb, labels)
   half = len(test_melodies) // 2
   reference_values, reference_melodies = test_per_melody[half:], test_melodies[half:]
   test_row.update({k: [v] for k, v in _set_metrics(
@@ -84,15 +85,44 @@ def _test_melodies(arrays):
   return rows, [arrays["events"][r, :arrays["lengths"][r]] for r in rows]
 
 
-def _labels(melodies, steps_per_bar, thresholds):
-  """The data pipeline's emotion label of each melody (steps_per_bar: one, or one per melody)."""
+def _padded(melodies):
   lengths = np.array([len(m) for m in melodies])
   padded = np.zeros((len(melodies), lengths.max()), np.int64)
   for row, events in enumerate(melodies):
     padded[row, :len(events)] = events
-  features = emotion_lib.melody_features(padded, lengths,
-                                         np.broadcast_to(steps_per_bar, lengths.shape))
-  return emotion_lib.emotion_labels(features, thresholds).astype(np.int64)
+  return padded, lengths
+
+
+def _features(melodies, steps_per_bar) -> emotion_lib.Features:
+  padded, lengths = _padded(melodies)
+  return emotion_lib.melody_features(padded, lengths, np.broadcast_to(steps_per_bar, lengths.shape))
+
+
+def _labels(melodies, steps_per_bar, thresholds):
+  """The data pipeline's emotion label of each melody (steps_per_bar: one, or one per melody)."""
+  return emotion_lib.emotion_labels(_features(melodies, steps_per_bar),
+                                    thresholds).astype(np.int64)
+
+
+EMOTION_FEATURES = {"note_density": "onsets per bar", "mean_abs_interval": "mean |interval|",
+                    "minor": "share in a minor key"}
+
+
+def emotion_features(melodies, steps_per_bar, groups) -> dict:
+  """{quadrant: {feature: values}} of the melodies grouped by `groups` (a quadrant each: the
+  requested emotion of a sample, the label of a real tune); the features the judge reads."""
+  features = _features(melodies, steps_per_bar)
+  groups = np.asarray(groups)
+  columns = {"note_density": features.note_density, "mean_abs_interval": features.mean_abs_interval,
+             "minor": (~np.asarray(features.is_major, bool)).astype(float)}
+  return {q: {name: values[groups == q].tolist() for name, values in columns.items()}
+          for q in range(len(emotion_lib.EMOTIONS))}
+
+
+def per_quadrant_agreement(confusion) -> np.ndarray:
+  """The judge's agreement [4] for each requested quadrant (a row of the confusion matrix)."""
+  confusion = np.asarray(confusion, float)
+  return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
 
 
 def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
@@ -112,7 +142,7 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
   qpm = float(np.median(arrays["qpm"]))
   requested = [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
   per_seed, confusion = [], np.zeros((4, 4), int)
-  examples = []
+  examples, features = [], {}
   for seed in seeds:
     start = time.monotonic()
     log(f"seed {seed}: sampling {len(requested)} melodies of {bars} bars")
@@ -123,10 +153,17 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
     np.add.at(confusion, (np.array(requested), labels), 1)
     means = {name: float(np.mean([m[name] for m in per_melody])) for name in per_melody[0]}
     means["emotion_consistency"] = float((labels == np.array(requested)).mean())
+    # The training classifier E on the same samples: a gap to the judge means E is fooled.
+    classifier_labels = sampler.classify(_padded(melodies)[0]).argmax(-1)
+    means["classifier_agreement"] = float((classifier_labels == np.array(requested)).mean())
+    for quadrant, columns in emotion_features(melodies, sampler.steps_per_bar, requested).items():
+      for name, values in columns.items():
+        features.setdefault(quadrant, {}).setdefault(name, []).extend(values)
     means.update(_set_metrics(per_melody, melodies, reference_values, reference_melodies))
     means["_values"] = per_melody
     per_seed.append(means)
     examples = examples or melodies
+  per_seed[0]["_emotion_features"] = features
   return per_seed, confusion, examples
 
 
@@ -252,6 +289,7 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
               "| model | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     for model, row in likelihoods.items():
       lines.append(f"| {model} | " + " | ".join(_likelihood_cell(row, n) for n in names) + " |")
+  lines += _emotion_control_section(out, rows, confusions)
   lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
   for model, confusion in confusions.items():
     np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
@@ -274,6 +312,46 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
     render.write_piano_roll(melodies[0], out / f"roll_{_slug(model)}.png", steps_per_bar, model)
     lines.append(f"![{model}](roll_{_slug(model)}.png)")
   (out / "report.md").write_text("\n".join(lines) + "\n")
+
+
+def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict) -> list[str]:
+  """The judge's per-quadrant and macro agreement beside E's, and the features the judge reads
+  (box plots per quadrant: the test tunes by their label, each model's samples by request)."""
+  quadrants = emotion_lib.EMOTIONS
+  lines = ["", "## Emotion control: the independent judge, and E beside it", "",
+           "The judge is the data pipeline's feature labeller (data/emotion.py); E is the training "
+           "classifier. Per-quadrant agreement is the share of samples asked for that quadrant "
+           "that the judge puts there; macro is their mean. E - judge > 0 means E is being fooled.",
+           "", "| model | judge macro | " + " | ".join(quadrants) + " | E agreement | E - judge |",
+           "|" + "---|" * (len(quadrants) + 4)]
+  for model, confusion in confusions.items():
+    agreement = per_quadrant_agreement(confusion)
+    classifier = float(np.mean(rows[model].get("classifier_agreement", [np.nan])))
+    lines.append(f"| {model} | {agreement.mean():.3f} | "
+                 + " | ".join(f"{a:.3f}" for a in agreement)
+                 + f" | {classifier:.3f} | {classifier - agreement.mean():+.3f} |")
+  sources = {m: r["_emotion_features"] for m, r in rows.items() if "_emotion_features" in r}
+  lines += ["", "Share in a minor key, per quadrant (test tunes by label; samples by request):", "",
+            "| source | " + " | ".join(quadrants) + " |", "|" + "---|" * (len(quadrants) + 1)]
+  for source, groups in sources.items():
+    lines.append(f"| {source} | " + " | ".join(
+        f"{np.mean(groups[q]['minor']):.2f}" if groups[q]["minor"] else "-"
+        for q in range(len(quadrants))) + " |")
+  for name in ("note_density", "mean_abs_interval"):
+    figure, axes = plt.subplots(figsize=(2.0 + 1.6 * len(quadrants) * len(sources) / 2, 3.4))
+    data, labels = [], []
+    for q, quadrant in enumerate(quadrants):
+      for source, groups in sources.items():
+        data.append(groups[q][name] or [np.nan])
+        labels.append(f"{quadrant}\n{source}"[:28])
+    axes.boxplot(data)
+    axes.set_xticks(range(1, len(data) + 1), labels, rotation=90, fontsize=6)
+    axes.set_title(f"{EMOTION_FEATURES[name]} per quadrant")
+    figure.tight_layout()
+    figure.savefig(out / f"emotion_{name}.png")
+    plt.close(figure)
+    lines.append(f"![{name} per quadrant](emotion_{name}.png)")
+  return lines
 
 
 def _slug(name: str) -> str:
@@ -306,8 +384,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
                                                    bars, reference_values, reference_melodies,
                                                    temperature, model_log)
-    rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if k != "_values"}
+    rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if not k.startswith("_")}
     rows[name]["_values"] = [v for s in per_seed for v in s["_values"]]
+    rows[name]["_emotion_features"] = per_seed[0]["_emotion_features"]
     confusions[name], examples[name] = confusion, melodies
     likelihoods[name] = likelihood_row(sampler, arrays, log=model_log)
     variants[name] = sampler.description["config"].get("variant", "")

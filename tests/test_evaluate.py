@@ -44,7 +44,17 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
   with open(tmp_path / "metrics.csv") as f:
     models = {row["model"] for row in csv.DictReader(f)}
   assert models == {evaluate.TEST_ROW, name}
-  for png in ("box_pitch_range.png", f"roll_{evaluate._slug(name)}.png", "roll_test_set.png"):
+  # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
+  assert "Emotion control" in report and "E agreement" in report
+  confusion = result["confusions"][name]
+  agreement = evaluate.per_quadrant_agreement(confusion)
+  np.testing.assert_allclose(agreement, np.diag(confusion) / confusion.sum(1))
+  assert np.mean(agreement) == pytest.approx(np.mean(result["rows"][name]["emotion_consistency"]))
+  assert all(0 <= v <= 1 for v in result["rows"][name]["classifier_agreement"])
+  features = result["rows"][name]["_emotion_features"]
+  assert sum(len(features[q]["note_density"]) for q in range(4)) == 2 * 4 * 2  # every sample
+  for png in ("emotion_note_density.png", "emotion_mean_abs_interval.png", "box_pitch_range.png",
+              f"roll_{evaluate._slug(name)}.png", "roll_test_set.png"):
     assert (tmp_path / png).stat().st_size > 0
   # Prior samples drew z from the latent prior that training fitted, and the report says so.
   assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
@@ -78,3 +88,14 @@ def test_cli_needs_its_inputs(tmp_path):
                           capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONWARNINGS="ignore"))
   assert result.returncode == 2 and "pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE" in result.stderr
+
+
+def test_emotion_features_group_the_judges_features(nottingham_40):
+  """Test tunes grouped by their label: the happy and calm groups are all major, tense and sad
+  all minor, and the high-arousal groups are busier than the low ones (the labeller's rule)."""
+  arrays = nottingham_40[1]
+  rows = np.nonzero(arrays["split"] == 0)[0]
+  melodies = [arrays["events"][r, :arrays["lengths"][r]] for r in rows]
+  groups = evaluate.emotion_features(melodies, arrays["steps_per_bar"][rows], arrays["emotion"][rows])
+  assert [np.mean(groups[q]["minor"]) for q in range(4)] == [0.0, 1.0, 1.0, 0.0]
+  assert np.mean(groups[0]["note_density"]) > np.mean(groups[3]["note_density"])
