@@ -73,7 +73,7 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
 
 @pytest.mark.parametrize("variant", ["", "no_vae", "flat", "no_emotion", "no_adversarial",
                                      "dot_attention", "lstm_lm", "musicvae_like", "continuous",
-                                     "no_position", "paper", "no_lookback",
+                                     "no_position", "paper", "lookback",
                                      "classifier_emotion"])
 def test_each_ablation_changes_what_it_claims(nottingham, variant):
   config = tiny_config(nottingham[0], variant, batch_size=8)
@@ -99,7 +99,7 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
     hp = models.vae.hp
     input_width = vae_params["decoder"]["step"]["short_term"]["input"]["kernel"].shape[0]
     with_positions = variant not in ("no_position", "paper")
-    with_lookback = variant not in ("no_lookback", "paper")
+    with_lookback = variant == "lookback"
     assert ("lookback" in vae_params["decoder"]["step"]) == with_lookback
     assert input_width == (hp.embed_dim * (2 if with_lookback else 1) + hp.decoder_dim
                            + (hp.conductor_dim if hp.hierarchical else 0)
