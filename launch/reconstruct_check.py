@@ -11,7 +11,9 @@ Two checks, each at several decoding temperatures:
       --midi_dir=../shared/datasets/nottingham/MIDI/melody
 
 Prints the share of steps reproduced exactly (mean over tunes, and the share of tunes at
->= 80%), and the share of tunes whose Krumhansl key (tonic and mode) is kept. --json writes them.
+>= 80%), and the share of tunes whose Krumhansl key (tonic and mode) is kept; then emotion
+transfer (issue 9): each window asked for the three other emotions, the judge's agreement with
+the request and the steps kept. --json writes them.
 """
 
 from __future__ import annotations
@@ -63,6 +65,40 @@ def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
     result["rows"].append({"temperature": temperature, "step_match": float(match.mean()),
                            "tunes_at_80_percent": float((match >= 0.8).mean()),
                            "key_kept": float(same_key.mean())})
+  return result
+
+
+def transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds, temperatures,
+             seed: int) -> dict:
+  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
+  for each of the three other emotions (as `--mode=reconstruct --emotion=OTHER` does). Per
+  temperature: the judge's agreement with the requested emotion (overall and per requested
+  quadrant) and the share of the original's steps kept."""
+  rows = opening_windows(arrays, sampler.steps_per_bar)
+  meter = tuple(sampler.facts["time_signature"])
+  events = arrays["events"][rows].astype(np.int64)
+  lengths = arrays["lengths"][rows].astype(np.int64)
+  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
+  own = arrays["emotion"][rows].astype(np.int64)
+  quadrants = len(emotion_lib.EMOTIONS)
+  # Every (tune, other emotion) pair: tune i asked for (own_i + k) % 4, k = 1, 2, 3.
+  tune = np.repeat(np.arange(len(rows)), quadrants - 1)
+  requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
+  real = np.arange(events.shape[1])[None] < lengths[tune, None]
+  spb = np.full(len(tune), sampler.steps_per_bar)
+  result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
+  for temperature in temperatures:
+    decoded = sampler.decode(mu[tune], requested, events.shape[1], seed, temperature)
+    decoded = np.where(real, decoded, 0)
+    judged = emotion_lib.emotion_labels(
+        emotion_lib.melody_features(decoded, lengths[tune], spb), thresholds)
+    agree = judged == requested
+    match = ((decoded == events[tune]) & real).sum(1) / lengths[tune]
+    result["rows"].append({
+        "temperature": temperature, "judge_agreement": float(agree.mean()),
+        "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree[requested == q].mean())
+                         for q in range(quadrants) if (requested == q).any()},
+        "step_match": float(match.mean())})
   return result
 
 
@@ -118,6 +154,14 @@ def main(argv):
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}
   _print(f"{result['windows']['tunes']} test tunes, opening 16-bar window "
          f"({result['windows']['steps_per_bar']} steps a bar)", result["windows"])
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  result["transfer"] = transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
+  print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
+        "three other emotions")
+  print(f"{'temperature':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
+  for row in result["transfer"]["rows"]:
+    print(f"{row['temperature']:>12g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
+          + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
   if _MIDI_DIR.value:
     result["tunes"] = check_tunes(sampler, manifest, pathlib.Path(_MIDI_DIR.value), temperatures,
                                   _SEED.value)

@@ -99,3 +99,23 @@ def test_emotion_features_group_the_judges_features(nottingham_40):
   groups = evaluate.emotion_features(melodies, arrays["steps_per_bar"][rows], arrays["emotion"][rows])
   assert [np.mean(groups[q]["minor"]) for q in range(4)] == [0.0, 1.0, 1.0, 0.0]
   assert np.mean(groups[0]["note_density"]) > np.mean(groups[3]["note_density"])
+
+
+def test_emotion_transfer_counts_every_other_emotion(tiny_workdir, nottingham_40):
+  """launch/reconstruct_check.transfer: every test window asked for each of the three other
+  emotions, and its agreement recounted from the judge's labels of the same decodes."""
+  import importlib.util
+  import pathlib
+  path = pathlib.Path(__file__).parents[1] / "launch" / "reconstruct_check.py"
+  spec = importlib.util.spec_from_file_location("reconstruct_check", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  _, arrays, manifest = nottingham_40
+  sampler = Sampler.load(tiny_workdir / "export")
+  thresholds = module.emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  result = module.transfer(sampler, arrays, thresholds, [1e-4], 0)
+  windows = len(module.opening_windows(arrays, sampler.steps_per_bar))
+  assert windows > 0 and result["pairs"] == 3 * windows
+  row = result["rows"][0]
+  assert 0 <= row["judge_agreement"] <= 1 and 0 <= row["step_match"] <= 1
+  assert set(row["per_quadrant"]) <= set(module.emotion_lib.EMOTIONS)
