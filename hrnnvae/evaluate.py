@@ -167,6 +167,47 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
   return per_seed, confusion, examples
 
 
+def opening_windows(arrays, steps_per_bar: int):
+  """Rows of the test split's first window of each tune, in the model's meter, untransposed."""
+  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
+                    & (arrays["transposition"] == 0) & (arrays["start_bar"] == 0)
+                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
+
+
+def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
+                     temperatures, seed: int) -> dict:
+  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
+  for each of the three other emotions (as `--mode=reconstruct --emotion=OTHER` does). Per
+  temperature: the judge's agreement with the requested emotion (overall and per requested
+  quadrant) and the share of the original's steps kept."""
+  rows = opening_windows(arrays, sampler.steps_per_bar)
+  meter = tuple(sampler.facts["time_signature"])
+  events = arrays["events"][rows].astype(np.int64)
+  lengths = arrays["lengths"][rows].astype(np.int64)
+  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
+  own = arrays["emotion"][rows].astype(np.int64)
+  quadrants = len(emotion_lib.EMOTIONS)
+  # Every (tune, other emotion) pair: tune i asked for (own_i + k) % 4, k = 1, 2, 3.
+  tune = np.repeat(np.arange(len(rows)), quadrants - 1)
+  requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
+  real = np.arange(events.shape[1])[None] < lengths[tune, None]
+  spb = np.full(len(tune), sampler.steps_per_bar)
+  result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
+  for temperature in temperatures:
+    decoded = sampler.decode(mu[tune], requested, events.shape[1], seed, temperature)
+    decoded = np.where(real, decoded, 0)
+    judged = emotion_lib.emotion_labels(
+        emotion_lib.melody_features(decoded, lengths[tune], spb), thresholds)
+    agree = judged == requested
+    match = ((decoded == events[tune]) & real).sum(1) / lengths[tune]
+    result["rows"].append({
+        "temperature": temperature, "judge_agreement": float(agree.mean()),
+        "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree[requested == q].mean())
+                         for q in range(quadrants) if (requested == q).any()},
+        "step_match": float(match.mean())})
+  return result
+
+
 def _unrelated_neighbours(rows: np.ndarray) -> np.ndarray:
   """rows (one tune's windows next to each other) reordered so each row's neighbours lie half the
   split away, in other tunes: r_0, r_h, r_1, r_h+1, ... with h = ceil(len / 2)."""

@@ -24,10 +24,9 @@ import pathlib
 import numpy as np
 from absl import app, flags
 
-from hrnnvae import pretrained
+from hrnnvae import evaluate, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.data import sources as sources_lib
 from hrnnvae.sample import Sampler
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run (its export/ is read).")
@@ -39,15 +38,8 @@ _MIDI_DIR = flags.DEFINE_string("midi_dir", None, "The source MIDI folder (whole
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
 
 
-def opening_windows(arrays, steps_per_bar: int):
-  """Rows of the test split's first window of each tune, in the model's meter, untransposed."""
-  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
-                    & (arrays["transposition"] == 0) & (arrays["start_bar"] == 0)
-                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
-
-
 def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
-  rows = opening_windows(arrays, sampler.steps_per_bar)
+  rows = evaluate.opening_windows(arrays, sampler.steps_per_bar)
   meter = tuple(sampler.facts["time_signature"])
   events = arrays["events"][rows].astype(np.int64)
   lengths = arrays["lengths"][rows].astype(np.int64)
@@ -65,40 +57,6 @@ def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
     result["rows"].append({"temperature": temperature, "step_match": float(match.mean()),
                            "tunes_at_80_percent": float((match >= 0.8).mean()),
                            "key_kept": float(same_key.mean())})
-  return result
-
-
-def transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds, temperatures,
-             seed: int) -> dict:
-  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
-  for each of the three other emotions (as `--mode=reconstruct --emotion=OTHER` does). Per
-  temperature: the judge's agreement with the requested emotion (overall and per requested
-  quadrant) and the share of the original's steps kept."""
-  rows = opening_windows(arrays, sampler.steps_per_bar)
-  meter = tuple(sampler.facts["time_signature"])
-  events = arrays["events"][rows].astype(np.int64)
-  lengths = arrays["lengths"][rows].astype(np.int64)
-  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
-  own = arrays["emotion"][rows].astype(np.int64)
-  quadrants = len(emotion_lib.EMOTIONS)
-  # Every (tune, other emotion) pair: tune i asked for (own_i + k) % 4, k = 1, 2, 3.
-  tune = np.repeat(np.arange(len(rows)), quadrants - 1)
-  requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
-  real = np.arange(events.shape[1])[None] < lengths[tune, None]
-  spb = np.full(len(tune), sampler.steps_per_bar)
-  result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
-  for temperature in temperatures:
-    decoded = sampler.decode(mu[tune], requested, events.shape[1], seed, temperature)
-    decoded = np.where(real, decoded, 0)
-    judged = emotion_lib.emotion_labels(
-        emotion_lib.melody_features(decoded, lengths[tune], spb), thresholds)
-    agree = judged == requested
-    match = ((decoded == events[tune]) & real).sum(1) / lengths[tune]
-    result["rows"].append({
-        "temperature": temperature, "judge_agreement": float(agree.mean()),
-        "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree[requested == q].mean())
-                         for q in range(quadrants) if (requested == q).any()},
-        "step_match": float(match.mean())})
   return result
 
 
@@ -155,7 +113,7 @@ def main(argv):
   _print(f"{result['windows']['tunes']} test tunes, opening 16-bar window "
          f"({result['windows']['steps_per_bar']} steps a bar)", result["windows"])
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  result["transfer"] = transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
+  result["transfer"] = evaluate.emotion_transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
   print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
         "three other emotions")
   print(f"{'temperature':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hrnnvae import evaluate
+from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
@@ -102,20 +103,14 @@ def test_emotion_features_group_the_judges_features(nottingham_40):
 
 
 def test_emotion_transfer_counts_every_other_emotion(tiny_workdir, nottingham_40):
-  """launch/reconstruct_check.transfer: every test window asked for each of the three other
-  emotions, and its agreement recounted from the judge's labels of the same decodes."""
-  import importlib.util
-  import pathlib
-  path = pathlib.Path(__file__).parents[1] / "launch" / "reconstruct_check.py"
-  spec = importlib.util.spec_from_file_location("reconstruct_check", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  """evaluate.emotion_transfer (launch/reconstruct_check.py prints it): every test window asked
+  for each of the three other emotions; agreement and steps kept are shares."""
   _, arrays, manifest = nottingham_40
   sampler = Sampler.load(tiny_workdir / "export")
-  thresholds = module.emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  result = module.transfer(sampler, arrays, thresholds, [1e-4], 0)
-  windows = len(module.opening_windows(arrays, sampler.steps_per_bar))
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  result = evaluate.emotion_transfer(sampler, arrays, thresholds, [1e-4], 0)
+  windows = len(evaluate.opening_windows(arrays, sampler.steps_per_bar))
   assert windows > 0 and result["pairs"] == 3 * windows
   row = result["rows"][0]
   assert 0 <= row["judge_agreement"] <= 1 and 0 <= row["step_match"] <= 1
-  assert set(row["per_quadrant"]) <= set(module.emotion_lib.EMOTIONS)
+  assert set(row["per_quadrant"]) <= set(emotion_lib.EMOTIONS)
