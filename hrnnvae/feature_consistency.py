@@ -39,9 +39,11 @@ def _pitch_columns():
 
 
 def _standardize(values, axis=-1):
+  """Centred and unit-norm; a constant row (a melody without notes) stays zero. The floor inside
+  the square root keeps its gradient finite (sqrt'(0) is infinite, and NaN through a `where`)."""
   centred = values - values.mean(axis=axis, keepdims=True)
-  norm = jnp.sqrt((centred ** 2).sum(axis=axis, keepdims=True))
-  return centred / jnp.where(norm == 0, 1.0, norm)
+  norm = jnp.sqrt(jnp.maximum((centred ** 2).sum(axis=axis, keepdims=True), 1e-12))
+  return centred / norm
 
 
 def _note_positions(events_BxT, lengths_B):

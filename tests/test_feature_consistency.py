@@ -67,3 +67,18 @@ def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham):
   low = fc.AROUSAL_SIGN[target] < 0
   assert low.any() and (~low).any()
   assert density_change[low].mean() < -0.2 and density_change[~low].mean() > 0.5, density_change
+
+
+def test_a_melody_without_notes_has_a_finite_gradient():
+  """Silence (holds only) has constant pitch-class weights: the margins and their gradient stay
+  finite (a NaN here once stopped tiny training runs)."""
+  events = jnp.zeros((2, 32), jnp.int32).at[1, ::4].set(40)
+  thresholds = emotion_lib.ArousalThresholds(5.0, 2.0)
+  lengths, steps_per_bar = jnp.array([32, 32]), jnp.array([16, 16])
+
+  def loss(rows):
+    return fc.consistency_loss(fc.margins(rows, events, lengths, steps_per_bar, thresholds),
+                               jnp.array([2, 0]))
+
+  grads = jax.grad(loss)(jax.nn.one_hot(events, events_lib.NUM_CLASSES))
+  chex.assert_tree_all_finite(grads)
