@@ -118,16 +118,22 @@ def test_each_ablation_changes_what_it_claims(nottingham, variant):
   assert _equal_trees(state.critic_params, new_state.critic_params) == (variant == "no_adversarial")
 
 
-def test_no_emotion_gradient_ignores_the_classifier(nottingham):
-  """With emotion_weight=0 the generator's update does not depend on E's parameters."""
-  config = tiny_config(nottingham[0], "no_emotion,no_adversarial", batch_size=8)
-  config.data.max_steps = 32
+def _steps_with_shifted_classifier(config):
+  """(models, state, batch, (state, metrics) of one train step, the new state of the same step
+  from a state whose E parameters are all shifted by 1)."""
   models, data, batch = _models_and_batch(config)
   state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
   other = state.replace(emotion_params=jax.tree.map(lambda x: x + 1.0, state.emotion_params))
   step = jax.jit(functools.partial(step_lib.train_step, models=models))
-  one, _ = step(state, batch, jax.random.key(1))
-  two, _ = step(other, batch, jax.random.key(1))
+  return models, state, batch, step(state, batch, jax.random.key(1)), step(
+      other, batch, jax.random.key(1))[0]
+
+
+def test_no_emotion_gradient_ignores_the_classifier(nottingham):
+  """With emotion_weight=0 the generator's update does not depend on E's parameters."""
+  config = tiny_config(nottingham[0], "no_emotion,no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  _, _, _, (one, _), two = _steps_with_shifted_classifier(config)
   assert _equal_trees(one.vae_params, two.vae_params)
 
 
@@ -293,13 +299,8 @@ def test_feature_emotion_term_cannot_read_the_classifier(nottingham):
   config = tiny_config(nottingham[0], "no_adversarial", batch_size=8)
   config.data.max_steps = 32
   config.loss.aux_start_step = 0
-  models, data, batch = _models_and_batch(config)
+  models, state, batch, (one, metrics), two = _steps_with_shifted_classifier(config)
   assert models.loss.emotion_term == "features" and models.loss.aux_latents == "posterior"
-  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
-  other = state.replace(emotion_params=jax.tree.map(lambda x: x + 1.0, state.emotion_params))
-  step = jax.jit(functools.partial(step_lib.train_step, models=models))
-  one, metrics = step(state, batch, jax.random.key(1))
-  two, _ = step(other, batch, jax.random.key(1))
   assert _equal_trees(one.vae_params, two.vae_params)
   assert 0.0 <= float(metrics["prior_judge_accuracy"]) <= 1.0
   assert float(metrics["emotion_term"]) > 0.0
