@@ -129,6 +129,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # "classifier": the paper's E(sample) against the target, which E can be fooled into.
   config.loss.emotion_term = "features"
   config.loss.aux_latents = "posterior"  # fine-tune samples decode the batch's own latents
+  # E also learns the judge's labels of the fine-tune samples (closes the E - judge gap).
+  config.loss.classifier_on_samples = True
+
+  # How strongly the emotion steers the exported model's sampling (hrnnvae/sample.py), written
+  # into export/config.json's "sampling" facts; the tools' --emotion_guidance and
+  # --transfer_shift override them.
+  config.sample = ml_collections.ConfigDict()
+  config.sample.emotion_guidance = 1.0  # decoder guidance against a neutral emotion; 1: none
+  config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64
@@ -143,6 +152,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.max_epochs = 200
   config.train.eval_every_steps = 200  # 0: at each epoch's end
   config.train.patience = 10  # validations without a better validation loss before stopping
+  # In the fine-tune phase: "best" exports the best validation loss (the ELBO's), "last" the
+  # last validated state (a fixed-length fine-tune for the emotion terms, which that loss omits).
+  config.train.finetune_export = "best"
   config.train.min_steps = 1000  # never stop before the KL warm-up (and fine-tune start) + this
   config.train.max_steps = 0  # 0: no limit
   config.train.bucket_by_bar = True  # batches of one bar length, cropped (input_pipeline.py)

@@ -34,9 +34,13 @@ _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of t
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where prior samples draw z: auto (each model's fitted latent prior "
                            "when it has one), fitted, or standard (N(0, I)).")
+_GUIDANCE = flags.DEFINE_float(
+    "emotion_guidance", None, "Emotion guidance scale of the prior samples (1: none; default: "
+    "each model's own, from its config.json's sampling facts).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
-FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "prior", "out",
+FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "prior",
+              "emotion_guidance", "out",
               "overwrite"]
 
 
@@ -51,6 +55,7 @@ def _check_flags() -> tuple[list[int], pathlib.Path]:
   cli.check_range("num_samples", _NUM_SAMPLES.value, low=1, high=4096)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
+  cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   try:
     seeds = [int(seed) for seed in _SEEDS.value]
   except ValueError as error:
@@ -79,7 +84,8 @@ def main(argv):
     # and any parent made for it are removed on that error, so nothing is written.
     with cli.staged_output_dir(out) as stage:
       evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
-                   _TEMPERATURE.value, log=_say, prior=_PRIOR.value)
+                   _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
+                   emotion_guidance=_GUIDANCE.value)
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

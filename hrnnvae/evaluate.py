@@ -177,7 +177,8 @@ def opening_windows(arrays, steps_per_bar: int):
 def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
                      temperatures, seed: int) -> dict:
   """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
-  for each of the three other emotions (as `--mode=reconstruct --emotion=OTHER` does). Per
+  (moved by Sampler.transfer_latents) for each of the three other emotions, as
+  `--mode=reconstruct --emotion=OTHER` does. Per
   temperature: the judge's agreement with the requested emotion (overall and per requested
   quadrant) and the share of the original's steps kept."""
   rows = opening_windows(arrays, sampler.steps_per_bar)
@@ -194,7 +195,8 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   spb = np.full(len(tune), sampler.steps_per_bar)
   result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
   for temperature in temperatures:
-    decoded = sampler.decode(mu[tune], requested, events.shape[1], seed, temperature)
+    decoded = sampler.decode(sampler.transfer_latents(mu[tune], own[tune], requested), requested,
+                             events.shape[1], seed, temperature)
     decoded = np.where(real, decoded, 0)
     judged = emotion_lib.emotion_labels(
         emotion_lib.melody_features(decoded, lengths[tune], spb), thresholds)
@@ -244,7 +246,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
       sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
     mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
     greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
-                            temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk])
+                            temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk],
+                            emotion_guidance=1.0)  # the model's own likelihood, unguided
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
     true_events = arrays["events"][chunk]
     both_onsets = mask & (true_events >= events_lib.FIRST_PITCH_EVENT) & (
@@ -282,7 +285,8 @@ def _likelihood_cell(row: dict, name: str) -> str:
 
 
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
-                 examples: dict, steps_per_bar: int, variants: dict, sampling: str = "") -> None:
+                 examples: dict, steps_per_bar: int, variants: dict, sampling: str = "",
+                 transfers: dict | None = None) -> None:
   """report.md, metrics.csv, likelihood.csv, confusion_*.csv, box plots and piano rolls."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
@@ -330,7 +334,7 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
               "| model | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     for model, row in likelihoods.items():
       lines.append(f"| {model} | " + " | ".join(_likelihood_cell(row, n) for n in names) + " |")
-  lines += _emotion_control_section(out, rows, confusions)
+  lines += _emotion_control_section(out, rows, confusions, transfers or {})
   lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
   for model, confusion in confusions.items():
     np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
@@ -355,9 +359,11 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   (out / "report.md").write_text("\n".join(lines) + "\n")
 
 
-def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict) -> list[str]:
-  """The judge's per-quadrant and macro agreement beside E's, and the features the judge reads
-  (box plots per quadrant: the test tunes by their label, each model's samples by request)."""
+def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict,
+                             transfers: dict) -> list[str]:
+  """The judge's per-quadrant and macro agreement beside E's, emotion transfer on unseen tunes
+  (emotion_transfer's row per model), and the features the judge reads (box plots per quadrant:
+  the test tunes by their label, each model's samples by request)."""
   quadrants = emotion_lib.EMOTIONS
   lines = ["", "## Emotion control: the independent judge, and E beside it", "",
            "The judge is the data pipeline's feature labeller (data/emotion.py); E is the training "
@@ -371,6 +377,17 @@ def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict) ->
     lines.append(f"| {model} | {agreement.mean():.3f} | "
                  + " | ".join(f"{a:.3f}" for a in agreement)
                  + f" | {classifier:.3f} | {classifier - agreement.mean():+.3f} |")
+  if transfers:
+    lines += ["", "Emotion transfer: the opening window of each unseen test tune, decoded from its "
+              "own latent for each of the three other emotions (`hrnnvae-sample --mode=reconstruct "
+              "--emotion=OTHER`); the judge's agreement with the request, and the share of the "
+              "original's steps kept:", "",
+              "| model | judge agrees | " + " | ".join(f"asked {q}" for q in quadrants)
+              + " | steps kept |", "|" + "---|" * (len(quadrants) + 3)]
+    for model, row in transfers.items():
+      lines.append(f"| {model} | {row['judge_agreement']:.3f} | " + " | ".join(
+          f"{row['per_quadrant'][q]:.3f}" if q in row["per_quadrant"] else "-" for q in quadrants)
+          + f" | {row['step_match']:.3f} |")
   sources = {m: r["_emotion_features"] for m, r in rows.items() if "_emotion_features" in r}
   lines += ["", "Share in a minor key, per quadrant (test tunes by label; samples by request):", "",
             "| source | " + " | ".join(quadrants) + " |", "|" + "---|" * (len(quadrants) + 1)]
@@ -400,10 +417,12 @@ def _slug(name: str) -> str:
 
 
 def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
-        temperature: float = 1.0, log=None, prior: str = "auto") -> dict:
+        temperature: float = 1.0, log=None, prior: str = "auto",
+        emotion_guidance: float | None = None) -> dict:
   """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
   a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
-  model's fitted latent prior when it has one, else N(0, I); latent_prior.py)."""
+  model's fitted latent prior when it has one, else N(0, I); latent_prior.py);
+  emotion_guidance: the decoders' guidance scale (None: each model's own, Sampler)."""
   log = log or (lambda message: None)
   arrays, manifest = cache_lib.load(cache_dir)
   check_test_split(arrays, cache_dir)
@@ -414,12 +433,16 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   test_melodies = test_row.pop("_melodies")
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
-  priors = {}
+  priors, guidances, transfers = {}, {}, {}
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   examples[TEST_ROW] = test_melodies
   for number, workdir in enumerate(workdirs, 1):
     sampler = Sampler.load(model_dir(workdir))
     name = model_name(workdir)
     priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
+    if emotion_guidance is not None and sampler.has_guidance:
+      sampler.emotion_guidance = emotion_guidance
+    guidances[name] = sampler.emotion_guidance
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
@@ -430,10 +453,17 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     rows[name]["_emotion_features"] = per_seed[0]["_emotion_features"]
     confusions[name], examples[name] = confusion, melodies
     likelihoods[name] = likelihood_row(sampler, arrays, log=model_log)
+    if sampler.has_encoder and len(opening_windows(arrays, sampler.steps_per_bar)):
+      model_log("emotion transfer on the test tunes' opening windows")
+      transfers[name] = emotion_transfer(sampler, arrays, thresholds, [temperature],
+                                         seeds[0])["rows"][0]
     variants[name] = sampler.description["config"].get("variant", "")
   write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                int(np.bincount(spb).argmax()), variants,
                f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars, "
                f"temperature {temperature:g}; z from "
-               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items()) + ".")
-  return {"priors": priors, "rows": rows, "likelihoods": likelihoods, "confusions": confusions}
+               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
+               + "; emotion guidance " + ", ".join(f"{name}: {g:g}" for name, g in guidances.items())
+               + " (1: none).", transfers)
+  return {"priors": priors, "guidances": guidances, "rows": rows, "likelihoods": likelihoods,
+          "confusions": confusions, "transfers": transfers}

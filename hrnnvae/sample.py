@@ -98,6 +98,13 @@ class Sampler:
     self.params = jax.device_put(params)
     self.latent_prior = None  # a LatentPrior fitted to the training latents (latent_prior.py)
     self.prior_kind = "standard"  # where prior() draws z: "standard" N(0, I) or "fitted"
+    # How strongly the requested emotion steers, from the model's "sampling" facts (export's
+    # config.json) unless a caller sets them:
+    sampling = description.get("sampling", {})
+    # decode()'s emotion guidance scale (models/decoder.guided_logits; 1: none);
+    self.emotion_guidance = float(sampling.get("emotion_guidance", 1.0))
+    # the share of the attribute vector that transfer_latents adds (0: none).
+    self.transfer_shift = float(sampling.get("transfer_shift", 0.0))
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
@@ -136,6 +143,11 @@ class Sampler:
     return self.hp.family != "lstm_lm"
 
   @property
+  def has_guidance(self) -> bool:
+    """Whether the decoder can sample with emotion guidance (the baselines cannot)."""
+    return self.hp.family == "hrnnvae"
+
+  @property
   def steps_per_bar(self) -> int:
     return int(self.facts["steps_per_bar"])
 
@@ -143,24 +155,32 @@ class Sampler:
     """Steps a bar of `meter` (the data's usual bar when the meter has none on the grid)."""
     return events_lib.steps_per_bar(*meter) or self.steps_per_bar
 
-  @functools.partial(jax.jit, static_argnums=(0, 4))
-  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B):
+  @functools.partial(jax.jit, static_argnums=(0, 4, 8))
+  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided,
+                guidance):
     return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B,
-                          temperature, method="generate")["events"]
+                          temperature, *((guidance,) if guided else ()),
+                          method="generate")["events"]
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float = 1.0,
-             melody_ids=None, steps_per_bar=None) -> np.ndarray:
+             melody_ids=None, steps_per_bar=None, emotion_guidance=None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
+    emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
     """
+    guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
+    if guidance != 1.0 and not self.has_guidance:
+      raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
+                        f"{self.hp.family} model samples with --emotion_guidance=1 only")
     keys = self._keys(seed, len(emotions_B), "decode", melody_ids)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
     events = self._generate(self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                             jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
-                            jnp.float32(temperature), jnp.asarray(spb, jnp.int32))
+                            jnp.float32(temperature), jnp.asarray(spb, jnp.int32),
+                            guidance != 1.0, jnp.float32(guidance))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -238,13 +258,25 @@ class Sampler:
     spb = self.bar_steps(meter)
     return self.posterior(np.asarray(events)[None], [len(events)], [spb])[0][0]
 
+  def transfer_latents(self, mu_BxZ, own_B, requested_B) -> np.ndarray:
+    """Latents that decode melody b, of emotion own_b, asked for requested_b: mu plus
+    transfer_shift times the attribute vector from own to requested, the difference of the fitted
+    prior's per-emotion means (MusicVAE's attribute vectors); mu itself without a fitted prior."""
+    mu_BxZ = np.asarray(mu_BxZ, np.float32)
+    if self.latent_prior is None or not self.transfer_shift:
+      return mu_BxZ
+    means_ExZ = self.latent_prior.means_ExZ
+    shift = means_ExZ[np.asarray(requested_B)] - means_ExZ[np.asarray(own_B)]
+    return (mu_BxZ + self.transfer_shift * shift).astype(np.float32)
+
   def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],
                   seed: int, temperature: float = 1.0) -> list[np.ndarray]:
     """One reconstruction [len(events)] of a melody per requested emotion, section by section.
 
     The melody is cut into sections as long as the training windows (the data's most bars, 16
     for the bundled datasets); each is encoded to its own mu and decoded in the melody's own
-    meter, so a long tune or a 6/8 jig stays in the shape the model learned.
+    meter, so a long tune or a 6/8 jig stays in the shape the model learned. A section asked for
+    another emotion than its own decodes from transfer_latents.
     """
     spb = self.bar_steps(meter)
     section = int(self.facts.get("max_bars", 16)) * spb
@@ -254,9 +286,13 @@ class Sampler:
       padded[row, :len(piece)] = piece
     lengths = np.array([len(piece) for piece in pieces])
     mu, _ = self.posterior(padded, lengths, np.full(len(pieces), spb))
+    own = emotion_lib.emotion_labels(
+        emotion_lib.melody_features(padded, lengths, np.full(len(pieces), spb)),
+        emotion_lib.ArousalThresholds(**self.facts["arousal_thresholds"]))
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
-      decoded = self.decode(mu, [emotion] * len(pieces), section, seed, temperature,
+      z = self.transfer_latents(mu, own, np.full(len(pieces), emotion))
+      decoded = self.decode(z, [emotion] * len(pieces), section, seed, temperature,
                             melody_ids=index * len(pieces) + np.arange(len(pieces)),
                             steps_per_bar=spb)
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))

@@ -48,6 +48,13 @@ _TEMPERATURE = flags.DEFINE_float(
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "sample: where z comes from: auto (the model's fitted latent prior when "
                            "it has one), fitted, or standard (N(0, I)).")
+_GUIDANCE = flags.DEFINE_float(
+    "emotion_guidance", None, "How hard the emotion steers each note: 1 none, above 1 further "
+    "from a neutral emotion (0 to 10; default: the model's own, from its config.json).")
+_TRANSFER_SHIFT = flags.DEFINE_float(
+    "transfer_shift", None, "reconstruct with another --emotion: the share of the attribute "
+    "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
+    "the model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same melodies.")
 _NUM_OUTPUTS = flags.DEFINE_integer(
@@ -62,7 +69,8 @@ _OUTPUT_DIR = flags.DEFINE_string("output_dir", "samples", "Where the files go (
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-sample output in "
                                "--output_dir.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
-FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior", "bars",
+FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
+              "emotion_guidance", "transfer_shift", "bars",
               "temperature", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -81,6 +89,8 @@ def _check_flags() -> pathlib.Path:
     raise cli.UsageError("--workdir, --checkpoint and --pretrained exclude each other: pass one")
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
   cli.check_range("tempo", _TEMPO.value, low=10.0, high=1000.0)
+  cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
+  cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
   if _EMOTION.value:
@@ -110,6 +120,10 @@ def _load() -> Sampler:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
+  if _GUIDANCE.value is not None:
+    sampler.emotion_guidance = _GUIDANCE.value
+  if _TRANSFER_SHIFT.value is not None:
+    sampler.transfer_shift = _TRANSFER_SHIFT.value
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -179,7 +193,8 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
         "audio_synth": synth, **render.summary(events, steps_per_bar)})
     heartbeat()
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
-              "prior": sampler.prior_kind,
+              "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
+              "transfer_shift": sampler.transfer_shift,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

@@ -36,6 +36,10 @@ _TEMPERATURES = flags.DEFINE_list("temperatures", ["0.0001", "0.5", "1.0"], "Dec
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _MIDI_DIR = flags.DEFINE_string("midi_dir", None, "The source MIDI folder (whole-tune check).")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
+_GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "Decoder emotion guidance (default: the "
+                               "model's own).")
+_TRANSFER_SHIFT = flags.DEFINE_float("transfer_shift", None, "Attribute-vector share added in "
+                                     "emotion transfer (default: the model's own).")
 
 
 def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
@@ -107,6 +111,11 @@ def main(argv):
     raise app.UsageError("give one of --workdir or --pretrained")
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(pathlib.Path(_WORKDIR.value) / "export"))
+  if _GUIDANCE.value is not None:
+    sampler.emotion_guidance = _GUIDANCE.value
+  if _TRANSFER_SHIFT.value is not None:
+    sampler.transfer_shift = _TRANSFER_SHIFT.value
+  print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   temperatures = [float(t) for t in _TEMPERATURES.value]
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}

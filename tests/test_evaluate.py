@@ -59,8 +59,15 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
     assert (tmp_path / png).stat().st_size > 0
   # Prior samples drew z from the latent prior that training fitted, and the report says so.
   assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
-  # Onset pitch accuracy against a plain-numpy recount of greedy decodes of the test melodies.
+  assert result["guidances"][name] == 1.0 and f"emotion guidance {name}: 1" in report
+  # Emotion transfer on the unseen tunes: the report's row is emotion_transfer's own.
   sampler = Sampler.load(tiny_workdir / "export")
+  thresholds = emotion_lib.ArousalThresholds(**nottingham_40[2]["arousal_thresholds"])
+  assert result["transfers"][name] == evaluate.emotion_transfer(
+      sampler, nottingham_40[1], thresholds, [1.0], 0)["rows"][0]
+  assert f"{result['transfers'][name]['judge_agreement']:.3f}" in report
+  assert "Emotion transfer" in report
+  # Onset pitch accuracy against a plain-numpy recount of greedy decodes of the test melodies.
   arrays = nottingham_40[1]
   test_rows, _ = evaluate._test_melodies(arrays)
   events, lengths, spb = (arrays[k][test_rows] for k in ("events", "lengths", "steps_per_bar"))

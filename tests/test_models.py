@@ -171,6 +171,38 @@ class TestDecoder(chex.TestCase):
     np.testing.assert_array_equal(jnp.argmax(forced + sampled["gumbel"], -1), sampled["events"])
 
 
+@pytest.mark.parametrize("lookback", [False, True])
+def test_emotion_guidance_samples_from_the_guided_mix_of_two_teacher_forced_decodes(lookback):
+  """The guided sampler's logits are log_softmax(n + s (r - n)) of the teacher-forced logits under
+  the requested emotion (r) and the neutral one (n, the mean embedding) on the same events; its
+  events are their Gumbel-max; scale 1 samples exactly what the unguided sampler does."""
+  hp = _hp(lookback_input=lookback)
+  vae = HierarchicalVAE(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  generate = jax.jit(lambda p, s: vae.apply(p, z, emotion, steps_per_bar, T, keys, 1.0, s,
+                                            method=HierarchicalVAE.generate))
+  guided = generate(params, 3.0)
+  embedding = params["params"]["emotion_embed"]["embedding"]
+  neutral_BxE = jnp.broadcast_to(embedding.mean(0), (B, hp.emotion_dim))
+
+  def forced(emotion_BxE):
+    return vae.apply(params, z, emotion_BxE, guided["events"], steps_per_bar,
+                     method=lambda m, *a: m.decoder.teacher_forced(*a))[0]
+
+  requested = np.asarray(jax.nn.log_softmax(forced(embedding[emotion])))
+  neutral = np.asarray(jax.nn.log_softmax(forced(neutral_BxE)))
+  mixed = neutral + 3.0 * (requested - neutral)
+  mixed -= np.log(np.exp(mixed).sum(-1, keepdims=True))
+  np.testing.assert_allclose(guided["logits"], mixed, atol=1e-4)
+  np.testing.assert_array_equal(np.argmax(mixed + np.asarray(guided["gumbel"]), -1), guided["events"])
+  plain = vae.apply(params, z, emotion, steps_per_bar, T, keys, method=HierarchicalVAE.generate)
+  np.testing.assert_array_equal(generate(params, 1.0)["events"], plain["events"])
+  assert not np.array_equal(guided["events"], plain["events"])
+
+
 def test_no_vae_latent_is_deterministic():
   vae = HierarchicalVAE(_hp(use_vae=False))
   events, lengths, steps_per_bar, emotion = _batch()

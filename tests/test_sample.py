@@ -14,6 +14,7 @@ import pytest
 from note_seq import midi_io
 from note_seq.protobuf import music_pb2
 
+from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae import render
 from hrnnvae.data import events as events_lib
@@ -205,3 +206,34 @@ def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeyp
   assert decoded_with == [(3, 96, 12), (3, 96, 12)]  # 8-bar sections of 12 steps, 3 of them
   again = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
   np.testing.assert_array_equal(melodies[0], again[0])
+
+
+def test_transfer_latents_add_the_attribute_vector_between_the_fitted_means():
+  sampler = _random_sampler()
+  z = sampler.hp.latent_dim
+  mu = np.random.default_rng(0).normal(size=(3, z)).astype(np.float32)
+  own, requested = np.array([0, 2, 1]), np.array([2, 2, 3])
+  np.testing.assert_array_equal(sampler.transfer_latents(mu, own, requested), mu)  # no prior
+  means = np.arange(4 * z, dtype=np.float64).reshape(4, z)
+  sampler.latent_prior = latent_prior_lib.LatentPrior(means, np.stack([np.eye(z)] * 4),
+                                                      np.ones(4, np.int64))
+  np.testing.assert_array_equal(sampler.transfer_latents(mu, own, requested), mu)  # shift 0
+  sampler.transfer_shift = 0.5
+  expected = mu + 0.5 * (means[requested] - means[own])
+  np.testing.assert_allclose(sampler.transfer_latents(mu, own, requested), expected, rtol=1e-6)
+  assert np.array_equal(sampler.transfer_latents(mu, own, requested)[1], mu[1])  # same emotion
+
+
+def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance():
+  sampler = _random_sampler()
+  assert (sampler.emotion_guidance, sampler.transfer_shift) == (1.0, 0.0)
+  steered = Sampler(sampler.hp, sampler.params, {
+      "data": sampler.facts, "sampling": {"emotion_guidance": 2.5, "transfer_shift": 1.0}})
+  assert (steered.emotion_guidance, steered.transfer_shift) == (2.5, 1.0)
+  plain = sampler.sample([1, 2], bars=2, seed=0)
+  guided = steered.sample([1, 2], bars=2, seed=0)
+  assert not all(np.array_equal(a.events, b.events) for a, b in zip(plain, guided))
+  baseline = _random_sampler(variant="lstm_lm")
+  baseline.emotion_guidance = 2.0
+  with pytest.raises(SampleError, match="emotion_guidance=1"):
+    baseline.sample([0], bars=1, seed=0)

@@ -27,6 +27,8 @@ Both give the same logits for the same events (a test checks it).
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -138,8 +140,13 @@ def _gather_bar(values_BxNxD, bar_B):
   return jnp.take_along_axis(values_BxNxD, bar_B[:, None, None], axis=1)[:, 0]
 
 
-def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
-  """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input."""
+def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None):
+  """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input.
+
+  guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
+  emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
+  neutral + s * (requested - neutral) logits and fed back to both halves.
+  """
   states, keys, values, t, previous_BxV1, history_BxT, sounding_B = carry
   step_in_bar_B, bar_B, gumbel_BxV = inputs
   context_BxC, bars_BxNxC, bar_states, steps_per_bar_B = plan
@@ -162,13 +169,29 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature):
   logits_Bx1xV, _ = step.emit(states[1][:, None], keys, values,
                               attention_lib.ring_valid(t, keys.shape[1]))
   logits_BxV = logits_Bx1xV[:, 0]
+  if guidance is not None:
+    requested_BxV, neutral_BxV = jnp.split(logits_BxV, 2)
+    logits_BxV = guided_logits(requested_BxV, neutral_BxV, guidance)
   event_B = jnp.argmax(logits_BxV / temperature + gumbel_BxV, axis=-1)
+  if guidance is not None:
+    event_B = jnp.concatenate([event_B, event_B])
   next_input = jax.nn.one_hot(event_B, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
   if step.hp.lookback_input:
     history_BxT = jax.lax.dynamic_update_slice_in_dim(history_BxT, event_B[:, None], t, axis=1)
     sounding_B = jnp.where(event_B >= events_lib.FIRST_PITCH_EVENT, event_B, sounding_B)
+  if guidance is not None:
+    event_B = event_B[:logits_BxV.shape[0]]
   return ((states, keys, values, t + 1, next_input, history_BxT, sounding_B),
           (event_B, logits_BxV))
+
+
+def guided_logits(requested_BxV, neutral_BxV, guidance):
+  """Emotion guidance (classifier-free guidance's rule): neutral + s * (requested - neutral),
+  renormalised as log-probabilities. s = 1 is the requested emotion's own distribution; s > 1
+  moves further along what the emotion changes, from a neutral emotion (the mean embedding)."""
+  requested = jax.nn.log_softmax(requested_BxV)
+  neutral = jax.nn.log_softmax(neutral_BxV)
+  return jax.nn.log_softmax(neutral + guidance * (requested - neutral))
 
 
 class Decoder(nn.Module):
@@ -286,13 +309,22 @@ class Decoder(nn.Module):
     return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)[..., :num_steps]
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
-                   temperature: float = 1.0):
+                   temperature: float = 1.0, neutral_BxE=None, guidance=1.0):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     Each melody draws its noise from its own key, so a melody does not depend on its batch.
+    neutral_BxE: with it, emotion guidance of scale `guidance` (guided_logits): the decoder runs
+    twice per melody, once with the requested emotion and once with the neutral one, on the same
+    z and the same sampled events; the returned logits are the guided ones.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
+    guided = neutral_BxE is not None
+    if guided:
+      z_BxZ = jnp.concatenate([z_BxZ, z_BxZ])
+      emotion_BxE = jnp.concatenate([emotion_BxE, neutral_BxE])
+      steps_per_bar_B = jnp.concatenate([steps_per_bar_B, steps_per_bar_B])
+      batch = 2 * batch
     context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
     slots = hp.cache_slots(num_steps)
     initial = tuple(s[:, 0] for s in bar_states)
@@ -305,7 +337,8 @@ class Decoder(nn.Module):
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
     step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
     plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
-    sample = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
+    body = functools.partial(_sample_body, guidance=guidance) if guided else _sample_body
+    sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(
         self.step, carry, (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1)),

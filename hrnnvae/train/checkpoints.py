@@ -57,6 +57,8 @@ class Checkpoints:
       checkpointer.save(partial / "params", jax.device_get(params))
     description = {"config": config.to_dict(), "model": hp.__dict__, "data": data_facts,
                    "step": int(jax.device_get(state.step))}
+    if "sample" in config:
+      description["sampling"] = config.sample.to_dict()
     (partial / "config.json").write_text(json.dumps(description, indent=1, default=str))
     old = self.export_dir.with_name("export.old")
     shutil.rmtree(old, ignore_errors=True)
