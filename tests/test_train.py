@@ -311,6 +311,40 @@ def test_feature_emotion_term_cannot_read_the_classifier(nottingham):
   assert not _equal_trees(one.vae_params, three.vae_params)
 
 
+def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(nottingham):
+  """loss.classifier_on_samples: E's update also reads the step's prior samples (labelled by the
+  judge), the generator's update is untouched by it, and the paper's classifier term ignores it."""
+  def one_step(variant, on_samples):
+    config = tiny_config(nottingham[0], variant, batch_size=8)
+    config.data.max_steps = 32
+    config.loss.aux_start_step = 0
+    config.loss.classifier_on_samples = on_samples
+    models, data, batch = _models_and_batch(config)
+    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+    step = jax.jit(functools.partial(step_lib.train_step, models=models))
+    return step(state, batch, jax.random.key(1))[0]
+
+  with_samples, without = one_step("no_adversarial", True), one_step("no_adversarial", False)
+  assert _equal_trees(with_samples.vae_params, without.vae_params)
+  assert not _equal_trees(with_samples.emotion_params, without.emotion_params)
+  paper_term = [one_step("no_adversarial,classifier_emotion", flag) for flag in (True, False)]
+  assert _equal_trees(paper_term[0].emotion_params, paper_term[1].emotion_params)
+
+
+def test_fine_tune_can_export_its_last_validated_state(nottingham, tmp_path):
+  """train.finetune_export='last': the export follows every fine-tune validation (the ELBO's
+  validation loss would keep an earlier state), and it is the final state."""
+  config = tiny_config(nottingham[0], batch_size=8, max_steps=30, eval_every_steps=10,
+                       finetune_export="last", patience=1000)
+  config.data.max_steps = 32
+  config.loss.aux_start_step = 10
+  result = train.train_and_evaluate(config, str(tmp_path))
+  params, description = load_export(tmp_path / "export")
+  assert description["step"] == 30 == result["step"]
+  assert _equal_trees(params["vae"], result["state"].vae_params)
+  assert description["sampling"] == {"emotion_guidance": 1.0, "transfer_shift": 0.0}
+
+
 def test_features_term_needs_the_thresholds(nottingham):
   config = tiny_config(nottingham[0])
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)

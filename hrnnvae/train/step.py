@@ -52,6 +52,10 @@ class LossHParams:
   # batch's own posterior samples, each asked for a random emotion: emotion transfer, and the
   # region the fitted latent prior samples from).
   aux_latents: str = "standard"
+  # With the features term: E also learns, from each fine-tune step's prior samples, the judge's
+  # label of the sample (not the requested emotion), so E judges generated melodies as the judge
+  # does and the E - judge gap measures the model, not E's unfamiliarity with samples.
+  classifier_on_samples: bool = False
 
   @property
   def needs_prior_samples(self) -> bool:
@@ -294,9 +298,19 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   vae_params, vae_opt_state = _update(models.vae_tx, state.vae_params, state.vae_opt_state,
                                       vae_grads)
 
+  judged_samples = use_aux and lp.emotion_term == "features" and lp.classifier_on_samples
+  if judged_samples:  # the judge's labels of the hard samples (no gradient anywhere)
+    judged_B = feature_consistency.labels(feature_consistency.margins(
+        prior_hard_BxTxV, prior["events"], prior_mask.sum(1), steps_per_bar,
+        models.arousal_thresholds))
+
   def emotion_loss(emotion_params):
     logits = models.emotion.apply({"params": emotion_params}, real_BxTxV, mask)
-    return losses.classification(logits, batch["emotion"])
+    loss, accuracy = losses.classification(logits, batch["emotion"])
+    if judged_samples:
+      sample_logits = models.emotion.apply({"params": emotion_params}, prior_hard_BxTxV, prior_mask)
+      loss = 0.5 * (loss + losses.classification(sample_logits, judged_B)[0])
+    return loss, accuracy
 
   (emotion_ce, emotion_accuracy), emotion_grads = jax.value_and_grad(
       emotion_loss, has_aux=True)(state.emotion_params)

@@ -145,7 +145,9 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   Validation runs every train.eval_every_steps steps (0: at each epoch's end). Patience counts
   validations without a better validation loss; training never stops before
   train.min_steps (and the KL warm-up) have passed. When the fine-tune phase starts
-  (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state.
+  (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state, or with
+  train.finetune_export="last" the last validated one (the validation loss is the ELBO's, blind
+  to the emotion terms that a fixed-length fine-tune is run for).
   """
   _STOP.clear()  # a stop asked of an earlier call does not carry over
   workdir = pathlib.Path(workdir)
@@ -223,6 +225,8 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     valid = evaluate(state, data.splits["valid"], eval_fn, prior_fn, batch_size, data_sharding,
                      jax.random.fold_in(eval_rng, step), buckets, data.max_bars, models.loss)
     improved = valid["loss"] < float(state.best_valid_loss)
+    if config.train.finetune_export == "last" and step > aux_start:
+      improved = True  # the validation loss does not see the emotion terms the fine-tune is for
     state = state.replace(
         best_valid_loss=jnp.asarray(min(valid["loss"], float(state.best_valid_loss)), jnp.float32),
         evaluations_without_improvement=jnp.asarray(
