@@ -37,10 +37,13 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
 _GUIDANCE = flags.DEFINE_float(
     "emotion_guidance", None, "Emotion guidance scale of the prior samples (1: none; default: "
     "each model's own, from its config.json's sampling facts).")
+_TRANSFER_SHIFT = flags.DEFINE_float(
+    "transfer_shift", None, "Attribute-vector share added to a tune's latent in the emotion "
+    "transfer check (0 to 3; default: each model's own).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
 FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temperature", "prior",
-              "emotion_guidance", "out",
+              "emotion_guidance", "transfer_shift", "out",
               "overwrite"]
 
 
@@ -56,6 +59,7 @@ def _check_flags() -> tuple[list[int], pathlib.Path]:
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
+  cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   try:
     seeds = [int(seed) for seed in _SEEDS.value]
   except ValueError as error:
@@ -85,7 +89,7 @@ def main(argv):
     with cli.staged_output_dir(out) as stage:
       evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
                    _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
-                   emotion_guidance=_GUIDANCE.value)
+                   emotion_guidance=_GUIDANCE.value, transfer_shift=_TRANSFER_SHIFT.value)
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

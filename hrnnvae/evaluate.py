@@ -418,11 +418,11 @@ def _slug(name: str) -> str:
 
 def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
         temperature: float = 1.0, log=None, prior: str = "auto",
-        emotion_guidance: float | None = None) -> dict:
+        emotion_guidance: float | None = None, transfer_shift: float | None = None) -> dict:
   """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
   a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
   model's fitted latent prior when it has one, else N(0, I); latent_prior.py);
-  emotion_guidance: the decoders' guidance scale (None: each model's own, Sampler)."""
+  emotion_guidance, transfer_shift: the sampling steers (None: each model's own, Sampler)."""
   log = log or (lambda message: None)
   arrays, manifest = cache_lib.load(cache_dir)
   check_test_split(arrays, cache_dir)
@@ -433,7 +433,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   test_melodies = test_row.pop("_melodies")
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, examples, variants = {TEST_ROW: test_row}, {}, {}, {}
-  priors, guidances, transfers = {}, {}, {}
+  priors, guidances, shifts, transfers = {}, {}, {}, {}
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   examples[TEST_ROW] = test_melodies
   for number, workdir in enumerate(workdirs, 1):
@@ -442,7 +442,10 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
     if emotion_guidance is not None and sampler.has_guidance:
       sampler.emotion_guidance = emotion_guidance
+    if transfer_shift is not None:
+      sampler.transfer_shift = transfer_shift
     guidances[name] = sampler.emotion_guidance
+    shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
     per_seed, confusion, melodies = evaluate_model(sampler, arrays, manifest, num_samples, seeds,
@@ -464,6 +467,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                f"temperature {temperature:g}; z from "
                + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
                + "; emotion guidance " + ", ".join(f"{name}: {g:g}" for name, g in guidances.items())
-               + " (1: none).", transfers)
+               + " (1: none); transfer shift "
+               + ", ".join(f"{name}: {shift:g}" for name, shift in shifts.items()) + " (0: none).",
+               transfers)
   return {"priors": priors, "guidances": guidances, "rows": rows, "likelihoods": likelihoods,
           "confusions": confusions, "transfers": transfers}

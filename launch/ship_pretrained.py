@@ -49,6 +49,10 @@ _WALL_TIME_S = flags.DEFINE_float("wall_time_s", None, "Training wall time in se
 _OUT_ROOT = flags.DEFINE_string(
     "out_root", None, f"Where NAME/ goes (default: ${pretrained.ENV_VAR}, else hrnnvae/pretrained).")
 _MAX_BYTES = flags.DEFINE_integer("max_bytes", 10_000_000, "Refuse a model larger than this.")
+_GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "The shipped model's default emotion "
+                               "guidance (config.json's sampling facts; default: the export's).")
+_TRANSFER_SHIFT = flags.DEFINE_float("transfer_shift", None, "The shipped model's default "
+                                     "transfer shift (default: the export's).")
 
 
 class ShipError(Exception):
@@ -93,11 +97,18 @@ def _measure(model_dir: pathlib.Path, arrays: dict) -> dict:
 
 
 def ship(export_dir: pathlib.Path, name: str, cache_dir: pathlib.Path, out_root: pathlib.Path,
-         provenance: dict, max_bytes: int) -> pathlib.Path:
-  """Writes out_root/name/ (params.msgpack, config.json, manifest.json); returns it."""
+         provenance: dict, max_bytes: int, sampling: dict | None = None) -> pathlib.Path:
+  """Writes out_root/name/ (params.msgpack, config.json, manifest.json); returns it.
+
+  sampling: sampling facts ({'emotion_guidance', 'transfer_shift'}) that replace the export's in
+  the shipped config.json (the settings measured best for this model)."""
   if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
     raise ShipError(f"--name={name!r} must be letters, digits, _ or - (it names a folder)")
   params_bytes, config_bytes, counts = _read_export(export_dir)
+  if sampling:
+    description = json.loads(config_bytes)
+    description["sampling"] = {**description.get("sampling", {}), **sampling}
+    config_bytes = json.dumps(description, indent=1).encode()
   prior_path = export_dir / latent_prior_lib.FILE  # the fitted latent prior, when it has one
   prior_bytes = prior_path.read_bytes() if prior_path.is_file() else b""
   size = len(params_bytes) + len(config_bytes) + len(prior_bytes)
@@ -161,8 +172,11 @@ def main(argv):
   provenance = {"command": _COMMAND.value, "device": _DEVICE.value,
                 "wall_time_s": _WALL_TIME_S.value}
   try:
+    sampling = {key: flag.value for key, flag in (("emotion_guidance", _GUIDANCE),
+                                                   ("transfer_shift", _TRANSFER_SHIFT))
+                if flag.value is not None}
     final = ship(pathlib.Path(_EXPORT.value), _NAME.value, pathlib.Path(_CACHE.value), out_root,
-                 provenance, _MAX_BYTES.value)
+                 provenance, _MAX_BYTES.value, sampling)
   except ShipError as error:
     print(f"ship_pretrained: {error}", file=sys.stderr)
     sys.exit(2)

@@ -22,6 +22,7 @@ from hrnnvae import evaluate, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.metrics import likelihood
+from hrnnvae.sample import Sampler
 from hrnnvae.train.checkpoints import load_export
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -154,6 +155,22 @@ def test_ship_refuses_a_model_over_the_size_limit(tiny_workdir, small_cache, tmp
   lines = [line for line in result.stderr.splitlines() if line.startswith("ship_pretrained:")]
   assert len(lines) == 1 and "over the 1,000-byte limit" in lines[0], result.stderr[-1500:]
   assert not (tmp_path / "pretrained").exists()
+
+
+def test_ship_can_set_the_models_sampling_steers(tiny_workdir, small_cache, tmp_path):
+  """--emotion_guidance/--transfer_shift become the shipped config.json's sampling facts, which
+  the loaded Sampler uses by default; the parameters stay the export's."""
+  result = _ship(tiny_workdir / "export", small_cache, tmp_path, "--emotion_guidance=2.5",
+                 "--transfer_shift=1")
+  assert result.returncode == 0, result.stderr[-3000:]
+  description = json.loads((tmp_path / "nottingham" / "config.json").read_text())
+  assert description["sampling"] == {"emotion_guidance": 2.5, "transfer_shift": 1.0}
+  sampler = Sampler.load(tmp_path / "nottingham")
+  assert (sampler.emotion_guidance, sampler.transfer_shift) == (2.5, 1.0)
+  exported = Sampler.load(tiny_workdir / "export")
+  assert (exported.emotion_guidance, exported.transfer_shift) == (1.0, 0.0)
+  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, sampler.params["vae"],
+                                          exported.params["vae"])))
 
 
 def test_package_data_carries_the_shipped_models(shipped, tmp_path):
