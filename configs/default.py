@@ -131,6 +131,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.aux_latents = "posterior"  # fine-tune samples decode the batch's own latents
   # E also learns the judge's labels of the fine-tune samples (closes the E - judge gap).
   config.loss.classifier_on_samples = True
+  # Fine-tune samples ask for every quadrant equally ("uniform") or the batch's own ("batch").
+  config.loss.aux_target_emotions = "uniform"
 
   # How strongly the emotion steers the exported model's sampling (hrnnvae/sample.py), written
   # into export/config.json's "sampling" facts; the tools' --emotion_guidance and

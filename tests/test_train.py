@@ -331,6 +331,25 @@ def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(notti
   assert _equal_trees(paper_term[0].emotion_params, paper_term[1].emotion_params)
 
 
+def test_fine_tune_targets_are_uniform_or_the_batchs_own(nottingham):
+  """loss.aux_target_emotions: 'batch' asks each sample for its window's own emotion, which is
+  a different update from uniform random targets; an unknown value is refused."""
+  def one_step(targets):
+    config = tiny_config(nottingham[0], "no_adversarial", batch_size=8)
+    config.data.max_steps = 32
+    config.loss.aux_start_step = 0
+    config.loss.aux_target_emotions = targets
+    models, data, batch = _models_and_batch(config)
+    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+    return jax.jit(functools.partial(step_lib.train_step, models=models))(
+        state, batch, jax.random.key(1))
+
+  (uniform, _), (own, _) = one_step("uniform"), one_step("batch")
+  assert not _equal_trees(uniform.vae_params, own.vae_params)
+  with pytest.raises(ValueError, match="aux_target_emotions"):
+    one_step("balanced")
+
+
 def test_fine_tune_can_export_its_last_validated_state(nottingham, tmp_path):
   """train.finetune_export='last': the export follows every fine-tune validation (the ELBO's
   validation loss would keep an earlier state), and it is the final state."""

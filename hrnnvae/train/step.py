@@ -56,6 +56,10 @@ class LossHParams:
   # label of the sample (not the requested emotion), so E judges generated melodies as the judge
   # does and the E - judge gap measures the model, not E's unfamiliarity with samples.
   classifier_on_samples: bool = False
+  # The emotions the fine-tune samples are asked for: "uniform" (each quadrant equally often, so
+  # the rare ones, tense and sad, get as much of the term as the common ones) or "batch" (the
+  # batch's own labels: the data's frequencies).
+  aux_target_emotions: str = "uniform"
 
   @property
   def needs_prior_samples(self) -> bool:
@@ -94,6 +98,9 @@ class Models:
                        f"not {loss_hp.aux_latents!r}")
     if isinstance(arousal_thresholds, dict):
       arousal_thresholds = emotion_lib.ArousalThresholds(**arousal_thresholds)
+    if loss_hp.aux_target_emotions not in ("uniform", "batch"):
+      raise ValueError(f"loss.aux_target_emotions must be 'uniform' or 'batch', "
+                       f"not {loss_hp.aux_target_emotions!r}")
     if loss_hp.emotion_term == "features" and arousal_thresholds is None:
       raise ValueError("loss.emotion_term='features' needs the data's arousal thresholds")
     # The VAE's gradient is clipped in train_step (per phase), so its optimizer is Adam alone.
@@ -217,6 +224,8 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   beta = losses.kl_weight(state.step, lp.beta_max, lp.kl_warmup_steps)
   real_BxTxV = jax.nn.one_hot(events, hp.num_classes)
   target_emotion = jax.random.randint(emotion_rng, (batch_size,), 0, hp.num_emotions)
+  if lp.aux_target_emotions == "batch":
+    target_emotion = batch["emotion"]
   use_aux = finetune and lp.needs_prior_samples
 
   if use_aux:
