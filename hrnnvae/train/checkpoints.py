@@ -83,3 +83,18 @@ def load_export(export_dir: str | pathlib.Path) -> tuple[dict, dict]:
   with ocp.StandardCheckpointer() as checkpointer:
     params = checkpointer.restore(export_dir / "params")
   return params, description
+
+
+def rewrite_export(export_dir: str | pathlib.Path, params: dict, description: dict) -> None:
+  """Replaces an export's parameters and config.json (a post-training fit: classifier_fit.py),
+  the parameters written beside the old ones and then swapped in, so a crash leaves one whole."""
+  export_dir = pathlib.Path(export_dir).absolute()
+  partial, old = export_dir / "params.partial", export_dir / "params.old"
+  shutil.rmtree(partial, ignore_errors=True)
+  with ocp.StandardCheckpointer() as checkpointer:
+    checkpointer.save(partial, jax.device_get(params))
+  shutil.rmtree(old, ignore_errors=True)
+  (export_dir / "params").rename(old)
+  partial.rename(export_dir / "params")
+  shutil.rmtree(old, ignore_errors=True)
+  (export_dir / "config.json").write_text(json.dumps(description, indent=1, default=str))
