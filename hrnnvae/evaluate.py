@@ -440,10 +440,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     sampler = Sampler.load(model_dir(workdir))
     name = model_name(workdir)
     priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
-    if emotion_guidance is not None and sampler.has_guidance:
-      sampler.emotion_guidance = emotion_guidance
-    if transfer_shift is not None:
-      sampler.transfer_shift = transfer_shift
+    sampler.steer(emotion_guidance if sampler.has_guidance else None, transfer_shift)
     guidances[name] = sampler.emotion_guidance
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731

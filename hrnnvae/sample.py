@@ -142,6 +142,13 @@ class Sampler:
     """Whether the model can encode a melody (lstm_lm, a plain language model, cannot)."""
     return self.hp.family != "lstm_lm"
 
+  def steer(self, emotion_guidance=None, transfer_shift=None) -> None:
+    """Sets the emotion guidance and the transfer shift that are given (None keeps the model's)."""
+    if emotion_guidance is not None:
+      self.emotion_guidance = float(emotion_guidance)
+    if transfer_shift is not None:
+      self.transfer_shift = float(transfer_shift)
+
   @property
   def has_guidance(self) -> bool:
     """Whether the decoder can sample with emotion guidance (the baselines cannot)."""

@@ -120,10 +120,7 @@ def _load() -> Sampler:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
-  if _GUIDANCE.value is not None:
-    sampler.emotion_guidance = _GUIDANCE.value
-  if _TRANSFER_SHIFT.value is not None:
-    sampler.transfer_shift = _TRANSFER_SHIFT.value
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")

@@ -111,10 +111,7 @@ def main(argv):
     raise app.UsageError("give one of --workdir or --pretrained")
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(pathlib.Path(_WORKDIR.value) / "export"))
-  if _GUIDANCE.value is not None:
-    sampler.emotion_guidance = _GUIDANCE.value
-  if _TRANSFER_SHIFT.value is not None:
-    sampler.transfer_shift = _TRANSFER_SHIFT.value
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value)
   print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   temperatures = [float(t) for t in _TEMPERATURES.value]

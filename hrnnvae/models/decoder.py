@@ -173,14 +173,11 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
     requested_BxV, neutral_BxV = jnp.split(logits_BxV, 2)
     logits_BxV = guided_logits(requested_BxV, neutral_BxV, guidance)
   event_B = jnp.argmax(logits_BxV / temperature + gumbel_BxV, axis=-1)
-  if guidance is not None:
-    event_B = jnp.concatenate([event_B, event_B])
-  next_input = jax.nn.one_hot(event_B, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
+  fed_back = event_B if guidance is None else jnp.concatenate([event_B, event_B])  # every row
+  next_input = jax.nn.one_hot(fed_back, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
   if step.hp.lookback_input:
-    history_BxT = jax.lax.dynamic_update_slice_in_dim(history_BxT, event_B[:, None], t, axis=1)
-    sounding_B = jnp.where(event_B >= events_lib.FIRST_PITCH_EVENT, event_B, sounding_B)
-  if guidance is not None:
-    event_B = event_B[:logits_BxV.shape[0]]
+    history_BxT = jax.lax.dynamic_update_slice_in_dim(history_BxT, fed_back[:, None], t, axis=1)
+    sounding_B = jnp.where(fed_back >= events_lib.FIRST_PITCH_EVENT, fed_back, sounding_B)
   return ((states, keys, values, t + 1, next_input, history_BxT, sounding_B),
           (event_B, logits_BxV))
 

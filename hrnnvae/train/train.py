@@ -157,6 +157,9 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                   data.max_steps_per_bar, data.max_bars)
     models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
+    if config.train.finetune_export not in ("best", "last"):
+      raise ValueError(f"train.finetune_export must be 'best' or 'last', "
+                       f"not {config.train.finetune_export!r}")
   except (ValueError, TypeError, KeyError, AttributeError) as error:
     raise TrainingError(f"the config is not valid: {error}") from error
   batch_size, train_split = config.train.batch_size, data.splits["train"]
