@@ -29,8 +29,9 @@ from ml_collections import config_flags
 
 from hrnnvae import cli
 from hrnnvae import models as models_lib
+from hrnnvae.exports import model_dir
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.sample import Sampler, model_dir
+from hrnnvae.sample import Sampler
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
 

@@ -16,11 +16,11 @@ import sys
 
 from absl import flags
 
-from hrnnvae import cli, evaluate
+from hrnnvae import cli, evaluate, exports
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.sample import SampleError, model_dir
-from hrnnvae.train import checkpoints
+from hrnnvae.exports import model_dir
+from hrnnvae.sample import SampleError
 
 TOOL = "hrnnvae-eval"
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Training runs (or their export/ folders), "
@@ -81,7 +81,7 @@ def _check_flags() -> tuple[list[int], pathlib.Path]:
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {argv[1:]}")
-  checkpoints.quiet_orbax_logging()
+  exports.quiet_orbax_logging()
   try:
     seeds, out = _check_flags()
     # evaluate.run checks the cache (and its test split) before any work; the staging folder

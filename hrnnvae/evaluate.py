@@ -27,8 +27,9 @@ from hrnnvae.data import cache as cache_lib  # noqa: E402
 from hrnnvae.data import emotion as emotion_lib  # noqa: E402
 from hrnnvae.data import events as events_lib  # noqa: E402
 from hrnnvae.data import sources as sources_lib  # noqa: E402
+from hrnnvae.exports import model_dir  # noqa: E402
 from hrnnvae.metrics import corpus, counting, likelihood, melody  # noqa: E402
-from hrnnvae.sample import Sampler, model_dir  # noqa: E402
+from hrnnvae.sample import Sampler  # noqa: E402
 
 PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "duration_seconds",
                  "pitch_variation", "rhythm_diversity", "harmonic_richness", "melodic_complexity",

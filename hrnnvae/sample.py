@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import serialization
 
+from hrnnvae import exports
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -29,9 +28,6 @@ from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.train.checkpoints import load_export
-
-PARAMS_FILE = "params.msgpack"  # a shipped model's {'vae', 'emotion'} parameters
 
 
 class SampleError(Exception):
@@ -63,21 +59,6 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
     return ((1 - t) * start + t * end).astype(np.float32)
   return ((np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)).astype(
       np.float32)
-
-
-def model_dir(path: str | pathlib.Path) -> pathlib.Path:
-  """The export folder that a path names: a training run's folder (its export/) or the export
-  folder itself (Magenta's --checkpoint convention)."""
-  path = pathlib.Path(path)
-  return path if (path / "config.json").is_file() else path / "export"
-
-
-def _read_model(folder: pathlib.Path) -> tuple[dict, dict]:
-  """(params, description) of an export/ (orbax) or a shipped model (msgpack)."""
-  if not (folder / PARAMS_FILE).is_file():
-    return load_export(folder)
-  description = json.loads((folder / "config.json").read_text())
-  return serialization.msgpack_restore((folder / PARAMS_FILE).read_bytes()), description
 
 
 @dataclasses.dataclass
@@ -114,7 +95,7 @@ class Sampler:
       raise SampleError(f"no exported model in {export_dir}: train one with "
                         "`hrnnvae-train --config=... --workdir=DIR`, then pass --workdir=DIR")
     try:
-      params, description = _read_model(export_dir)
+      params, description = exports.read_model(export_dir)
       sampler = cls(ModelHParams(**description["model"]), params, description, export_dir)
       sampler._check_shapes()
       sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_dim,

@@ -21,11 +21,11 @@ import sys
 import numpy as np
 from absl import flags
 
-from hrnnvae import cli, pretrained, render
+from hrnnvae import cli, exports, pretrained, render
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.sample import SampleError, Sampler, emotion_indices, model_dir, slerp
-from hrnnvae.train import checkpoints
+from hrnnvae.exports import model_dir
+from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 
 TOOL = "hrnnvae-sample"
 MODES = ("sample", "reconstruct", "interpolate")
@@ -202,7 +202,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
 def main(argv):
   if len(argv) > 1:
     raise cli.UsageError(f"unexpected arguments: {argv[1:]}")
-  checkpoints.quiet_orbax_logging()
+  exports.quiet_orbax_logging()
   try:
     out = _check_flags()
     sampler = _load()

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from absl import app, flags, logging
 
-from hrnnvae import classifier_fit
+from hrnnvae import classifier_fit, exports
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.sample import Sampler, model_dir
-from hrnnvae.train import checkpoints
+from hrnnvae.exports import model_dir
+from hrnnvae.sample import Sampler
 
 _MODEL = flags.DEFINE_string("model", None, "A training run or its export/.", required=True)
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache the model was trained on.",
@@ -42,7 +42,7 @@ def main(argv):
       sampler, arrays, thresholds, per_emotion=_PER_EMOTION.value, bars=_BARS.value,
       temperature=_TEMPERATURE.value, steps=_STEPS.value, seed=_SEED.value, log=logging.info)
   description = dict(sampler.description, emotion_classifier_fit=report)
-  checkpoints.rewrite_export(folder, {"vae": sampler.params["vae"], "emotion": params}, description)
+  exports.rewrite_export(folder, {"vae": sampler.params["vae"], "emotion": params}, description)
   print(f"E agrees with the judge on {report['held_out_melodies']} held-out samples: "
         f"{report['held_out_agreement_with_judge_before']:.3f} before, "
         f"{report['held_out_agreement_with_judge_after']:.3f} after; wrote {folder}")

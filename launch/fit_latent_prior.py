@@ -14,7 +14,8 @@ from absl import app, flags, logging
 
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.sample import Sampler, model_dir
+from hrnnvae.exports import model_dir
+from hrnnvae.sample import Sampler
 
 _MODEL = flags.DEFINE_string("model", None, "A training run, its export/, or a shipped model.",
                              required=True)

@@ -18,7 +18,8 @@ from absl import app, flags
 
 from hrnnvae import evaluate, pretrained
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.sample import Sampler, model_dir
+from hrnnvae.exports import model_dir
+from hrnnvae.sample import Sampler
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run (or its export/).")
 _PRETRAINED = flags.DEFINE_string("pretrained", None, "A model shipped in hrnnvae/pretrained/.")

@@ -29,11 +29,11 @@ from absl import app, flags
 from flax import serialization
 
 import hrnnvae
-from hrnnvae import evaluate, pretrained
+from hrnnvae import evaluate, exports, pretrained
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.sample import PARAMS_FILE, SampleError, Sampler
-from hrnnvae.train import checkpoints
+from hrnnvae.exports import PARAMS_FILE
+from hrnnvae.sample import SampleError, Sampler
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -76,7 +76,7 @@ def _read_export(export_dir: pathlib.Path) -> tuple[bytes, bytes, dict]:
   if not (export_dir / "config.json").is_file():
     raise ShipError(f"no exported model in {export_dir}: pass a training run's export/ folder")
   try:
-    params, _ = checkpoints.load_export(export_dir)
+    params, _ = exports.load_export(export_dir)
   except Exception as error:  # noqa: BLE001 - any failure means an unreadable export
     raise ShipError(f"{export_dir} is not a readable hrnnvae export ({type(error).__name__}: "
                     f"{str(error)[:200]})") from error
@@ -166,7 +166,7 @@ def ship(export_dir: pathlib.Path, name: str, cache_dir: pathlib.Path, out_root:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  checkpoints.quiet_orbax_logging()
+  exports.quiet_orbax_logging()
   out_root = pathlib.Path(_OUT_ROOT.value or os.environ.get(pretrained.ENV_VAR)
                           or ROOT / "hrnnvae" / "pretrained")
   provenance = {"command": _COMMAND.value, "device": _DEVICE.value,

@@ -6,10 +6,9 @@ import shutil
 import jax
 import numpy as np
 
-from hrnnvae import classifier_fit
+from hrnnvae import classifier_fit, exports
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.sample import Sampler
-from hrnnvae.train import checkpoints
 
 
 def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, nottingham_40,
@@ -35,7 +34,7 @@ def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, no
   export = tmp_path / "export"
   shutil.copytree(tiny_workdir / "export", export)
   description = dict(sampler.description, emotion_classifier_fit=report)
-  checkpoints.rewrite_export(export, {"vae": sampler.params["vae"], "emotion": params}, description)
+  exports.rewrite_export(export, {"vae": sampler.params["vae"], "emotion": params}, description)
   refit = Sampler.load(export)
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, refit.params["emotion"], params)))
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, refit.params["vae"],

@@ -21,9 +21,9 @@ import pytest
 from hrnnvae import evaluate, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
+from hrnnvae.exports import load_export
 from hrnnvae.metrics import likelihood
 from hrnnvae.sample import Sampler
-from hrnnvae.train.checkpoints import load_export
 
 ROOT = pathlib.Path(__file__).parent.parent
 SHIP_FLAGS = ("--name=nottingham", "--command=hrnnvae-train --config=configs/tiny.py",

@@ -15,11 +15,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hrnnvae.exports import load_export
 from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import input_pipeline, train
 from hrnnvae.train import step as step_lib
-from hrnnvae.train.checkpoints import Checkpoints, load_export
+from hrnnvae.train.checkpoints import Checkpoints
 
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 

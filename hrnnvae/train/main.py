@@ -19,9 +19,9 @@ import jax
 from absl import flags, logging
 from ml_collections import config_flags
 
-from hrnnvae import cli
+from hrnnvae import cli, exports
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.train import checkpoints, train
+from hrnnvae.train import train
 
 TOOL = "hrnnvae-train"
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/*.py file[:variants].",
@@ -63,7 +63,7 @@ def main(argv):
     raise cli.UsageError("the config names no data: pass --config.data.cache_dir=DIR, a folder "
                          "that `hrnnvae-data prepare --out=DIR` wrote")
   workdir = cli.check_writable_dir(_WORKDIR.value, "workdir")
-  checkpoints.quiet_orbax_logging()
+  exports.quiet_orbax_logging()
   if _MULTIHOST.value:
     jax.distributed.initialize()
   try:

@@ -1,0 +1,85 @@
+"""A trained model on disk: a run's `export/` (orbax) or a shipped model's folder (msgpack).
+
+`export/` is what sampling needs and nothing else: the best VAE and emotion-classifier
+parameters (`export/params`) and `export/config.json` (the run's config, the model
+hyperparameters, the data facts needed to write MIDI: meters, tempo, emotion names, and the
+model's own sampling settings). A shipped model (`hrnnvae/pretrained/NAME/`) holds the same
+config.json beside `params.msgpack`. The trainer writes exports, every tool reads them; this
+module imports neither.
+"""
+
+from __future__ import annotations
+
+import json
+import logging as std_logging
+import pathlib
+import shutil
+
+import jax
+import orbax.checkpoint as ocp
+from absl import logging
+from flax import serialization
+
+PARAMS_FILE = "params.msgpack"  # a shipped model's {'vae', 'emotion'} parameters
+
+
+def quiet_orbax_logging() -> None:
+  """Orbax logs every save and load at INFO; keep its warnings and errors only (for the CLIs)."""
+  logging.get_absl_logger().addFilter(
+      lambda record: "orbax" not in record.pathname or record.levelno >= std_logging.WARNING)
+
+
+def write_export(export_dir: str | pathlib.Path, params: dict, description: dict) -> None:
+  """Writes export/ whole or not at all: into export.partial/, then renamed into place."""
+  export_dir = pathlib.Path(export_dir).absolute()
+  partial = export_dir.with_name("export.partial")
+  shutil.rmtree(partial, ignore_errors=True)
+  with ocp.StandardCheckpointer() as checkpointer:
+    checkpointer.save(partial / "params", jax.device_get(params))
+  (partial / "config.json").write_text(json.dumps(description, indent=1, default=str))
+  old = export_dir.with_name("export.old")
+  shutil.rmtree(old, ignore_errors=True)
+  if export_dir.exists():
+    export_dir.rename(old)
+  partial.rename(export_dir)
+  shutil.rmtree(old, ignore_errors=True)
+
+
+def load_export(export_dir: str | pathlib.Path) -> tuple[dict, dict]:
+  """(params {'vae', 'emotion'}, description) from a run's `export/`."""
+  export_dir = pathlib.Path(export_dir).absolute()
+  description = json.loads((export_dir / "config.json").read_text())
+  with ocp.StandardCheckpointer() as checkpointer:
+    params = checkpointer.restore(export_dir / "params")
+  return params, description
+
+
+def rewrite_export(export_dir: str | pathlib.Path, params: dict, description: dict) -> None:
+  """Replaces an export's parameters and config.json (a post-training fit), the parameters
+  written beside the old ones and then swapped in, so a crash leaves one whole."""
+  export_dir = pathlib.Path(export_dir).absolute()
+  partial, old = export_dir / "params.partial", export_dir / "params.old"
+  shutil.rmtree(partial, ignore_errors=True)
+  with ocp.StandardCheckpointer() as checkpointer:
+    checkpointer.save(partial, jax.device_get(params))
+  shutil.rmtree(old, ignore_errors=True)
+  (export_dir / "params").rename(old)
+  partial.rename(export_dir / "params")
+  shutil.rmtree(old, ignore_errors=True)
+  (export_dir / "config.json").write_text(json.dumps(description, indent=1, default=str))
+
+
+def model_dir(path: str | pathlib.Path) -> pathlib.Path:
+  """The export folder that a path names: a training run's folder (its export/) or the export
+  folder itself (Magenta's --checkpoint convention)."""
+  path = pathlib.Path(path)
+  return path if (path / "config.json").is_file() else path / "export"
+
+
+def read_model(folder: str | pathlib.Path) -> tuple[dict, dict]:
+  """(params, description) of an export/ (orbax) or a shipped model (msgpack)."""
+  folder = pathlib.Path(folder)
+  if not (folder / PARAMS_FILE).is_file():
+    return load_export(folder)
+  description = json.loads((folder / "config.json").read_text())
+  return serialization.msgpack_restore((folder / PARAMS_FILE).read_bytes()), description
