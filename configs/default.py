@@ -134,10 +134,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Fine-tune samples ask for every quadrant equally ("uniform") or the batch's own ("batch").
   config.loss.aux_target_emotions = "uniform"
 
-  # How strongly the emotion steers the exported model's sampling (hrnnvae/sample.py), written
-  # into export/config.json's "sampling" facts; the tools' --emotion_guidance and
+  # The exported model's own sampling settings (hrnnvae/sample.py), written into
+  # export/config.json's "sampling" facts; the tools' --temperature, --emotion_guidance and
   # --transfer_shift override them.
   config.sample = ml_collections.ConfigDict()
+  # The sampling temperature every tool uses unless told otherwise (--temperature). 0.5 was
+  # chosen on the Nottingham model by launch/temperature_sweep.py's rule (BUILD_NOTES.md).
+  config.sample.temperature = 0.5
   config.sample.emotion_guidance = 1.0  # decoder guidance against a neutral emotion; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 

@@ -29,6 +29,17 @@ def quiet_orbax_logging() -> None:
       lambda record: "orbax" not in record.pathname or record.levelno >= std_logging.WARNING)
 
 
+# What exports written before a sampling setting was recorded were sampled with: history, not a
+# default (configs/default.py's `sample` section holds those; every new export records them all).
+_SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "emotion_guidance": 1.0, "transfer_shift": 0.0}
+
+
+def sampling_settings(description: dict) -> dict:
+  """The model's own sampling settings (config.json's "sampling" facts): temperature,
+  emotion_guidance and transfer_shift, each filled in for exports made before it was recorded."""
+  return {**_SAMPLING_BEFORE_RECORDED, **description.get("sampling", {})}
+
+
 def write_export(export_dir: str | pathlib.Path, params: dict, description: dict) -> None:
   """Writes export/ whole or not at all: into export.partial/, then renamed into place."""
   export_dir = pathlib.Path(export_dir).absolute()

@@ -81,11 +81,13 @@ class Sampler:
     self.prior_kind = "standard"  # where prior() draws z: "standard" N(0, I) or "fitted"
     # How strongly the requested emotion steers, from the model's "sampling" facts (export's
     # config.json) unless a caller sets them:
-    sampling = description.get("sampling", {})
+    sampling = exports.sampling_settings(description)
+    # the temperature sampling uses when a caller gives none;
+    self.temperature = float(sampling["temperature"])
     # decode()'s emotion guidance scale (models/decoder.guided_logits; 1: none);
-    self.emotion_guidance = float(sampling.get("emotion_guidance", 1.0))
+    self.emotion_guidance = float(sampling["emotion_guidance"])
     # the share of the attribute vector that transfer_latents adds (0: none).
-    self.transfer_shift = float(sampling.get("transfer_shift", 0.0))
+    self.transfer_shift = float(sampling["transfer_shift"])
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
