@@ -24,7 +24,8 @@ def main(argv):
   rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index(_SPLIT.value))
                     & (arrays["transposition"] == 0))[0]
   per_melody = [melody.all_metrics(arrays["events"][r, :arrays["lengths"][r]],
-                                   float(arrays["qpm"][r]), int(arrays["steps_per_bar"][r]))
+                                   float(arrays["qpm"][r]), int(arrays["steps_per_bar"][r]),
+                                   tuple(arrays["time_signature"][r]))
                 for r in rows]
   names = list(per_melody[0])
   table = {name: (float(np.mean([m[name] for m in per_melody])),

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.data import windows as windows_lib
 from hrnnvae.metrics import corpus, melody
 
 from conftest import melody as make_melody
@@ -48,9 +50,78 @@ def test_rhythm():
   # Inter-onset intervals 0.5, 0.5, 1 beats: mean 2/3, mean absolute deviation 2/9.
   assert melody.rhythm_continuity(e) == pytest.approx(2 / 9)
   whole_notes = make_melody((60, 16), (62, 16), steps=32)
-  assert melody.empty_beat_rate(whole_notes) == pytest.approx(6 / 8)
+  assert melody.empty_beat_rate(whole_notes) == 0.0  # a held note fills every beat it reaches
   uneven = make_melody((60, 4), (62, 4), (64, 4), (65, 4), (67, 8), (69, 8), steps=32)
   assert melody.groove_consistency(uneven, 16) == pytest.approx(1 - 2 / 16)
+
+
+def test_empty_beat_rate_simple_meter():
+  # 4/4, quarter beats: a quarter rest on beat 2 and a final half-beat rest.
+  e = make_melody((60, 4), (None, 4), (62, 6), (None, 2), steps=16)
+  assert melody.empty_beat_rate(e) == pytest.approx(1 / 4)
+  assert melody.empty_beat_rate(e, (2, 4)) == pytest.approx(1 / 4)  # 2/4 also beats in quarters
+  # A rest across a beat line, half in each beat, empties neither.
+  assert melody.empty_beat_rate(make_melody((60, 2), (None, 4), (62, 10), steps=16)) == 0.0
+  assert melody.empty_beat_rate(make_melody((60, 4), steps=16)) == pytest.approx(3 / 4)
+  assert melody.empty_beat_rate(np.zeros(8, np.int8)) == 1.0  # silence
+
+
+def test_empty_beat_rate_compound_meter():
+  assert melody.beat_steps((6, 8)) == melody.beat_steps((9, 8)) == melody.beat_steps((12, 8)) == 6
+  assert melody.beat_steps((3, 4)) == melody.beat_steps((4, 4)) == melody.beat_steps((3, 8)) == 4
+  assert melody.beat_steps((6, 4)) == 12
+  # Two bars of 6/8: notes only on the dotted quarters. In quarter beats the third quarter
+  # (steps 8-11) would hold no onset; in dotted-quarter beats every beat sounds.
+  dotted = make_melody((60, 6), (62, 6), (64, 6), (65, 6), steps=24)
+  assert melody.empty_beat_rate(dotted, (6, 8)) == 0.0
+  # A rest filling the second dotted-quarter beat: exactly that beat of four is empty.
+  rest = make_melody((60, 6), (None, 6), (64, 6), (65, 6), steps=24)
+  assert melody.empty_beat_rate(rest, (6, 8)) == pytest.approx(1 / 4)
+  # The same rest one eighth later spans two beats and empties neither.
+  shifted = make_melody((60, 8), (None, 6), (64, 4), (65, 6), steps=24)
+  assert melody.empty_beat_rate(shifted, (6, 8)) == 0.0
+  # 3/4 has 12 steps a bar too, but beats in quarters: the same rest (steps 6-11) empties only
+  # the third quarter of six, since the note sounds into the second.
+  assert melody.empty_beat_rate(rest, (3, 4)) == pytest.approx(1 / 6)
+  lone = make_melody((60, 2), (None, 10), (62, 12), steps=24)
+  assert melody.empty_beat_rate(lone, (6, 8)) == pytest.approx(1 / 4)
+  assert melody.empty_beat_rate(lone, (3, 4)) == pytest.approx(2 / 6)
+
+
+def test_all_metrics_needs_a_matching_meter():
+  assert melody.all_metrics(SCALE_EVENTS, 120.0, 16, (4, 4))["empty_beat_rate"] == 0.0
+  with pytest.raises(ValueError, match="6/8 does not have 16 steps"):
+    melody.all_metrics(SCALE_EVENTS, 120.0, 16, (6, 8))
+
+
+# muspy.empty_beat_rate (MusPy 0.5.0, installed in a separate venv, never a dependency) on
+# MIDI/melody/<tune>.mid of the Nottingham dataset, each a single-meter 6/8 jig:
+#   (as read: quarter-note beats, as MusPy beats in every meter;
+#    with music.resolution set to 1.5x the file's, so MusPy's beat is a dotted quarter).
+# Over all 338 single-meter 6/8 jigs: as read, mean 0.0148 (0.0000-0.0392); dotted quarters,
+# mean 0.0118 (0.0000-0.0294), every tune within 0.0004 of ours. Before issue 18, ours (onsets
+# per quarter note) had mean 0.0525 (0.0000-0.2828).
+MUSPY_JIGS = {  # tune: (MusPy as read, MusPy in dotted quarters, ours before issue 18)
+    "jigs2": (0.0000, 0.0000, 0.0694),
+    "jigs5": (0.0202, 0.0152, 0.0707),
+    "jigs10": (0.0202, 0.0152, 0.1111),
+    "jigs85": (0.0200, 0.0149, 0.2222),
+    "jigs214": (0.0100, 0.0149, 0.2828),
+    "jigs304": (0.0000, 0.0000, 0.2083),
+}
+
+
+def test_empty_beat_rate_agrees_with_muspy_on_jigs(datasets_root):
+  folder = datasets_root / "nottingham" / "MIDI" / "melody"
+  for tune, (as_read, dotted, _) in MUSPY_JIGS.items():
+    piece = sources_lib.read_midi_piece(tune, folder / f"{tune}.mid")
+    events, meter, _ = windows_lib.melody_of(piece.sequence)
+    assert meter == (6, 8), tune
+    ours = melody.empty_beat_rate(events, meter)
+    # The tunes' only empty beats are the silence before the pickup; MusPy counts beats up to
+    # the last note's end (+1 when it ends on a beat line), ours over the melody's length.
+    assert ours == pytest.approx(dotted, abs=1e-3), tune
+    assert ours == pytest.approx(as_read, abs=0.006), tune
 
 
 def test_leaps_and_keys():

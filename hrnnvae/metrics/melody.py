@@ -1,5 +1,6 @@
 """Per-melody metrics, each with its formula and units. Inputs are melody events (see
-data/events.py) on the 16th-note grid: 4 steps a beat (quarter note), `steps_per_bar` a bar.
+data/events.py) on the 16th-note grid: 4 steps a quarter note, `steps_per_bar` a bar. A "beat" is
+a quarter note, except in empty_beat_rate, whose beat follows the meter (see beat_steps).
 
 Notation: a melody's notes n_1..n_N in time order, with pitch p_i (MIDI), onset s_i and duration
 d_i in steps. Intervals are a_i = p_{i+1} - p_i. Entropies are in bits.
@@ -159,13 +160,35 @@ def in_scale_rate(events, steps_per_bar: int) -> float:
   return float(np.isin(pitches % 12, scale).mean())
 
 
-def empty_beat_rate(events) -> float:
-  """MusPy's: share of beats in which no note starts."""
-  _, onsets, _ = _notes(events)
-  beats = max(math.ceil(len(events) / STEPS_PER_BEAT), 1)
-  occupied = np.zeros(beats, bool)
-  occupied[onsets // STEPS_PER_BEAT] = True
-  return float((~occupied).mean())
+def beat_steps(time_signature: tuple[int, int] = (4, 4)) -> int:
+  """16th-note steps in one beat of `numerator/denominator`. In compound meter (a numerator of 6,
+  9, 12, ...) a beat is three 1/denominator notes: a dotted quarter (6 steps) in 6/8, 9/8 and
+  12/8, a dotted half (12 steps) in 6/4. Any other meter beats in quarter notes (4 steps), as
+  MusPy does everywhere (its beat is the quarter of `music.resolution`)."""
+  numerator, denominator = time_signature
+  steps = 3 * 4 * STEPS_PER_BEAT / denominator
+  if numerator > 3 and numerator % 3 == 0 and steps == int(steps):
+    return int(steps)
+  return STEPS_PER_BEAT
+
+
+def empty_beat_rate(events, time_signature: tuple[int, int] = (4, 4)) -> float:
+  """MusPy's (0.5): share of beats in which no note sounds (a held note fills every beat it
+  reaches), over the melody's ceil(steps / beat) beats; beats are `beat_steps(time_signature)`
+  long, so dotted quarters in 6/8, counted from the melody's first step.
+
+  Two details differ from muspy.empty_beat_rate: a note sounds in [onset, end), so one that ends
+  exactly on a beat line leaves the next beat alone (MusPy's marks that beat too, so there a
+  one-beat rest after such a note is never empty); and a trailing rest counts (MusPy's beats end
+  at the last note's end). MusPy beats in quarters in every meter; this beats in dotted quarters
+  in compound meter."""
+  _, onsets, durations = _notes(events)
+  beat = beat_steps(tuple(time_signature))
+  beats = max(math.ceil(len(events) / beat), 1)
+  sounding = np.zeros(beats * beat, bool)
+  for onset, duration in zip(onsets, durations):
+    sounding[onset:onset + duration] = True
+  return float((~sounding.reshape(beats, beat).any(axis=1)).mean())
 
 
 def groove_consistency(events, steps_per_bar: int) -> float:
@@ -247,8 +270,14 @@ def harmonic_richness(events, steps_per_bar: int) -> float:
   return changes * 8.0 / bars
 
 
-def all_metrics(events, qpm: float, steps_per_bar: int) -> dict[str, float]:
-  """Every per-melody metric above, by name."""
+def all_metrics(events, qpm: float, steps_per_bar: int,
+                time_signature: tuple[int, int]) -> dict[str, float]:
+  """Every per-melody metric above, by name. `time_signature` (numerator, denominator) must give
+  `steps_per_bar`: 3/4 and 6/8 both have 12 steps a bar but beat differently."""
+  time_signature = tuple(int(x) for x in time_signature)
+  if events_lib.steps_per_bar(*time_signature) != steps_per_bar:
+    raise ValueError(f"time signature {time_signature[0]}/{time_signature[1]} does not have "
+                     f"{steps_per_bar} steps a bar")
   return {
       "note_repetition_rate": note_repetition_rate(events),
       "ngram4_repetition_rate": ngram_repetition_rate(events, 4),
@@ -266,7 +295,7 @@ def all_metrics(events, qpm: float, steps_per_bar: int) -> dict[str, float]:
       "pitch_class_entropy": pitch_class_entropy(events),
       "scale_consistency": scale_consistency(events),
       "in_scale_rate": in_scale_rate(events, steps_per_bar),
-      "empty_beat_rate": empty_beat_rate(events),
+      "empty_beat_rate": empty_beat_rate(events, time_signature),
       "groove_consistency": groove_consistency(events, steps_per_bar),
       "bar_repetition_rate": bar_repetition_rate(events, steps_per_bar),
       "phrase_similarity": phrase_similarity(events, steps_per_bar),
