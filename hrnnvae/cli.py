@@ -11,7 +11,8 @@
   folder that is renamed into place when everything is written; a non-empty folder is refused
   unless --overwrite, and then only if this tool wrote it, so a manifest always describes its
   folder.
-- `Heartbeat`: a progress line at most every few seconds for long loops, also into log files.
+- Progress as lines `hrnnvae-X: ...` on stderr (`printer`), the `log` callable the tools hand to
+  library code (which reports through it and never imports this module: progress.py).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import os
 import pathlib
 import shutil
 import sys
-import time
 from collections.abc import Callable, Iterator
 
 from absl import app, flags
 
 HELP_FLAGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 _VERBOSE_FLAGS = ("--verbosity", "-verbosity", "-v", "--v")
+# The largest sampling seed: a JAX key keeps 32 bits of its seed (without x64), so 2**32 would
+# silently repeat seed 0.
+MAX_SEED = 2**32 - 1
 
 
 class UsageError(Exception):
@@ -39,6 +42,13 @@ class UsageError(Exception):
 def fail(tool: str, message) -> None:
   print(f"{tool}: {message}", file=sys.stderr)
   sys.exit(2)
+
+
+def printer(tool: str) -> Callable[[str], None]:
+  """A `log` for library code: each message as one line `tool: message` on stderr, at once."""
+  def say(message: str) -> None:
+    print(f"{tool}: {message}", file=sys.stderr, flush=True)
+  return say
 
 
 def help_text(tool: str, doc: str | None, flag_names: list[str]) -> str:
@@ -97,10 +107,15 @@ def check_range(name: str, value, low=None, high=None, low_open: bool = False) -
   if too_low or too_high or (isinstance(value, float) and not math.isfinite(value)):
     bounds = []
     if low is not None:
-      bounds.append(f"{'above' if low_open else 'at least'} {low:g}")
+      bounds.append(f"{'above' if low_open else 'at least'} {_number(low)}")
     if high is not None:
-      bounds.append(f"at most {high:g}")
-    raise UsageError(f"--{name} must be {' and '.join(bounds)}, not {value:g}")
+      bounds.append(f"at most {_number(high)}")
+    raise UsageError(f"--{name} must be {' and '.join(bounds)}, not {_number(value)}")
+
+
+def _number(value) -> str:
+  """An int in full (a seed bound of 4294967295, not 4.29497e+09), a float as %g."""
+  return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
@@ -173,25 +188,3 @@ def staged_output_dir(path: str | os.PathLike) -> Iterator[pathlib.Path]:
       with contextlib.suppress(OSError):
         folder.rmdir()
     raise
-
-
-class Heartbeat:
-  """Calls `log` with 'what: done/total, rate, time left' at most every `seconds` (and at the end)."""
-
-  def __init__(self, what: str, total: int | None, unit: str, log: Callable[[str], None],
-               seconds: float = 5.0):
-    self.what, self.total, self.unit, self.log, self.seconds = what, total, unit, log, seconds
-    self.start = self.last = time.monotonic()
-    self.done = 0
-
-  def __call__(self, done: int | None = None) -> None:
-    self.done = self.done + 1 if done is None else done
-    now = time.monotonic()
-    if now - self.last < self.seconds and self.done != self.total:
-      return
-    self.last = now
-    rate = self.done / max(now - self.start, 1e-9)
-    of = f"/{self.total}" if self.total else ""
-    left = (f", {(self.total - self.done) / max(rate, 1e-9):.0f} s left"
-            if self.total and self.done < self.total else "")
-    self.log(f"{self.what}: {self.done}{of} {self.unit}, {rate:.1f} {self.unit}/s{left}")

@@ -6,19 +6,20 @@
 writes report.md (Table-2 and Table-3 style tables, every metric, likelihoods, emotion confusion
 matrices, box plots, piano rolls), metrics.csv, likelihood.csv and confusion_*.csv into --out (new
 or empty; --overwrite replaces an earlier report), whole or not at all. A progress line comes per
-model, seed and phase.
+model, seed and phase. Each model samples with its own temperature, emotion guidance and transfer
+shift (its config.json's sampling facts) unless a flag gives one for all; the report says which.
 """
 
 from __future__ import annotations
 
 import pathlib
-import sys
 
 from absl import flags
 
-from hrnnvae import cli, evaluate, exports
+from hrnnvae import cli, exports
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
+from hrnnvae.evaluation import harness
 from hrnnvae.exports import model_dir
 from hrnnvae.sample import SampleError
 
@@ -28,9 +29,12 @@ _WORKDIRS = flags.DEFINE_list("workdirs", None, "Training runs (or their export/
 _CACHE = flags.DEFINE_string("dataset_cache", None, "The prepared cache whose test split is the "
                              "reference.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion, per model and seed.")
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds (the spread is over these).")
+_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Sampling seeds, 0 to 2**32 - 1 (the spread "
+                           "is over these).")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per sampled melody (the cache's windows are 16).")
-_TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sampling temperature of the prior samples.")
+_TEMPERATURE = flags.DEFINE_float(
+    "temperature", None, "Sampling temperature of the prior samples and the emotion transfer "
+    "(default: each model's own, from its config.json's sampling facts).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where prior samples draw z: auto (each model's fitted latent prior "
                            "when it has one), fitted, or standard (N(0, I)).")
@@ -47,8 +51,7 @@ FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "temp
               "overwrite"]
 
 
-def _say(message: str) -> None:
-  print(f"{TOOL}: {message}", file=sys.stderr, flush=True)
+_say = cli.printer(TOOL)
 
 
 def _check_flags() -> tuple[list[int], pathlib.Path]:
@@ -66,11 +69,13 @@ def _check_flags() -> tuple[list[int], pathlib.Path]:
     raise cli.UsageError(f"--seeds must be integers, comma-separated ({error})") from error
   if not seeds:
     raise cli.UsageError("--seeds names no seed")
+  for seed in seeds:
+    cli.check_range("seeds", seed, low=0, high=cli.MAX_SEED)
   for workdir in _WORKDIRS.value:
     if not (model_dir(workdir) / "config.json").is_file():
       raise cli.UsageError(f"no exported model in {workdir}: pass a folder that hrnnvae-train "
                            "--workdir=... wrote, or its export/")
-  names = [evaluate.model_name(workdir) for workdir in _WORKDIRS.value]
+  names = [harness.model_name(workdir) for workdir in _WORKDIRS.value]
   if len(set(names)) < len(names):
     raise cli.UsageError(f"two models share a name in {names}: the report names each by its run "
                          "folder, so give the runs distinct folders")
@@ -84,10 +89,10 @@ def main(argv):
   exports.quiet_orbax_logging()
   try:
     seeds, out = _check_flags()
-    # evaluate.run checks the cache (and its test split) before any work; the staging folder
+    # harness.run checks the cache (and its test split) before any work; the staging folder
     # and any parent made for it are removed on that error, so nothing is written.
     with cli.staged_output_dir(out) as stage:
-      evaluate.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
+      harness.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
                    _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
                    emotion_guidance=_GUIDANCE.value, transfer_shift=_TRANSFER_SHIFT.value)
   except (SampleError, cache_lib.CacheError) as error:

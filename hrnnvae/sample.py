@@ -7,7 +7,12 @@ A model directory holds `config.json` and its parameters, either as a training r
 The free-running decode (conductor, step RNNs, cached attention, Gumbel-max sampling) is one
 jitted `lax.scan`, batched over melodies, compiled once per (batch, steps) and reused. Melody i
 of a call draws its latent and its noise from `fold_in(seed key, i)`, so a melody is the same
-whether it is sampled alone or in a batch.
+whether it is sampled alone or in a batch. The jitted functions take the model (a hashable Flax
+module) as a static argument, so samplers of one architecture share their compilations.
+
+Every sampling call uses the model's own settings (temperature, emotion guidance, transfer shift:
+the export's sampling facts) unless given others. Reading a melody from MIDI is melody_io.py's;
+the judge of a melody's emotion is judge.py's.
 """
 
 from __future__ import annotations
@@ -20,18 +25,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hrnnvae import exports
+from hrnnvae import exports, judge
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
-from hrnnvae.data import sources as sources_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 
 
 class SampleError(Exception):
-  """A request that cannot be served (bad emotion, missing checkpoint, unusable MIDI)."""
+  """A request that cannot be served (bad emotion, missing or incompatible model, bad setting)."""
 
 
 def emotion_indices(names: str, count: int, rng: np.random.Generator) -> list[int]:
@@ -59,6 +63,24 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
     return ((1 - t) * start + t * end).astype(np.float32)
   return ((np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)).astype(
       np.float32)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4, 8))
+def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance):
+  return vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B, temperature,
+                   *((guidance,) if guided else ()), method="generate")["events"]
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _posterior(vae, params, events_BxT, lengths_B, steps_per_bar_B):
+  return vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B, method="encode")
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _classify(classifier, num_classes, params, events_BxT):
+  logits = classifier.apply({"params": params}, jax.nn.one_hot(events_BxT, num_classes),
+                            jnp.ones(events_BxT.shape, bool))
+  return jax.nn.softmax(logits)
 
 
 @dataclasses.dataclass
@@ -98,7 +120,7 @@ class Sampler:
                         "`hrnnvae-train --config=... --workdir=DIR`, then pass --workdir=DIR")
     try:
       params, description = exports.read_model(export_dir)
-      sampler = cls(ModelHParams(**description["model"]), params, description, export_dir)
+      sampler = cls(ModelHParams.from_export(description["model"]), params, description, export_dir)
       sampler._check_shapes()
       sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_dim,
                                                    sampler.hp.num_emotions)
@@ -125,8 +147,11 @@ class Sampler:
     """Whether the model can encode a melody (lstm_lm, a plain language model, cannot)."""
     return self.hp.family != "lstm_lm"
 
-  def steer(self, emotion_guidance=None, transfer_shift=None) -> None:
-    """Sets the emotion guidance and the transfer shift that are given (None keeps the model's)."""
+  def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None) -> None:
+    """Sets the emotion guidance, transfer shift and temperature that are given (None keeps the
+    model's own)."""
+    if temperature is not None:
+      self.temperature = float(temperature)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
     if transfer_shift is not None:
@@ -145,21 +170,16 @@ class Sampler:
     """Steps a bar of `meter` (the data's usual bar when the meter has none on the grid)."""
     return events_lib.steps_per_bar(*meter) or self.steps_per_bar
 
-  @functools.partial(jax.jit, static_argnums=(0, 4, 8))
-  def _generate(self, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided,
-                guidance):
-    return self.vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B,
-                          temperature, *((guidance,) if guided else ()),
-                          method="generate")["events"]
-
-  def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float = 1.0,
+  def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
              melody_ids=None, steps_per_bar=None, emotion_guidance=None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
+    temperature: default self.temperature (the model's own unless steered).
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
     """
+    temperature = self.temperature if temperature is None else temperature
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
@@ -167,10 +187,10 @@ class Sampler:
     keys = self._keys(seed, len(emotions_B), "decode", melody_ids)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
-    events = self._generate(self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
-                            jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
-                            jnp.float32(temperature), jnp.asarray(spb, jnp.int32),
-                            guidance != 1.0, jnp.float32(guidance))
+    events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
+                       jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
+                       jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
+                       jnp.float32(guidance))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -203,8 +223,9 @@ class Sampler:
       raise ValueError("the fitted prior needs one requested emotion per latent")
     return self.latent_prior.sample(emotions, noise)
 
-  def sample(self, emotions: list[int], bars: int, seed: int, temperature: float = 1.0):
-    """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion."""
+  def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None):
+    """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
+    `temperature` (default self.temperature)."""
     num_steps = self._steps(bars)
     events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
                          temperature)
@@ -215,33 +236,12 @@ class Sampler:
       raise SampleError(f"--bars must be at least 1, not {bars}")
     return bars * self.steps_per_bar
 
-  @functools.partial(jax.jit, static_argnums=0)
-  def _posterior(self, params, events_BxT, lengths_B, steps_per_bar_B):
-    return self.vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B,
-                          method="encode")
-
   def posterior(self, events_BxT, lengths_B, steps_per_bar_B):
     """(mu [B, Z], log sigma^2 [B, Z] or None for a deterministic latent) of a batch."""
-    mu, log_var = self._posterior(self.params["vae"], jnp.asarray(events_BxT, jnp.int32),
-                                  jnp.asarray(lengths_B, jnp.int32),
-                                  jnp.asarray(steps_per_bar_B, jnp.int32))
+    mu, log_var = _posterior(self.vae, self.params["vae"], jnp.asarray(events_BxT, jnp.int32),
+                             jnp.asarray(lengths_B, jnp.int32),
+                             jnp.asarray(steps_per_bar_B, jnp.int32))
     return np.asarray(mu), None if log_var is None else np.asarray(log_var)
-
-  def read_melody(self, path: str | pathlib.Path) -> tuple[np.ndarray, tuple[int, int]]:
-    """The highest-note line of a MIDI file as events, and its meter; SampleError if none."""
-    from hrnnvae.data import windows as windows_lib  # noqa: PLC0415 - imports note-seq
-    path = pathlib.Path(path)
-    if not path.is_file():
-      raise SampleError(f"no MIDI file at {path}")
-    piece = sources_lib.read_midi_piece(path.stem, path)
-    try:
-      if piece.skip_reason:
-        raise windows_lib.Unusable(piece.skip_reason, piece.skip_detail)
-      events, meter, _ = windows_lib.melody_of(piece.sequence)
-    except windows_lib.Unusable as unusable:
-      raise SampleError(f"{path} has no usable melody ({unusable.reason}: {unusable.detail})") \
-          from unusable
-    return events, meter
 
   def encode(self, events: np.ndarray, meter: tuple[int, int]) -> np.ndarray:
     """mu [Z] of one melody (the VAE's deterministic code)."""
@@ -260,13 +260,14 @@ class Sampler:
     return (mu_BxZ + self.transfer_shift * shift).astype(np.float32)
 
   def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],
-                  seed: int, temperature: float = 1.0) -> list[np.ndarray]:
+                  seed: int, temperature: float | None = None) -> list[np.ndarray]:
     """One reconstruction [len(events)] of a melody per requested emotion, section by section.
 
     The melody is cut into sections as long as the training windows (the data's most bars, 16
     for the bundled datasets); each is encoded to its own mu and decoded in the melody's own
     meter, so a long tune or a 6/8 jig stays in the shape the model learned. A section asked for
-    another emotion than its own decodes from transfer_latents.
+    another emotion than its own (the judge's label) decodes from transfer_latents. temperature:
+    default self.temperature.
     """
     spb = self.bar_steps(meter)
     section = int(self.facts.get("max_bars", 16)) * spb
@@ -276,9 +277,7 @@ class Sampler:
       padded[row, :len(piece)] = piece
     lengths = np.array([len(piece) for piece in pieces])
     mu, _ = self.posterior(padded, lengths, np.full(len(pieces), spb))
-    own = emotion_lib.emotion_labels(
-        emotion_lib.melody_features(padded, lengths, np.full(len(pieces), spb)),
-        emotion_lib.ArousalThresholds(**self.facts["arousal_thresholds"]))
+    own = judge.labels(pieces, spb, judge.thresholds_of(self.facts))
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
       z = self.transfer_latents(mu, own, np.full(len(pieces), emotion))
@@ -288,18 +287,9 @@ class Sampler:
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
     return melodies
 
-  def own_emotion(self, events: np.ndarray, meter: tuple[int, int]) -> int:
-    """The emotion quadrant the data pipeline would give this melody."""
-    spb = self.bar_steps(meter)
-    features = emotion_lib.melody_features(events[None], np.array([len(events)]), np.array([spb]))
-    thresholds = emotion_lib.ArousalThresholds(**self.facts["arousal_thresholds"])
-    return int(emotion_lib.emotion_labels(features, thresholds)[0])
-
-  @functools.partial(jax.jit, static_argnums=0)
   def _classify(self, params, events_BxT):
-    one_hot = jax.nn.one_hot(events_BxT, self.hp.num_classes)
-    logits = self.classifier.apply({"params": params}, one_hot, jnp.ones(events_BxT.shape, bool))
-    return jax.nn.softmax(logits)
+    """The probabilities [B, 4] of the classifier with `params` (E's, or a fit's in progress)."""
+    return _classify(self.classifier, self.hp.num_classes, params, events_BxT)
 
   def classify(self, events_BxT: np.ndarray) -> np.ndarray:
     """The trained emotion classifier's probabilities [B, 4]."""

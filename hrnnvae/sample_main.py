@@ -6,7 +6,9 @@
 The model is --workdir (a training run), --checkpoint (its export/ folder) or --pretrained (shipped
 in the package). --num_outputs is melodies per requested emotion in every mode: samples,
 reconstructions (each with its own sampling noise), or points from the first melody to the second
-(ends included). Reconstructions and interpolations keep the input's meter. Everything goes to
+(ends included). Reconstructions and interpolations keep the input's meter. The temperature,
+emotion guidance and transfer shift are the model's own (its config.json's sampling facts) unless
+given. Everything goes to
 --output_dir (new or empty; --overwrite replaces an earlier output), written whole or not at all,
 with manifest.json describing each melody.
 """
@@ -16,12 +18,11 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-import sys
 
 import numpy as np
 from absl import flags
 
-from hrnnvae import cli, exports, pretrained, render
+from hrnnvae import cli, exports, judge, melody_io, pretrained, progress, render
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.exports import model_dir
@@ -29,9 +30,7 @@ from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 
 TOOL = "hrnnvae-sample"
 MODES = ("sample", "reconstruct", "interpolate")
-# Measured on the shipped Nottingham model with launch/temperature_sweep.py's rule (BUILD_NOTES.md,
-# "Default sampling temperature" and issue 8's session b).
-DEFAULT_TEMPERATURE = 0.5
+_say = cli.printer(TOOL)
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's folder (its export/ is read).")
 _CHECKPOINT = flags.DEFINE_string(
@@ -43,8 +42,8 @@ _EMOTION = flags.DEFINE_string(
     "emotion", None, "happy, tense, sad, calm or any; comma-separated for several. Default: any "
     "(sample), the input's own (reconstruct and interpolate).")
 _TEMPERATURE = flags.DEFINE_float(
-    "temperature", DEFAULT_TEMPERATURE, "Sampling temperature (> 0; lower is more repetitive). "
-    "0.5 was measured best: closest to the test set in repetition, with features still on it.")
+    "temperature", None, "Sampling temperature (> 0; lower is more repetitive; default: the "
+    "model's own, from its config.json's sampling facts).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "sample: where z comes from: auto (the model's fitted latent prior when "
                            "it has one), fitted, or standard (N(0, I)).")
@@ -56,7 +55,8 @@ _TRANSFER_SHIFT = flags.DEFINE_float(
     "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
     "the model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
-_SEED = flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same melodies.")
+_SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
+                             "same melodies.")
 _NUM_OUTPUTS = flags.DEFINE_integer(
     "num_outputs", None, "Melodies per requested emotion (interpolate: points on the path, ends "
     "included). Default 1, or 5 for interpolate.")
@@ -92,6 +92,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
+  cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
   if _EMOTION.value:
     emotion_indices(_EMOTION.value, 1, np.random.default_rng(0))  # unknown names fail here
@@ -120,7 +121,7 @@ def _load() -> Sampler:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
-  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value)
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -129,26 +130,26 @@ def _load() -> Sampler:
 
 def _generate(sampler: Sampler) -> tuple[list[np.ndarray], list[int], dict]:
   """(melodies, their conditioning emotions, request facts) for the chosen mode."""
-  mode, seed, temperature, count = _MODE.value, _SEED.value, _TEMPERATURE.value, _num_outputs()
+  mode, seed, count = _MODE.value, _SEED.value, _num_outputs()
   rng = np.random.default_rng(seed)
   if mode == "sample":
     emotions = emotion_indices(_EMOTION.value or "any", count, rng)
     _say(f"sampling {len(emotions)} melodies of {_BARS.value} bars")
-    melodies = sampler.sample(emotions, _BARS.value, seed, temperature)
+    melodies = sampler.sample(emotions, _BARS.value, seed)
     return [m.events for m in melodies], emotions, {}
   if mode == "reconstruct":
-    events, meter = sampler.read_melody(_INPUT_MIDI.value)
-    own = sampler.own_emotion(events, meter)
+    events, meter = melody_io.read_melody(_INPUT_MIDI.value)
+    own = _own_emotion(sampler, events, meter)
     emotions = emotion_indices(_EMOTION.value, count, rng) if _EMOTION.value else [own] * count
     _say(f"reconstructing {_INPUT_MIDI.value} ({len(events)} steps, "
          f"{meter[0]}/{meter[1]}) {len(emotions)} times")
-    return sampler.reconstruct(events, meter, emotions, seed, temperature), emotions, {
+    return sampler.reconstruct(events, meter, emotions, seed), emotions, {
         "input_midi": _INPUT_MIDI.value, "input_emotion": emotion_lib.EMOTIONS[own],
         "time_signature": list(meter)}
-  (first, meter_1), (second, meter_2) = map(sampler.read_melody,
+  (first, meter_1), (second, meter_2) = map(melody_io.read_melody,
                                             (_INPUT_MIDI_1.value, _INPUT_MIDI_2.value))
   names = emotion_indices(_EMOTION.value, 1, rng) if _EMOTION.value else [
-      sampler.own_emotion(first, meter_1)]
+      _own_emotion(sampler, first, meter_1)]
   spb = sampler.bar_steps(meter_1)  # the path is written in the first melody's meter
   path = slerp(sampler.encode(first, meter_1), sampler.encode(second, meter_2),
                np.linspace(0.0, 1.0, count))
@@ -156,15 +157,15 @@ def _generate(sampler: Sampler) -> tuple[list[np.ndarray], list[int], dict]:
   _say(f"interpolating in {count} points, {steps // spb} bars each, for {len(names)} emotion(s)")
   melodies, emotions = [], []
   for emotion in names:
-    melodies += list(sampler.decode(path, [emotion] * count, steps, seed, temperature,
-                                    steps_per_bar=spb))
+    melodies += list(sampler.decode(path, [emotion] * count, steps, seed, steps_per_bar=spb))
     emotions += [emotion] * count
   return melodies, emotions, {"input_midi_1": _INPUT_MIDI_1.value,
                               "input_midi_2": _INPUT_MIDI_2.value, "time_signature": list(meter_1)}
 
 
-def _say(message: str) -> None:
-  print(f"{TOOL}: {message}", file=sys.stderr, flush=True)
+def _own_emotion(sampler: Sampler, events: np.ndarray, meter: tuple[int, int]) -> int:
+  """The judge's label of a melody in `meter`, with the thresholds of the model's training data."""
+  return int(judge.labels([events], sampler.bar_steps(meter), judge.thresholds_of(sampler.facts))[0])
 
 
 def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Path) -> None:
@@ -174,7 +175,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
   steps_per_bar = sampler.bar_steps(meter)
   verdicts = sampler.classify(np.stack(melodies))
   entries = []
-  heartbeat = cli.Heartbeat("writing", len(melodies), "melodies", _say)
+  heartbeat = progress.Heartbeat("writing", len(melodies), "melodies", _say)
   for index, (events, emotion) in enumerate(zip(melodies, emotions)):
     name = f"{_MODE.value}_{index:03d}_{emotion_lib.EMOTIONS[emotion]}"
     sequence = render.write_midi(events, out / f"{name}.mid", qpm, meter)
@@ -186,10 +187,10 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
         "emotion": emotion_lib.EMOTIONS[emotion],
         "classifier_verdict": emotion_lib.EMOTIONS[int(verdicts[index].argmax())],
         "classifier_probabilities": dict(zip(emotion_lib.EMOTIONS, verdicts[index].round(4).tolist())),
-        "feature_emotion": emotion_lib.EMOTIONS[sampler.own_emotion(events, meter)],
+        "feature_emotion": emotion_lib.EMOTIONS[_own_emotion(sampler, events, meter)],
         "audio_synth": synth, **render.summary(events, steps_per_bar)})
     heartbeat()
-  manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": _TEMPERATURE.value,
+  manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": sampler.temperature,
               "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
               "transfer_shift": sampler.transfer_shift,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
@@ -209,7 +210,7 @@ def main(argv):
     melodies, emotions, request = _generate(sampler)
     with cli.staged_output_dir(out) as stage:
       _write(sampler, melodies, emotions, request, stage)
-  except SampleError as error:
+  except (SampleError, melody_io.MidiError) as error:
     raise cli.UsageError(error) from error
   print(f"wrote {len(melodies)} melodies (MIDI, {'WAV, ' if _AUDIO.value else ''}PNG) to {out}; "
         f"see {out / 'manifest.json'}")

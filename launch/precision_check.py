@@ -16,8 +16,9 @@ import json
 import numpy as np
 from absl import app, flags
 
-from hrnnvae import evaluate, pretrained
+from hrnnvae import pretrained
 from hrnnvae.data import cache as cache_lib
+from hrnnvae.evaluation import scoring
 from hrnnvae.exports import model_dir
 from hrnnvae.sample import Sampler
 
@@ -40,7 +41,7 @@ def main(argv):
   arrays, _ = cache_lib.load(_CACHE.value)
   rows = {}
   for name in ("float32", "bfloat16"):
-    row = evaluate.likelihood_row(with_dtypes(base, compute_dtype=name), arrays)
+    row = scoring.likelihood_row(with_dtypes(base, compute_dtype=name), arrays)
     rows[f"compute {name}"] = {k: row[k] for k in ("teacher_forced_accuracy", "sampled_accuracy",
                                                    "cross_entropy_per_step", "latent_gap")}
   emotions = list(np.arange(_MELODIES.value) % 4)

@@ -8,7 +8,7 @@ Two checks, each at several decoding temperatures:
     sections, each its own mu, in the tune's own meter).
 
   python launch/reconstruct_check.py --pretrained=nottingham --cache=runs/nottingham/data \
-      --midi_dir=../shared/datasets/nottingham/MIDI/melody
+      --midi_dir="$HRNNVAE_DATASETS/nottingham/MIDI/melody"
 
 Prints the share of steps reproduced exactly (mean over tunes, and the share of tunes at
 >= 80%), and the share of tunes whose Krumhansl key (tonic and mode) is kept; then emotion
@@ -24,9 +24,10 @@ import pathlib
 import numpy as np
 from absl import app, flags
 
-from hrnnvae import evaluate, pretrained
+from hrnnvae import judge, melody_io, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.evaluation import scoring
 from hrnnvae.sample import Sampler
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run (its export/ is read).")
@@ -34,7 +35,14 @@ _PRETRAINED = flags.DEFINE_string("pretrained", None, "A model shipped in hrnnva
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache whose test split is used.")
 _TEMPERATURES = flags.DEFINE_list("temperatures", ["0.0001", "0.5", "1.0"], "Decoding temperatures.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
-_MIDI_DIR = flags.DEFINE_string("midi_dir", None, "The source MIDI folder (whole-tune check).")
+_MIDI_DIR = flags.DEFINE_string(
+    "midi_dir", None, "The source MIDI folder of the whole-tune check, which is skipped without "
+    "it (no default), e.g. $HRNNVAE_DATASETS/nottingham/MIDI/melody.")
+flags.register_validator(
+    "midi_dir", lambda value: value is None or pathlib.Path(value).is_dir(),
+    "is not a folder: pass the dataset's MIDI melody folder, e.g. "
+    "--midi_dir=\"$HRNNVAE_DATASETS/nottingham/MIDI/melody\" with HRNNVAE_DATASETS set to the "
+    "folder that holds nottingham/")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
 _GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "Decoder emotion guidance (default: the "
                                "model's own).")
@@ -43,7 +51,7 @@ _TRANSFER_SHIFT = flags.DEFINE_float("transfer_shift", None, "Attribute-vector s
 
 
 def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
-  rows = evaluate.opening_windows(arrays, sampler.steps_per_bar)
+  rows = scoring.opening_windows(arrays, sampler.steps_per_bar)
   meter = tuple(sampler.facts["time_signature"])
   events = arrays["events"][rows].astype(np.int64)
   lengths = arrays["lengths"][rows].astype(np.int64)
@@ -79,7 +87,7 @@ def check_tunes(sampler: Sampler, manifest: dict, midi_dir: pathlib.Path, temper
     path = midi_dir / f"{name}.mid"
     if path.is_file():
       try:
-        tunes.append(sampler.read_melody(path))
+        tunes.append(melody_io.read_melody(path))
       except Exception as error:  # noqa: BLE001 - counted, not fatal
         print(f"skipped {path}: {error}")
   result = {"tunes": len(tunes), "rows": []}
@@ -87,7 +95,7 @@ def check_tunes(sampler: Sampler, manifest: dict, midi_dir: pathlib.Path, temper
     matches, keys_kept = [], []
     for events, meter in tunes:
       spb = sampler.bar_steps(meter)
-      emotion = sampler.own_emotion(events, meter)
+      emotion = judge.labels([events], spb, judge.thresholds_of(sampler.facts))[0]
       decoded = sampler.reconstruct(events, meter, [emotion], seed, temperature)[0]
       matches.append(float((decoded == events).mean()))
       keys_kept.append(_key(decoded, spb) == _key(events, spb))
@@ -119,7 +127,7 @@ def main(argv):
   _print(f"{result['windows']['tunes']} test tunes, opening 16-bar window "
          f"({result['windows']['steps_per_bar']} steps a bar)", result["windows"])
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  result["transfer"] = evaluate.emotion_transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
+  result["transfer"] = scoring.emotion_transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
   print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
         "three other emotions")
   print(f"{'temperature':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")

@@ -19,9 +19,10 @@ import json
 import numpy as np
 from absl import app, flags
 
-from hrnnvae import evaluate, pretrained
 from hrnnvae import latent_prior as latent_prior_lib
+from hrnnvae import pretrained
 from hrnnvae.data import cache as cache_lib
+from hrnnvae.evaluation import scoring
 from hrnnvae.exports import model_dir
 from hrnnvae.sample import Sampler
 
@@ -63,12 +64,12 @@ def main(argv):
              else Sampler.load(model_dir(_WORKDIR.value)))
   print(f"prior: {sampler.use_prior(_PRIOR.value)}")
   arrays, manifest = cache_lib.load(_CACHE.value)
-  test_row, reference_values, reference_melodies = evaluate.test_reference(arrays, manifest)
+  test_row, reference_values, reference_melodies = scoring.test_reference(arrays, manifest)
   rows = {"test set": {name: float(np.mean(test_row[name])) for name in COLUMNS[:-2]}}
   rows["test set"]["emotion_consistency"] = float(np.mean(test_row["emotion_consistency"]))
   rows["test set"]["structure_gap"] = 0.0
   for temperature in map(float, _TEMPERATURES.value):
-    per_seed, _, _ = evaluate.evaluate_model(
+    per_seed, _, _ = scoring.evaluate_model(
         sampler, arrays, manifest, _NUM_SAMPLES.value, [int(s) for s in _SEEDS.value], _BARS.value,
         reference_values, reference_melodies, temperature)
     row = {name: float(np.mean([seed[name] for seed in per_seed])) for name in COLUMNS[:-1]}

@@ -1,30 +1,37 @@
 """The evaluation harness end to end on a tiny trained model and real test melodies."""
 
 import csv
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from tool_driver import ToolDriver, user_env
 
-from hrnnvae import evaluate
+from hrnnvae import judge
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
+from hrnnvae.evaluation import harness, scoring
+from hrnnvae.evaluation import report as report_lib
 from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
 
 
-def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_40, tmp_path):
-  result = evaluate.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,
-                        out=tmp_path)
+@pytest.fixture(scope="module")
+def tiny_sampler(tiny_workdir):
+  """The tiny model's sampler, shared so that its jitted encode and decode compile once."""
+  return Sampler.load(tiny_workdir / "export")
+
+
+def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sampler, nottingham_40,
+                                                       tmp_path):
+  result = harness.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,
+                       out=tmp_path)
   report = (tmp_path / "report.md").read_text()
   for heading in ("Table 2 style", "Every metric", "Likelihood on the test split",
                   "Emotional consistency"):
     assert heading in report
   rows = [line.split(" | ")[0].strip("| ") for line in report.splitlines()
           if line.startswith("| ") and " ± " in line]
-  assert rows[0] == evaluate.TEST_ROW and tiny_workdir.name in rows
+  assert rows[0] == report_lib.TEST_ROW and tiny_workdir.name in rows
   name = tiny_workdir.name
   assert result["confusions"][name].sum() == 2 * 4 * 2  # seeds x emotions x samples
   assert len(result["rows"][name]["bleu4"]) == 2  # one value per seed: the spread
@@ -44,32 +51,35 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
   assert counting_cells.split(" | ")[header.index("elbo_per_melody")] == "–"
   with open(tmp_path / "metrics.csv") as f:
     models = {row["model"] for row in csv.DictReader(f)}
-  assert models == {evaluate.TEST_ROW, name}
+  assert models == {report_lib.TEST_ROW, name}
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
   assert "Emotion control" in report and "E agreement" in report
   confusion = result["confusions"][name]
-  agreement = evaluate.per_quadrant_agreement(confusion)
+  agreement = scoring.per_quadrant_agreement(confusion)
   np.testing.assert_allclose(agreement, np.diag(confusion) / confusion.sum(1))
   assert np.mean(agreement) == pytest.approx(np.mean(result["rows"][name]["emotion_consistency"]))
   assert all(0 <= v <= 1 for v in result["rows"][name]["classifier_agreement"])
   features = result["rows"][name]["_emotion_features"]
   assert sum(len(features[q]["note_density"]) for q in range(4)) == 2 * 4 * 2  # every sample
   for png in ("emotion_note_density.png", "emotion_mean_abs_interval.png", "box_pitch_range.png",
-              f"roll_{evaluate._slug(name)}.png", "roll_test_set.png"):
+              f"roll_{report_lib._slug(name)}.png", "roll_test_set.png"):
     assert (tmp_path / png).stat().st_size > 0
   # Prior samples drew z from the latent prior that training fitted, and the report says so.
   assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
   assert result["guidances"][name] == 1.0 and f"emotion guidance {name}: 1" in report
+  # No --temperature: the model's own (its export's sampling facts), and the report says which.
+  sampler = tiny_sampler
+  assert result["temperatures"][name] == sampler.temperature
+  assert f"temperature {name}: {sampler.temperature:g};" in report
   # Emotion transfer on the unseen tunes: the report's row is emotion_transfer's own.
-  sampler = Sampler.load(tiny_workdir / "export")
-  thresholds = emotion_lib.ArousalThresholds(**nottingham_40[2]["arousal_thresholds"])
-  assert result["transfers"][name] == evaluate.emotion_transfer(
-      sampler, nottingham_40[1], thresholds, [1.0], 0)["rows"][0]
+  thresholds = judge.thresholds_of(nottingham_40[2])
+  assert result["transfers"][name] == scoring.emotion_transfer(
+      sampler, nottingham_40[1], thresholds, [sampler.temperature], 0)["rows"][0]
   assert f"{result['transfers'][name]['judge_agreement']:.3f}" in report
   assert "Emotion transfer" in report
   # Onset pitch accuracy against a plain-numpy recount of greedy decodes of the test melodies.
   arrays = nottingham_40[1]
-  test_rows, _ = evaluate._test_melodies(arrays)
+  test_rows, _ = scoring.test_melodies(arrays)
   events, lengths, spb = (arrays[k][test_rows] for k in ("events", "lengths", "steps_per_bar"))
   mu, _ = sampler.posterior(events, lengths, spb)
   greedy = sampler.decode(mu, arrays["emotion"][test_rows], events.shape[1], 0, 1e-4,
@@ -83,40 +93,60 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, nottingham_
 @pytest.mark.slow
 def test_shuffled_latents_come_from_other_tunes(nottingham):
   _, arrays, _ = nottingham
-  rows, _ = evaluate._test_melodies(arrays)
-  order = evaluate._unrelated_neighbours(rows)
+  rows, _ = scoring.test_melodies(arrays)
+  order = scoring._unrelated_neighbours(rows)
   assert sorted(order.tolist()) == rows.tolist()
   pieces = arrays["piece"][order]
   assert not np.any(pieces[1:] == pieces[:-1])  # neighbours, whose mu is swapped, differ in tune
-  assert evaluate._unrelated_neighbours(np.arange(5)).tolist() == [0, 3, 1, 4, 2]
+  assert scoring._unrelated_neighbours(np.arange(5)).tolist() == [0, 3, 1, 4, 2]
 
 
-def test_cli_needs_its_inputs(tmp_path):
-  result = subprocess.run([sys.executable, "-m", "hrnnvae.eval_main", f"--out={tmp_path}"],
-                          capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
-  assert result.returncode == 2 and "pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE" in result.stderr
+@pytest.mark.parametrize("case, needle", [
+    ("no_inputs", "pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE"),
+    ("negative_seed", "--seeds must be at least 0 and at most 4294967295, not -1"),
+    ("temperature", "--temperature must be above 0"),
+])
+def test_cli_mistakes_are_one_line(eval_tool, tiny_workdir, nottingham_40, tmp_path, case, needle):
+  inputs = [f"--workdirs={tiny_workdir}", f"--dataset_cache={nottingham_40[0]}"]
+  args = {"no_inputs": [], "negative_seed": [*inputs, "--seeds=0,-1"],
+          "temperature": [*inputs, "--temperature=0"]}[case]
+  result = eval_tool("hrnnvae-eval", [*args, f"--out={tmp_path / 'report'}"])
+  lines = [line for line in result.stderr.splitlines() if line.strip()]
+  assert result.returncode == 2 and len(lines) == 1, result.stderr[-2000:]
+  assert lines[0].startswith("hrnnvae-eval: ") and needle in lines[0], lines[0]
+  assert not (tmp_path / "report").exists()
+
+
+@pytest.fixture(scope="module")
+def eval_tool():
+  """hrnnvae-eval run in one long-lived interpreter (tests/tool_driver.py), as a user runs it."""
+  driver = ToolDriver("hrnnvae.eval_main", user_env())
+  yield driver
+  driver.close()
 
 
 def test_emotion_features_group_the_judges_features(nottingham_40):
   """Test tunes grouped by their label: the happy and calm groups are all major, tense and sad
   all minor, and the high-arousal groups are busier than the low ones (the labeller's rule)."""
-  arrays = nottingham_40[1]
+  _, arrays, manifest = nottingham_40
   rows = np.nonzero(arrays["split"] == 0)[0]
   melodies = [arrays["events"][r, :arrays["lengths"][r]] for r in rows]
-  groups = evaluate.emotion_features(melodies, arrays["steps_per_bar"][rows], arrays["emotion"][rows])
+  # The judge labels a training window exactly as the data pipeline did, whatever its length.
+  np.testing.assert_array_equal(
+      judge.labels(melodies, arrays["steps_per_bar"][rows], judge.thresholds_of(manifest)),
+      arrays["emotion"][rows])
+  groups = scoring.emotion_features(melodies, arrays["steps_per_bar"][rows], arrays["emotion"][rows])
   assert [np.mean(groups[q]["minor"]) for q in range(4)] == [0.0, 1.0, 1.0, 0.0]
   assert np.mean(groups[0]["note_density"]) > np.mean(groups[3]["note_density"])
 
 
-def test_emotion_transfer_counts_every_other_emotion(tiny_workdir, nottingham_40):
-  """evaluate.emotion_transfer (launch/reconstruct_check.py prints it): every test window asked
+def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40):
+  """scoring.emotion_transfer (launch/reconstruct_check.py prints it): every test window asked
   for each of the three other emotions; agreement and steps kept are shares."""
   _, arrays, manifest = nottingham_40
-  sampler = Sampler.load(tiny_workdir / "export")
-  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  result = evaluate.emotion_transfer(sampler, arrays, thresholds, [1e-4], 0)
-  windows = len(evaluate.opening_windows(arrays, sampler.steps_per_bar))
+  sampler = tiny_sampler
+  result = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1e-4], 0)
+  windows = len(scoring.opening_windows(arrays, sampler.steps_per_bar))
   assert windows > 0 and result["pairs"] == 3 * windows
   row = result["rows"][0]
   assert 0 <= row["judge_agreement"] <= 1 and 0 <= row["step_match"] <= 1

@@ -1,4 +1,5 @@
-"""Sampling: determinism, batch independence, MIDI round trips, interpolation, CLI errors, demo."""
+"""Sampling: determinism, batch independence, MIDI round trips, interpolation, the model's own
+settings, CLI errors, demo."""
 
 import json
 import os
@@ -13,10 +14,11 @@ import numpy as np
 import pytest
 from note_seq import midi_io
 from note_seq.protobuf import music_pb2
+from tool_driver import ToolDriver, user_env
 
+from hrnnvae import cli, exports, melody_io, render
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
-from hrnnvae import render
 from hrnnvae.data import events as events_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
@@ -27,7 +29,7 @@ ROOT = pathlib.Path(__file__).parent.parent
 def _random_sampler(meter=(4, 4), variant=None):
   config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"](variant)
   steps_per_bar = events_lib.steps_per_bar(*meter)
-  hp = ModelHParams.from_config(config.model, 4 * steps_per_bar, steps_per_bar, steps_per_bar)
+  hp = ModelHParams.from_config(config.model, 4 * steps_per_bar, steps_per_bar, steps_per_bar, 4)
   params = models_lib.build(hp).init(
       jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
       jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
@@ -89,15 +91,19 @@ def test_emotion_names():
     emotion_indices("joyful", 1, rng)
 
 
-def _sample_cli(*args):
-  return subprocess.run([sys.executable, "-m", "hrnnvae.sample_main", *args], capture_output=True,
-                        text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"), timeout=300)
+@pytest.fixture(scope="module")
+def sample_cli():
+  """hrnnvae-sample args -> CompletedProcess, every run in one long-lived interpreter
+  (tests/tool_driver.py: flags reset, exit status and output captured as a user sees them)."""
+  driver = ToolDriver("hrnnvae.sample_main", user_env())
+  yield lambda *args: driver("hrnnvae-sample", list(args))
+  driver.close()
 
 
 def test_interpolation_endpoints_are_the_inputs_latents(tiny_workdir, datasets_root):
   sampler = Sampler.load(tiny_workdir / "export")
   melody_dir = datasets_root / "nottingham" / "MIDI" / "melody"
-  (first, meter_1), (second, meter_2) = (sampler.read_melody(melody_dir / name)
+  (first, meter_1), (second, meter_2) = (melody_io.read_melody(melody_dir / name)
                                          for name in ("jigs12.mid", "reelsa-c5.mid"))
   mu_1, mu_2 = sampler.encode(first, meter_1), sampler.encode(second, meter_2)
   path = slerp(mu_1, mu_2, np.linspace(0, 1, 4))
@@ -106,8 +112,8 @@ def test_interpolation_endpoints_are_the_inputs_latents(tiny_workdir, datasets_r
   assert not np.allclose(mu_1, mu_2)
 
 
-def test_cli_sample_writes_midi_wav_png_and_manifest(tiny_workdir, tmp_path):
-  result = _sample_cli(f"--workdir={tiny_workdir}", "--emotion=happy,sad", "--num_outputs=2",
+def test_cli_sample_writes_midi_wav_png_and_manifest(sample_cli, tiny_workdir, tmp_path):
+  result = sample_cli(f"--workdir={tiny_workdir}", "--emotion=happy,sad", "--num_outputs=2",
                        "--bars=4", f"--output_dir={tmp_path}", "--seed=3")
   assert result.returncode == 0, result.stderr[-2000:]
   manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -118,24 +124,28 @@ def test_cli_sample_writes_midi_wav_png_and_manifest(tiny_workdir, tmp_path):
     assert melody["classifier_verdict"] in ("happy", "tense", "sad", "calm")
     assert melody["steps"] == 4 * manifest_steps_per_bar(manifest)
   assert {p.suffix for p in tmp_path.iterdir()} == {".mid", ".wav", ".png", ".json"}
+  # No --temperature: the model's own, from its export's sampling facts, and the manifest says so.
+  description = json.loads((tiny_workdir / "export" / "config.json").read_text())
+  assert manifest["temperature"] == exports.sampling_settings(description)["temperature"]
 
 
 def manifest_steps_per_bar(manifest):
   return events_lib.steps_per_bar(*manifest["time_signature"])
 
 
-def test_cli_reconstruct_and_interpolate(tiny_workdir, datasets_root, tmp_path):
+def test_cli_reconstruct_and_interpolate(sample_cli, tiny_workdir, datasets_root, tmp_path):
   melody_dir = datasets_root / "nottingham" / "MIDI" / "melody"
-  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=reconstruct",
-                       f"--input_midi={melody_dir / 'jigs12.mid'}", "--emotion=sad",
-                       f"--output_dir={tmp_path / 'r'}", "--noaudio")
+  result = sample_cli(f"--workdir={tiny_workdir}", "--mode=reconstruct",
+                      f"--input_midi={melody_dir / 'jigs12.mid'}", "--emotion=sad",
+                      "--temperature=0.7", f"--output_dir={tmp_path / 'r'}", "--noaudio")
   assert result.returncode == 0, result.stderr[-2000:]
   manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
   assert manifest["melodies"][0]["emotion"] == "sad" and manifest["request"]["input_emotion"]
-  result = _sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--num_outputs=3",
-                       f"--input_midi_1={melody_dir / 'jigs12.mid'}",
-                       f"--input_midi_2={melody_dir / 'reelsa-c5.mid'}",
-                       f"--output_dir={tmp_path / 'i'}", "--noaudio")
+  assert manifest["temperature"] == 0.7  # the flag, given, is what was used
+  result = sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--num_outputs=3",
+                      f"--input_midi_1={melody_dir / 'jigs12.mid'}",
+                      f"--input_midi_2={melody_dir / 'reelsa-c5.mid'}",
+                      f"--output_dir={tmp_path / 'i'}", "--noaudio")
   assert result.returncode == 0, result.stderr[-2000:]
   assert len(json.loads((tmp_path / "i" / "manifest.json").read_text())["melodies"]) == 3
 
@@ -148,8 +158,9 @@ def _drum_file(path):
   midi_io.note_sequence_to_midi_file(sequence, str(path))
 
 
-@pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars"])
-def test_cli_errors_are_one_line_and_non_zero(tiny_workdir, tmp_path, case):
+@pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
+                                  "seed_too_big"])
+def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
     args, message = [workdir, "--emotion=joyful"], "unknown emotion 'joyful'"
@@ -164,12 +175,17 @@ def test_cli_errors_are_one_line_and_non_zero(tiny_workdir, tmp_path, case):
     _drum_file(tmp_path / "drums.mid")
     args = [workdir, "--mode=reconstruct", f"--input_midi={tmp_path / 'drums.mid'}"]
     message = "has no usable melody (drum_only"
-  else:
+  elif case == "bars":
     args, message = [workdir, "--bars=0"], "--bars must be at least 1"
-  result = _sample_cli(*args, f"--output_dir={tmp_path / 'out'}")
+  elif case == "seed":  # was a traceback from numpy's generator
+    args, message = [workdir, "--seed=-1"], "--seed must be at least 0 and at most 4294967295, not -1"
+  else:  # a JAX key keeps 32 bits: 2**32 would repeat seed 0
+    args, message = [workdir, f"--seed={cli.MAX_SEED + 1}"], "--seed must be at least 0"
+  result = sample_cli(*args, f"--output_dir={tmp_path / 'out'}")
   assert result.returncode == 2
   lines = [line for line in result.stderr.splitlines() if line.startswith("hrnnvae-sample:")]
   assert len(lines) == 1 and message in lines[0], result.stderr[-1500:]
+  assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
@@ -196,7 +212,7 @@ def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeyp
   decoded_with = []
   real_decode = sampler.decode
 
-  def spy(z, emotions, num_steps, seed, temperature=1.0, melody_ids=None, steps_per_bar=None):
+  def spy(z, emotions, num_steps, seed, temperature=None, melody_ids=None, steps_per_bar=None):
     decoded_with.append((len(z), num_steps, int(np.asarray(steps_per_bar).flat[0])))
     return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar)
 
@@ -227,12 +243,24 @@ def test_transfer_latents_add_the_attribute_vector_between_the_fitted_means():
 def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance():
   sampler = _random_sampler()
   assert (sampler.emotion_guidance, sampler.transfer_shift) == (1.0, 0.0)
+  # An export from before the temperature was recorded: what it was sampled with.
+  assert sampler.temperature == exports.sampling_settings({})["temperature"]
   steered = Sampler(sampler.hp, sampler.params, {
-      "data": sampler.facts, "sampling": {"emotion_guidance": 2.5, "transfer_shift": 1.0}})
-  assert (steered.emotion_guidance, steered.transfer_shift) == (2.5, 1.0)
+      "data": sampler.facts,
+      "sampling": {"emotion_guidance": 2.5, "transfer_shift": 1.0, "temperature": 0.8}})
+  assert (steered.emotion_guidance, steered.transfer_shift, steered.temperature) == (2.5, 1.0, 0.8)
   plain = sampler.sample([1, 2], bars=2, seed=0)
   guided = steered.sample([1, 2], bars=2, seed=0)
   assert not all(np.array_equal(a.events, b.events) for a, b in zip(plain, guided))
+  # No temperature given: the model's own; steer() replaces it (and None keeps it).
+  own = steered.sample([1, 2], bars=2, seed=0, temperature=0.8)
+  assert all(np.array_equal(a.events, b.events) for a, b in zip(guided, own))
+  steered.steer(temperature=1.3)
+  steered.steer(None, None, None)
+  assert steered.temperature == 1.3
+  hotter = steered.sample([1, 2], bars=2, seed=0)
+  assert all(np.array_equal(a.events, b.events)
+             for a, b in zip(hotter, steered.sample([1, 2], bars=2, seed=0, temperature=1.3)))
   baseline = _random_sampler(variant="lstm_lm")
   baseline.emotion_guidance = 2.0
   with pytest.raises(SampleError, match="emotion_guidance=1"):

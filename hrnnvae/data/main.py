@@ -25,6 +25,7 @@ from hrnnvae.data import stats as stats_lib
 
 TOOL = "hrnnvae-data"
 COMMANDS = ("prepare", "download", "stats")
+_say = cli.printer(TOOL)
 
 _DATASET = flags.DEFINE_enum("dataset", "bach_music21", prepare_lib.DATASETS, "Which dataset.")
 _SOURCE = flags.DEFINE_string(
@@ -69,10 +70,6 @@ def _prepare() -> None:
     _say(f"warning: {warning}")
   print(f"{TOOL}: wrote the cache to {_OUT.value}; next: hrnnvae-train --config=configs/FILE.py "
         f"--config.data.cache_dir={_OUT.value} --workdir=RUN")
-
-
-def _say(message: str) -> None:
-  print(f"{TOOL}: {message}", file=sys.stderr, flush=True)
 
 
 def _download() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import tqdm
 
 import hrnnvae
-from hrnnvae import cli
+from hrnnvae import progress as progress_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
@@ -110,7 +110,10 @@ def _augment_transpositions(arrays: dict[str, np.ndarray], max_semitones: int
 
 def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
             force: bool = False, progress: bool = True, log=print) -> dict:
-  """Prepares `source` into the cache at `out_dir` (reused when unchanged); returns the manifest."""
+  """Prepares `source` into the cache at `out_dir` (reused when unchanged); returns the manifest.
+
+  log: gets the summary lines, and (without `progress`, the terminal's bar) a progress line every
+  few seconds."""
   fingerprint = _fingerprint(source, options)
   if not force and cache_lib.is_fresh(out_dir, fingerprint):
     log(f"{out_dir}: cache is up to date ({source.dataset}); --force rebuilds it")
@@ -121,7 +124,7 @@ def prepare(source, out_dir: str, options: PrepareOptions = PrepareOptions(),
   skipped, reasons, inside = [], collections.Counter(), collections.Counter()
   meter_changes, abc_modes = {}, {}
   num_voices, read = 0, 0
-  heartbeat = cli.Heartbeat(f"{source.dataset}: reading", len(source), "files", log)
+  heartbeat = progress_lib.Heartbeat(f"{source.dataset}: reading", len(source), "files", log)
   for piece in tqdm.tqdm(source.pieces(), total=len(source), disable=not progress,
                          desc=f"{source.dataset}", unit="file"):
     read += 1

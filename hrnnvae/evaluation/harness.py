@@ -1,0 +1,85 @@
+"""The evaluation run: every model folder against the cache's test split, into one report.
+
+The test split is scored first (the first row of every table); then each model, with its own
+sampling settings (the export's temperature, emotion guidance and transfer shift, or those the
+caller gives for all), is sampled and scored per seed, measured on the test split's likelihood
+and, with an encoder, on emotion transfer (scoring.py); report.py writes the result.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from hrnnvae import judge, progress
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.evaluation import report, scoring
+from hrnnvae.exports import model_dir
+from hrnnvae.metrics import counting
+from hrnnvae.sample import Sampler
+
+PRIOR_NAMES = {"standard": "N(0, I)", "fitted": "the fitted latent prior (latent_prior.py)"}
+
+
+def model_name(path) -> str:
+  """A model's name in the report: its run folder's name (also when given its export/)."""
+  path = pathlib.Path(path).absolute()
+  return path.parent.name if (path / "config.json").is_file() and path.name == "export" else path.name
+
+
+def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
+        temperature: float | None = None, log=progress.silent, prior: str = "auto",
+        emotion_guidance: float | None = None, transfer_shift: float | None = None) -> dict:
+  """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
+  a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
+  model's fitted latent prior when it has one, else N(0, I); latent_prior.py); temperature,
+  emotion_guidance, transfer_shift: the sampling settings (None: each model's own, Sampler).
+  Returns what the report shows, with each model's settings as used."""
+  arrays, manifest = cache_lib.load(cache_dir)
+  scoring.check_test_split(arrays, cache_dir)
+  rows_index, _ = scoring.test_melodies(arrays)
+  log(f"test split: {len(rows_index)} melodies; scoring them")
+  test_row, reference_values, reference_melodies = scoring.test_reference(arrays, manifest)
+  spb = arrays["steps_per_bar"][rows_index]
+  likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
+  rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
+  examples = {report.TEST_ROW: test_row.pop("_melodies")}
+  priors, temperatures, guidances, shifts, transfers = {}, {}, {}, {}, {}
+  thresholds = judge.thresholds_of(manifest)
+  for number, workdir in enumerate(workdirs, 1):
+    sampler = Sampler.load(model_dir(workdir))
+    name = model_name(workdir)
+    priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
+    sampler.steer(emotion_guidance if sampler.has_guidance else None, transfer_shift, temperature)
+    temperatures[name] = sampler.temperature
+    guidances[name] = sampler.emotion_guidance
+    shifts[name] = sampler.transfer_shift
+    model_log = lambda message, name=name, number=number: log(  # noqa: E731
+        f"model {number}/{len(workdirs)} {name}: {message}")
+    per_seed, confusion, melodies = scoring.evaluate_model(
+        sampler, arrays, manifest, num_samples, seeds, bars, reference_values, reference_melodies,
+        log=model_log)
+    rows[name] = {k: [s[k] for s in per_seed] for k in per_seed[0] if not k.startswith("_")}
+    rows[name]["_values"] = [v for s in per_seed for v in s["_values"]]
+    rows[name]["_emotion_features"] = per_seed[0]["_emotion_features"]
+    confusions[name], examples[name] = confusion, melodies
+    likelihoods[name] = scoring.likelihood_row(sampler, arrays, log=model_log)
+    if sampler.has_encoder and len(scoring.opening_windows(arrays, sampler.steps_per_bar)):
+      model_log("emotion transfer on the test tunes' opening windows")
+      transfers[name] = scoring.emotion_transfer(sampler, arrays, thresholds, [sampler.temperature],
+                                                 seeds[0])["rows"][0]
+    variants[name] = sampler.description["config"].get("variant", "")
+
+  def each(values: dict) -> str:
+    return ", ".join(f"{name}: {value:g}" for name, value in values.items())
+
+  sampling = (f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars; "
+              f"temperature {each(temperatures)}; z from "
+              + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
+              + f"; emotion guidance {each(guidances)} (1: none); transfer shift {each(shifts)} "
+              "(0: none).")
+  report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
+                      int(np.bincount(spb).argmax()), variants, sampling, transfers)
+  return {"priors": priors, "temperatures": temperatures, "guidances": guidances, "shifts": shifts,
+          "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers}

@@ -1,0 +1,239 @@
+"""Every model and the held-out test split measured the same way.
+
+For a model and each seed, N melodies are sampled per emotion; every per-melody metric
+(metrics/melody.py) is averaged per seed, and a table cell is mean ± std over seeds. The test
+split is scored as a row of its own (its ± is over melodies). Emotional consistency uses the
+independent judge (judge.py: the data pipeline's feature labeller, not the training classifier
+E): accuracy against the requested emotion, and the confusion matrix. Likelihoods are measured
+on the test split (likelihood_row), emotion transfer on its opening windows (emotion_transfer).
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hrnnvae import judge, progress
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.metrics import corpus, likelihood, melody
+from hrnnvae.sample import Sampler
+
+SET_FEATURES = ("pitch_range", "pitch_variation", "rhythm_diversity", "melodic_complexity",
+                "pitch_class_entropy", "empty_beat_rate")
+
+
+def check_test_split(arrays, cache_dir) -> None:
+  """CacheError naming the fix when the cache has no untransposed test melodies."""
+  if not len(test_melodies(arrays)[0]):
+    raise cache_lib.CacheError(
+        f"{cache_dir} has no test melodies, so there is nothing to evaluate against: prepare "
+        "more tunes (a full dataset, without --limit) with hrnnvae-data prepare")
+
+
+def test_melodies(arrays) -> tuple[np.ndarray, list[np.ndarray]]:
+  """(rows of the untransposed test windows, their melodies [length] each)."""
+  rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
+                    & (arrays["transposition"] == 0))[0]
+  return rows, [arrays["events"][r, :arrays["lengths"][r]] for r in rows]
+
+
+def test_reference(arrays, manifest) -> tuple[dict, list, list]:
+  """(the test set's row: metric -> values, with "_values" and "_melodies"; the reference
+  half's per-melody metrics; its melodies).
+
+  Set metrics (BLEU, overlap, KL) of every row use the second half of the test split as the
+  reference; the test row is its first half, so the reference row is comparable."""
+  rows_index, melodies = test_melodies(arrays)
+  qpm = arrays["qpm"][rows_index]
+  spb = arrays["steps_per_bar"][rows_index]
+  meters = arrays["time_signature"][rows_index]
+  test_per_melody = [melody.all_metrics(m, float(q), int(s), tuple(t))
+                     for m, q, s, t in zip(melodies, qpm, spb, meters)]
+  test_row = {name: [m[name] for m in test_per_melody] for name in test_per_melody[0]}
+  labels = judge.labels(melodies, spb, judge.thresholds_of(manifest))
+  test_row["emotion_consistency"] = [float((labels == arrays["emotion"][rows_index]).mean())]
+  test_row["_emotion_features"] = emotion_features(melodies, spb, labels)
+  half = len(melodies) // 2
+  reference_values, reference_melodies = test_per_melody[half:], melodies[half:]
+  test_row.update({k: [v] for k, v in _set_metrics(
+      test_per_melody[:half], melodies[:half], reference_values, reference_melodies).items()})
+  test_row["_values"], test_row["_melodies"] = test_per_melody, melodies
+  return test_row, reference_values, reference_melodies
+
+
+def emotion_features(melodies, steps_per_bar, groups) -> dict:
+  """{quadrant: {feature: values}} of the melodies grouped by `groups` (a quadrant each: the
+  requested emotion of a sample, the label of a real tune); the features the judge reads."""
+  features = judge.features(melodies, steps_per_bar)
+  groups = np.asarray(groups)
+  columns = {"note_density": features.note_density, "mean_abs_interval": features.mean_abs_interval,
+             "minor": (~np.asarray(features.is_major, bool)).astype(float)}
+  return {q: {name: values[groups == q].tolist() for name, values in columns.items()}
+          for q in range(len(emotion_lib.EMOTIONS))}
+
+
+def per_quadrant_agreement(confusion) -> np.ndarray:
+  """The judge's agreement [4] for each requested quadrant (a row of the confusion matrix)."""
+  confusion = np.asarray(confusion, float)
+  return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
+
+
+def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
+  comparisons = [corpus.distribution_comparison([m[f] for m in per_melody],
+                                                [m[f] for m in test_per_melody])
+                 for f in SET_FEATURES]
+  return {"bleu4": corpus.corpus_bleu(melodies, test_melodies),
+          "set_overlap": float(np.mean([c["overlap"] for c in comparisons])),
+          "set_kl": float(np.mean([c["kl"] for c in comparisons]))}
+
+
+def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
+                   reference_values, reference_melodies, temperature: float | None = None,
+                   log=progress.silent):
+  """(per-seed metric dicts, confusion matrix [4, 4] summed over seeds, example melodies).
+
+  temperature: of the prior samples (None: the sampler's, the model's own unless steered)."""
+  thresholds = judge.thresholds_of(manifest)
+  qpm = float(np.median(arrays["qpm"]))
+  meter = tuple(sampler.facts["time_signature"])
+  requested = [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
+  per_seed, confusion = [], np.zeros((4, 4), int)
+  examples, features = [], {}
+  for seed in seeds:
+    start = time.monotonic()
+    log(f"seed {seed}: sampling {len(requested)} melodies of {bars} bars")
+    melodies = [m.events for m in sampler.sample(requested, bars, seed, temperature)]
+    log(f"seed {seed}: scoring them ({time.monotonic() - start:.0f} s so far)")
+    per_melody = [melody.all_metrics(m, qpm, sampler.steps_per_bar, meter) for m in melodies]
+    labels = judge.labels(melodies, sampler.steps_per_bar, thresholds)
+    np.add.at(confusion, (np.array(requested), labels), 1)
+    means = {name: float(np.mean([m[name] for m in per_melody])) for name in per_melody[0]}
+    means["emotion_consistency"] = float((labels == np.array(requested)).mean())
+    # The training classifier E on the same samples: a gap to the judge means E is fooled.
+    classifier_labels = sampler.classify(judge.padded(melodies)[0]).argmax(-1)
+    means["classifier_agreement"] = float((classifier_labels == np.array(requested)).mean())
+    for quadrant, columns in emotion_features(melodies, sampler.steps_per_bar, requested).items():
+      for name, values in columns.items():
+        features.setdefault(quadrant, {}).setdefault(name, []).extend(values)
+    means.update(_set_metrics(per_melody, melodies, reference_values, reference_melodies))
+    means["_values"] = per_melody
+    per_seed.append(means)
+    examples = examples or melodies
+  per_seed[0]["_emotion_features"] = features
+  return per_seed, confusion, examples
+
+
+def opening_windows(arrays, steps_per_bar: int):
+  """Rows of the test split's first window of each tune, in the model's meter, untransposed."""
+  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
+                    & (arrays["transposition"] == 0) & (arrays["start_bar"] == 0)
+                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
+
+
+def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
+                     temperatures, seed: int) -> dict:
+  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
+  (moved by Sampler.transfer_latents) for each of the three other emotions, as
+  `--mode=reconstruct --emotion=OTHER` does. Per
+  temperature: the judge's agreement with the requested emotion (overall and per requested
+  quadrant) and the share of the original's steps kept."""
+  rows = opening_windows(arrays, sampler.steps_per_bar)
+  meter = tuple(sampler.facts["time_signature"])
+  events = arrays["events"][rows].astype(np.int64)
+  lengths = arrays["lengths"][rows].astype(np.int64)
+  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
+  own = arrays["emotion"][rows].astype(np.int64)
+  quadrants = len(emotion_lib.EMOTIONS)
+  # Every (tune, other emotion) pair: tune i asked for (own_i + k) % 4, k = 1, 2, 3.
+  tune = np.repeat(np.arange(len(rows)), quadrants - 1)
+  requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
+  real = np.arange(events.shape[1])[None] < lengths[tune, None]
+  result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
+  for temperature in temperatures:
+    decoded = sampler.decode(sampler.transfer_latents(mu[tune], own[tune], requested), requested,
+                             events.shape[1], seed, temperature)
+    judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])], sampler.steps_per_bar,
+                          thresholds)
+    agree = judged == requested
+    match = ((decoded == events[tune]) & real).sum(1) / lengths[tune]
+    result["rows"].append({
+        "temperature": temperature, "judge_agreement": float(agree.mean()),
+        "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree[requested == q].mean())
+                         for q in range(quadrants) if (requested == q).any()},
+        "step_match": float(match.mean())})
+  return result
+
+
+def _unrelated_neighbours(rows: np.ndarray) -> np.ndarray:
+  """rows (one tune's windows next to each other) reordered so each row's neighbours lie half the
+  split away, in other tunes: r_0, r_h, r_1, r_h+1, ... with h = ceil(len / 2)."""
+  half = (len(rows) + 1) // 2
+  order = np.empty_like(rows)
+  order[0::2], order[1::2] = rows[:half], rows[half:]
+  return order
+
+
+# The model (a hashable Flax module) is static: models of one architecture share the compilation.
+_likelihood_sums = jax.jit(likelihood.likelihood_sums, static_argnums=0)
+
+
+def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0,
+                   log=progress.silent) -> dict:
+  """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
+  importance-sampled NLL per melody (the two equal log p(x|mu) for a model with no latent),
+  sampled reconstruction accuracy (greedy decode of mu; and, where the tune and its decode both
+  start a note, the share with the right pitch, which rhythm alone cannot earn), and latent
+  use: cross-entropy per step
+  decoded from another test melody's mu (its batch neighbour, from another tune) and from a prior
+  z, and the latent gap (shuffled minus own mu, nats per step; metrics/likelihood.py)."""
+  rows, _ = test_melodies(arrays)
+  rows = _unrelated_neighbours(rows)
+  totals = collections.Counter()
+  # Batches of near-equal size (none of one melody, whose shuffled z would be its own).
+  chunks = np.array_split(rows, max(-(-len(rows) // batch_size), 1))
+  heartbeat = progress.Heartbeat("test-split likelihood", len(chunks), "batches", log)
+  for index, chunk in enumerate(chunks):
+    batch = {"events": jnp.asarray(arrays["events"][chunk], jnp.int32),
+             "lengths": jnp.asarray(arrays["lengths"][chunk], jnp.int32),
+             "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][chunk], jnp.int32),
+             "emotion": jnp.asarray(arrays["emotion"][chunk], jnp.int32)}
+    if sampler.hp.use_vae:
+      sums = jax.device_get(_likelihood_sums(sampler.vae, sampler.params["vae"], batch,
+                                             jax.random.key(seed + index)))
+    else:
+      sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
+    mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
+    greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
+                            temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk],
+                            emotion_guidance=1.0)  # the model's own likelihood, unguided
+    mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
+    true_events = arrays["events"][chunk]
+    both_onsets = mask & (true_events >= events_lib.FIRST_PITCH_EVENT) & (
+        greedy >= events_lib.FIRST_PITCH_EVENT)
+    totals.update({"sampled_correct": float(((greedy == true_events) & mask).sum()),
+                   "both_onsets": float(both_onsets.sum()),
+                   "onset_pitch_correct": float((both_onsets & (greedy == true_events)).sum()),
+                   "melodies": float(len(chunk))})
+    totals.update({name: float(sums[name].sum())
+                   for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
+                                "log_px_at_shuffled", "log_px_at_prior")})
+    heartbeat()
+  cross_entropy = {name: -totals[f"log_px_at_{name}"] / totals["steps"]
+                   for name in ("mu", "shuffled", "prior")}
+  return {"teacher_forced_accuracy": totals["correct"] / totals["steps"],
+          "sampled_accuracy": totals["sampled_correct"] / totals["steps"],
+          # Of the steps where both the tune and its greedy decode start a note: the same pitch.
+          "sampled_onset_pitch_accuracy": totals["onset_pitch_correct"] / max(totals["both_onsets"], 1),
+          "cross_entropy_per_step": cross_entropy["mu"],
+          "elbo_per_melody": totals["elbo"] / totals["melodies"],
+          "nll_per_melody": -totals["importance_log_px"] / totals["melodies"],
+          "cross_entropy_shuffled_z": cross_entropy["shuffled"],
+          "cross_entropy_prior_z": cross_entropy["prior"],
+          "latent_gap": cross_entropy["shuffled"] - cross_entropy["mu"]}
