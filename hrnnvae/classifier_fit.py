@@ -22,10 +22,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hrnnvae import losses
+from hrnnvae import judge, losses, progress
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.sample import Sampler
+
+POOL_BARS = 16  # bars of each pool melody (the Nottingham models' max_bars)
 
 
 def judged_samples(sampler: Sampler, per_emotion: int, bars: int, temperature: float, seed: int,
@@ -37,9 +39,7 @@ def judged_samples(sampler: Sampler, per_emotion: int, bars: int, temperature: f
     batch = requested[start:start + chunk].tolist()
     events += [m.events for m in sampler.sample(batch, bars, seed * 1_000_003 + start, temperature)]
   events = np.stack(events)
-  features = emotion_lib.melody_features(events, np.full(len(events), events.shape[1]),
-                                         np.full(len(events), sampler.steps_per_bar))
-  return events, requested, emotion_lib.emotion_labels(features, thresholds)
+  return events, requested, judge.labels(list(events), sampler.steps_per_bar, thresholds)
 
 
 def agreement(sampler: Sampler, emotion_params, events, labels) -> float:
@@ -50,10 +50,12 @@ def agreement(sampler: Sampler, emotion_params, events, labels) -> float:
 
 
 def fit(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *,
-        per_emotion: int = 1024, bars: int = 16, temperature: float = 0.5, steps: int = 1500,
-        batch_size: int = 64, learning_rate: float = 1e-3, seed: int = 0, log=None):
-  """(E's new parameters, a report): E trained from its current parameters (module docstring)."""
-  log = log or (lambda message: None)
+        per_emotion: int, steps: int, seed: int, bars: int = POOL_BARS,
+        temperature: float | None = None, batch_size: int = 64, learning_rate: float = 1e-3,
+        log=progress.silent):
+  """(E's new parameters, a report): E trained from its current parameters (module docstring);
+  the pool sampled at `temperature` (None: the model's own, Sampler.temperature)."""
+  temperature = sampler.temperature if temperature is None else float(temperature)
   pool, pool_requested, pool_judged = judged_samples(sampler, per_emotion, bars, temperature,
                                                      seed, thresholds)
   held_out, held_requested, held_judged = judged_samples(

@@ -25,6 +25,8 @@ import pathlib
 
 import numpy as np
 
+from hrnnvae import progress
+
 FILE = "latent_prior.npz"
 KINDS = ("auto", "fitted", "standard")  # auto: fitted when the model has one
 
@@ -115,7 +117,7 @@ def training_rows(arrays) -> np.ndarray:
 
 
 def fit_to_split(posterior, arrays, rows: np.ndarray, num_emotions: int, max_windows: int = 16384,
-                 batch_size: int = 256, seed: int = 0, log=None) -> LatentPrior:
+                 batch_size: int = 256, seed: int = 0, log=progress.silent) -> LatentPrior:
   """Fits the prior to the latents of a cache's `rows` (training_rows), at most
   `max_windows` of them drawn at random (seed). posterior(events, lengths, steps_per_bar) ->
   (mu, log_var or None) encodes a batch (Sampler.posterior)."""
@@ -123,13 +125,13 @@ def fit_to_split(posterior, arrays, rows: np.ndarray, num_emotions: int, max_win
   if len(rows) > max_windows:
     rows = np.sort(np.random.default_rng(seed).choice(rows, max_windows, replace=False))
   mus, log_vars = [], []
+  heartbeat = progress.Heartbeat("latent prior: encoded", len(rows), "training windows", log)
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]
     mu, log_var = posterior(arrays["events"][chunk], arrays["lengths"][chunk],
                             arrays["steps_per_bar"][chunk])
     mus.append(np.asarray(mu))
     log_vars.append(None if log_var is None else np.asarray(log_var))
-    if log:
-      log(f"latent prior: encoded {start + len(chunk)} of {len(rows)} training windows")
+    heartbeat(start + len(chunk))
   log_var = None if log_vars[0] is None else np.concatenate(log_vars)
   return fit(np.concatenate(mus), log_var, arrays["emotion"][rows], num_emotions)

@@ -6,16 +6,15 @@
 model folder as latent_prior.npz, which `hrnnvae-sample` and `hrnnvae-eval` then use
 (--prior=fitted, the default when present; --prior=standard keeps N(0, I)). `hrnnvae-train`
 fits it itself when training ends; this script is for exports made before that, or a refit.
+A flag wrapper over hrnnvae.post_training.fit_latent_prior.
 """
 
 from __future__ import annotations
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from hrnnvae import latent_prior as latent_prior_lib
-from hrnnvae.data import cache as cache_lib
+from hrnnvae import post_training
 from hrnnvae.exports import model_dir
-from hrnnvae.sample import Sampler
 
 _MODEL = flags.DEFINE_string("model", None, "A training run, its export/, or a shipped model.",
                              required=True)
@@ -27,15 +26,9 @@ _SEED = flags.DEFINE_integer("seed", 0, "Which training windows, when there are 
 
 def main(argv):
   del argv
-  folder = model_dir(_MODEL.value)
-  sampler = Sampler.load(folder)
-  arrays, _ = cache_lib.load(_CACHE.value)
-  rows = latent_prior_lib.training_rows(arrays)
-  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
-                                        _MAX_WINDOWS.value, seed=_SEED.value, log=logging.info)
-  path = prior.save(folder)
-  print(f"fitted the latent prior to {int(min(len(rows), _MAX_WINDOWS.value))} training windows "
-        f"(per emotion: {prior.counts_E.tolist()}); wrote {path}")
+  post_training.fit_latent_prior(model_dir(_MODEL.value), _CACHE.value,
+                                 max_windows=_MAX_WINDOWS.value, seed=_SEED.value,
+                                 log=lambda message: print(message, flush=True))
 
 
 if __name__ == "__main__":

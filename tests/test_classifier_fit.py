@@ -1,19 +1,23 @@
-"""E fitted to the judge on the model's own samples (hrnnvae/classifier_fit.py)."""
+"""E fitted to the judge on the model's own samples (hrnnvae/classifier_fit.py), after training
+(hrnnvae.post_training.fit_emotion_classifier, launch/fit_emotion_classifier.py)."""
 
 import json
+import pathlib
 import shutil
+import subprocess
+import sys
 
 import jax
 import numpy as np
+import pytest
 
-from hrnnvae import classifier_fit, exports
+from hrnnvae import classifier_fit, exports, post_training
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.sample import Sampler
 
 
-def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, nottingham_40,
-                                                                 tmp_path):
-  _, arrays, manifest = nottingham_40
+def test_judged_samples_are_the_judges_labels_of_prior_samples(tiny_workdir, nottingham_40):
+  _, _, manifest = nottingham_40
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
   sampler = Sampler.load(tiny_workdir / "export")
   events, requested, judged = classifier_fit.judged_samples(sampler, 6, 2, 0.5, 0, thresholds)
@@ -23,22 +27,50 @@ def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, no
                                          np.full(24, sampler.steps_per_bar))
   np.testing.assert_array_equal(judged, emotion_lib.emotion_labels(features, thresholds))
 
-  before = jax.tree.map(np.asarray, sampler.params["emotion"])
-  params, report = classifier_fit.fit(sampler, arrays, thresholds, per_emotion=16, bars=2,
-                                      steps=60, batch_size=16, learning_rate=3e-3)
-  assert report["last_loss"] < report["first_loss"]  # E learns the mix of labels
-  assert 0.0 <= report["held_out_agreement_with_judge_after"] <= 1.0
-  assert jax.tree.map(np.shape, params) == jax.tree.map(np.shape, before)
-  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, sampler.params["emotion"], before)))
 
+def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, nottingham_40,
+                                                                 tmp_path):
   export = tmp_path / "export"
   shutil.copytree(tiny_workdir / "export", export)
-  description = dict(sampler.description, emotion_classifier_fit=report)
-  exports.rewrite_export(export, {"vae": sampler.params["vae"], "emotion": params}, description)
+  original = Sampler.load(export)
+  messages = []
+  report = post_training.fit_emotion_classifier(export, nottingham_40[0], per_emotion=16, steps=60,
+                                                seed=0, bars=2, log=messages.append)
+  assert report["last_loss"] < report["first_loss"]  # E learns the mix of labels
+  assert 0.0 <= report["held_out_agreement_with_judge_after"] <= 1.0
+  assert report["temperature"] == original.temperature  # None: the model's own
+  assert (report["pool_melodies"], report["bars"], report["steps"]) == (64, 2, 60)
+  assert messages[-1].startswith("E agrees with the judge on") and messages[-1].endswith(str(export))
+
   refit = Sampler.load(export)
-  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, refit.params["emotion"], params)))
+  assert jax.tree.map(np.shape, refit.params["emotion"]) == jax.tree.map(
+      np.shape, original.params["emotion"])
+  assert not all(jax.tree.leaves(jax.tree.map(np.array_equal, refit.params["emotion"],
+                                              original.params["emotion"])))
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, refit.params["vae"],
-                                          sampler.params["vae"])))
-  assert json.loads((export / "config.json").read_text())["emotion_classifier_fit"] == report
+                                          original.params["vae"])))
+  description = json.loads((export / "config.json").read_text())
+  assert description == dict(original.description, emotion_classifier_fit=report)
   assert sorted(p.name for p in export.iterdir()) == sorted(
       p.name for p in (tiny_workdir / "export").iterdir())  # no partial or old folder left
+  # The session's export is untouched: the fit reads its own copy of the parameters.
+  _, kept = exports.load_export(tiny_workdir / "export")
+  assert "emotion_classifier_fit" not in kept
+
+
+def test_a_shipped_model_is_refit_from_its_run(tiny_workdir, nottingham_40, tmp_path):
+  shipped = tmp_path / "shipped"
+  shipped.mkdir()
+  shutil.copy(tiny_workdir / "export" / "config.json", shipped)  # no orbax params/
+  with pytest.raises(post_training.PostTrainingError, match="refit from the run it came from"):
+    post_training.fit_emotion_classifier(shipped, nottingham_40[0], per_emotion=4, steps=1, seed=0)
+
+
+def test_fit_emotion_classifier_script_has_the_flags():
+  script = pathlib.Path(__file__).parent.parent / "launch" / "fit_emotion_classifier.py"
+  result = subprocess.run([sys.executable, str(script), "--helpshort"], capture_output=True,
+                          text=True, timeout=120)
+  assert "Traceback" not in result.stderr, result.stderr[-2000:]  # absl's help exits 1
+  for flag in ("--model", "--cache", "--per_emotion", "--bars", "--temperature", "--steps", "--seed"):
+    assert flag in result.stdout, flag
+  assert "the model's own" in result.stdout

@@ -1,9 +1,17 @@
-"""The latent prior fitted to the aggregate posterior: its moments, sampling, files, the Sampler."""
+"""The latent prior fitted to the aggregate posterior: its moments, sampling, files, the Sampler,
+and its fit after training (hrnnvae.post_training.fit_latent_prior, launch/fit_latent_prior.py)."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from hrnnvae import latent_prior as latent_prior_lib
+from hrnnvae import post_training
 from hrnnvae.sample import SampleError, Sampler
 from tests.test_sample import _random_sampler
 
@@ -129,3 +137,49 @@ def test_training_fits_a_prior_that_the_export_loads(tiny_workdir, nottingham_40
              "lengths": np.minimum(arrays["lengths"], crop)}  # as training read them
   refit = latent_prior_lib.fit_to_split(sampler.posterior, cropped, rows, 4)
   np.testing.assert_allclose(sampler.latent_prior.means_ExZ, refit.means_ExZ, rtol=1e-4, atol=1e-5)
+
+
+def _export_without_prior(tiny_workdir, tmp_path):
+  export = tmp_path / "export"
+  shutil.copytree(tiny_workdir / "export", export)
+  (export / latent_prior_lib.FILE).unlink()
+  return export
+
+
+def _same_prior(folder_a, folder_b, latent_dim):
+  a, b = (latent_prior_lib.load(folder, latent_dim, 4) for folder in (folder_a, folder_b))
+  for name in ("means_ExZ", "scales_ExZxZ", "counts_E"):
+    np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_post_training_fits_the_prior_that_training_fitted(tiny_workdir, nottingham_40, tmp_path):
+  """The same rows, crop and seed as the fit at the end of hrnnvae-train: the same numbers."""
+  export = _export_without_prior(tiny_workdir, tmp_path)
+  config = Sampler.load(export).description["config"]
+  messages = []
+  path = post_training.fit_latent_prior(export, nottingham_40[0],
+                                        max_steps=config["data"]["max_steps"],
+                                        max_windows=config["train"]["latent_prior_windows"],
+                                        seed=config["seed"], log=messages.append)
+  assert path == export / latent_prior_lib.FILE
+  sampler = Sampler.load(export)
+  _same_prior(export, tiny_workdir / "export", sampler.hp.latent_dim)
+  rows = latent_prior_lib.training_rows(nottingham_40[1])
+  assert messages[-1] == (f"fitted the latent prior to {len(rows)} training windows (per emotion: "
+                          f"{sampler.latent_prior.counts_E.tolist()}); wrote {path}")
+  assert any(message.startswith("latent prior: encoded") for message in messages[:-1])
+
+
+def test_fit_latent_prior_script_writes_the_prior(tiny_workdir, nottingham_40, tmp_path):
+  """launch/fit_latent_prior.py --model=RUN: the run's export/ gets the prior; --max_windows
+  draws that many windows at random (--seed)."""
+  export = _export_without_prior(tiny_workdir, tmp_path / "run")
+  script = pathlib.Path(__file__).parent.parent / "launch" / "fit_latent_prior.py"
+  result = subprocess.run([sys.executable, str(script), f"--model={tmp_path / 'run'}",
+                           f"--cache={nottingham_40[0]}", "--max_windows=100", "--seed=3"],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "fitted the latent prior to 100 training windows" in result.stdout
+  assert result.stdout.rstrip().endswith(f"wrote {export / latent_prior_lib.FILE}")
+  assert Sampler.load(export).prior_kind == "fitted"

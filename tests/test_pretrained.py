@@ -1,10 +1,12 @@
-"""Shipped models: launch/ship_pretrained.py, hrnnvae.pretrained, `hrnnvae-sample --pretrained`.
+"""Shipped models: hrnnvae.post_training.ship, launch/ship_pretrained.py, hrnnvae.pretrained,
+`hrnnvae-sample --pretrained`.
 
 A tiny model is shipped into a temporary folder (HRNNVAE_PRETRAINED_DIR); the last test checks the
 real model in hrnnvae/pretrained/nottingham/ when one has been shipped.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -18,16 +20,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hrnnvae import evaluate, pretrained
+from hrnnvae import post_training, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
+from hrnnvae.evaluation.scoring import likelihood_row
 from hrnnvae.exports import load_export
 from hrnnvae.metrics import likelihood
 from hrnnvae.sample import Sampler
 
 ROOT = pathlib.Path(__file__).parent.parent
-SHIP_FLAGS = ("--name=nottingham", "--command=hrnnvae-train --config=configs/tiny.py",
-              "--device=2-core CPU", "--wall_time_s=42.5")
+PROVENANCE = {"command": "hrnnvae-train --config=configs/tiny.py", "device": "2-core CPU",
+              "wall_time_s": 42.5}
+SHIP_FLAGS = ("--name=nottingham", *(f"--{key}={value}" for key, value in PROVENANCE.items()))
 REAL = pretrained.PACKAGE_ROOT / "nottingham"
 
 
@@ -59,9 +63,9 @@ def small_cache(nottingham_40, tmp_path_factory):
 def shipped(tiny_workdir, small_cache, tmp_path_factory):
   """The tiny model shipped into a temporary pretrained folder (returned)."""
   out_root = tmp_path_factory.mktemp("pretrained")
-  result = _ship(tiny_workdir / "export", small_cache, out_root)
-  assert result.returncode == 0, result.stderr[-3000:]
-  assert f"shipped {out_root / 'nottingham'}" in result.stdout
+  final = post_training.ship(tiny_workdir / "export", "nottingham", small_cache, out_root=out_root,
+                             **PROVENANCE)
+  assert final == out_root / "nottingham"
   return out_root
 
 
@@ -99,6 +103,35 @@ def test_manifest_records_provenance_size_and_test_metrics(shipped, tiny_workdir
   assert np.isfinite(metrics["cross_entropy_per_step"]) and metrics["cross_entropy_per_step"] > 0
 
 
+def _strings(tree):
+  if isinstance(tree, dict):
+    return [text for value in tree.values() for text in _strings(value)]
+  return [tree] if isinstance(tree, str) else []
+
+
+def _machine_independent(manifest, *local_paths):
+  """Whether no value of a manifest is or holds an absolute path (one of local_paths or any)."""
+  return not any(re.search(r"(^|[\s=])(/\w|[A-Za-z]:\\)", text)
+                 or any(str(path) in text for path in local_paths) for text in _strings(manifest))
+
+
+def test_manifest_holds_no_path_of_the_machine(shipped, tiny_workdir, small_cache):
+  manifest = json.loads((shipped / "nottingham" / "manifest.json").read_text())
+  assert _machine_independent(manifest, tiny_workdir, small_cache, shipped)
+  # Which export it came from, on any machine: a digest of the export's config.json.
+  assert manifest["source_config_sha256"] == hashlib.sha256(
+      (tiny_workdir / "export" / "config.json").read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(not (REAL / pretrained.MANIFEST_FILE).is_file(), reason=f"no model shipped in {REAL}")
+def test_the_shipped_nottingham_manifest_is_machine_independent_and_matches_its_files():
+  real = json.loads((REAL / pretrained.MANIFEST_FILE).read_text())
+  assert _machine_independent(real, ROOT)
+  assert real["files"] == {name: (REAL / name).stat().st_size for name in real["files"]}
+  assert real["size_bytes"] == sum(real["files"].values())
+  assert sorted(real["files"]) == sorted(p.name for p in REAL.iterdir() if p.name != "manifest.json")
+
+
 def test_shipped_model_loads_and_reproduces_its_test_accuracy(shipped, tiny_workdir, small_cache,
                                                               monkeypatch):
   monkeypatch.setenv(pretrained.ENV_VAR, str(shipped))
@@ -110,7 +143,7 @@ def test_shipped_model_loads_and_reproduces_its_test_accuracy(shipped, tiny_work
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(sampler.params), exported)
   manifest = pretrained.manifest("nottingham")
   arrays, _ = cache_lib.load(small_cache)
-  row = evaluate.likelihood_row(sampler, arrays)
+  row = likelihood_row(sampler, arrays)
   for name in ("teacher_forced_accuracy", "sampled_accuracy", "cross_entropy_per_step"):
     assert row[name] == pytest.approx(manifest["test_metrics"][name], abs=1e-6), name
   # The real model's test below measures this figure alone; it must be the same figure.
@@ -163,8 +196,11 @@ def test_ship_can_set_the_models_sampling_steers(tiny_workdir, small_cache, tmp_
   result = _ship(tiny_workdir / "export", small_cache, tmp_path, "--emotion_guidance=2.5",
                  "--transfer_shift=1")
   assert result.returncode == 0, result.stderr[-3000:]
+  assert f"shipped {tmp_path / 'nottingham'} (" in result.stdout
   description = json.loads((tmp_path / "nottingham" / "config.json").read_text())
-  assert description["sampling"] == {"emotion_guidance": 2.5, "transfer_shift": 1.0}
+  exported_description = json.loads((tiny_workdir / "export" / "config.json").read_text())
+  assert description["sampling"] == {**exported_description.get("sampling", {}), "emotion_guidance": 2.5,
+                                     "transfer_shift": 1.0}  # the rest (temperature) kept
   sampler = Sampler.load(tmp_path / "nottingham")
   assert (sampler.emotion_guidance, sampler.transfer_shift) == (2.5, 1.0)
   exported = Sampler.load(tiny_workdir / "export")

@@ -1,0 +1,217 @@
+"""What follows training, one function a step: fit the latent prior, fit E to the judge, ship.
+
+  path = fit_latent_prior(export_dir, cache_dir)                  # export/latent_prior.npz
+  report = fit_emotion_classifier(export_dir, cache_dir, per_emotion=1024, steps=1500, seed=0)
+  folder = ship(export_dir, "nottingham", cache_dir, command=..., device=..., wall_time_s=...)
+
+`hrnnvae-train` calls fit_latent_prior when training ends (config.train.fit_latent_prior);
+launch/fit_latent_prior.py, launch/fit_emotion_classifier.py and launch/ship_pretrained.py are
+flag wrappers over these functions, for exports made before a step existed or for a refit. The
+science lives beside: latent_prior.py (the prior), classifier_fit.py (E's fit), exports.py (model
+folders). Every function reports progress through `log` (one message a call; None: silent) and
+raises PostTrainingError, naming the fix, for inputs it cannot use.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+
+import flax
+import jax
+import numpy as np
+from flax import serialization
+
+import hrnnvae
+from hrnnvae import classifier_fit, exports, pretrained, progress
+from hrnnvae import latent_prior as latent_prior_lib
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.evaluation.scoring import likelihood_row  # the manifest's test-split figures
+from hrnnvae.sample import SampleError, Sampler
+
+Log = Callable[[str], None] | None
+
+MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-sized download
+
+
+class PostTrainingError(Exception):
+  """A step that cannot run on these inputs; the message names the fix."""
+
+
+def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
+                     max_steps: int = 0, max_windows: int = 16384, seed: int = 0,
+                     arrays: dict | None = None, log: Log = None) -> pathlib.Path:
+  """Fits the model's latent prior to its training windows' latents and saves it in the model
+  folder (latent_prior.py): sampling then draws z where the decoder learned to decode.
+
+  max_steps: the training crop (config.data.max_steps; 0: none), so the windows are encoded as
+  training read them; arrays: the cache's arrays when the caller has read them already (the
+  trainer's input_pipeline.Data.arrays, cropped), so the cache is read once. Returns the written
+  latent_prior.npz."""
+  log = log or progress.silent
+  sampler = Sampler.load(export_dir)
+  if arrays is None:
+    arrays, _ = cache_lib.load(cache_dir)
+  if max_steps and arrays["events"].shape[1] > max_steps:
+    arrays = {**arrays, "events": arrays["events"][:, :max_steps],
+              "lengths": np.minimum(arrays["lengths"], max_steps)}
+  rows = latent_prior_lib.training_rows(arrays)
+  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
+                                        max_windows, seed=seed, log=log)
+  path = prior.save(export_dir)
+  log(f"fitted the latent prior to {int(min(len(rows), max_windows))} training windows "
+      f"(per emotion: {prior.counts_E.tolist()}); wrote {path}")
+  return path
+
+
+def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
+                           per_emotion: int, steps: int, temperature: float | None = None,
+                           seed: int, bars: int = classifier_fit.POOL_BARS,
+                           log: Log = None) -> dict:
+  """Fits the export's emotion classifier E to the judge on the model's own samples
+  (classifier_fit.py) and writes E's new parameters into the export (the VAE's untouched), with
+  the fit recorded in config.json ("emotion_classifier_fit"). The pool is drawn with the model's
+  own settings (emotion guidance, fitted prior) at `temperature` (None: the model's own).
+  Returns the fit's report."""
+  log, export_dir = log or progress.silent, pathlib.Path(export_dir)
+  if not (export_dir / "params").is_dir():
+    raise PostTrainingError(f"{export_dir} is not a training run's export/ (a shipped model is "
+                            "refit from the run it came from, then shipped again)")
+  sampler = Sampler.load(export_dir)
+  arrays, manifest = cache_lib.load(cache_dir)
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  params, report = classifier_fit.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
+                                      bars=bars, temperature=temperature, steps=steps, seed=seed,
+                                      log=log)
+  description = dict(sampler.description, emotion_classifier_fit=report)
+  exports.rewrite_export(export_dir, {"vae": sampler.params["vae"], "emotion": params}, description)
+  log(f"E agrees with the judge on {report['held_out_melodies']} held-out samples: "
+      f"{report['held_out_agreement_with_judge_before']:.3f} before, "
+      f"{report['held_out_agreement_with_judge_after']:.3f} after; wrote {export_dir}")
+  return report
+
+
+def _git(*args: str) -> str | None:
+  """git's output in the checkout this package runs from; None outside one."""
+  try:
+    return subprocess.run(["git", "-C", str(pathlib.Path(__file__).resolve().parent.parent), *args],
+                          capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+  except (OSError, subprocess.SubprocessError):
+    return None
+
+
+def _read_export(export_dir: pathlib.Path) -> tuple[bytes, bytes, dict]:
+  """(params.msgpack bytes, config.json bytes, parameter counts) of a run's export/."""
+  if not (export_dir / "config.json").is_file():
+    raise PostTrainingError(f"no exported model in {export_dir}: pass a training run's export/ "
+                            "folder")
+  try:
+    params, _ = exports.load_export(export_dir)
+  except Exception as error:  # noqa: BLE001 - any failure means an unreadable export
+    raise PostTrainingError(f"{export_dir} is not a readable hrnnvae export "
+                            f"({type(error).__name__}: {str(error)[:200]})") from error
+  params = jax.tree.map(np.asarray, jax.device_get(params))
+  counts = {part: int(sum(np.size(leaf) for leaf in jax.tree.leaves(params[part])))
+            for part in params}
+  return (serialization.msgpack_serialize(params), (export_dir / "config.json").read_bytes(),
+          counts)
+
+
+def _measure(model_dir: pathlib.Path, arrays: dict, log: Log) -> dict:
+  """Test-split likelihood figures of the model as shipped (read back from model_dir)."""
+  try:
+    sampler = Sampler.load(model_dir)
+  except SampleError as error:
+    raise PostTrainingError(f"the shipped copy does not load: {error}") from error
+  row = likelihood_row(sampler, arrays, log=log)
+  return {k: float(v) if np.isfinite(v) else None for k, v in row.items()}  # None: no such figure
+
+
+def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Path, *,
+         command: str, device: str, wall_time_s: float,
+         out_root: str | pathlib.Path | None = None, max_bytes: int = MAX_SHIP_BYTES,
+         emotion_guidance: float | None = None, transfer_shift: float | None = None,
+         log: Log = None) -> pathlib.Path:
+  """Ships a run's export/ as out_root/name/ (default root: pretrained.root()): params.msgpack,
+  config.json, latent_prior.npz (when fitted) and manifest.json (provenance, sizes, and the test
+  split's likelihood figures measured on the shipped copy). Replaces an earlier model of that
+  name; refuses a model over max_bytes or a cache of another dataset. emotion_guidance and
+  transfer_shift replace the export's sampling facts in the shipped config.json (the settings
+  measured best for this model). Returns out_root/name."""
+  log = log or progress.silent
+  export_dir, cache_dir = pathlib.Path(export_dir), pathlib.Path(cache_dir)
+  if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+    raise PostTrainingError(f"name={name!r} must be letters, digits, _ or - (it names a folder)")
+  params_bytes, config_bytes, counts = _read_export(export_dir)
+  source_config_sha256 = hashlib.sha256(config_bytes).hexdigest()  # which export, on any machine
+  sampling = {key: value for key, value in (("emotion_guidance", emotion_guidance),
+                                            ("transfer_shift", transfer_shift))
+              if value is not None}
+  if sampling:
+    description = json.loads(config_bytes)
+    description["sampling"] = {**description.get("sampling", {}), **sampling}
+    config_bytes = json.dumps(description, indent=1).encode()
+  prior_path = export_dir / latent_prior_lib.FILE  # the fitted latent prior, when it has one
+  prior_bytes = prior_path.read_bytes() if prior_path.is_file() else b""
+  size = len(params_bytes) + len(config_bytes) + len(prior_bytes)
+  if size > max_bytes:
+    raise PostTrainingError(f"{export_dir} would take {size:,} bytes, over the {max_bytes:,}-byte "
+                            "limit for a model in the package; ship a smaller model")
+  try:
+    arrays, cache_manifest = cache_lib.load(cache_dir)
+  except cache_lib.CacheError as error:
+    raise PostTrainingError(str(error)) from error
+  trained_on = json.loads(config_bytes)["data"].get("dataset")
+  if trained_on and trained_on != cache_manifest["dataset"]:
+    raise PostTrainingError(f"{cache_dir} holds {cache_manifest['dataset']}, but the model trained "
+                            f"on {trained_on}: pass that dataset's cache")
+  digest, melodies = pretrained.digest_of_test_split(arrays)
+  if not melodies:
+    raise PostTrainingError(f"{cache_dir} has no test split to measure the model on")
+
+  out_root = pathlib.Path(out_root) if out_root is not None else pretrained.root()
+  out_root.mkdir(parents=True, exist_ok=True)
+  staging, final = out_root / f".{name}.tmp", out_root / name
+  shutil.rmtree(staging, ignore_errors=True)
+  staging.mkdir()
+  try:
+    (staging / exports.PARAMS_FILE).write_bytes(params_bytes)
+    (staging / "config.json").write_bytes(config_bytes)
+    files = {exports.PARAMS_FILE: len(params_bytes), "config.json": len(config_bytes)}
+    if prior_bytes:
+      (staging / latent_prior_lib.FILE).write_bytes(prior_bytes)
+      files[latent_prior_lib.FILE] = len(prior_bytes)
+    log(f"measuring the shipped copy on the test split ({melodies} melodies)")
+    commit = _git("rev-parse", "HEAD")  # None outside a git checkout
+    manifest = {
+        "name": name, "command": command, "device": device, "wall_time_s": wall_time_s,
+        "steps": json.loads(config_bytes)["step"],
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": commit and bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "parameter_count": sum(counts.values()), "parameter_counts": counts,
+        "size_bytes": size, "files": files,
+        "prior": "fitted" if prior_bytes else "standard",
+        "dataset": cache_manifest["dataset"],
+        "test_split": {"melodies": melodies, "sha256": digest,
+                       "cache_fingerprint": cache_manifest.get("fingerprint")},
+        "test_metrics": _measure(staging, arrays, log),
+        "measured_with": {"hrnnvae": hrnnvae.__version__, "jax": jax.__version__,
+                          "flax": flax.__version__, "backend": jax.default_backend()},
+        "source_config_sha256": source_config_sha256,
+    }
+    (staging / pretrained.MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(staging, final)
+  finally:
+    shutil.rmtree(staging, ignore_errors=True)
+  log(f"shipped {final}")
+  return final
