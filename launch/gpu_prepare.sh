@@ -12,15 +12,15 @@
 # and prints the `carry` path to name.
 #
 #   launch/gpu_prepare.sh [OUT_FOLDER] [--datasets=DIR] [--limit=N] [--no-wheels] [--dry-run]
-# --datasets: the raw datasets (nottingham/, jsb_chorales/); default $HRNNVAE_DATASETS, else
-#   ../shared/datasets beside the checkout. --limit=N reads only N files per dataset (CI's tiny
-#   runs). --no-wheels skips the download (CI). --dry-run prints what it would do and does nothing.
+# --datasets: the raw datasets (nottingham/, jsb_chorales/); default $HRNNVAE_DATASETS, and one of
+#   the two is required. --limit=N reads only N files per dataset (CI's tiny runs). --no-wheels
+#   skips the download (CI). --dry-run prints what it would do and does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 
 OUT_FOLDER=runs/gpu_carry
-DATASETS="${HRNNVAE_DATASETS:-../shared/datasets}"
+DATASETS="${HRNNVAE_DATASETS:-}"
 LIMIT=""
 WHEELS=1
 DRY_RUN=0
@@ -35,6 +35,10 @@ for arg in "$@"; do
     *) OUT_FOLDER="$arg" ;;
   esac
 done
+if [ -z "$DATASETS" ]; then
+  echo "gpu_prepare: where are the raw datasets? pass --datasets=DIR or set HRNNVAE_DATASETS" >&2
+  exit 2
+fi
 
 # The venv's python when there is one: it has hrnnvae and the versions the wheels are pinned to.
 # launch/venv.sh is not sourced: it would reinstall whenever setup.cfg changed.
