@@ -38,7 +38,7 @@ VARIANTS = {
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
               "model.lookback_input": False,
-              "model.word_dropout": 0.0, "loss.aux_start_step": 0,
+              "loss.aux_start_step": 0,
               "loss.aux_grad_clip_norm": 0.0, "loss.prior_sample_bars": 0,
               "train.warmup_steps": 0, "train.lr_decay_rate": 1.0,
               "train.bucket_by_bar": False, "train.fit_latent_prior": False,
@@ -72,8 +72,8 @@ def set_rnn_width(config: ml_collections.ConfigDict, units: int) -> None:
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
-  config.seed = 0
-  config.variant = ""
+  config.seed = 0  # parameters, batch order, sampling noise: one seed, the same run
+  config.variant = ""  # the ablations applied (the argument after the file name; set below)
 
   config.data = ml_collections.ConfigDict()
   config.data.cache_dir = ""  # written by `hrnnvae-data prepare --out=...`
@@ -81,29 +81,27 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   config.model = ml_collections.ConfigDict()
   config.model.family = "hrnnvae"  # or lstm_lm, musicvae_like (the baselines)
-  config.model.embed_dim = 64
-  config.model.short_term_dim = 256
-  config.model.long_term_dim = 256
+  config.model.embed_dim = 64  # event embedding width
+  config.model.short_term_dim = 256  # the encoder's short-term (in-bar) tanh RNN, Eq. 1
+  config.model.long_term_dim = 256  # the encoder's long-term tanh RNN, Eq. 2
   config.model.long_term_stride = 1  # 1: Eq. 2 at every step; 0: once per bar
-  config.model.latent_dim = 128
-  config.model.emotion_dim = 16
-  config.model.conductor_dim = 256
-  config.model.context_dim = 0  # tanh(Dense([z, emotion])) width; 0: decoder_dim
-  config.model.decoder_dim = 256
+  config.model.latent_dim = 128  # z
+  config.model.emotion_dim = 16  # the emotion embedding
+  config.model.conductor_dim = 256  # the decoder's bar-level tanh RNN
+  config.model.decoder_dim = 256  # the decoder's two-layer step tanh RNN, and tanh(Dense([z, e]))
   config.model.attention = "additive"  # Eqs. 3-4; or "dot_product"
-  config.model.attention_dim = 128
-  config.model.attention_heads = 4
+  config.model.attention_dim = 128  # additive attention's hidden width (Eq. 3)
+  config.model.attention_heads = 4  # dot_product only
   config.model.attention_window_bars = 0  # 0: attend to all history
-  config.model.use_vae = True
-  config.model.hierarchical = True
+  config.model.use_vae = True  # False: deterministic z = mu, no KL (`no_vae`)
+  config.model.hierarchical = True  # False: one RNN level, no conductor (`flat`)
   config.model.encoder = "bar_bidirectional"  # or "continuous" (models/encoder.py)
   config.model.decoder = "bar_reset"  # MusicVAE's hierarchical decoder; or "continuous"
   config.model.position_input = True  # position in bar and beat phase (models/bars.py)
   # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py). Off:
   # measured on Nottingham it leans on copying the last bar over z (BUILD_NOTES.md, issue 8 (c)).
   config.model.lookback_input = False
-  config.model.word_dropout = 0.0  # share of teacher-forced decoder inputs blanked
-  config.model.classifier_channels = 64
+  config.model.classifier_channels = 64  # the emotion classifier E and the critic D (conv widths)
   config.model.compute_dtype = "float32"  # "bfloat16": RNN/attention/output matmuls (GPU, TPU)
   config.model.cache_dtype = "float32"  # "bfloat16": the sampler's attention cache (GPU, TPU)
   config.model.sample_unroll = 4  # free-running scan unrolling: speed only (44 -> 36 ms on CPU)
@@ -115,13 +113,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.kl_warmup_steps = 2000  # linear annealing of the KL weight from 0 to beta_max
   config.loss.free_bits = 48.0  # nats per melody that the KL term does not penalise
   config.loss.emotion_weight = 0.1  # 0.5 let the generator fool E with degenerate melodies
-  config.loss.adversarial_weight = 0.1
+  config.loss.adversarial_weight = 0.1  # the generator's adversarial term (fine-tune phase)
   config.loss.gan_loss = "non_saturating"  # or "hinge"
-  config.loss.r1_weight = 1.0
-  config.loss.gumbel_temperature = 1.0
+  config.loss.r1_weight = 1.0  # R1 gradient penalty on the critic's real inputs
+  config.loss.gumbel_temperature = 1.0  # of the straight-through prior samples' soft part
   # The fine-tune phase: the emotion and adversarial terms start here, with their own clip.
   config.loss.aux_start_step = 4000
-  config.loss.aux_grad_clip_norm = 0.1
+  config.loss.aux_grad_clip_norm = 0.1  # their gradient's own clip; 0: one clip over the sum
   # Prior samples in the fine-tune phase: 8 bars, not 16 (speed). 4 bars taught the emotion
   # less: judge agreement on 16-bar samples 0.536 against 0.635 with 8 (BUILD_NOTES, issue 9).
   config.loss.prior_sample_bars = 8
@@ -145,16 +143,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 
   config.train = ml_collections.ConfigDict()
-  config.train.batch_size = 64
+  config.train.batch_size = 64  # global, split over all devices (the paper's)
   config.train.learning_rate = 1e-3  # at lr_reference_batch; scaled to batch_size by the rule:
-  config.train.lr_reference_batch = 64
+  config.train.lr_reference_batch = 64  # the batch learning_rate was set at
   config.train.lr_batch_scaling = "sqrt"  # "sqrt" (Adam), "linear" or "none" (step.py)
   config.train.critic_learning_rate = 1e-3  # for both the emotion classifier and the critic
   config.train.warmup_steps = 200  # linear learning-rate warm-up
   config.train.lr_decay_rate = 0.9999  # per step after the warm-up (MusicVAE's)
-  config.train.min_learning_rate = 1e-5
-  config.train.grad_clip_norm = 1.0
-  config.train.max_epochs = 200
+  config.train.min_learning_rate = 1e-5  # the decay's floor
+  config.train.grad_clip_norm = 1.0  # global norm of the ELBO gradient (and of E's and D's)
+  config.train.max_epochs = 200  # an upper bound; early stopping ends runs first
   config.train.eval_every_steps = 200  # 0: at each epoch's end
   config.train.patience = 10  # validations without a better validation loss before stopping
   # In the fine-tune phase: "best" exports the best validation loss (the ELBO's), "last" the
@@ -163,7 +161,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.min_steps = 1000  # never stop before the KL warm-up (and fine-tune start) + this
   config.train.max_steps = 0  # 0: no limit
   config.train.bucket_by_bar = True  # batches of one bar length, cropped (input_pipeline.py)
-  config.train.log_every_steps = 50
+  config.train.log_every_steps = 50  # train metrics to metrics.jsonl and the log
   config.train.checkpoint_every_steps = 500  # besides every epoch end
   config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples
   config.train.fit_latent_prior = True  # at the end: export/latent_prior.npz (latent_prior.py)

@@ -6,8 +6,9 @@ import numpy as np
 
 from hrnnvae.data import events as events_lib
 from hrnnvae.metrics.likelihood import deterministic_sums, likelihood_sums
-from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.models.vae import HierarchicalVAE
+
+from conftest import model_hparams
 
 
 def _model_and_batch(nottingham):
@@ -17,16 +18,16 @@ def _model_and_batch(nottingham):
            "lengths": jnp.asarray(np.minimum(arrays["lengths"][rows], 32), jnp.int32),
            "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][rows], jnp.int32),
            "emotion": jnp.asarray(arrays["emotion"][rows], jnp.int32)}
-  hp = ModelHParams(num_steps=32, min_steps_per_bar=8, embed_dim=8, short_term_dim=16,
-                    long_term_dim=16, latent_dim=4, conductor_dim=8, decoder_dim=16, attention_dim=8)
+  hp = model_hparams(32, 8, embed_dim=8, short_term_dim=16, long_term_dim=16, latent_dim=4,
+                     conductor_dim=8, decoder_dim=16, attention_dim=8, sample_unroll=1)
   vae = HierarchicalVAE(hp)
   params = vae.init(jax.random.key(0), batch["events"], batch["lengths"], batch["steps_per_bar"],
                     batch["emotion"], jax.random.key(1))["params"]
   return vae, params, batch
 
 
-def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham):
-  vae, params, batch = _model_and_batch(nottingham)
+def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham_40):
+  vae, params, batch = _model_and_batch(nottingham_40)
   sums = jax.jit(likelihood_sums, static_argnums=(0, 4))
   one = [sums(vae, params, batch, jax.random.key(seed), 1) for seed in range(16)]
   many = [sums(vae, params, batch, jax.random.key(seed), 32) for seed in range(4)]
@@ -44,8 +45,8 @@ def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham):
   assert np.all(log_px < 0) and np.all(log_px > -np.log(events_lib.NUM_CLASSES) * 32 * 3)
 
 
-def test_latent_use_at_shuffled_and_prior_z(nottingham):
-  vae, params, batch = _model_and_batch(nottingham)
+def test_latent_use_at_shuffled_and_prior_z(nottingham_40):
+  vae, params, batch = _model_and_batch(nottingham_40)
   sums_fn = jax.jit(likelihood_sums, static_argnums=(0, 4))
   sums = sums_fn(vae, params, batch, jax.random.key(0), 2)
   for name in ("log_px_at_shuffled", "log_px_at_prior"):

@@ -1,5 +1,7 @@
 """The modules: shapes and dtypes, numpy references, causality, masking, the two decoder drivers."""
 
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -13,18 +15,25 @@ from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.cells import TanhRNN
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.encoder import BarEncoder, Encoder, long_term_updates
-from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.models.vae import HierarchicalVAE
+
+from conftest import model_hparams
 
 B, T = 3, 24
 
 
 def _hp(**overrides):
-  values = dict(num_steps=T, min_steps_per_bar=8, embed_dim=8, short_term_dim=12,
-                long_term_dim=10, latent_dim=6, emotion_dim=4, conductor_dim=7, decoder_dim=12,
-                attention_dim=8, attention_heads=2, classifier_channels=8)
+  values = dict(embed_dim=8, short_term_dim=12, long_term_dim=10, latent_dim=6, emotion_dim=4,
+                conductor_dim=7, decoder_dim=12, attention_dim=8, attention_heads=2,
+                classifier_channels=8, sample_unroll=1)
+  if overrides.get("hierarchical") is False:  # the bar-reset decoder needs the conductor
+    values["decoder"] = "continuous"
   values.update(overrides)
-  return ModelHParams(**values)
+  data_shape = {name: values.pop(name) for name in ("max_steps_per_bar", "max_bars") if name in values}
+  attention_window = values.pop("attention_window", 0)  # in steps, not the config's bars
+  hp = model_hparams(values.pop("num_steps", T), values.pop("min_steps_per_bar", 8),
+                     **data_shape, **values)
+  return dataclasses.replace(hp, attention_window=attention_window)
 
 
 def _batch(seed=0):
@@ -311,7 +320,7 @@ class TestBars(chex.TestCase):
 
 def test_bar_reset_needs_the_conductor():
   with pytest.raises(ValueError, match="bar_reset"):
-    _hp(hierarchical=False).validate()
+    _hp(hierarchical=False, decoder="bar_reset").validate()
   _hp(hierarchical=False, decoder="continuous").validate()
 
 

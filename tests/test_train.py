@@ -3,8 +3,6 @@
 import functools
 import json
 import os
-import pathlib
-import runpy
 import signal
 import subprocess
 import sys
@@ -22,11 +20,11 @@ from hrnnvae.train import input_pipeline, train
 from hrnnvae.train import step as step_lib
 from hrnnvae.train.checkpoints import Checkpoints
 
-CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
+from conftest import CONFIGS, load_config
 
 
 def tiny_config(cache_dir, variant=None, **train_overrides):
-  config = runpy.run_path(str(CONFIGS / "tiny.py"))["get_config"](variant)
+  config = load_config("tiny.py", variant)
   config.data.cache_dir = str(cache_dir)
   config.train.update(train_overrides)
   return config
@@ -76,8 +74,8 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
                                      "dot_attention", "lstm_lm", "musicvae_like", "continuous",
                                      "no_position", "paper", "lookback",
                                      "classifier_emotion"])
-def test_each_ablation_changes_what_it_claims(nottingham, variant):
-  config = tiny_config(nottingham[0], variant, batch_size=8)
+def test_each_ablation_changes_what_it_claims(nottingham_40, variant):
+  config = tiny_config(nottingham_40[0], variant, batch_size=8)
   config.data.max_steps = 32
   models, data, batch = _models_and_batch(config)
   state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
@@ -130,16 +128,16 @@ def _steps_with_shifted_classifier(config):
       other, batch, jax.random.key(1))[0]
 
 
-def test_no_emotion_gradient_ignores_the_classifier(nottingham):
+def test_no_emotion_gradient_ignores_the_classifier(nottingham_40):
   """With emotion_weight=0 the generator's update does not depend on E's parameters."""
-  config = tiny_config(nottingham[0], "no_emotion,no_adversarial", batch_size=8)
+  config = tiny_config(nottingham_40[0], "no_emotion,no_adversarial", batch_size=8)
   config.data.max_steps = 32
   _, _, _, (one, _), two = _steps_with_shifted_classifier(config)
   assert _equal_trees(one.vae_params, two.vae_params)
 
 
-def test_checkpoint_and_export_restore_bit_equal(nottingham, tmp_path):
-  config = tiny_config(nottingham[0], batch_size=8)
+def test_checkpoint_and_export_restore_bit_equal(nottingham_40, tmp_path):
+  config = tiny_config(nottingham_40[0], batch_size=8)
   config.data.max_steps = 32
   models, data, batch = _models_and_batch(config)
   state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
@@ -158,7 +156,7 @@ def test_checkpoint_and_export_restore_bit_equal(nottingham, tmp_path):
   assert description["data"]["steps_per_bar"] in (12, 16)
 
 
-def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham, tmp_path, monkeypatch):
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham_40, tmp_path, monkeypatch):
   real_step = step_lib.train_step
 
   def poisoned(state, batch, rng, **static):
@@ -167,7 +165,7 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham, tmp_p
     return state, metrics
 
   monkeypatch.setattr(step_lib, "train_step", poisoned)
-  config = tiny_config(nottingham[0], batch_size=8, max_steps=40)
+  config = tiny_config(nottingham_40[0], batch_size=8, max_steps=40)
   config.data.max_steps = 32
   with pytest.raises(train.TrainingError, match="became nan at step 20.*step 10"):
     train.train_and_evaluate(config, str(tmp_path))
@@ -176,8 +174,8 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(nottingham, tmp_p
   checkpoints.close()
 
 
-def test_kl_weight_follows_the_config(nottingham):
-  config = tiny_config(nottingham[0], batch_size=8)
+def test_kl_weight_follows_the_config(nottingham_40):
+  config = tiny_config(nottingham_40[0], batch_size=8)
   config.data.max_steps = 32
   config.loss.kl_warmup_steps = 4
   config.loss.beta_max = 0.5
@@ -288,16 +286,18 @@ def test_bar_buckets_merge_small_meters_and_cover_every_window():
 def test_learning_rate_warms_up_then_decays():
   import ml_collections
   train_config = ml_collections.ConfigDict(dict(learning_rate=1e-3, warmup_steps=10,
-                                                lr_decay_rate=0.9, min_learning_rate=1e-4))
+                                                lr_decay_rate=0.9, min_learning_rate=1e-4,
+                                                batch_size=64, lr_reference_batch=64,
+                                                lr_batch_scaling="sqrt"))
   schedule = step_lib.learning_rate_schedule(train_config)
   np.testing.assert_allclose([float(schedule(s)) for s in (0, 5, 10, 11, 1000)],
                              [1e-4, 5.5e-4, 1e-3, 9e-4, 1e-4], rtol=1e-5)
 
 
-def test_feature_emotion_term_cannot_read_the_classifier(nottingham):
+def test_feature_emotion_term_cannot_read_the_classifier(nottingham_40):
   """With the judge's features as the emotion term, the generator's update does not depend on
   E's parameters at all (E cannot be fooled, it is not asked), but it does depend on the term."""
-  config = tiny_config(nottingham[0], "no_adversarial", batch_size=8)
+  config = tiny_config(nottingham_40[0], "no_adversarial", batch_size=8)
   config.data.max_steps = 32
   config.loss.aux_start_step = 0
   models, state, batch, (one, metrics), two = _steps_with_shifted_classifier(config)
@@ -312,11 +312,11 @@ def test_feature_emotion_term_cannot_read_the_classifier(nottingham):
   assert not _equal_trees(one.vae_params, three.vae_params)
 
 
-def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(nottingham):
+def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(nottingham_40):
   """loss.classifier_on_samples: E's update also reads the step's prior samples (labelled by the
   judge), the generator's update is untouched by it, and the paper's classifier term ignores it."""
   def one_step(variant, on_samples):
-    config = tiny_config(nottingham[0], variant, batch_size=8)
+    config = tiny_config(nottingham_40[0], variant, batch_size=8)
     config.data.max_steps = 32
     config.loss.aux_start_step = 0
     config.loss.classifier_on_samples = on_samples
@@ -332,11 +332,11 @@ def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(notti
   assert _equal_trees(paper_term[0].emotion_params, paper_term[1].emotion_params)
 
 
-def test_fine_tune_targets_are_uniform_or_the_batchs_own(nottingham):
+def test_fine_tune_targets_are_uniform_or_the_batchs_own(nottingham_40):
   """loss.aux_target_emotions: 'batch' asks each sample for its window's own emotion, which is
   a different update from uniform random targets; an unknown value is refused."""
   def one_step(targets):
-    config = tiny_config(nottingham[0], "no_adversarial", batch_size=8)
+    config = tiny_config(nottingham_40[0], "no_adversarial", batch_size=8)
     config.data.max_steps = 32
     config.loss.aux_start_step = 0
     config.loss.aux_target_emotions = targets
@@ -351,10 +351,10 @@ def test_fine_tune_targets_are_uniform_or_the_batchs_own(nottingham):
     one_step("balanced")
 
 
-def test_fine_tune_can_export_its_last_validated_state(nottingham, tmp_path):
+def test_fine_tune_can_export_its_last_validated_state(nottingham_40, tmp_path):
   """train.finetune_export='last': the export follows every fine-tune validation (the ELBO's
   validation loss would keep an earlier state), and it is the final state."""
-  config = tiny_config(nottingham[0], batch_size=8, max_steps=30, eval_every_steps=10,
+  config = tiny_config(nottingham_40[0], batch_size=8, max_steps=30, eval_every_steps=10,
                        finetune_export="last", patience=1000)
   config.data.max_steps = 32
   config.loss.aux_start_step = 10
@@ -362,15 +362,16 @@ def test_fine_tune_can_export_its_last_validated_state(nottingham, tmp_path):
   params, description = load_export(tmp_path / "export")
   assert description["step"] == 30 == result["step"]
   assert _equal_trees(params["vae"], result["state"].vae_params)
-  assert description["sampling"] == {"emotion_guidance": 1.0, "transfer_shift": 0.0}
+  assert description["sampling"] == {"temperature": 0.5, "emotion_guidance": 1.0,
+                                     "transfer_shift": 0.0}
   config.train.finetune_export = "latest"
   with pytest.raises(train.TrainingError, match="finetune_export"):
     train.train_and_evaluate(config, str(tmp_path / "refused"))
   assert not (tmp_path / "refused").exists()
 
 
-def test_features_term_needs_the_thresholds(nottingham):
-  config = tiny_config(nottingham[0])
+def test_features_term_needs_the_thresholds(nottingham_40):
+  config = tiny_config(nottingham_40[0])
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
@@ -381,10 +382,10 @@ def test_features_term_needs_the_thresholds(nottingham):
     step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
 
 
-def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham):
+def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham_40):
   """ELBO phase: no prior samples, no auxiliary terms. Fine-tune phase: the auxiliary gradient
   is clipped to loss.aux_grad_clip_norm before it joins the (separately clipped) ELBO gradient."""
-  config = tiny_config(nottingham[0], batch_size=8)
+  config = tiny_config(nottingham_40[0], batch_size=8)
   config.data.max_steps = 32
   config.loss.aux_grad_clip_norm = 1e-6
   config.train.grad_clip_norm = 1e6
@@ -403,8 +404,8 @@ def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham):
   assert not _equal_trees(state.critic_params, two.critic_params)
 
 
-def test_output_bias_starts_at_the_class_prior(nottingham):
-  config = tiny_config(nottingham[0], batch_size=8)
+def test_output_bias_starts_at_the_class_prior(nottingham_40):
+  config = tiny_config(nottingham_40[0], batch_size=8)
   config.data.max_steps = 32
   models, data, _ = _models_and_batch(config)
   prior = train.class_log_prior(data.splits["train"], models.vae.hp.num_classes)

@@ -58,8 +58,8 @@ class _Autoregressive(nn.Module):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,
                           dtype=dtype)
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, dropout_rng=None):
-    del grid, dropout_rng  # no bar grid; no word dropout
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):
+    del grid  # no bar grid
     batch, num_steps = events_BxT.shape
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     previous = jnp.concatenate([
@@ -82,9 +82,7 @@ class _Autoregressive(nn.Module):
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
-                  word_dropout: bool = False):
-    del word_dropout
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
     z = mu if log_var is None else mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape)
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)

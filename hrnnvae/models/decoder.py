@@ -197,7 +197,7 @@ class Decoder(nn.Module):
 
   def setup(self):
     hp = self.hp
-    self.context = nn.Dense(hp.context_dim or hp.decoder_dim, name="context")
+    self.context = nn.Dense(hp.decoder_dim, name="context")
     if hp.hierarchical:
       self.conductor_init = nn.Dense(hp.conductor_dim, name="conductor_init")
       self.conductor = TanhRNN(hp.conductor_dim, hp.dtype, name="conductor")
@@ -236,12 +236,10 @@ class Decoder(nn.Module):
   def _num_bars(self, num_steps: int, grid) -> int:
     return grid[0] if (self._restarts and grid) else self.hp.num_bars(num_steps)
 
-  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None,
-                     dropout_rng=None):
+  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None):
     """Logits [B, T, V] and attention weights [B, T, T] given the true previous events.
 
-    grid: the bar grid (N, S) for bar_reset (default: one that fits any melody of T steps);
-    dropout_rng: blanks model.word_dropout of the previous-event inputs (training only).
+    grid: the bar grid (N, S) for bar_reset (default: one that fits any melody of T steps).
     """
     hp = self.hp
     batch, num_steps = events_BxT.shape
@@ -256,9 +254,6 @@ class Decoder(nn.Module):
                                                 events_lib.FIRST_PITCH_EVENT, hp.start_token)
     previous_BxTxE = self.step.embed_inputs(
         jax.nn.one_hot(previous_BxT, hp.num_classes + 1, dtype=z_BxZ.dtype), lookback_BxTxL)
-    if dropout_rng is not None and hp.word_dropout > 0:
-      keep_BxT = jax.random.bernoulli(dropout_rng, 1.0 - hp.word_dropout, (batch, num_steps))
-      previous_BxTxE = previous_BxTxE * keep_BxT[..., None]
     step_in_bar, bar = bars_lib.time_positions(steps_per_bar_B, num_steps)
     clipped_bar = jnp.minimum(bar, bars_BxNxC.shape[1] - 1)
     conditions = [jnp.take_along_axis(bars_BxNxC, clipped_bar[..., None], axis=1),

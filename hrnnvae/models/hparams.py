@@ -1,4 +1,11 @@
-"""Typed model hyperparameters, built once from `config.model` (modules never see ConfigDicts)."""
+"""Typed model hyperparameters, built once from `config.model` (modules never see ConfigDicts).
+
+No default value is written here: `configs/default.py` is the one place defaults live, with a
+comment for each field. `from_config` takes every field of `config.model` and refuses a missing
+or unknown one; `from_export` reads an export's `model` facts, accepting what older exports
+recorded (fields since removed at their no-op value, fields they predate at the value they
+were trained with).
+"""
 
 from __future__ import annotations
 
@@ -9,40 +16,53 @@ import jax.numpy as jnp
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 
+# The data's shape, from the cache (train/input_pipeline.Data), not from the config.
+DATA_FIELDS = ("num_steps", "min_steps_per_bar", "max_steps_per_bar", "max_bars")
+# config.model fields that reach the hparams under another form.
+_DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the longest bar
 
-@dataclasses.dataclass(frozen=True)
+# Fields that older exports lack, at the value those exports were trained with (history, not
+# defaults: every export written now records every field).
+_BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "sample_unroll": 1,
+                    "compute_dtype": "float32", "cache_dtype": "float32"}
+# Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
+# made them no-ops; an export with another value was trained with a model this version cannot
+# build. context_dim: the width of tanh(Dense([z, emotion])) apart from the step RNNs'; word
+# dropout: the share of teacher-forced decoder inputs blanked (it only matters in training).
+_REMOVED = {"context_dim": 0, "word_dropout": None}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelHParams:
   num_steps: int  # T: the longest window the model is trained on
   min_steps_per_bar: int  # the shortest bar in the data: T steps span at most T / this bars
-  max_steps_per_bar: int = 16  # the longest bar in the data: the bar grid's width S
-  max_bars: int = 0  # the most bars of any training window (0: unknown, T / min_steps_per_bar)
-  family: str = "hrnnvae"  # or the baselines "lstm_lm", "musicvae_like" (models/baselines.py)
-  embed_dim: int = 64
-  short_term_dim: int = 256
-  long_term_dim: int = 256
-  long_term_stride: int = 1  # 1: Eq. 2 every step; 0: once per bar; k: every k steps
-  latent_dim: int = 128
-  emotion_dim: int = 16
-  conductor_dim: int = 256
-  context_dim: int = 0  # width of tanh(Dense([z, emotion])) fed to the conductor and steps; 0: decoder_dim
-  decoder_dim: int = 256
-  attention: str = "additive"  # "additive" (Eqs. 3-4) or "dot_product" (multi-head)
-  attention_dim: int = 128
-  attention_heads: int = 4
-  attention_window: int = 0  # W in steps; 0: all history (T slots)
-  use_vae: bool = True
-  hierarchical: bool = True
-  encoder: str = "bar_bidirectional"  # or "continuous" (models/encoder.py)
-  decoder: str = "bar_reset"  # or "continuous" (models/decoder.py)
-  position_input: bool = True  # position in bar and beat phase as RNN inputs (models/bars.py)
-  # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py).
-  # False here so that exports written before it existed load as they were trained.
-  lookback_input: bool = False
-  word_dropout: float = 0.0  # share of teacher-forced decoder inputs blanked while training
-  classifier_channels: int = 64
-  sample_unroll: int = 1  # steps of the free-running scan per loop iteration (speed only)
-  compute_dtype: str = "float32"  # or "bfloat16": RNN, attention and output matmuls (params f32)
-  cache_dtype: str = "float32"  # or "bfloat16": the sampler's attention key/value cache
+  max_steps_per_bar: int  # the longest bar in the data: the bar grid's width S
+  max_bars: int  # the most bars of any training window (0: unknown, T / min_steps_per_bar)
+  # config.model's fields, one for one (configs/default.py says what each does):
+  family: str
+  embed_dim: int
+  short_term_dim: int
+  long_term_dim: int
+  long_term_stride: int
+  latent_dim: int
+  emotion_dim: int
+  conductor_dim: int
+  decoder_dim: int
+  attention: str
+  attention_dim: int
+  attention_heads: int
+  attention_window: int  # W in steps (model.attention_window_bars x the longest bar); 0: all
+  use_vae: bool
+  hierarchical: bool
+  encoder: str
+  decoder: str
+  position_input: bool
+  lookback_input: bool
+  classifier_channels: int
+  sample_unroll: int
+  compute_dtype: str
+  cache_dtype: str
+  # Constants of the event encoding and the emotion model, not settings.
   num_classes: int = events_lib.NUM_CLASSES
   num_emotions: int = len(emotion_lib.EMOTIONS)
 
@@ -69,20 +89,52 @@ class ModelHParams:
     return -(-num_steps // self.min_steps_per_bar)
 
   @classmethod
+  def config_fields(cls) -> set[str]:
+    """The hparams fields that come from config.model (under their config names)."""
+    derived = {v: k for k, v in _DERIVED.items()}
+    return {derived.get(f.name, f.name) for f in dataclasses.fields(cls)
+            if f.name not in DATA_FIELDS and f.name not in ("num_classes", "num_emotions")}
+
+  @classmethod
   def from_config(cls, model_config, num_steps: int, min_steps_per_bar: int,
-                  max_steps_per_bar: int, max_bars: int = 0) -> "ModelHParams":
-    """From `config.model` and the data's shape; attention_window_bars uses the longest bar."""
-    fields = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in model_config.items() if k in fields}
-    values["attention_window"] = model_config.attention_window_bars * max_steps_per_bar
+                  max_steps_per_bar: int, max_bars: int) -> "ModelHParams":
+    """From every field of `config.model` and the data's shape. A field missing from the config
+    or unknown to the model is a ValueError naming it (never silently dropped)."""
+    values = dict(model_config.items())
+    expected = cls.config_fields()
+    unknown, missing = sorted(set(values) - expected), sorted(expected - set(values))
+    if unknown or missing:
+      raise ValueError("config.model does not match the model: " + "; ".join(
+          part for part in (f"unknown field(s) {', '.join(unknown)}" if unknown else "",
+                            f"missing field(s) {', '.join(missing)}" if missing else "") if part))
+    values["attention_window"] = values.pop("attention_window_bars") * max_steps_per_bar
     hp = cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar,
              max_steps_per_bar=max_steps_per_bar, max_bars=max_bars, **values)
     hp.validate()
     return hp
 
+  @classmethod
+  def from_export(cls, model_facts: dict) -> "ModelHParams":
+    """From an export's config.json "model" facts (these hparams as written by the trainer)."""
+    values = dict(model_facts)
+    for name, no_op in _REMOVED.items():
+      if name in values and values.pop(name) != no_op and no_op is not None:
+        raise ValueError(f"the model was trained with model.{name}={model_facts[name]!r}, which "
+                         f"this version no longer builds (only {no_op!r})")
+    values = {**_BEFORE_RECORDED, **values}
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+      raise ValueError(f"the export's model has field(s) this version does not know: "
+                       f"{', '.join(unknown)}")
+    hp = cls(**values)
+    hp.validate()
+    return hp
+
   def validate(self) -> None:
     """ValueError naming the field when a choice is unknown or the layout is impossible."""
-    choices = {"encoder": ("bar_bidirectional", "continuous"),
+    choices = {"family": ("hrnnvae", "lstm_lm", "musicvae_like"),
+               "encoder": ("bar_bidirectional", "continuous"),
                "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product"),
                "compute_dtype": ("float32", "bfloat16"), "cache_dtype": ("float32", "bfloat16")}
     for field, allowed in choices.items():
@@ -91,5 +143,3 @@ class ModelHParams:
                          f"not {getattr(self, field)!r}")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")
-    if not 0.0 <= self.word_dropout < 1.0:
-      raise ValueError(f"model.word_dropout must be in [0, 1), not {self.word_dropout}")

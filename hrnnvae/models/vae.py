@@ -31,25 +31,21 @@ class HierarchicalVAE(nn.Module):
     h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B, grid)
     return self.mu(h_BxH), (self.log_var(h_BxH) if self.hp.use_vae else None)
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
-                  word_dropout: bool = False):
-    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z.
-
-    word_dropout: blank model.word_dropout of the decoder's inputs (training only)."""
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
+    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z."""
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
-    rng, dropout_rng = jax.random.split(rng)
+    rng = jax.random.split(rng)[0]  # as when word dropout took the second key: same seeds, same runs
     if self.hp.use_vae:
       z = mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape, mu.dtype)  # Eq. 6
     else:
       z = mu
-    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid,
-                                dropout_rng if word_dropout else None)
+    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, dropout_rng=None):
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):
     """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha)."""
     return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
-                                       steps_per_bar_B, grid, dropout_rng)
+                                       steps_per_bar_B, grid)
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
                guidance=None):

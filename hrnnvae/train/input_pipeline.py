@@ -47,6 +47,7 @@ class Data:
   max_steps_per_bar: int
   max_bars: int  # the most bars in any window
   facts: dict  # what writing MIDI needs: dataset, meter, steps_per_bar, qpm, emotion names
+  arrays: dict  # the cache's arrays (data/cache.py), events and lengths cropped as above
 
 
 def load(cache_dir: str, max_steps: int = 0) -> Data:
@@ -72,8 +73,9 @@ def load(cache_dir: str, max_steps: int = 0) -> Data:
            "num_steps": int(events.shape[1])}
   max_bars = int(np.max(-(-lengths // np.maximum(steps_per_bar, 1)))) if len(lengths) else 1
   facts["max_bars"] = max_bars
+  cropped = {**arrays, "events": events, "lengths": lengths}
   return Data(splits, events.shape[1], int(steps_per_bar.min()), int(steps_per_bar.max()),
-              max_bars, facts)
+              max_bars, facts, cropped)
 
 
 def bar_buckets(split: Split, batch_size: int, min_share: float = 0.1) -> list[int]:

@@ -22,6 +22,7 @@ from absl import logging
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from hrnnvae import post_training
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import input_pipeline
@@ -38,25 +39,6 @@ def request_stop() -> bool:
   asked = _STOP.is_set()
   _STOP.set()
   return asked
-
-
-def fit_latent_prior(export_dir: pathlib.Path, cache_dir: str, max_steps: int, max_windows: int,
-                     seed: int) -> None:
-  """Fits the exported model's latent prior to the training windows' latents and saves it in
-  export/ (hrnnvae/latent_prior.py): sampling then draws z where the decoder learned to decode."""
-  from hrnnvae import latent_prior as latent_prior_lib  # noqa: PLC0415
-  from hrnnvae.data import cache as cache_lib  # noqa: PLC0415
-  from hrnnvae.sample import Sampler  # noqa: PLC0415 - sample imports the trainer's checkpoints
-  sampler = Sampler.load(export_dir)
-  arrays, _ = cache_lib.load(cache_dir)
-  if max_steps:
-    arrays = {**arrays, "events": arrays["events"][:, :max_steps],
-              "lengths": np.minimum(arrays["lengths"], max_steps)}
-  rows = latent_prior_lib.training_rows(arrays)
-  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
-                                        max_windows, seed=seed)
-  logging.info("fitted the latent prior to %d training windows (per emotion %s): %s",
-               min(len(rows), max_windows), prior.counts_E.tolist(), prior.save(export_dir))
 
 
 class TrainingError(RuntimeError):
@@ -220,6 +202,8 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   prior_fn = jax.jit(functools.partial(
       step_lib.prior_emotion_accuracy, steps_per_bar=data.facts["steps_per_bar"], models=models,
       per_emotion=config.train.eval_prior_samples, num_steps=data.num_steps))
+  # The fine-tune phase's first step (never, without auxiliary terms).
+  aux_start = models.loss.aux_start_step if models.generator_terms else math.inf
   writer = MetricsWriter(workdir, enabled=jax.process_index() == 0)
   if int(state.step) == 0:
     writer.write_hparams(config.to_dict())
@@ -250,7 +234,6 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   step = int(state.step)
   max_steps = min(config.train.max_steps or math.inf, config.train.max_epochs * steps_per_epoch)
   progress = _Progress(config.train.log_every_steps, step, max_steps)
-  aux_start = models.loss.aux_start_step if models.loss.needs_prior_samples else math.inf
   def patience_spent(state, step) -> bool:
     return (int(state.evaluations_without_improvement) >= config.train.patience
             and step >= min_steps)
@@ -310,13 +293,15 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     writer.close()
   summary = {"step": step, "epochs": step / steps_per_epoch, "stop_reason": stop_reason,
              "best_valid_loss": float(state.best_valid_loss) if intact else None}
-  if config.train.get("fit_latent_prior", False) and hp.use_vae and hp.family == "hrnnvae":
+  if config.train.fit_latent_prior and hp.use_vae and hp.family == "hrnnvae":
     if stop_reason == "interrupted":  # a stop was asked for: do not spend another minute
       logging.warning("no latent prior fitted (interrupted): fit it with `python "
                       "launch/fit_latent_prior.py --model=%s --cache=%s`", workdir,
                       config.data.cache_dir)
     else:
-      fit_latent_prior(workdir / "export", config.data.cache_dir, config.data.max_steps,
-                       config.train.latent_prior_windows, config.seed)
+      post_training.fit_latent_prior(workdir / "export", config.data.cache_dir,
+                                     max_steps=config.data.max_steps,
+                                     max_windows=config.train.latent_prior_windows,
+                                     seed=config.seed, arrays=data.arrays, log=logging.info)
   logging.info("done: %s", summary)
   return {**summary, "state": state}

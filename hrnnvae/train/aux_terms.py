@@ -1,0 +1,174 @@
+"""The fine-tune phase's auxiliary terms: small pure functions, chosen once from the config.
+
+Each generator term maps `TermInputs` (the batch, its teacher-forced reconstruction and the
+straight-through prior samples) to (value, metrics); `generator_terms(loss_hp)` picks them and
+their weights, and `step.train_step` adds them up. The emotion classifier's and the critic's own
+losses live here too, beside the terms they serve.
+
+Prior samples are drawn without gradient, then re-scored with teacher forcing inside the loss:
+the same logits (the drivers agree), but memory O(B * T * H) rather than the sampler's
+O(B * T * W * A) residuals. The straight-through sample carries the gradient of each step's
+distribution; it does not flow back through the fed-back inputs (BUILD_NOTES.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from hrnnvae import feature_consistency, losses
+
+
+class PriorSamples(NamedTuple):
+  """Melodies decoded from latents for target emotions, without gradient."""
+  z_BxZ: jax.Array
+  target_B: jax.Array  # the emotion each was asked for
+  events_BxT: jax.Array
+  gumbel_BxTxV: jax.Array  # the noise that picked each event
+  hard_BxTxV: jax.Array  # one-hot events
+  mask_BxT: jax.Array
+  grid: tuple[int, int] | None
+
+
+class TermInputs(NamedTuple):
+  """What a generator term may read; `samples` carries the gradient to the VAE's parameters."""
+  models: Any  # step.Models
+  state: Any  # step.TrainState (E's and D's parameters before this step's updates)
+  batch: dict
+  mask_BxT: jax.Array
+  reconstruction: dict  # the VAE's teacher-forced output on the batch (logits, mu, ...)
+  prior: PriorSamples
+  samples_BxTxV: jax.Array  # straight-through: hard values, the soft distribution's gradient
+
+
+def target_emotions(loss_hp, batch, rng: jax.Array, num_emotions: int) -> jax.Array:
+  """The emotions the fine-tune samples ask for: each quadrant equally ("uniform") or the
+  batch's own labels ("batch": the data's frequencies)."""
+  target_B = jax.random.randint(rng, (batch["events"].shape[0],), 0, num_emotions)
+  return batch["emotion"] if loss_hp.aux_target_emotions == "batch" else target_B
+
+
+def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng, decode_rng,
+                       grid) -> PriorSamples:
+  """Decodes loss.prior_sample_bars bars for each target emotion, from N(0, I) latents or
+  (loss.aux_latents="posterior") from the batch's own posterior samples."""
+  hp, lp = models.vae.hp, models.loss
+  events, lengths, steps_per_bar = batch["events"], batch["lengths"], batch["steps_per_bar"]
+  batch_size, num_steps = events.shape
+  prior_steps = num_steps
+  if lp.prior_sample_bars:
+    prior_steps = min(num_steps, lp.prior_sample_bars * (grid[1] if grid else hp.max_steps_per_bar))
+  prior_grid = (-(-prior_steps // hp.min_steps_per_bar), grid[1]) if grid else None
+  z_BxZ = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
+  if lp.aux_latents == "posterior" and hp.use_vae:
+    mu, log_var = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar, grid,
+                                   method="encode")
+    z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
+  decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,
+                             jax.random.split(decode_rng, batch_size), method="generate")
+  return PriorSamples(z_BxZ, target_B, decoded["events"], decoded["gumbel"],
+                      jax.nn.one_hot(decoded["events"], hp.num_classes), mask_BxT[:, :prior_steps],
+                      prior_grid)
+
+
+def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Array:
+  """The prior samples re-scored by the VAE being trained: hard one-hot values whose gradient
+  is that of the Gumbel-softmax distribution at loss.gumbel_temperature."""
+  logits, _ = models.vae.apply({"params": vae_params}, prior.z_BxZ, prior.target_B,
+                               prior.events_BxT, batch["steps_per_bar"], prior.grid,
+                               method="decode")
+  soft = jax.nn.softmax((logits + prior.gumbel_BxTxV) / models.loss.gumbel_temperature)
+  return prior.hard_BxTxV + soft - jax.lax.stop_gradient(soft)
+
+
+def _margins(inputs_BxTxV, prior: PriorSamples, batch, models):
+  return feature_consistency.margins(inputs_BxTxV, prior.events_BxT, prior.mask_BxT.sum(1),
+                                     batch["steps_per_bar"], models.arousal_thresholds)
+
+
+def features_emotion_term(inputs: TermInputs):
+  """The judge's own mode and arousal margins on the samples against their targets
+  (feature_consistency.py): a term E cannot be fooled into."""
+  found = _margins(inputs.samples_BxTxV, inputs.prior, inputs.batch, inputs.models)
+  term = feature_consistency.consistency_loss(found, inputs.prior.target_B)
+  return term, {"emotion_term": term, "prior_judge_accuracy": (
+      feature_consistency.labels(found) == inputs.prior.target_B).mean()}
+
+
+def classifier_emotion_term(inputs: TermInputs):
+  """The paper's term: E's cross-entropy on the reconstructions against the batch's labels and
+  on the samples against their targets, averaged."""
+  models, state = inputs.models, inputs.state
+  classify = functools.partial(models.emotion.apply, {"params": state.emotion_params})
+  recon_ce, _ = losses.classification(
+      classify(jax.nn.softmax(inputs.reconstruction["logits"]), inputs.mask_BxT),
+      inputs.batch["emotion"])
+  prior_ce, prior_accuracy = losses.classification(
+      classify(inputs.samples_BxTxV, inputs.prior.mask_BxT), inputs.prior.target_B)
+  term = 0.5 * (recon_ce + prior_ce)
+  return term, {"emotion_term": term, "prior_emotion_accuracy": prior_accuracy}
+
+
+def adversarial_term(inputs: TermInputs):
+  """The generator's side of the GAN: the critic's score of the samples (loss.gan_loss)."""
+  models = inputs.models
+  fake_scores = models.critic.apply({"params": inputs.state.critic_params}, inputs.samples_BxTxV,
+                                    inputs.prior.mask_BxT)[:, 0]
+  term = losses.generator_adversarial(fake_scores, models.loss.gan_loss)
+  return term, {"adversarial_term": term}
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorTerm:
+  name: str
+  weight: float
+  fn: Callable[[TermInputs], tuple[jax.Array, dict]]
+
+
+def generator_terms(loss_hp) -> tuple[GeneratorTerm, ...]:
+  """The fine-tune phase's generator terms, in the order they are added; empty: no prior
+  samples are drawn at all."""
+  terms = []
+  if loss_hp.emotion_weight > 0:
+    emotion = {"features": features_emotion_term, "classifier": classifier_emotion_term}
+    terms.append(GeneratorTerm("emotion", loss_hp.emotion_weight, emotion[loss_hp.emotion_term]))
+  if loss_hp.adversarial_weight > 0:
+    terms.append(GeneratorTerm("adversarial", loss_hp.adversarial_weight, adversarial_term))
+  return tuple(terms)
+
+
+def judge_labels(models, batch, prior: PriorSamples) -> jax.Array:
+  """The feature labeller's verdict on the hard samples (no gradient anywhere): what E learns to
+  say of generated melodies with loss.classifier_on_samples."""
+  return feature_consistency.labels(_margins(prior.hard_BxTxV, prior, batch, models))
+
+
+def emotion_classifier_loss(models, emotion_params, real_BxTxV, batch, mask_BxT,
+                            prior: PriorSamples | None, judged_B):
+  """E's cross-entropy on the real melodies, averaged with that on the judged samples when
+  there are any: (loss, accuracy on the real melodies)."""
+  logits = models.emotion.apply({"params": emotion_params}, real_BxTxV, mask_BxT)
+  loss, accuracy = losses.classification(logits, batch["emotion"])
+  if judged_B is not None:
+    sample_logits = models.emotion.apply({"params": emotion_params}, prior.hard_BxTxV,
+                                         prior.mask_BxT)
+    loss = 0.5 * (loss + losses.classification(sample_logits, judged_B)[0])
+  return loss, accuracy
+
+
+def critic_loss(models, critic_params, real_BxTxV, prior: PriorSamples, samples_BxTxV):
+  """The critic's loss on real one-hot melodies against the (detached) samples, plus R1."""
+  fake_BxTxV = jax.lax.stop_gradient(samples_BxTxV)
+  real_prefix_BxTxV = real_BxTxV[:, :fake_BxTxV.shape[1]]
+  score = lambda x: models.critic.apply({"params": critic_params}, x, prior.mask_BxT)[:, 0]
+  real_scores, fake_scores = score(real_prefix_BxTxV), score(fake_BxTxV)
+  r1 = losses.r1_penalty(score, real_prefix_BxTxV)
+  loss = (losses.critic_adversarial(real_scores, fake_scores, models.loss.gan_loss)
+          + 0.5 * models.loss.r1_weight * r1)
+  return loss, {"critic_loss": loss, "critic_r1": r1, "critic_real_score": real_scores.mean(),
+                "critic_fake_score": fake_scores.mean()}

@@ -1,0 +1,105 @@
+"""configs/default.py is the one home of every default: each field commented, read whole and
+strictly by the typed hparams, and every preset and ablation builds."""
+
+import dataclasses
+import json
+import pathlib
+import re
+
+import pytest
+
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.train.step import LossHParams
+
+from conftest import CONFIGS, load_config
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_every_default_field_has_a_comment():
+  text = (CONFIGS / "default.py").read_text()
+  lines = text[text.index("def get_config"):].splitlines()
+  uncommented = []
+  for index, line in enumerate(lines):
+    match = re.match(r"\s*config(\.\w+)+ = ", line)
+    if not match or "ConfigDict()" in line:
+      continue
+    above = lines[index - 1].strip() if index else ""
+    if "#" not in line and not above.startswith("#"):
+      uncommented.append(line.strip())
+  assert not uncommented
+
+
+def test_the_hparams_write_no_defaults_of_their_own():
+  """Only the encoding's constants have a default; every setting comes from the config."""
+  for cls in (ModelHParams, LossHParams):
+    with_default = {f.name for f in dataclasses.fields(cls)
+                    if f.default is not dataclasses.MISSING}
+    assert with_default <= {"num_classes", "num_emotions"}, cls
+
+
+def test_the_model_takes_every_config_field_and_refuses_an_unknown_one():
+  model = load_config("default.py").model
+  assert ModelHParams.config_fields() == set(model.keys())
+  loose = load_config("default.py").model
+  loose.unlock()
+  loose.atention_dim = 8  # a misspelling
+  with pytest.raises(ValueError, match="unknown field.*atention_dim"):
+    ModelHParams.from_config(loose, 64, 16, 16, 4)
+  del loose["atention_dim"]
+  del loose["attention_dim"]
+  with pytest.raises(ValueError, match="missing field.*attention_dim"):
+    ModelHParams.from_config(loose, 64, 16, 16, 4)
+
+
+def test_the_losses_take_every_config_field_and_refuse_an_unknown_one():
+  config = load_config("default.py")
+  assert {f.name for f in dataclasses.fields(LossHParams)} == set(config.loss.keys())
+  hp = LossHParams.from_config(config.loss)
+  assert (hp.beta_max, hp.free_bits, hp.emotion_term) == (config.loss.beta_max,
+                                                          config.loss.free_bits, "features")
+  loose = load_config("default.py").loss
+  loose.unlock()
+  loose.kl_warmup = 10
+  with pytest.raises(ValueError, match="unknown field.*kl_warmup"):
+    LossHParams.from_config(loose)
+  loose = load_config("default.py").loss
+  loose.emotion_term = "vibes"
+  with pytest.raises(ValueError, match="emotion_term"):
+    LossHParams.from_config(loose)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIGS.glob("*.py")))
+def test_every_preset_and_ablation_builds(name):
+  default = load_config("default.py")
+  variants = [None] + list(__import__("runpy").run_path(str(CONFIGS / "default.py"))["VARIANTS"])
+  for variant in variants:
+    config = load_config(name, variant)
+    assert set(config.keys()) == set(default.keys())
+    for section in ("data", "model", "loss", "sample", "train"):
+      assert set(config[section].keys()) == set(default[section].keys()), (name, section)
+    ModelHParams.from_config(config.model, 256, 16, 16, 16)
+    LossHParams.from_config(config.loss)
+
+
+def test_exports_load_as_recorded_and_removed_fields_are_checked():
+  shipped = json.loads((ROOT / "hrnnvae" / "pretrained" / "nottingham" / "config.json").read_text())
+  hp = ModelHParams.from_export(shipped["model"])
+  assert hp.decoder_dim == 128 and hp.attention_window == 96
+  older = {k: v for k, v in shipped["model"].items() if k != "lookback_input"}
+  assert ModelHParams.from_export(older).lookback_input is False  # what older exports trained
+  with pytest.raises(ValueError, match="context_dim"):
+    ModelHParams.from_export({**shipped["model"], "context_dim": 256})
+  with pytest.raises(ValueError, match="does not know: colour"):
+    ModelHParams.from_export({**shipped["model"], "colour": "blue"})
+
+
+def test_sampling_defaults_are_the_models_own():
+  """The default config's sampling settings are what a new export records; the shipped model
+  records its own, which every tool reads through Sampler (exports.sampling_settings)."""
+  from hrnnvae import exports
+  config = load_config("default.py")
+  assert set(config.sample.keys()) == {"temperature", "emotion_guidance", "transfer_shift"}
+  shipped = json.loads((ROOT / "hrnnvae" / "pretrained" / "nottingham" / "config.json").read_text())
+  assert exports.sampling_settings(shipped) == {"temperature": 0.5, "emotion_guidance": 1.0,
+                                                "transfer_shift": 1.5}
