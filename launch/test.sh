@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/venv.sh
-ruff check hrnnvae tests launch
+ruff check hrnnvae tests launch configs
 python -m pytest -q "$@"

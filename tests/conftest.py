@@ -2,11 +2,39 @@
 
 import os
 import pathlib
+import runpy
 
-import numpy as np
-import pytest
+# Compiled XLA programs persist across the suite's processes (the CLI drivers, subprocess runs)
+# and across runs: the same train step is compiled once, not once per test. Stale entries are
+# never reused wrongly (the key is the program, the JAX version and the flags).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      str(pathlib.Path(__file__).parent.parent / ".pytest_cache" / "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
-from hrnnvae.data import events as events_lib
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from hrnnvae.data import events as events_lib  # noqa: E402
+from hrnnvae.models.hparams import ModelHParams  # noqa: E402
+
+CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
+
+
+def load_config(name: str = "tiny.py", arg: str | None = None):
+  """configs/NAME's get_config(arg), locked: a test cannot add a field that does not exist."""
+  config = runpy.run_path(str(CONFIGS / name))["get_config"](arg)
+  config.lock()
+  return config
+
+
+def model_hparams(num_steps: int, min_steps_per_bar: int, max_steps_per_bar: int = 16,
+                  max_bars: int = 0, **overrides) -> ModelHParams:
+  """configs/default.py's model at a data shape, with fields of config.model overridden."""
+  model_config = load_config("default.py").model
+  for name, value in overrides.items():
+    model_config[name] = value
+  return ModelHParams.from_config(model_config, num_steps, min_steps_per_bar, max_steps_per_bar,
+                                  max_bars)
 
 
 def _datasets_root() -> pathlib.Path:
@@ -67,11 +95,8 @@ def nottingham_40(datasets_root, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_workdir(nottingham_40, tmp_path_factory):
   """The tiny model trained for one epoch (15 steps) on real tunes, with its export/."""
-  import runpy
-
   from hrnnvae.train import train
-  config = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "configs" / "tiny.py"))[
-      "get_config"]()
+  config = load_config("tiny.py")
   config.data.cache_dir = str(nottingham_40[0])
   config.train.max_steps = 15
   workdir = tmp_path_factory.mktemp("tiny_run")

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from flax import serialization
 from note_seq import midi_io, music_pb2
+from tool_driver import ToolDriver, user_env
 
 from hrnnvae import models as models_lib
 from hrnnvae.data import events as events_lib
@@ -33,11 +34,26 @@ TOOLS = {"hrnnvae-data": "hrnnvae.data.main", "hrnnvae-train": "hrnnvae.train.ma
          "hrnnvae-bench": "hrnnvae.bench"}
 
 
-def run_tool(tool: str, *args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
-  env = dict(os.environ)
-  env.pop("PYTHONWARNINGS", None)  # as a user runs it: warnings on
-  return subprocess.run([sys.executable, "-m", TOOLS[tool], *map(str, args)], capture_output=True,
-                        text=True, env=env, timeout=timeout, cwd=cwd)
+_DRIVERS: dict[str, ToolDriver] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_drivers():
+  yield
+  while _DRIVERS:
+    _DRIVERS.popitem()[1].close()
+
+
+def run_tool(tool: str, *args, cwd=None, real: bool = False) -> subprocess.CompletedProcess:
+  """`tool args` as a user runs it (warnings on). real: in a process of its own, for what is
+  about start-up itself; otherwise in the tool's long-lived driver (tool_driver.py), which
+  captures the same exit status, stdout and stderr without paying start-up for every case."""
+  if real:
+    return subprocess.run([sys.executable, "-m", TOOLS[tool], *map(str, args)], capture_output=True,
+                          text=True, env=user_env(), timeout=300, cwd=cwd)
+  if tool not in _DRIVERS:
+    _DRIVERS[tool] = ToolDriver(TOOLS[tool], user_env())
+  return _DRIVERS[tool](tool, list(args), cwd)
 
 
 def one_error_line(result: subprocess.CompletedProcess, tool: str, *needles: str) -> str:
@@ -104,7 +120,7 @@ def write_tune(path: pathlib.Path, meter=(4, 4), bars: int = 4) -> pathlib.Path:
 
 @pytest.mark.parametrize("tool", sorted(TOOLS))
 def test_help_shows_the_tools_flags_and_examples(tool):
-  result = run_tool(tool, "--help")
+  result = run_tool(tool, "--help", real=True)  # one real start of each tool
   assert result.returncode == 0, result.stderr[-1500:]
   text = result.stdout
   assert f"{tool} flags:" in text
@@ -119,12 +135,12 @@ def test_help_shows_the_tools_flags_and_examples(tool):
 
 def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tmp_path):
   result = run_tool("hrnnvae-sample", f"--workdir={model}", "--bars=1", "--noaudio",
-                    f"--output_dir={tmp_path / 'quiet'}")
+                    f"--output_dir={tmp_path / 'quiet'}", real=True)
   assert result.returncode == 0, result.stderr[-2000:]
   assert "ffmpeg" not in result.stderr and "libtpu" not in result.stderr
   assert all(line.startswith("hrnnvae-sample: ") for line in result.stderr.splitlines()), result.stderr
   loud = run_tool("hrnnvae-sample", f"--workdir={model}", "--bars=1", "--noaudio", "--verbosity=1",
-                  f"--output_dir={tmp_path / 'loud'}")
+                  f"--output_dir={tmp_path / 'loud'}", real=True)
   assert loud.returncode == 0
   if jax.default_backend() == "cpu" and not os.environ.get("JAX_PLATFORMS"):  # JAX probes for a TPU
     assert "Unable to initialize backend" in loud.stderr
@@ -282,9 +298,10 @@ def test_reconstruct_and_interpolate_keep_the_inputs_meter(model, tmp_path, mete
 
 
 def test_two_reconstructions_draw_their_own_noise(model, tmp_path):
+  from hrnnvae import melody_io
   from hrnnvae.sample import Sampler
   sampler = Sampler.load(model / "export")
-  events, meter = sampler.read_melody(write_tune(tmp_path / "tune.mid"))
+  events, meter = melody_io.read_melody(write_tune(tmp_path / "tune.mid"))
   first, second = sampler.reconstruct(events, meter, [0, 0], seed=0, temperature=1.0)
   assert not np.array_equal(first, second)
   again = sampler.reconstruct(events, meter, [0], seed=0, temperature=1.0)[0]

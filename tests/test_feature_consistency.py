@@ -20,8 +20,8 @@ def _real_windows(nottingham, count=256):
           arrays["steps_per_bar"][rows].astype(np.int32), thresholds)
 
 
-def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham):
-  events, lengths, steps_per_bar, thresholds = _real_windows(nottingham)
+def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham_40):
+  events, lengths, steps_per_bar, thresholds = _real_windows(nottingham_40)
   expected = emotion_lib.melody_features(events, lengths, steps_per_bar)
   found = jax.jit(lambda rows, events, lengths, spb: fc.margins(rows, events, lengths, spb, thresholds))(
       jax.nn.one_hot(events, events_lib.NUM_CLASSES), events, lengths, steps_per_bar)
@@ -34,12 +34,12 @@ def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham):
   assert len(set(labels.tolist())) == 4  # every quadrant occurs, so the check covers them all
 
 
-def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham):
+def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham_40):
   """Adam on free logits under the straight-through term (as the decoder's outputs get it): every
   melody's mode flips to the target's, and onset density moves the target's way in both arousal
   halves. (Free logits can also game arousal by octave leaps; in the model the ELBO and the
   critic hold the notes to the data.)"""
-  events, lengths, steps_per_bar, thresholds = _real_windows(nottingham, 64)
+  events, lengths, steps_per_bar, thresholds = _real_windows(nottingham_40, 64)
   labels = emotion_lib.emotion_labels(
       emotion_lib.melody_features(events, lengths, steps_per_bar), thresholds)
   target = (labels + 2) % 4  # the opposite quadrant: both valence and arousal must change
