@@ -9,7 +9,8 @@ For each temperature: feature-set overlap with the test set (higher: closer to r
 repeated 4-grams, bar repetition and 4-bar phrase similarity (structure a listener hears), leaps
 over a fourth, the judge's emotion agreement, and structure_gap (the mean absolute difference
 from the test set over the four structure columns); the test set's own values head the table.
-hrnnvae-sample's default temperature is the one `choose` picks.
+The temperature `choose` picks becomes config.sample.temperature (configs/default.py), which every
+export records as its own sampling temperature.
 """
 
 from __future__ import annotations

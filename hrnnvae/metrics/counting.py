@@ -20,7 +20,7 @@ Majority class. The train split's event frequencies, add-k_pitch smoothed over t
 argmax (the most frequent class: HOLD on Nottingham and JSB) is the prediction at every step.
 
 Rows (likelihood_row), over real steps of the split's windows as written (transposition 0), in
-the keys of evaluate.likelihood_row: teacher_forced_accuracy (argmax of the next-step
+the keys of evaluation/scoring.likelihood_row: teacher_forced_accuracy (argmax of the next-step
 distribution against the true event), cross_entropy_per_step (nats) and nll_per_melody (nats).
 These models have no latent: there is no ELBO or sampled reconstruction to report.
 """
