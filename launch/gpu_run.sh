@@ -7,7 +7,7 @@
 # This script only sets up the environment: it installs the carried wheels that cannot be
 # imported (no network) into OUT_DIR/site, puts that and the repo on PYTHONPATH, then runs
 # `python -m hrnnvae.gpu_run BUDGET_SECONDS OUT_DIR`, which plans the budget, benchmarks, trains,
-# evaluates and packs (its --help and hrnnvae/gpu_run.py say how, and which variables it reads:
+# evaluates and packs (its --help and hrnnvae/gpu_run/__main__.py say how, and which variables it reads:
 # HRNNVAE_GPU_CARRY, HRNNVAE_GPU_PACK, HRNNVAE_GPU_RUN_TINY, HRNNVAE_GPU_RUNS, ...). PYTHON: the
 # interpreter (default python3).
 set -euo pipefail

@@ -1,6 +1,6 @@
 """The GPU session's two commands, launch/gpu_prepare.sh (here) and launch/gpu_run.sh (there), on the CPU.
 
-hrnnvae/gpu_run.py's parts are tested alone: the budget's plan, the pack's limits and summary.json,
+hrnnvae/gpu_run/'s parts are tested alone: the budget's plan, the pack's limits and summary.json,
 and the supervision (deadlines, SIGINT, SIGKILL, resume, benchmarks, latent-prior fits and the
 evaluation) on a fake python that plays the children. The end-to-end test runs gpu_run.sh in its
 tiny mode (configs/tiny.py, caches of 40 tunes) twice on one OUT_DIR, as a GPU session would: the
@@ -26,7 +26,8 @@ import zipfile
 
 import pytest
 
-from hrnnvae import gpu_run
+from hrnnvae.gpu_run import packing, planning, processes
+from hrnnvae.gpu_run.session import Session
 
 ROOT = pathlib.Path(__file__).parent.parent
 MB = 10 ** 6
@@ -164,16 +165,16 @@ def _write_fake_python(folder: pathlib.Path) -> pathlib.Path:
   return path
 
 
-def _session(tmp_path, runs=(), the_plan=None, **kwargs) -> tuple[gpu_run.Session, list[str]]:
+def _session(tmp_path, runs=(), the_plan=None, **kwargs) -> tuple[Session, list[str]]:
   out = tmp_path / "out"
   for folder in ("logs", "runs", "state", "bench", "pack"):
     (out / folder).mkdir(parents=True, exist_ok=True)
   messages = []
-  the_plan = the_plan or gpu_run.Plan(budget_s=100, bench_s=0, stop_at_s=1, grace_s=2, eval_s=50,
-                                      pack_s=5, min_train_s=0)
+  the_plan = the_plan or planning.Plan(budget_s=100, bench_s=0, stop_at_s=1, grace_s=2, eval_s=50,
+                                       pack_s=5, min_train_s=0)
   kwargs = {"tiny": False, "python": str(_write_fake_python(tmp_path)), "train_flags": ["--config.seed=3"],
             "started": time.time(), "log": messages.append, **kwargs}
-  return gpu_run.Session(out, tmp_path / "carry", out / "pack", runs, the_plan, **kwargs), messages
+  return Session(out, tmp_path / "carry", out / "pack", runs, the_plan, **kwargs), messages
 
 
 def _calls(path: pathlib.Path) -> list[list[str]]:
@@ -181,65 +182,66 @@ def _calls(path: pathlib.Path) -> list[list[str]]:
 
 
 def test_plan_deadlines_add_up_within_the_budget():
-  for shares in (gpu_run.GPU_SHARES, gpu_run.TINY_SHARES):
+  for shares in (planning.GPU_SHARES, planning.TINY_SHARES):
     for budget in (300, 540, 900, 3600):
-      plan = gpu_run.plan(budget, shares)
+      plan = planning.plan(budget, shares)
       # SIGINT, the grace period until SIGKILL, the evaluation and the packing end with the budget
       assert plan.kill_at_s + plan.eval_s + plan.pack_s == budget == plan.eval_until_s + plan.pack_s
       assert plan.grace_s == shares.grace_s and plan.kill_at_s == plan.stop_at_s + shares.grace_s
       assert plan.stop_at_s >= shares.setup_s + shares.min_train_s
       assert plan.bench_s == budget * shares.bench_pct // 100
       assert plan.eval_s == max(budget * shares.eval_pct // 100, shares.eval_min_s)
-  plan = gpu_run.plan(540)  # the README's call: 12% benchmarks, 15% (at least 90 s) evaluation
+  plan = planning.plan(540)  # the README's call: 12% benchmarks, 15% (at least 90 s) evaluation
   assert (plan.bench_s, plan.eval_s, plan.stop_at_s, plan.grace_s, plan.pack_s) == (64, 90, 335, 90, 25)
-  assert gpu_run.plan(1000, eval_pct=30).eval_s == 300  # HRNNVAE_GPU_EVAL_PCT
-  assert gpu_run.plan(1000, bench_pct=0).bench_s == 0  # HRNNVAE_GPU_BENCH_PCT=0 skips them
+  assert planning.plan(1000, eval_pct=30).eval_s == 300  # HRNNVAE_GPU_EVAL_PCT
+  assert planning.plan(1000, bench_pct=0).bench_s == 0  # HRNNVAE_GPU_BENCH_PCT=0 skips them
 
 
 def test_plan_refuses_a_budget_too_small():
-  with pytest.raises(gpu_run.PlanError, match=r"budget of 60 s is too small: give at least (\d+) s") as error:
-    gpu_run.plan(60)
+  with pytest.raises(planning.PlanError,
+                     match=r"budget of 60 s is too small: give at least (\d+) s") as error:
+    planning.plan(60)
   least = int(re.search(r"at least (\d+) s", str(error.value)).group(1))
-  assert gpu_run.plan(least).stop_at_s == gpu_run.GPU_SHARES.setup_s + gpu_run.GPU_SHARES.min_train_s
-  with pytest.raises(gpu_run.PlanError):
-    gpu_run.plan(least - 1)
-  with pytest.raises(gpu_run.PlanError, match="HRNNVAE_GPU_EVAL_PCT=100"):
-    gpu_run.plan(600, eval_pct=100)
+  assert planning.plan(least).stop_at_s == planning.GPU_SHARES.setup_s + planning.GPU_SHARES.min_train_s
+  with pytest.raises(planning.PlanError):
+    planning.plan(least - 1)
+  with pytest.raises(planning.PlanError, match="HRNNVAE_GPU_EVAL_PCT=100"):
+    planning.plan(600, eval_pct=100)
 
 
 def test_runs_benchmarks_and_samples():
-  assert [run.name for run in gpu_run.select_runs(gpu_run.TINY_RUNS, "")] == [
+  assert [run.name for run in planning.select_runs(planning.TINY_RUNS, "")] == [
       "nottingham", "jsb_chorales", "nottingham_lstm_lm"]
-  picked = gpu_run.select_runs(gpu_run.GPU_RUNS, "nottingham_lstm_lm,nottingham")
+  picked = planning.select_runs(planning.GPU_RUNS, "nottingham_lstm_lm,nottingham")
   assert [run.name for run in picked] == ["nottingham", "nottingham_lstm_lm"]  # the list's order
-  with pytest.raises(gpu_run.PlanError, match="no such run: nottinghm"):
-    gpu_run.select_runs(gpu_run.GPU_RUNS, "nottinghm")
+  with pytest.raises(planning.PlanError, match="no such run: nottinghm"):
+    planning.select_runs(planning.GPU_RUNS, "nottinghm")
   # every flag given to hrnnvae-bench is one it defines
   defined = set(re.findall(r"DEFINE_\w+\(\s*\"(\w+)\"", (ROOT / "hrnnvae" / "bench.py").read_text()))
   carry = pathlib.Path("/carry")
   for tiny in (True, False):
-    for kind in gpu_run.BENCH_KINDS:
-      args = gpu_run.bench_args(kind, 100, carry, tiny)
+    for kind in planning.BENCH_KINDS:
+      args = planning.bench_args(kind, 100, carry, tiny)
       assert {arg[2:].split("=")[0].split(".")[0] for arg in args} <= defined, args
-  assert "--variants= " in gpu_run.bench_args("train", 179, carry, False)  # one variant, two compiles
-  assert "--variants= " not in gpu_run.bench_args("train", 180, carry, False)
-  assert [gpu_run.eval_samples(s, False) for s in (60, 100, 180, 300)] == [8, 16, 32, 64]
-  assert gpu_run.eval_samples(600, True) == 2
+  assert "--variants= " in planning.bench_args("train", 179, carry, False)  # one variant, two compiles
+  assert "--variants= " not in planning.bench_args("train", 180, carry, False)
+  assert [planning.eval_samples(s, False) for s in (60, 100, 180, 300)] == [8, 16, 32, 64]
+  assert planning.eval_samples(600, True) == 2
 
 
 def test_timed_jobs_end_as_timeout_would(tmp_path):
   sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
   deaf = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
           "print('ready', flush=True); time.sleep(60)"]
-  jobs = {name: gpu_run.Job(gpu_run.spawn(command, tmp_path / f"{name}.log"), time.time(),
-                            deadline=time.time() + 0.5)
+  jobs = {name: processes.Job(processes.spawn(command, tmp_path / f"{name}.log"), time.time(),
+                              deadline=time.time() + 0.5)
           for name, command in (("sleeper", sleeper), ("deaf", deaf))}
   while "ready" not in (tmp_path / "deaf.log").read_text():
     time.sleep(0.1)
   ended = {}
-  gpu_run.supervise(jobs, lambda name, job: gpu_run.timeout_tick(job, time.time(), False, 0.5),
-                    lambda name, job, status: ended.update({name: gpu_run.timed_status(job, status)}),
-                    poll_s=0.05)
+  processes.supervise(jobs, lambda name, job: processes.timeout_tick(job, time.time(), False, 0.5),
+                      lambda name, job, status: ended.update({name: processes.timed_status(job, status)}),
+                      poll_s=0.05)
   assert ended == {"sleeper": (124, "timed_out"), "deaf": (137, "timed_out")}
 
 
@@ -250,13 +252,13 @@ def test_benchmarks_run_once_and_skip_what_would_time_out(tmp_path):
   assert (bench / "bench_train.json").is_file() and not (bench / "bench_train.json.partial").exists()
   (command,) = _calls(tmp_path / "calls.jsonl")
   assert command == ["-m", "hrnnvae.bench", "train", f"--json={bench / 'bench_train.json.partial'}",
-                     *gpu_run.bench_args("train", 30, session.carry, False)]
+                     *planning.bench_args("train", 30, session.carry, False)]
   (bench / "bench_latency.timed_out_s").write_text("40\n")  # an earlier call's timeout
   session._bench("latency", 40)
   session._bench("latency", 9)
   later, _ = _session(tmp_path)  # the next call
   later._bench("train", 30)
-  record = gpu_run.summarize(session.out, [], final=True)
+  record = packing.summarize(session.out, [], final=True)
   assert [call["bench"] for call in record["calls"]] == [
       {"train": {"rc": 0, "wall_s": 0, "status": "done"}, "latency": {"status": "skipped"}},
       {"train": {"status": "earlier"}}]
@@ -267,13 +269,13 @@ def test_benchmarks_run_once_and_skip_what_would_time_out(tmp_path):
 
 def test_trainings_stop_at_the_deadline_then_priors_and_evaluation(tmp_path):
   """The signal state machine on fake trainers, then the latent-prior fits and the evaluation."""
-  runs = [gpu_run.Run(name, config, "nottingham") for name, config in (
+  runs = [planning.Run(name, config, "nottingham") for name, config in (
       ("stops", "configs/tiny.py"), ("ignores", "configs/tiny.py"), ("slow_start", "configs/tiny.py"),
       ("finishes", "configs/tiny.py:lstm_lm"), ("crashes", "configs/tiny.py"))]
   session, messages = _session(tmp_path, runs)
   session.train()
   out = session.out
-  record = gpu_run.summarize(out, [run.name for run in runs], final=False)
+  record = packing.summarize(out, [run.name for run in runs], final=False)
   run = {name: record["calls"][0]["run"][name] for name in record["runs"]}
   # SIGINT at the deadline to a run that trained: a clean stop, exit 130
   assert run["stops"]["status"] == "interrupted" and run["stops"]["rc"] == 130
@@ -353,9 +355,9 @@ def test_pack_keeps_to_the_limits_and_splits_the_exports(tmp_path):
   pack = tmp_path / "pack"
   pack.mkdir()
   (pack / "exports.tar.gz.part07").write_text("from an earlier pack")
-  summary = gpu_run.summarize(out, ["a", "b", "c"], final=True)
+  summary = packing.summarize(out, ["a", "b", "c"], final=True)
   messages = []
-  files = gpu_run.pack(out, pack, ["a", "b", "c"], summary, max_files=8, part_bytes=4000, log=messages.append)
+  files = packing.pack(out, pack, ["a", "b", "c"], summary, max_files=8, part_bytes=4000, log=messages.append)
   assert sorted(files) == sorted(pack.iterdir()) and len(files) <= 8
   assert [f.name for f in files] == ["bench_train.json", "logs.tar.gz", "eval.tar.gz", *(
       f"exports.tar.gz.part0{index}" for index in range(3)), "summary.json"]
@@ -395,14 +397,14 @@ def test_pack_drops_the_last_exports_that_do_not_fit(tmp_path):
   out, _ = _out_dir(tmp_path)
   pack = tmp_path / "pack"
   pack.mkdir()
-  summary = gpu_run.summarize(out, ["a", "b"], final=False)
+  summary = packing.summarize(out, ["a", "b"], final=False)
   # 6 files: 3 small ones and summary.json leave 2 parts, room for a's export alone
-  files = gpu_run.pack(out, pack, ["a", "b"], summary, max_files=6, part_bytes=4000, log=lambda _: None)
+  files = packing.pack(out, pack, ["a", "b"], summary, max_files=6, part_bytes=4000, log=lambda _: None)
   assert [f.name for f in files[3:]] == ["exports.tar.gz.part00", "exports.tar.gz.part01", "summary.json"]
   assert summary["pack"]["exports"] == ["a"]
   assert summary["pack"]["left_out"][-1] == "the export of b (no room: 6 files of 1 MB)"
   # a small export stays whole; the total bounds them as well
-  files = gpu_run.pack(out, pack, ["a", "b"], summary, part_bytes=10 ** 5, max_total=15000, summary_room=1000,
+  files = packing.pack(out, pack, ["a", "b"], summary, part_bytes=10 ** 5, max_total=15000, summary_room=1000,
                        log=lambda _: None)
   assert [f.name for f in files] == ["bench_train.json", "logs.tar.gz", "eval.tar.gz", "exports.tar.gz",
                                      "summary.json"]
