@@ -32,12 +32,15 @@ def test_the_blocker_really_blocks():
 
 _EACH_ALONE = """
 import importlib, pkgutil, sys
+from absl import flags
 import hrnnvae
 names = sorted(m.name for m in pkgutil.walk_packages(hrnnvae.__path__, 'hrnnvae.'))
 failed = []
 for name in names:
   for loaded in [m for m in sys.modules if m == 'hrnnvae' or m.startswith('hrnnvae.')]:
     del sys.modules[loaded]
+  for flag in [f for f in flags.FLAGS if flags.FLAGS.find_module_defining_flag(f, '').startswith('hrnnvae')]:
+    delattr(flags.FLAGS, flag)  # each tool defines its flags as it would in a process of its own
   try:
     importlib.import_module(name)
   except Exception as error:

@@ -5,7 +5,8 @@ mistakes, each refused in milliseconds, would spend nearly all its time starting
 starts one child interpreter per tool and runs each command in it: flags reset to their defaults
 (absl's unparse_flags), the tool's entry point called with that argv, file descriptors 1 and 2
 pointed at fresh files so that everything written (print, absl logging, C libraries) is captured,
-and the exit status taken from SystemExit. The result is a subprocess.CompletedProcess, as from
+the exit status taken from SystemExit, and the flags that parsing defined (config_flags' --config.*
+overrides) removed again. The result is a subprocess.CompletedProcess, as from
 subprocess.run. Tests that are about start-up itself (--help, a quiet start, signals) still start
 a real process each.
 """
@@ -19,8 +20,9 @@ import sys
 
 _CHILD = r"""
 import importlib, json, os, sys, tempfile
-from absl import flags
+from absl import app, flags
 module = importlib.import_module(sys.argv[1])
+own_flags = set(flags.FLAGS)  # config_flags adds --config.* flags while parsing: not kept
 replies = os.fdopen(os.dup(1), "w")
 requests = sys.stdin
 for line in requests:
@@ -34,6 +36,8 @@ for line in requests:
   try:
     os.chdir(request["cwd"] or cwd)
     flags.FLAGS.unparse_flags()
+    # absl's start-up runs again, as in a new process (it sets the verbosity to INFO).
+    app._run_init.done = app._register_and_parse_flags_with_usage.done = False
     sys.argv = [request["tool"]] + request["args"]
     try:
       module.run()
@@ -48,6 +52,8 @@ for line in requests:
     os.dup2(saved[0], 1); os.dup2(saved[1], 2)
     os.close(saved[0]); os.close(saved[1])
     os.chdir(cwd)
+    for name in set(flags.FLAGS) - own_flags:
+      delattr(flags.FLAGS, name)
   texts = []
   for handle in (out, err):
     handle.seek(0)
