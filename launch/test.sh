@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Set up .venv and run the linter and the whole test suite (slow real-data tests included).
+# Set up .venv and run the linter and the whole test suite (slow tests included); the fast tier
+# is `bash launch/test.sh -m "not slow"`.
 # Real-data tests read $HRNNVAE_DATASETS (a folder with nottingham/ and jsb_chorales/); without it
 # they skip, except under CI=true, where its absence fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/venv.sh
 ruff check hrnnvae tests launch configs
-python -m pytest -q "$@"
+# Two workers, one per core of the dev and CI machines (pytest-xdist); -n 0 runs in one process.
+python -m pytest -q -n "${HRNNVAE_TEST_WORKERS:-2}" "$@"

@@ -19,6 +19,16 @@ from hrnnvae.models.hparams import ModelHParams  # noqa: E402
 
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 
+# Fixtures that train a model or prepare every Nottingham tune: a test that uses one is slow (it
+# runs in the full suite, not in the fast tier `-m "not slow"`).
+_SLOW_FIXTURES = {"tiny_workdir", "nottingham"}
+
+
+def pytest_collection_modifyitems(items):
+  for item in items:
+    if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+      item.add_marker(pytest.mark.slow)
+
 
 def load_config(name: str = "tiny.py", arg: str | None = None):
   """configs/NAME's get_config(arg), locked: a test cannot add a field that does not exist."""

@@ -133,6 +133,7 @@ def test_help_shows_the_tools_flags_and_examples(tool):
   assert "xla_bridge" not in result.stderr and "ffmpeg" not in result.stderr
 
 
+@pytest.mark.slow
 def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tmp_path):
   result = run_tool("hrnnvae-sample", f"--workdir={model}", "--bars=1", "--noaudio",
                     f"--output_dir={tmp_path / 'quiet'}", real=True)
@@ -350,6 +351,7 @@ def test_eval_flag_mistakes(model, tmp_path, case, needle):
   assert not (tmp_path / "report").exists()
 
 
+@pytest.mark.slow
 def test_eval_reports_progress_and_reads_an_export_folder(nottingham_40, model, tmp_path):
   out = tmp_path / "report"
   result = run_tool("hrnnvae-eval", f"--workdirs={model / 'export'}",
@@ -402,6 +404,7 @@ def test_train_mistakes_leave_no_workdir(case, needle, tmp_path, nottingham_40):
   assert (not workdir.exists()) or case == "workdir_file", line
 
 
+@pytest.mark.slow
 def test_train_to_max_steps_exports_logs_progress_and_says_where(nottingham_40, tmp_path):
   workdir = tmp_path / "run"
   result = run_tool("hrnnvae-train", f"--config={ROOT / 'configs' / 'tiny.py'}",

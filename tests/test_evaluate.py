@@ -21,6 +21,7 @@ def tiny_sampler(tiny_workdir):
   return Sampler.load(tiny_workdir / "export")
 
 
+@pytest.mark.slow
 def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sampler, nottingham_40,
                                                        tmp_path):
   result = harness.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,

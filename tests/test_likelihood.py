@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from hrnnvae.data import events as events_lib
 from hrnnvae.metrics.likelihood import deterministic_sums, likelihood_sums
@@ -26,6 +27,7 @@ def _model_and_batch(nottingham):
   return vae, params, batch
 
 
+@pytest.mark.slow
 def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham_40):
   vae, params, batch = _model_and_batch(nottingham_40)
   sums = jax.jit(likelihood_sums, static_argnums=(0, 4))

@@ -324,6 +324,7 @@ def test_bar_reset_needs_the_conductor():
   _hp(hierarchical=False, decoder="continuous").validate()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("decoder", ["bar_reset", "continuous"])
 def test_bfloat16_matmuls_keep_float32_params_and_logits_close_to_float32(decoder):
   """compute_dtype=bfloat16: the same parameter tree (an f32 export loads into it), float32
