@@ -195,36 +195,36 @@ def test_kl_weight_follows_the_config(nottingham_40):
 def _train_cli(cache_dir, workdir, *overrides):
   return [sys.executable, "-m", "hrnnvae.train.main", f"--config={CONFIGS / 'tiny.py'}",
           f"--config.data.cache_dir={cache_dir}", f"--workdir={workdir}",
-          "--config.data.max_steps=32", "--config.train.batch_size=64",
-          "--config.train.checkpoint_every_steps=20", *overrides]
+          "--config.data.max_steps=32", "--config.train.batch_size=16",
+          "--config.train.checkpoint_every_steps=10", "--config.train.max_epochs=100", *overrides]
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_same_parameters(nottingham, tmp_path):
+def test_killed_run_resumes_to_the_same_parameters(nottingham_40, tmp_path):
   env = dict(os.environ, PYTHONWARNINGS="ignore")
-  steps = "--config.train.max_steps=120"  # 95 steps an epoch: crosses one validation
-  subprocess.run(_train_cli(nottingham[0], tmp_path / "straight", steps), env=env, check=True,
+  steps = "--config.train.max_steps=60"  # about 15 steps an epoch: crosses epoch ends
+  subprocess.run(_train_cli(nottingham_40[0], tmp_path / "straight", steps), env=env, check=True,
                  capture_output=True, timeout=600)
   interrupted = tmp_path / "interrupted"
-  process = subprocess.Popen(_train_cli(nottingham[0], interrupted, steps), env=env,
+  process = subprocess.Popen(_train_cli(nottingham_40[0], interrupted, steps), env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   latest = interrupted / "checkpoints" / "latest"
   deadline = time.time() + 600
-  while not (latest / "40").is_dir() and time.time() < deadline and process.poll() is None:
+  while not (latest / "20").is_dir() and time.time() < deadline and process.poll() is None:
     time.sleep(0.02)
   assert process.poll() is None, "the run ended before it could be killed"
   process.send_signal(signal.SIGKILL)
   process.wait()
   killed_at = sorted(int(p.name) for p in latest.iterdir() if p.name.isdigit())
-  assert killed_at and killed_at[-1] < 120
-  subprocess.run(_train_cli(nottingham[0], interrupted, steps), env=env, check=True,
+  assert killed_at and killed_at[-1] < 60
+  subprocess.run(_train_cli(nottingham_40[0], interrupted, steps), env=env, check=True,
                  capture_output=True, timeout=600)
 
   def final(workdir):
     checkpoints = Checkpoints(workdir)
     manager = checkpoints.latest
-    assert manager.latest_step() == 120
-    restored = manager.restore(120)
+    assert manager.latest_step() == 60
+    restored = manager.restore(60)
     checkpoints.close()
     return restored
 
@@ -233,14 +233,14 @@ def test_killed_run_resumes_to_the_same_parameters(nottingham, tmp_path):
 
 
 @pytest.mark.slow
-def test_eight_devices_match_one(nottingham, tmp_path):
+def test_eight_devices_match_one(nottingham_40, tmp_path):
   script = f"""
 import json, runpy, jax, numpy as np
 from hrnnvae.train import train
 assert jax.device_count() == 8, jax.devices()
 def run(devices, workdir):
   config = runpy.run_path({str(CONFIGS / 'tiny.py')!r})["get_config"]()
-  config.data.cache_dir = {str(nottingham[0])!r}
+  config.data.cache_dir = {str(nottingham_40[0])!r}
   config.data.max_steps = 32
   config.train.update(batch_size=16, max_steps=6)
   return train.train_and_evaluate(config, workdir, devices=devices)["state"]
