@@ -25,10 +25,10 @@ def tiny_sampler(tiny_workdir):
 def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sampler, nottingham_40,
                                                        tmp_path):
   result = harness.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,
-                       out=tmp_path)
+                       out=tmp_path, realism_bars=(4,))
   report = (tmp_path / "report.md").read_text()
   for heading in ("Table 2 style", "Every metric", "Likelihood on the test split",
-                  "Emotional consistency"):
+                  "Emotional consistency", "Realism"):
     assert heading in report
   rows = [line.split(" | ")[0].strip("| ") for line in report.splitlines()
           if line.startswith("| ") and " ± " in line]
@@ -53,6 +53,12 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   with open(tmp_path / "metrics.csv") as f:
     models = {row["model"] for row in csv.DictReader(f)}
   assert models == {report_lib.TEST_ROW, name}
+  # Realism: the test split against itself first, then the model's first-seed samples (8 of them).
+  with open(tmp_path / "realism.csv") as f:
+    realism_rows = list(csv.DictReader(f))
+  assert [r["model"] for r in realism_rows[::10]] == [report_lib.TEST_ROW, name]
+  assert {int(r["generated"]) for r in realism_rows[10:12]} == {2 * 4}
+  assert len(result["realism"]) == len(realism_rows) == 2 * 10  # 5 subsets x 2 classifiers
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
   assert "Emotion control" in report and "E agreement" in report
   confusion = result["confusions"][name]
@@ -106,11 +112,13 @@ def test_shuffled_latents_come_from_other_tunes(nottingham):
     ("no_inputs", "pass --workdirs=RUN[,RUN...] and --dataset_cache=CACHE"),
     ("negative_seed", "--seeds must be at least 0 and at most 4294967295, not -1"),
     ("temperature", "--temperature must be above 0"),
+    ("realism_bars", "--realism_bars must be at least 1 and at most 512, not 0"),
 ])
 def test_cli_mistakes_are_one_line(eval_tool, tiny_workdir, nottingham_40, tmp_path, case, needle):
   inputs = [f"--workdirs={tiny_workdir}", f"--dataset_cache={nottingham_40[0]}"]
   args = {"no_inputs": [], "negative_seed": [*inputs, "--seeds=0,-1"],
-          "temperature": [*inputs, "--temperature=0"]}[case]
+          "temperature": [*inputs, "--temperature=0"],
+          "realism_bars": [*inputs, "--realism_bars=16,0"]}[case]
   result = eval_tool("hrnnvae-eval", [*args, f"--out={tmp_path / 'report'}"])
   lines = [line for line in result.stderr.splitlines() if line.strip()]
   assert result.returncode == 2 and len(lines) == 1, result.stderr[-2000:]

@@ -3,18 +3,20 @@
 The test split is scored first (the first row of every table); then each model, with its own
 sampling settings (the export's temperature, emotion guidance and transfer shift, or those the
 caller gives for all), is sampled and scored per seed, measured on the test split's likelihood
-and, with an encoder, on emotion transfer (scoring.py); report.py writes the result.
+and, with an encoder, on emotion transfer, and its realism is measured: how well classifiers
+tell its samples from the test tunes (scoring.py, realism.py); report.py writes the result.
 """
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import numpy as np
 
 from hrnnvae import judge, progress
 from hrnnvae.data import cache as cache_lib
-from hrnnvae.evaluation import report, scoring
+from hrnnvae.evaluation import realism, report, scoring
 from hrnnvae.exports import model_dir
 from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
@@ -30,12 +32,15 @@ def model_name(path) -> str:
 
 def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Path,
         temperature: float | None = None, log=progress.silent, prior: str = "auto",
-        emotion_guidance: float | None = None, transfer_shift: float | None = None) -> dict:
+        emotion_guidance: float | None = None, transfer_shift: float | None = None,
+        realism_bars=()) -> dict:
   """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
   a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
   model's fitted latent prior when it has one, else N(0, I); latent_prior.py); temperature,
   emotion_guidance, transfer_shift: the sampling settings (None: each model's own, Sampler).
-  Returns what the report shows, with each model's settings as used."""
+  realism_bars: the lengths in bars at which realism is measured (none: skipped), on each
+  model's num_samples per emotion of the first seed. Returns what the report shows, with each
+  model's settings as used."""
   arrays, manifest = cache_lib.load(cache_dir)
   scoring.check_test_split(arrays, cache_dir)
   rows_index, _ = scoring.test_melodies(arrays)
@@ -47,6 +52,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, guidances, shifts, transfers = {}, {}, {}, {}, {}
   thresholds = judge.thresholds_of(manifest)
+  real_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
+      arrays, bars, steps_per_bar, thresholds))
+  realism_rows = _test_realism(spb, real_of, realism_bars, log)
   for number, workdir in enumerate(workdirs, 1):
     sampler = Sampler.load(model_dir(workdir))
     name = model_name(workdir)
@@ -69,6 +77,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
       model_log("emotion transfer on the test tunes' opening windows")
       transfers[name] = scoring.emotion_transfer(sampler, arrays, thresholds, [sampler.temperature],
                                                  seeds[0])["rows"][0]
+    if realism_bars:
+      realism_rows += [{"model": name, **row} for row in scoring.realism_rows(
+          sampler, real_of, num_samples, seeds[0], realism_bars, {bars: melodies}, log=model_log)]
     variants[name] = sampler.description["config"].get("variant", "")
 
   def each(values: dict) -> str:
@@ -80,6 +91,21 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               + f"; emotion guidance {each(guidances)} (1: none); transfer shift {each(shifts)} "
               "(0: none).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
-                      int(np.bincount(spb).argmax()), variants, sampling, transfers)
+                      int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows)
   return {"priors": priors, "temperatures": temperatures, "guidances": guidances, "shifts": shifts,
-          "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers}
+          "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers,
+          "realism": realism_rows}
+
+
+def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:
+  """The test row of the realism table: the test tunes with the split's most common bar length
+  (steps_per_bar [N] of its melodies) against themselves (realism.real_against_real), at each of
+  realism_bars."""
+  common = int(np.bincount(steps_per_bar).argmax())
+  result = []
+  for bars in realism_bars:
+    log(f"test split: realism of its tunes of {common} steps a bar against themselves, {bars} bars")
+    rows = realism.real_against_real(real_of(bars, common), common,
+                                     log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
+    result += [{"model": report.TEST_ROW, "bars": bars, **row} for row in rows]
+  return result

@@ -1,6 +1,6 @@
 """The evaluation report: report.md (the paper's Table 2 and 3, every metric, likelihoods, emotion
-control, confusion matrices), metrics.csv, likelihood.csv, confusion_*.csv, box plots and piano
-rolls, from the rows that scoring.py measured (harness.py gathers them)."""
+control, realism, confusion matrices), metrics.csv, likelihood.csv, realism.csv, confusion_*.csv,
+box plots and piano rolls, from the rows that scoring.py measured (harness.py gathers them)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hrnnvae.data import emotion as emotion_lib  # noqa: E402
-from hrnnvae.evaluation import scoring  # noqa: E402
+from hrnnvae.evaluation import realism, scoring  # noqa: E402
 
 PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "duration_seconds",
                  "pitch_variation", "rhythm_diversity", "harmonic_richness", "melodic_complexity",
@@ -36,8 +36,9 @@ def _likelihood_cell(row: dict, name: str) -> str:
 
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
                  examples: dict, steps_per_bar: int, variants: dict, sampling: str = "",
-                 transfers: dict | None = None) -> None:
-  """report.md, metrics.csv, likelihood.csv, confusion_*.csv, box plots and piano rolls."""
+                 transfers: dict | None = None, realism_rows: list | None = None) -> None:
+  """report.md, metrics.csv, likelihood.csv, realism.csv (when realism_rows: scoring.realism_rows'
+  rows with "model"), confusion_*.csv, box plots and piano rolls."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
   metric_names = [n for n in rows[TEST_ROW] if not n.startswith("_")]
@@ -85,6 +86,8 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
     for model, row in likelihoods.items():
       lines.append(f"| {model} | " + " | ".join(_likelihood_cell(row, n) for n in names) + " |")
   lines += _emotion_control_section(out, rows, confusions, transfers or {})
+  if realism_rows:
+    lines += _realism_section(out, realism_rows)
   lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
   for model, confusion in confusions.items():
     np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
@@ -159,6 +162,39 @@ def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict,
     figure.savefig(out / f"emotion_{name}.png")
     plt.close(figure)
     lines.append(f"![{name} per quadrant](emotion_{name}.png)")
+  return lines
+
+
+def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
+  """The realism table (a row per model, length and classifier; a column per subset) and
+  realism.csv (a line per row and subset)."""
+  columns = ["model", "bars", "classifier", "subset", "accuracy", "std", "generated", "real"]
+  with open(out / "realism.csv", "w", newline="") as f:
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    writer.writerows(realism_rows)
+  lines = ["", "## Realism: telling samples from real tunes", "",
+           "Accuracy of a classifier trained to tell a model's prior samples (the first seed's) "
+           "from held-out test tunes with the model's bar length, cross-validated in "
+           f"{realism.FOLDS} folds that never split a tune's windows, each fold balanced: mean ± "
+           f"std over the folds of {realism.REPEATS} repeats. 0.5: indistinguishable; 1: always "
+           "told apart. `features`: logistic regression on pitch-class (key-relative), interval, "
+           "note-length and onset-position histograms, rests, repetition and register; "
+           "`sequence`: a small convolutional net on the events (evaluation/realism.py). Per "
+           "quadrant: the samples asked for it against the test tunes the judge labels so. The "
+           "test row is the test tunes of the most common bar length against themselves, split "
+           f"in halves by tune ({2 * realism.REPEATS} splits): about 0.5, a little under with few "
+           f"tunes. A dash: a side with fewer than {realism.FOLDS} tunes or samples; a cell on a "
+           "handful of tunes (the last column) is rough.", "",
+           "| model | bars | classifier | " + " | ".join(realism.SUBSETS)
+           + " | samples / real tunes (per quadrant) |", "|" + "---|" * (len(realism.SUBSETS) + 4)]
+  cells = {(r["model"], r["bars"], r["classifier"], r["subset"]): r for r in realism_rows}
+  for key in dict.fromkeys((r["model"], r["bars"], r["classifier"]) for r in realism_rows):
+    found = [cells[(*key, subset)] for subset in realism.SUBSETS]
+    lines.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(
+        "–" if np.isnan(r["accuracy"]) else f"{r['accuracy']:.3f} ± {r['std']:.3f}"
+        for r in found) + f" | {found[0]['generated']} / {found[0]['real']} ("
+        + ", ".join(str(r["real"]) for r in found[1:]) + ") |")
   return lines
 
 

@@ -5,7 +5,8 @@ For a model and each seed, N melodies are sampled per emotion; every per-melody 
 split is scored as a row of its own (its ± is over melodies). Emotional consistency uses the
 independent judge (judge.py: the data pipeline's feature labeller, not the training classifier
 E): accuracy against the requested emotion, and the confusion matrix. Likelihoods are measured
-on the test split (likelihood_row), emotion transfer on its opening windows (emotion_transfer).
+on the test split (likelihood_row), emotion transfer on its opening windows (emotion_transfer),
+realism against its tunes by classifiers trained to tell them apart (realism_rows, realism.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
+from hrnnvae.evaluation import realism
 from hrnnvae.metrics import corpus, likelihood, melody
 from hrnnvae.sample import Sampler
 
@@ -94,6 +96,11 @@ def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
           "set_kl": float(np.mean([c["kl"] for c in comparisons]))}
 
 
+def requested_emotions(num_samples: int) -> list[int]:
+  """The emotion of each prior sample: num_samples of each quadrant, in EMOTIONS order."""
+  return [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
+
+
 def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
                    reference_values, reference_melodies, temperature: float | None = None,
                    log=progress.silent):
@@ -103,7 +110,7 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
   thresholds = judge.thresholds_of(manifest)
   qpm = float(np.median(arrays["qpm"]))
   meter = tuple(sampler.facts["time_signature"])
-  requested = [e for e in range(len(emotion_lib.EMOTIONS)) for _ in range(num_samples)]
+  requested = requested_emotions(num_samples)
   per_seed, confusion = [], np.zeros((4, 4), int)
   examples, features = [], {}
   for seed in seeds:
@@ -128,6 +135,26 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
     examples = examples or melodies
   per_seed[0]["_emotion_features"] = features
   return per_seed, confusion, examples
+
+
+def realism_rows(sampler: Sampler, real_of, num_samples: int, seed: int, realism_bars,
+                 sampled: dict, log=progress.silent) -> list[dict]:
+  """Realism (realism.py) of the model's prior samples, num_samples per emotion from `seed`, at
+  each of realism_bars against real_of(bars, steps_per_bar) (the test tunes in the model's bar):
+  realism.model_rows' rows with "bars". sampled: {bars: melodies} already drawn in
+  requested_emotions' order (evaluate_model's first seed), reused rather than drawn again."""
+  requested = requested_emotions(num_samples)
+  result = []
+  for bars in realism_bars:
+    melodies = sampled.get(bars)
+    if melodies is None:
+      log(f"realism: sampling {len(requested)} melodies of {bars} bars")
+      melodies = [m.events for m in sampler.sample(requested, bars, seed)]
+    rows = realism.model_rows(realism.generated_melodies(melodies, requested),
+                              real_of(bars, sampler.steps_per_bar), sampler.steps_per_bar,
+                              log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
+    result += [{"bars": bars, **row} for row in rows]
+  return result
 
 
 def opening_windows(arrays, steps_per_bar: int):

@@ -1,0 +1,343 @@
+"""Realism: how well a classifier tells a model's melodies from held-out real tunes.
+
+Two classifiers, each cross-validated so that one tune's windows never sit in two folds (group
+k-fold by the cache's `piece`; a generated melody is a group of its own):
+  features  L2-regularised logistic regression (numpy, Newton's method) on per-melody musical
+            features (melody_features): key-relative pitch classes, intervals, note lengths,
+            onset positions in the bar, rests, repetition and register;
+  sequence  SequenceCritic, a small 1-D conv net over the events shaped like
+            models/critics.SequenceClassifier, trained with optax for a fixed number of steps.
+Every fold tests and trains on equal numbers of each class (the larger is subsampled), so the
+accuracy, averaged over folds, is 0.5 when the two sets cannot be told apart and 1 when they
+always can. Melodies of one comparison share one meter (steps_per_bar).
+
+Real tunes are the test split's untransposed windows at the requested length (real_tunes: the
+cache's windows cut, or consecutive windows of a tune joined, to `bars` bars). Rows: the model's
+samples against them overall and per emotion quadrant (samples asked for q against real tunes
+the judge labels q); and the real tunes against themselves, split in two halves by tune, which
+should give about 0.5 (real_against_real).
+
+Shapes: N melodies, T steps, F features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from hrnnvae import judge, progress
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.metrics import melody as melody_metrics
+
+FOLDS = 5  # a comparison needs at least this many groups (tunes, or samples) on each side
+CLASSIFIERS = ("features", "sequence")
+SUBSETS = ("overall",) + emotion_lib.EMOTIONS
+REPEATS = 3  # cross-validations a row averages (new folds, subsamples and initialisations)
+WIDEST_INTERVAL = 12  # signed intervals -12..12 a bin each; wider leaps one bin each way
+LONGEST_NOTE = 16  # note lengths 1..16 steps a bin each; longer ones one bin
+L2 = 10.0  # the features classifier's penalty on standardised features (summed log-loss)
+SEQUENCE_CHANNELS = 32
+SEQUENCE_STEPS = 150  # fixed: a few seconds a fold on 2 CPU cores at 16 bars
+SEQUENCE_BATCH = 32
+SEQUENCE_LEARNING_RATE = 3e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class Melodies:
+  """One side of a comparison: events [N, T] of equal length, the group [N] of each (its tune;
+  unique per generated melody), and its quadrant [N] (requested, or the judge's label)."""
+  events: np.ndarray
+  groups: np.ndarray
+  quadrants: np.ndarray
+
+  def subset(self, keep: np.ndarray) -> "Melodies":
+    return Melodies(self.events[keep], self.groups[keep], self.quadrants[keep])
+
+
+# --- Features -------------------------------------------------------------------------------
+
+def feature_blocks(steps_per_bar: int) -> dict[str, int]:
+  """The feature vector's blocks in order, name -> width."""
+  return {"pitch_class": 12, "major": 1, "interval": 2 * WIDEST_INTERVAL + 3,
+          "note_length": LONGEST_NOTE + 1, "onset_position": steps_per_bar, "rest_share": 1,
+          "repetition": 3, "register": 3}
+
+
+def melody_features(events_NxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
+  """Features [N, F] float64 of N melodies (blocks in feature_blocks' order; histograms are
+  shares): pitch classes counted per note and rotated to the tonic of the judge's
+  Krumhansl-Schmuckler key, the key's mode (1: major), signed intervals a between consecutive
+  notes (bin 13 + a for |a| <= 12, the middle one holding repeated pitches; bins 0 and 26 wider
+  leaps down and up), note lengths in steps, onset steps within
+  the bar, the share of steps resting, repetition (repeated pitch 4-grams, bars repeating an
+  earlier bar, 4-bar phrase similarity: metrics/melody.py) and register (notes per bar, mean
+  pitch - 60 and range, in octaves)."""
+  events_NxT = np.asarray(events_NxT)
+  keys = judge.features(list(events_NxT), steps_per_bar)
+  rows = []
+  for events, tonic, major in zip(events_NxT, keys.key_tonic, keys.is_major):
+    notes = events_lib.events_to_notes(events)
+    starts, ends, pitches = (np.array(c, np.int64) for c in zip(*notes)) if notes else \
+        (np.zeros(0, np.int64),) * 3
+    lengths, intervals = ends - starts, np.diff(pitches)
+    bars = len(events) / steps_per_bar
+    rows.append(np.concatenate([
+        _shares((pitches - tonic) % 12, 12), [float(major)],
+        _shares(np.clip(intervals, -WIDEST_INTERVAL - 1, WIDEST_INTERVAL + 1) + WIDEST_INTERVAL + 1,
+                2 * WIDEST_INTERVAL + 3),
+        _shares(np.minimum(lengths, LONGEST_NOTE + 1) - 1, LONGEST_NOTE + 1),
+        _shares(starts % steps_per_bar, steps_per_bar),
+        [1.0 - lengths.sum() / max(len(events), 1)],
+        [melody_metrics.ngram_repetition_rate(events, 4),
+         melody_metrics.bar_repetition_rate(events, steps_per_bar),
+         melody_metrics.phrase_similarity(events, steps_per_bar)],
+        [len(pitches) / bars, (pitches.mean() - 60) / 12 if len(pitches) else 0.0,
+         np.ptp(pitches) / 12 if len(pitches) else 0.0]]))
+  return np.stack(rows) if rows else np.zeros((0, sum(feature_blocks(steps_per_bar).values())))
+
+
+def _shares(values: np.ndarray, bins: int) -> np.ndarray:
+  """Histogram [bins] of ints in 0..bins-1, as shares (zeros when there are none)."""
+  counts = np.bincount(values, minlength=bins).astype(float)
+  return counts / max(counts.sum(), 1.0)
+
+
+# --- Classifiers: fit on a training fold, predict the held-out fold's classes ---------------
+
+def logistic_regression(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                        l2: float = L2, iterations: int = 25) -> np.ndarray:
+  """Predicted classes [M] (0/1) of x_test [M, F], by L2-regularised logistic regression fitted
+  to x_train [N, F], y_train [N] with Newton's method on features standardised by the training
+  fold (the bias unpenalised)."""
+  mean, std = x_train.mean(0), x_train.std(0)
+  std = np.where(std > 1e-9, std, 1.0)
+  design = lambda x: np.concatenate([(x - mean) / std, np.ones((len(x), 1))], axis=1)
+  x, y = design(x_train), np.asarray(y_train, float)
+  penalty = np.full(x.shape[1], l2)
+  penalty[-1] = 0.0
+  weights = np.zeros(x.shape[1])
+  for _ in range(iterations):
+    p = 1.0 / (1.0 + np.exp(-np.clip(x @ weights, -30, 30)))
+    gradient = x.T @ (p - y) + penalty * weights
+    hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-6)
+    step = np.linalg.solve(hessian, gradient)
+    weights -= step
+    if np.abs(step).max() < 1e-8:
+      break
+  return (design(x_test) @ weights > 0).astype(np.int64)
+
+
+class SequenceCritic(nn.Module):
+  """models/critics.SequenceClassifier's shape (a step embedding, two strided 1-D convolutions
+  that see about a bar, a masked mean over positions, an MLP) with each convolution written as a
+  dense layer over overlapping windows (kernel 2 x stride, stride 4 then 2): XLA's CPU
+  convolutions train about 18 times slower. T must be a multiple of 8."""
+  channels: int = SEQUENCE_CHANNELS
+
+  @nn.compact
+  def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
+    """Logits [B]; steps where mask_BxT is False are ignored."""
+    mask = mask_BxT[..., None].astype(jnp.float32)
+    x = nn.Embed(events_lib.NUM_CLASSES, self.channels)(events_BxT) * mask
+    for stride in (4, 2):
+      x = x.reshape(x.shape[0], -1, stride * x.shape[-1])  # [B, positions, stride x C]
+      windows = jnp.concatenate([x, jnp.pad(x[:, 1:], ((0, 0), (0, 1), (0, 0)))], axis=-1)
+      x = nn.gelu(nn.Dense(self.channels)(windows))
+      mask = mask.reshape(mask.shape[0], -1, stride).max(-1, keepdims=True)
+    pooled_BxC = (x * mask).sum(1) / jnp.maximum(mask.sum(1), 1.0)
+    return nn.Dense(1)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))[:, 0]
+
+
+_CRITIC = SequenceCritic()
+_OPTIMIZER = optax.adam(SEQUENCE_LEARNING_RATE)
+
+
+@jax.jit
+def _fit_sequence(key, events_NxT, mask_NxT, labels_N, count):
+  """SequenceCritic parameters after SEQUENCE_STEPS Adam steps on minibatches drawn with
+  replacement from the first `count` rows (the rest pad N to a bucket: fewer compilations)."""
+  init_key, steps_key = jax.random.split(key)
+  params = _CRITIC.init(init_key, events_NxT[:1], mask_NxT[:1])
+
+  def loss(params, rows):
+    logits = _CRITIC.apply(params, events_NxT[rows], mask_NxT[rows])
+    return optax.sigmoid_binary_cross_entropy(logits, labels_N[rows].astype(jnp.float32)).mean()
+
+  def step(carry, key):
+    params, state = carry
+    rows = jax.random.randint(key, (SEQUENCE_BATCH,), 0, count)
+    updates, state = _OPTIMIZER.update(jax.grad(loss)(params, rows), state, params)
+    return (optax.apply_updates(params, updates), state), None
+
+  (params, _), _ = jax.lax.scan(step, (params, _OPTIMIZER.init(params)),
+                                jax.random.split(steps_key, SEQUENCE_STEPS))
+  return params
+
+
+_predict_sequence = jax.jit(lambda params, events_NxT, mask_NxT: _CRITIC.apply(
+    params, events_NxT, mask_NxT) > 0)
+
+
+def sequence_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                        seed: int = 0) -> np.ndarray:
+  """Predicted classes [M] (0/1) of events x_test [M, T], by a SequenceCritic trained on
+  events x_train [N, T] and classes y_train [N]."""
+  train, train_mask = _padded(x_train)
+  labels = np.zeros(len(train), np.int32)
+  labels[:len(x_train)] = y_train
+  params = _fit_sequence(jax.random.key(seed), train, train_mask, labels, len(x_train))
+  test, test_mask = _padded(x_test)
+  return np.asarray(_predict_sequence(params, test, test_mask))[:len(x_test)].astype(np.int64)
+
+
+def _padded(events_NxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """(events [N', T'] int32, mask [N', T']): rows padded to a power of two (at least 512: one
+  compilation serves most folds) and steps to a multiple of 8 with masked HOLDs."""
+  rows = max(512, 1 << int(np.ceil(np.log2(max(len(events_NxT), 1)))))
+  steps = -(-events_NxT.shape[1] // 8) * 8
+  events = np.zeros((rows, steps), np.int32)
+  events[:len(events_NxT), :events_NxT.shape[1]] = events_NxT
+  mask = np.zeros((rows, steps), bool)
+  mask[:len(events_NxT), :events_NxT.shape[1]] = True
+  return events, mask
+
+
+# --- Cross-validation -----------------------------------------------------------------------
+
+def group_folds(groups: np.ndarray, classes: np.ndarray, folds: int = FOLDS,
+                seed: int = 0) -> np.ndarray:
+  """Fold [N] of each item: a group's items all in one fold. Each class's groups are dealt out
+  on their own, largest first (ties in random order), each to the fold holding fewest of that
+  class's items so far, so both classes spread evenly over the folds."""
+  rng = np.random.default_rng(seed)
+  fold = np.zeros(len(groups), np.int64)
+  for label in np.unique(classes):
+    members = np.nonzero(classes == label)[0]
+    names, inverse, sizes = np.unique(groups[members], return_inverse=True, return_counts=True)
+    order = rng.permutation(len(names))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    filled = np.zeros(folds, np.int64)
+    for name in order:
+      target = int(np.argmin(filled))
+      fold[members[inverse == name]] = target
+      filled[target] += sizes[name]
+  return fold
+
+
+def _balanced(rows: np.ndarray, classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+  """rows with the larger class subsampled to the smaller one's count."""
+  by_class = [rows[classes[rows] == label] for label in (0, 1)]
+  count = min(len(r) for r in by_class)
+  return np.sort(np.concatenate([rng.choice(r, count, replace=False) for r in by_class]))
+
+
+def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int = 0) -> dict:
+  """{classifier: accuracy per fold [FOLDS]} at telling `generated` (class 1) from `real`
+  (class 0), cross-validated by group; {} when either side has fewer than FOLDS groups."""
+  if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
+    return {}
+  rng = np.random.default_rng(seed)
+  classes = np.repeat([1, 0], [len(generated.events), len(real.events)])
+  events = np.concatenate([generated.events, real.events])
+  # Each class has a group in every fold, so every fold tests both.
+  fold = group_folds(np.concatenate([generated.groups, real.groups]), classes, FOLDS, seed)
+  inputs = {"features": melody_features(events, steps_per_bar), "sequence": events}
+  fit = {"features": logistic_regression,
+         "sequence": lambda a, b, c: sequence_classifier(a, b, c, seed)}
+  accuracies = {name: [] for name in CLASSIFIERS}
+  for k in range(FOLDS):
+    train = _balanced(np.nonzero(fold != k)[0], classes, rng)
+    test = _balanced(np.nonzero(fold == k)[0], classes, rng)
+    for name in CLASSIFIERS:
+      predicted = fit[name](inputs[name][train], classes[train], inputs[name][test])
+      accuracies[name].append(float((predicted == classes[test]).mean()))
+  return {name: np.array(values) for name, values in accuracies.items()}
+
+
+def rows(sides, steps_per_bar: int, repeats: int = REPEATS, log=progress.silent) -> list[dict]:
+  """One row per subset and classifier: {"subset", "classifier", "accuracy" (mean over the folds
+  of `repeats` cross-validations, seeds 0..repeats-1), "std" (over those folds), "generated",
+  "real" (melodies on each side, before balancing, at seed 0)}; NaN where a side has fewer than
+  FOLDS groups. sides(seed) -> (generated, real). Subsets: overall, then each quadrant q
+  (generated.quadrants == q against real.quadrants == q)."""
+  result = []
+  for index, subset in enumerate(SUBSETS):
+    pick = lambda side, index=index: side if index == 0 else side.subset(side.quadrants == index - 1)
+    folds = {name: [] for name in CLASSIFIERS}
+    for seed in range(repeats):
+      generated, real = map(pick, sides(seed))
+      if seed == 0:
+        counts = {"generated": len(generated.events), "real": len(real.events)}
+        log(f"realism {subset}: {counts['generated']} melodies against {counts['real']} real, "
+            f"{repeats} x {FOLDS} folds")
+      for name, values in compare(generated, real, steps_per_bar, seed).items():
+        folds[name].extend(values)
+    for name in CLASSIFIERS:
+      values = np.array(folds[name] or [np.nan])
+      result.append({"subset": subset, "classifier": name, "accuracy": float(values.mean()),
+                     "std": float(values.std()), **counts})
+  return result
+
+
+# --- Real tunes -----------------------------------------------------------------------------
+
+def real_tunes(arrays, bars: int, steps_per_bar: int, thresholds, split: str = "test") -> Melodies:
+  """The split's untransposed tunes with bars of `steps_per_bar` steps (the bar a model is
+  conditioned on: 3/4 and 6/8 alike) as spans of `bars` bars: each window cut to `bars` bars, or
+  joined to the windows that follow it in the same tune and segment (start_bar b, b + W, ... for
+  windows of W bars) until `bars` are covered; spans that would run past the tune's end are left
+  out. Groups are the cache's `piece`, quadrants the judge's labels of the spans."""
+  rows_index = np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
+                          & (arrays["transposition"] == 0)
+                          & (arrays["steps_per_bar"] == steps_per_bar))[0]
+  window_bars = int(arrays["lengths"][rows_index].max(initial=0)) // steps_per_bar
+  where = {(arrays["piece"][r], arrays["segment"][r], arrays["start_bar"][r]): r for r in rows_index}
+  spans, pieces = [], []
+  for row in rows_index:
+    piece, segment, start = (int(arrays[k][row]) for k in ("piece", "segment", "start_bar"))
+    parts, covered, current = [], 0, row
+    while current is not None and covered < bars:
+      need = min(window_bars, bars - covered) * steps_per_bar
+      if arrays["lengths"][current] < need:
+        break
+      parts.append(arrays["events"][current, :need])
+      covered += need // steps_per_bar
+      current = where.get((piece, segment, start + covered))
+    if covered == bars:
+      spans.append(np.concatenate(parts).astype(np.int64))
+      pieces.append(piece)
+  events = np.stack(spans) if spans else np.zeros((0, bars * steps_per_bar), np.int64)
+  labels = judge.labels(list(events), steps_per_bar, thresholds) if spans else np.zeros(0, np.int64)
+  return Melodies(events, np.array(pieces, np.int64), labels)
+
+
+def real_against_real(real: Melodies, steps_per_bar: int, repeats: int = 2 * REPEATS,
+                      log=progress.silent) -> list[dict]:
+  """rows() of the real tunes against themselves: split in two halves by piece (a new random
+  split each repeat: twice the repeats of a model's row, as the split adds its own spread), one
+  half labelled "generated"; about 0.5, a little under with few tunes (a held-out fold's tunes
+  are missing from its training folds, which tilts them the other way)."""
+  def halves(seed):
+    pieces = np.random.default_rng(seed).permutation(np.unique(real.groups))
+    half = np.isin(real.groups, pieces[:len(pieces) // 2])
+    return real.subset(half), real.subset(~half)
+  return rows(halves, steps_per_bar, repeats, log)
+
+
+def model_rows(generated: Melodies, real: Melodies, steps_per_bar: int, repeats: int = REPEATS,
+               log=progress.silent) -> list[dict]:
+  """rows() of a model's samples against the real tunes."""
+  return rows(lambda seed: (generated, real), steps_per_bar, repeats, log)
+
+
+def generated_melodies(melodies, requested) -> Melodies:
+  """A model's samples (equal lengths) as one side, each its own group."""
+  return Melodies(np.stack([np.asarray(m, np.int64) for m in melodies]),
+                  np.arange(len(melodies)), np.asarray(requested, np.int64))

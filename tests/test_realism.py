@@ -1,0 +1,201 @@
+"""evaluation/realism.py: the features of a melody worked by hand, folds grouped by tune, the
+subsets of each row, real spans cut and joined from windows, and the classifiers on synthetic
+melodies and on real Nottingham windows (real against real about 0.5, a broken generator found)."""
+
+import numpy as np
+import pytest
+
+from hrnnvae import judge
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
+from hrnnvae.evaluation import realism
+
+from conftest import melody
+
+C_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+THRESHOLDS = emotion_lib.ArousalThresholds(median_note_density=4.0, median_mean_abs_interval=2.0)
+
+
+def _block(features: np.ndarray, name: str, steps_per_bar: int) -> np.ndarray:
+  widths = realism.feature_blocks(steps_per_bar)
+  start = sum(list(widths.values())[:list(widths).index(name)])
+  return features[..., start:start + widths[name]]
+
+
+def test_features_of_a_melody_worked_by_hand():
+  # Two bars of 2/2 (8 steps a bar): C4 E4 G4(quarter) G4 rest C5(quarter).
+  events = melody((60, 2), (64, 2), (67, 4), (67, 2), (None, 2), (72, 4), steps=16)
+  keys = judge.features([events], 8)
+  assert keys.key_tonic[0] == 0 and keys.is_major[0]  # C major: rotation by 0
+  features = realism.melody_features(events[None], 8)[0]
+  assert features.shape == (sum(realism.feature_blocks(8).values()),)
+  expected_pitch_classes = np.zeros(12)
+  expected_pitch_classes[[0, 4, 7]] = [2 / 5, 1 / 5, 2 / 5]  # C, E, G, G, C
+  np.testing.assert_allclose(_block(features, "pitch_class", 8), expected_pitch_classes)
+  assert _block(features, "major", 8).tolist() == [1.0]
+  intervals = np.zeros(27)
+  intervals[[13 + 4, 13 + 3, 13 + 0, 13 + 5]] = 1 / 4  # +4 +3 0 +5; 0 is a repeated pitch
+  np.testing.assert_allclose(_block(features, "interval", 8), intervals)
+  lengths = np.zeros(17)
+  lengths[[2 - 1, 4 - 1]] = [3 / 5, 2 / 5]  # lengths 2, 2, 4, 2, 4 steps
+  np.testing.assert_allclose(_block(features, "note_length", 8), lengths)
+  onsets = np.zeros(8)
+  onsets[[0, 2, 4]] = [2 / 5, 1 / 5, 2 / 5]  # steps 0, 2, 4, 8, 12 within 8-step bars
+  np.testing.assert_allclose(_block(features, "onset_position", 8), onsets)
+  np.testing.assert_allclose(_block(features, "rest_share", 8), [2 / 16])
+  # No repeated 4-gram, bar 2 differs from bar 1, fewer than two 4-bar phrases.
+  np.testing.assert_allclose(_block(features, "repetition", 8), [0, 0, 0])
+  # 2.5 notes a bar; mean pitch 66 = 60 + half an octave; range C4-C5, an octave.
+  np.testing.assert_allclose(_block(features, "register", 8), [2.5, 0.5, 1.0])
+  # A tone higher, in D major: the same key-relative pitch classes and intervals.
+  raised = np.where(events >= events_lib.FIRST_PITCH_EVENT, events + 2, events)
+  again = realism.melody_features(raised[None], 8)[0]
+  np.testing.assert_allclose(_block(again, "pitch_class", 8), expected_pitch_classes)
+  np.testing.assert_allclose(_block(again, "interval", 8), intervals)
+
+
+def _walks(tunes: int, windows: int, bars: int, seed: int, first_group: int = 0) -> realism.Melodies:
+  """`windows` windows of `bars` 4/4 bars from each of `tunes` synthetic tunes: a stepwise walk
+  in C major on a rhythm of quarters and eighths that each tune keeps in every window."""
+  rng = np.random.default_rng(seed)
+  events, groups = [], []
+  for tune in range(tunes):
+    rhythm = rng.choice([2, 4], size=16)
+    rhythm = rhythm[:np.searchsorted(np.cumsum(rhythm), 16, side="right")]
+    for _ in range(windows):
+      degree, notes = int(rng.integers(7, 14)), []
+      for _ in range(bars):
+        for duration in rhythm:
+          degree = int(np.clip(degree + rng.choice([-2, -1, 1, 2]), 0, 20))
+          notes.append((48 + 12 * (degree // 7) + C_MAJOR[degree % 7], int(duration)))
+        if rhythm.sum() < 16:
+          notes.append((None, 16 - int(rhythm.sum())))
+      events.append(melody(*notes, steps=16 * bars))
+      groups.append(first_group + tune)
+  return realism.Melodies(np.stack(events).astype(np.int64), np.array(groups),
+                          np.arange(len(groups)) % 4)
+
+
+def _broken(kind: str, count: int, steps: int, seed: int = 0) -> realism.Melodies:
+  """A broken generator's melodies: a random pitch every step, or one note struck every beat."""
+  if kind == "random":
+    events = np.random.default_rng(seed).integers(events_lib.pitch_to_event(48),
+                                                  events_lib.pitch_to_event(84), (count, steps))
+  else:
+    events = np.zeros((count, steps), np.int64)
+    events[:, ::4] = events_lib.pitch_to_event(60)
+  return realism.generated_melodies(list(events), np.arange(count) % 4)
+
+
+def test_folds_keep_each_tune_whole_and_both_classes_in_every_fold():
+  rng = np.random.default_rng(0)
+  pieces = np.repeat(np.arange(25), rng.integers(1, 9, size=25))  # tunes of 1 to 8 windows
+  groups = np.concatenate([pieces, np.arange(80)])  # then 80 samples, each its own group
+  classes = np.repeat([0, 1], [len(pieces), 80])
+  fold = realism.group_folds(groups, classes, realism.FOLDS, seed=3)
+  for label in (0, 1):
+    for group in np.unique(groups[classes == label]):
+      assert len(np.unique(fold[(classes == label) & (groups == group)])) == 1
+    sizes = np.bincount(fold[classes == label], minlength=realism.FOLDS)
+    assert sizes.min() > 0 and sizes.max() - sizes.min() <= 8  # dealt out evenly
+  assert sorted(np.unique(fold)) == list(range(realism.FOLDS))
+
+
+def test_real_against_real_is_about_half_and_broken_generators_are_found():
+  real = _walks(tunes=40, windows=3, bars=4, seed=0)
+  real = realism.Melodies(real.events, real.groups, np.zeros_like(real.quadrants))  # all happy
+  rows = realism.real_against_real(real, 16, repeats=2)
+  overall = {r["classifier"]: r["accuracy"] for r in rows if r["subset"] == "overall"}
+  assert set(overall) == set(realism.CLASSIFIERS)
+  for accuracy in overall.values():
+    assert abs(accuracy - 0.5) <= 0.12, overall
+  for kind in ("random", "one_note"):
+    found = realism.compare(_broken(kind, 120, 64), real, 16)
+    for name in realism.CLASSIFIERS:
+      assert found[name].mean() >= 0.95, (kind, name, found[name])
+
+
+def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatch):
+  generated = realism.generated_melodies(list(np.ones((40, 8), np.int64)), np.arange(40) % 4)
+  real = realism.Melodies(np.ones((30, 8), np.int64), np.arange(30) // 3, np.arange(30) % 3)
+  seen = []
+
+  def fake_compare(generated, real, steps_per_bar, seed):
+    seen.append((set(generated.quadrants), set(real.quadrants), len(generated.events),
+                 len(real.events), seed))
+    if not len(real.events):
+      return {}
+    return {name: np.full(realism.FOLDS, 0.5 + 0.1 * seed) for name in realism.CLASSIFIERS}
+
+  monkeypatch.setattr(realism, "compare", fake_compare)
+  rows = realism.model_rows(generated, real, 16, repeats=2)
+  assert seen[:2] == [({0, 1, 2, 3}, {0, 1, 2}, 40, 30, 0), ({0, 1, 2, 3}, {0, 1, 2}, 40, 30, 1)]
+  for q in range(4):
+    for seed, call in enumerate(seen[2 + 2 * q:4 + 2 * q]):
+      assert call == ({q}, {q} if q < 3 else set(), 10, 10 if q < 3 else 0, seed)
+  assert [(r["subset"], r["classifier"]) for r in rows] == [
+      (s, c) for s in realism.SUBSETS for c in realism.CLASSIFIERS]
+  happy = next(r for r in rows if r["subset"] == "happy" and r["classifier"] == "features")
+  assert (happy["generated"], happy["real"]) == (10, 10)
+  assert happy["accuracy"] == pytest.approx(0.55) and happy["std"] == pytest.approx(0.05)
+  calm = next(r for r in rows if r["subset"] == "calm")  # no real calm tune: no accuracy
+  assert np.isnan(calm["accuracy"]) and calm["real"] == 0
+
+
+def _cache_of(tune: np.ndarray, steps_per_bar: int = 16, window_bars: int = 16, hop: int = 4):
+  """Cache arrays of one test tune's windows (start_bar 0, hop, 2 hop, ...; the last ones
+  shorter), beside a transposed copy, a training window and a 3/4 window that must be left out."""
+  bars = len(tune) // steps_per_bar
+  starts = list(range(0, bars - 1, hop))
+  events = np.zeros((len(starts) + 3, window_bars * steps_per_bar), np.int8)
+  lengths = []
+  for row, start in enumerate(starts):
+    window = tune[start * steps_per_bar:(start + window_bars) * steps_per_bar]
+    events[row, :len(window)] = window
+    lengths.append(len(window))
+  events[len(starts):] = tune[:window_bars * steps_per_bar]
+  count = len(events)
+  column = lambda values, extra: np.array(list(values) + list(extra))
+  return {
+      "events": events, "lengths": column(lengths, [256, 256, 192]),
+      "steps_per_bar": column([16] * len(starts), [16, 16, 12]),
+      "split": column([sources_lib.SPLITS.index("test")] * len(starts),
+                      [sources_lib.SPLITS.index("test"), sources_lib.SPLITS.index("train"),
+                       sources_lib.SPLITS.index("test")]),
+      "transposition": column([0] * len(starts), [2, 0, 0]),
+      "piece": np.zeros(count, np.int64), "segment": np.zeros(count, np.int64),
+      "start_bar": column(starts, [0, 0, 0])}
+
+
+def test_real_tunes_cut_and_join_the_windows_of_a_tune():
+  tune = _walks(tunes=1, windows=1, bars=40, seed=1).events[0]
+  arrays = _cache_of(tune)
+  for bars, starts in ((32, (0, 4, 8)), (16, range(0, 25, 4)), (8, range(0, 33, 4))):
+    real = realism.real_tunes(arrays, bars, 16, THRESHOLDS)
+    expected = [tune[s * 16:(s + bars) * 16] for s in starts]
+    np.testing.assert_array_equal(real.events, np.stack(expected))
+    assert real.groups.tolist() == [0] * len(expected)
+    np.testing.assert_array_equal(real.quadrants, judge.labels(expected, 16, THRESHOLDS))
+  assert len(realism.real_tunes(arrays, 48, 16, THRESHOLDS).events) == 0  # longer than the tune
+
+
+@pytest.mark.slow  # 20 s of classifier fits: the full suite's
+def test_on_real_nottingham_windows(nottingham_40):
+  """8-bar spans of the 40 tunes' 4/4 and 2/2 training windows: against themselves about 0.5
+  (averaged over ten splits by tune: one split of 12 tunes swings widely), a random generator
+  found; and the folds of tunes and samples never share a tune."""
+  _, arrays, manifest = nottingham_40
+  real = realism.real_tunes(arrays, 8, 16, judge.thresholds_of(manifest), split="train")
+  assert len(np.unique(real.groups)) >= 2 * realism.FOLDS
+  real = realism.Melodies(real.events, real.groups, np.full(len(real.groups), -1))  # overall only
+  rows = realism.real_against_real(real, 16, repeats=10)
+  for row in rows[:len(realism.CLASSIFIERS)]:
+    assert row["subset"] == "overall" and abs(row["accuracy"] - 0.5) <= 0.12, row
+  generated = _broken("random", len(real.events), 8 * 16)
+  classes = np.repeat([1, 0], [len(generated.events), len(real.events)])
+  fold = realism.group_folds(np.concatenate([generated.groups, real.groups]), classes)
+  for piece in np.unique(real.groups):
+    assert len(np.unique(fold[len(generated.events):][real.groups == piece])) == 1
+  found = realism.compare(generated, real, 16)
+  assert all(found[name].mean() >= 0.95 for name in realism.CLASSIFIERS), found
