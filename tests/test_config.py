@@ -5,6 +5,7 @@ import dataclasses
 import json
 import pathlib
 import re
+import runpy
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_the_losses_take_every_config_field_and_refuse_an_unknown_one():
 @pytest.mark.parametrize("name", sorted(p.name for p in CONFIGS.glob("*.py")))
 def test_every_preset_and_ablation_builds(name):
   default = load_config("default.py")
-  variants = [None] + list(__import__("runpy").run_path(str(CONFIGS / "default.py"))["VARIANTS"])
+  variants = [None] + list(runpy.run_path(str(CONFIGS / "default.py"))["VARIANTS"])
   for variant in variants:
     config = load_config(name, variant)
     assert set(config.keys()) == set(default.keys())

@@ -32,6 +32,18 @@ _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "sample_unroll": 1,
 _REMOVED = {"context_dim": 0, "word_dropout": None}
 
 
+def config_values(section_config, section: str, expected: set[str]) -> dict:
+  """The fields of config.<section> as a dict; ValueError naming every field that is missing
+  from it or unknown to `expected` (a misspelled override is never silently dropped)."""
+  values = dict(section_config.items())
+  unknown, missing = sorted(set(values) - expected), sorted(expected - set(values))
+  problems = ([f"unknown field(s) {', '.join(unknown)}"] if unknown else []) + (
+      [f"missing field(s) {', '.join(missing)}"] if missing else [])
+  if problems:
+    raise ValueError(f"config.{section} does not match what it configures: {'; '.join(problems)}")
+  return values
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelHParams:
   num_steps: int  # T: the longest window the model is trained on
@@ -100,13 +112,7 @@ class ModelHParams:
                   max_steps_per_bar: int, max_bars: int) -> "ModelHParams":
     """From every field of `config.model` and the data's shape. A field missing from the config
     or unknown to the model is a ValueError naming it (never silently dropped)."""
-    values = dict(model_config.items())
-    expected = cls.config_fields()
-    unknown, missing = sorted(set(values) - expected), sorted(expected - set(values))
-    if unknown or missing:
-      raise ValueError("config.model does not match the model: " + "; ".join(
-          part for part in (f"unknown field(s) {', '.join(unknown)}" if unknown else "",
-                            f"missing field(s) {', '.join(missing)}" if missing else "") if part))
+    values = config_values(model_config, "model", cls.config_fields())
     values["attention_window"] = values.pop("attention_window_bars") * max_steps_per_bar
     hp = cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar,
              max_steps_per_bar=max_steps_per_bar, max_bars=max_bars, **values)

@@ -28,6 +28,7 @@ import optax
 from hrnnvae import losses
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.models import hparams as hparams_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import aux_terms
@@ -56,14 +57,8 @@ class LossHParams:
   def from_config(cls, loss_config) -> "LossHParams":
     """Every field of config.loss; a missing or unknown one, or an unknown choice, is a
     ValueError naming it."""
-    values = dict(loss_config.items())
-    expected = {f.name for f in dataclasses.fields(cls)}
-    unknown, missing = sorted(set(values) - expected), sorted(expected - set(values))
-    if unknown or missing:
-      raise ValueError("config.loss does not match the losses: " + "; ".join(
-          part for part in (f"unknown field(s) {', '.join(unknown)}" if unknown else "",
-                            f"missing field(s) {', '.join(missing)}" if missing else "") if part))
-    hp = cls(**values)
+    hp = cls(**hparams_lib.config_values(loss_config, "loss",
+                                         {f.name for f in dataclasses.fields(cls)}))
     choices = {"gan_loss": ("non_saturating", "hinge"), "emotion_term": ("classifier", "features"),
                "aux_latents": ("standard", "posterior"), "aux_target_emotions": ("uniform", "batch")}
     for field, allowed in choices.items():

@@ -167,7 +167,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   logging.debug("config:\n%s", config)  # also in metrics.jsonl's hparams and export/config.json
   eval_every = config.train.eval_every_steps or steps_per_epoch
   min_steps = config.loss.kl_warmup_steps + config.train.min_steps
-  if models.loss.needs_prior_samples and models.loss.aux_start_step:
+  if models.generator_terms and models.loss.aux_start_step:
     min_steps = max(min_steps, models.loss.aux_start_step + config.train.min_steps)
   logging.info("%d steps an epoch in bar buckets %s; validation every %d steps; no early stop "
                "before step %d", steps_per_epoch, buckets, eval_every, min_steps)
