@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 source launch/venv.sh
 ruff check hrnnvae tests launch configs
 # Two workers, one per core of the dev and CI machines (pytest-xdist); -n 0 runs in one process.
-python -m pytest -q -n "${HRNNVAE_TEST_WORKERS:-2}" "$@"
+# loadgroup: the tests of one expensive session fixture share a worker (tests/conftest.py).
+python -m pytest -q -n "${HRNNVAE_TEST_WORKERS:-2}" --dist loadgroup "$@"

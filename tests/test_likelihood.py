@@ -59,3 +59,26 @@ def test_latent_use_at_shuffled_and_prior_z(nottingham_40):
   sums = sums_fn(vae, params, repeated, jax.random.key(0), 2)
   np.testing.assert_allclose(sums["log_px_at_shuffled"], sums["log_px_at_mu"], rtol=1e-5)
   assert not np.allclose(sums["log_px_at_prior"], sums["log_px_at_mu"], rtol=1e-5)
+
+
+def test_onset_pitch_counts_equal_a_numpy_recount(nottingham_40):
+  """Teacher-forced onset pitch: at each step where the melody starts a note, the argmax over the
+  88 pitch events alone (hold and note-off left out) is its pitch; at mu and at the shuffled z."""
+  vae, params, batch = _model_and_batch(nottingham_40)
+  sums = jax.jit(likelihood_sums, static_argnums=(0, 4))(vae, params, batch, jax.random.key(0), 2)
+  mu, _ = vae.apply({"params": params}, batch["events"], batch["lengths"], batch["steps_per_bar"],
+                    method="encode")
+  events = np.asarray(batch["events"])
+  onsets = ((np.arange(events.shape[1])[None] < np.asarray(batch["lengths"])[:, None])
+            & (events >= events_lib.FIRST_PITCH_EVENT))
+  np.testing.assert_array_equal(sums["onsets"], onsets.sum(axis=1))
+  assert onsets.sum() > 10
+  for z, name in ((mu, "onset_pitch_correct_at_mu"),
+                  (jnp.roll(mu, 1, axis=0), "onset_pitch_correct_at_shuffled")):
+    logits, _ = vae.apply({"params": params}, z, batch["emotion"], batch["events"],
+                          batch["steps_per_bar"], method="decode")
+    logits = np.asarray(logits)
+    pitch = logits[..., events_lib.FIRST_PITCH_EVENT:].argmax(-1) + events_lib.FIRST_PITCH_EVENT
+    np.testing.assert_array_equal(sums[name], ((pitch == events) & onsets).sum(axis=1))
+    # Never more than the onsets, and not the overall argmax (which may pick hold or note-off).
+    assert np.all(np.asarray(sums[name]) <= onsets.sum(axis=1))

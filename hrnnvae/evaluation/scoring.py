@@ -250,7 +250,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
                    "melodies": float(len(chunk))})
     totals.update({name: float(sums[name].sum())
                    for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
-                                "log_px_at_shuffled", "log_px_at_prior")})
+                                "log_px_at_shuffled", "log_px_at_prior", "onsets",
+                                "onset_pitch_correct_at_mu", "onset_pitch_correct_at_shuffled")})
     heartbeat()
   cross_entropy = {name: -totals[f"log_px_at_{name}"] / totals["steps"]
                    for name in ("mu", "shuffled", "prior")}
@@ -258,6 +259,10 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
           "sampled_accuracy": totals["sampled_correct"] / totals["steps"],
           # Of the steps where both the tune and its greedy decode start a note: the same pitch.
           "sampled_onset_pitch_accuracy": totals["onset_pitch_correct"] / max(totals["both_onsets"], 1),
+          # Teacher-forced, at the tune's onsets: the right pitch from its own z and another's.
+          "onset_pitch_accuracy": totals["onset_pitch_correct_at_mu"] / max(totals["onsets"], 1),
+          "onset_pitch_accuracy_shuffled_z": (totals["onset_pitch_correct_at_shuffled"]
+                                              / max(totals["onsets"], 1)),
           "cross_entropy_per_step": cross_entropy["mu"],
           "elbo_per_melody": totals["elbo"] / totals["melodies"],
           "nll_per_melody": -totals["importance_log_px"] / totals["melodies"],

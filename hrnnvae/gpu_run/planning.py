@@ -135,6 +135,11 @@ def bench_args(kind: str, seconds: int, carry: pathlib.Path, tiny: bool) -> list
   return ["--config=configs/nottingham.py", "--bars=32", "--batch_sizes=1,64,1024", "--calls=30"]
 
 
+# CI's tiny mode evaluates 2 melodies an emotion: too few for the realism classifiers (every cell
+# a dash), which would still cost 40 s of CPU; real runs measure realism (hrnnvae-eval's default).
+TINY_EVAL_FLAGS = ("--realism_bars=",)
+
+
 def eval_samples(eval_s: int, tiny: bool) -> int:
   """Melodies per emotion that the evaluation's time allows."""
   if tiny:

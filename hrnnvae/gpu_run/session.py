@@ -282,7 +282,8 @@ class Session:
       self._header(log_path, "")
       command = (self.python, "-m", "hrnnvae.eval_main", f"--workdirs={workdirs}",
                  f"--dataset_cache={self.carry / 'caches' / dataset}", f"--num_samples={samples}",
-                 "--seeds=0", f"--out={self.out / f'eval_{dataset}'}", "--overwrite")
+                 "--seeds=0", f"--out={self.out / f'eval_{dataset}'}", "--overwrite",
+                 *(planning.TINY_EVAL_FLAGS if self.tiny else ()))
       env = {**self.env, "XLA_PYTHON_CLIENT_MEM_FRACTION": "0.40"}
       jobs[dataset] = Job(spawn(command, log_path, env), time.time(), deadline=time.time() + eval_s)
       self.note("eval", dataset, "num_samples", samples)

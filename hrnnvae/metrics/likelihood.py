@@ -13,6 +13,10 @@ Latent use (each melody decoded teacher-forced, with its own emotion, from anoth
   The latent gap, cross-entropy per step at shuffled z minus at z = mu (nats), is what the decoder
   takes from its own melody's latent; near 0 the decoder ignores z. A model with no latent
   distribution (log_var None) reports both equal to log p(x | mu).
+Pitch that z carries (teacher-forced, at the steps where the melody starts a note):
+  onset pitch correct = the most likely of the 88 pitch events (hold and note-off left out) is the
+                        melody's pitch, counted at z = mu and at the shuffled z. Rhythm cannot earn
+                        it; what z adds over the notes before is the difference of the two.
 """
 
 from __future__ import annotations
@@ -23,13 +27,26 @@ from jax.scipy.special import logsumexp
 from jax.scipy.stats import norm
 
 from hrnnvae import losses
+from hrnnvae.data import events as events_lib
 
 
 def _log_likelihood(vae, params, z_BxZ, batch, mask_BxT):
+  """(log p(x|z) [B], correct steps [B], correct onset pitches [B])."""
   logits, _ = vae.apply({"params": params}, z_BxZ, batch["emotion"], batch["events"],
                         batch["steps_per_bar"], method="decode")
   nll_B, correct_B = losses.reconstruction(logits, batch["events"], mask_BxT)
-  return -nll_B, correct_B
+  return -nll_B, correct_B, _onset_pitch_correct(logits, batch["events"], mask_BxT)
+
+
+def _onset_steps(events_BxT, mask_BxT):
+  return mask_BxT & (events_BxT >= events_lib.FIRST_PITCH_EVENT)
+
+
+def _onset_pitch_correct(logits_BxTxV, events_BxT, mask_BxT):
+  """Per melody: onsets whose most likely pitch event (among pitches only) is the true one."""
+  pitch_B_T = jnp.argmax(logits_BxTxV[..., events_lib.FIRST_PITCH_EVENT:], axis=-1)
+  right = pitch_B_T + events_lib.FIRST_PITCH_EVENT == events_BxT
+  return (right & _onset_steps(events_BxT, mask_BxT)).sum(axis=1)
 
 
 def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
@@ -38,7 +55,9 @@ def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
   mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
   mu, log_var = vae.apply({"params": params}, batch["events"], batch["lengths"],
                           batch["steps_per_bar"], method="encode")
-  log_px_mu, correct = _log_likelihood(vae, params, mu, batch, mask)
+  log_px_mu, correct, onset_pitch_mu = _log_likelihood(vae, params, mu, batch, mask)
+  log_px_shuffled, _, onset_pitch_shuffled = _log_likelihood(vae, params, jnp.roll(mu, 1, axis=0),
+                                                             batch, mask)
   importance_rng, prior_rng = jax.random.split(rng)
   sigma = jnp.exp(0.5 * log_var)
   eps_KxBxZ = jax.random.normal(importance_rng, (num_importance_samples,) + mu.shape)
@@ -51,9 +70,12 @@ def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
       "log_px_at_mu": log_px_mu, "correct": correct, "steps": mask.sum(axis=1),
       "elbo": log_px_KxB[0] - losses.kl_to_standard_normal(mu, log_var),
       "importance_log_px": logsumexp(log_weights_KxB, axis=0) - jnp.log(num_importance_samples),
-      "log_px_at_shuffled": _log_likelihood(vae, params, jnp.roll(mu, 1, axis=0), batch, mask)[0],
+      "log_px_at_shuffled": log_px_shuffled,
       "log_px_at_prior": _log_likelihood(vae, params, jax.random.normal(prior_rng, mu.shape),
                                          batch, mask)[0],
+      "onsets": _onset_steps(batch["events"], mask).sum(axis=1),
+      "onset_pitch_correct_at_mu": onset_pitch_mu,
+      "onset_pitch_correct_at_shuffled": onset_pitch_shuffled,
   }
 
 
@@ -64,6 +86,8 @@ def deterministic_sums(model, params, batch):
   mask = jnp.arange(batch["events"].shape[1])[None, :] < batch["lengths"][:, None]
   mu, _ = model.apply({"params": params}, batch["events"], batch["lengths"],
                       batch["steps_per_bar"], method="encode")
-  log_px, correct = _log_likelihood(model, params, mu, batch, mask)
+  log_px, correct, onset_pitch = _log_likelihood(model, params, mu, batch, mask)
   return {"log_px_at_mu": log_px, "correct": correct, "steps": mask.sum(axis=1), "elbo": log_px,
-          "importance_log_px": log_px, "log_px_at_shuffled": log_px, "log_px_at_prior": log_px}
+          "importance_log_px": log_px, "log_px_at_shuffled": log_px, "log_px_at_prior": log_px,
+          "onsets": _onset_steps(batch["events"], mask).sum(axis=1),
+          "onset_pitch_correct_at_mu": onset_pitch, "onset_pitch_correct_at_shuffled": onset_pitch}

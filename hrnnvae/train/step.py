@@ -19,6 +19,7 @@ training is back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import flax
 import jax
@@ -165,7 +166,16 @@ class TrainState:
 
 def init_state(models: Models, rng: jax.Array, batch_size: int, num_steps: int,
                class_log_prior=None) -> TrainState:
-  """Fresh parameters; the decoder's output bias starts at the data's log class prior."""
+  """Fresh parameters; the decoder's output bias starts at the data's log class prior.
+
+  Compiled as one program: run op by op, the modules' first forward pass compiles hundreds of
+  small programs (18 s on 2 CPU cores against 6 s, with bit-equal parameters)."""
+  init = functools.partial(_init_state, models, batch_size=batch_size, num_steps=num_steps)
+  return jax.jit(init)(rng, class_log_prior)
+
+
+def _init_state(models: Models, rng: jax.Array, class_log_prior, *, batch_size: int,
+                num_steps: int) -> TrainState:
   hp = models.vae.hp
   vae_rng, emotion_rng, critic_rng, z_rng = jax.random.split(rng, 4)
   events = jnp.zeros((batch_size, num_steps), jnp.int32)
