@@ -160,3 +160,24 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   row = result["rows"][0]
   assert 0 <= row["judge_agreement"] <= 1 and 0 <= row["step_match"] <= 1
   assert set(row["per_quadrant"]) <= set(emotion_lib.EMOTIONS)
+
+
+def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, tiny_sampler,
+                                                              nottingham_40, tmp_path):
+  """launch/pitch_check.py (issue 19's measure of what z carries): its figures are the harness's
+  likelihood row's, and the onset-pitch ones are shares."""
+  import json
+  import pathlib
+  import subprocess
+  import sys
+  script = pathlib.Path(__file__).parent.parent / "launch" / "pitch_check.py"
+  out = tmp_path / "pitch.json"
+  result = subprocess.run([sys.executable, str(script), f"--models={tiny_workdir}",
+                           f"--cache={nottingham_40[0]}", f"--json={out}"],
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  row = json.loads(out.read_text())[str(tiny_workdir)]
+  expected = scoring.likelihood_row(tiny_sampler, nottingham_40[1])
+  assert row == pytest.approx({name: expected[name] for name in row}, abs=1e-6)
+  assert 0 <= row["onset_pitch_accuracy_shuffled_z"] <= 1 and 0 < row["onset_pitch_accuracy"] <= 1
+  assert str(tiny_workdir) in result.stdout
