@@ -30,22 +30,7 @@ CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 _SLOW_FIXTURES = {"tiny_workdir", "nottingham"}
 
 
-# The longest tests (measured, --durations) go first, one to each worker, then the tests of the
-# session fixtures (one worker's long chain under loadgroup), so that none of them starts last
-# and runs alone while the other worker idles. Order only: nothing is skipped.
-_LONGEST_FIRST = ("test_tiny_end_to_end_then_resume_and_stop", "test_eight_devices_match_one",
-                  "test_tiny_learns_real_melodies", "test_demo_runs_end_to_end_at_a_small_size",
-                  "test_killed_run_resumes_to_the_same_parameters")
-
-
 def pytest_collection_modifyitems(items):
-  rank = {name: index for index, name in enumerate(_LONGEST_FIRST)}
-  def order(item):
-    if item.originalname in rank:
-      return rank[item.originalname]
-    return len(rank) + (0 if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) else 1)
-
-  items.sort(key=order)
   for item in items:
     fixtures = _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
     if fixtures:
