@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from hrnnvae import feature_consistency as fc
 from hrnnvae.data import emotion as emotion_lib
@@ -34,6 +35,7 @@ def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham_40):
   assert len(set(labels.tolist())) == 4  # every quadrant occurs, so the check covers them all
 
 
+@pytest.mark.optimized
 def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham_40):
   """Adam on free logits under the straight-through term (as the decoder's outputs get it): every
   melody's mode flips to the target's, and onset density moves the target's way in both arousal

@@ -227,6 +227,7 @@ def test_package_data_carries_the_shipped_models(shipped, tmp_path):
   assert (built / "__init__.py").is_file()
 
 
+@pytest.mark.optimized
 @pytest.mark.slow
 @pytest.mark.skipif(not (REAL / pretrained.MANIFEST_FILE).is_file(),
                     reason=f"no model shipped in {REAL} yet (launch/ship_pretrained.py ships one)")

@@ -102,6 +102,7 @@ def test_folds_keep_each_tune_whole_and_both_classes_in_every_fold():
   assert sorted(np.unique(fold)) == list(range(realism.FOLDS))
 
 
+@pytest.mark.optimized
 def test_real_against_real_is_about_half_and_broken_generators_are_found():
   real = _walks(tunes=40, windows=3, bars=4, seed=0)
   real = realism.Melodies(real.events, real.groups, np.zeros_like(real.quadrants))  # all happy
@@ -180,6 +181,7 @@ def test_real_tunes_cut_and_join_the_windows_of_a_tune():
   assert len(realism.real_tunes(arrays, 48, 16, THRESHOLDS).events) == 0  # longer than the tune
 
 
+@pytest.mark.optimized
 @pytest.mark.slow  # 20 s of classifier fits: the full suite's
 def test_on_real_nottingham_windows(nottingham_40):
   """8-bar spans of the 40 tunes' 4/4 and 2/2 training windows: against themselves about 0.5
