@@ -10,14 +10,16 @@ import runpy
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       str(pathlib.Path(__file__).parent.parent / ".pytest_cache" / "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
-# Tests compile with XLA's optimisations mostly off (JAX's jax_disable_most_optimizations: LLVM's
-# cheap pipeline): a tiny fine-tune step compiles in 9 s, not 13 s, and compiling is most of what
-# the suite's train tests spend; the programs compute the same things (float rounding aside).
-# A test that runs long programs rather than compiling many (`@pytest.mark.optimized`) compiles
-# at the default level, in-process (the fixture below) and in the tools it starts
-# (OPTIMIZED_ENV). Training, benchmarks and the tools keep the default level outside tests.
-os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
-OPTIMIZED_ENV = {"JAX_DISABLE_MOST_OPTIMIZATIONS": "0"}
+# Tests compile with LLVM's cheap pipeline: a tiny fine-tune step compiles in 9 s, not 13 s, and
+# compiling is most of what the suite's train tests spend; the programs compute the same things
+# (float rounding aside). Training, benchmarks and the tools keep XLA's default level. A test
+# whose programs run long rather than compile (realism's classifiers, a real model's likelihood)
+# compiles them at XLA's default level instead, with OPTIMIZED (jax.jit's compiler_options;
+# optimize() for a library's jitted function).
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                             + " --xla_backend_optimization_level=0").strip()
+OPTIMIZED = {"xla_backend_optimization_level": 3}  # XLA's default
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -42,19 +44,12 @@ def pytest_collection_modifyitems(items):
       item.add_marker(pytest.mark.xdist_group(min(fixtures)))
 
 
-@pytest.fixture(autouse=True)
-def _optimized_xla(request):
-  """Default XLA optimisation for the tests marked `optimized` (their programs run for long)."""
-  if request.node.get_closest_marker("optimized") is None:
-    yield
-    return
+def optimize(monkeypatch, module, name: str, **jit_options) -> None:
+  """Replaces module.name, a jax.jit function, by the same function compiled at XLA's default
+  level (jit_options: the jit's own, e.g. static_argnums), for this test only."""
   import jax
-  before = jax.config.read("jax_disable_most_optimizations")
-  jax.config.update("jax_disable_most_optimizations", False)
-  try:
-    yield
-  finally:
-    jax.config.update("jax_disable_most_optimizations", before)
+  function = getattr(module, name).__wrapped__
+  monkeypatch.setattr(module, name, jax.jit(function, compiler_options=OPTIMIZED, **jit_options))
 
 
 def load_config(name: str = "tiny.py", arg: str | None = None):

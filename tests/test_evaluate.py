@@ -1,7 +1,6 @@
 """The evaluation harness end to end on a tiny trained model and real test melodies."""
 
 import csv
-import os
 
 import numpy as np
 import pytest
@@ -14,8 +13,6 @@ from hrnnvae.evaluation import harness, scoring
 from hrnnvae.evaluation import report as report_lib
 from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
-
-from conftest import OPTIMIZED_ENV
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +162,6 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   assert set(row["per_quadrant"]) <= set(emotion_lib.EMOTIONS)
 
 
-@pytest.mark.optimized
 def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, tiny_sampler,
                                                               nottingham_40, tmp_path):
   """launch/pitch_check.py (issue 19's measure of what z carries): its figures are the harness's
@@ -178,8 +174,7 @@ def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, tin
   out = tmp_path / "pitch.json"
   result = subprocess.run([sys.executable, str(script), f"--models={tiny_workdir}",
                            f"--cache={nottingham_40[0]}", f"--json={out}"],
-                          capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, **OPTIMIZED_ENV))
+                          capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   row = json.loads(out.read_text())[str(tiny_workdir)]
   expected = scoring.likelihood_row(tiny_sampler, nottingham_40[1])

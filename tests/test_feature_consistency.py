@@ -6,11 +6,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import pytest
 
 from hrnnvae import feature_consistency as fc
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
+
+from conftest import OPTIMIZED
 
 
 def _real_windows(nottingham, count=256):
@@ -35,7 +36,6 @@ def test_margins_on_one_hot_real_tunes_equal_the_labeller(nottingham_40):
   assert len(set(labels.tolist())) == 4  # every quadrant occurs, so the check covers them all
 
 
-@pytest.mark.optimized
 def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham_40):
   """Adam on free logits under the straight-through term (as the decoder's outputs get it): every
   melody's mode flips to the target's, and onset density moves the target's way in both arousal
@@ -54,7 +54,7 @@ def test_term_gradient_moves_melodies_towards_the_target_quadrant(nottingham_40)
     found = fc.margins(rows, hard_events, lengths, steps_per_bar, thresholds)
     return fc.consistency_loss(found, jnp.asarray(target)), found
 
-  step = jax.jit(jax.value_and_grad(loss, has_aux=True))
+  step = jax.jit(jax.value_and_grad(loss, has_aux=True), compiler_options=OPTIMIZED)
   tx = optax.adam(0.3)
   opt_state = tx.init(logits)
   start = fc.margins(jax.nn.one_hot(events, events_lib.NUM_CLASSES), events, lengths,

@@ -28,6 +28,8 @@ from hrnnvae.exports import load_export
 from hrnnvae.metrics import likelihood
 from hrnnvae.sample import Sampler
 
+from conftest import OPTIMIZED
+
 ROOT = pathlib.Path(__file__).parent.parent
 PROVENANCE = {"command": "hrnnvae-train --config=configs/tiny.py", "device": "2-core CPU",
               "wall_time_s": 42.5}
@@ -227,7 +229,6 @@ def test_package_data_carries_the_shipped_models(shipped, tmp_path):
   assert (built / "__init__.py").is_file()
 
 
-@pytest.mark.optimized
 @pytest.mark.slow
 @pytest.mark.skipif(not (REAL / pretrained.MANIFEST_FILE).is_file(),
                     reason=f"no model shipped in {REAL} yet (launch/ship_pretrained.py ships one)")
@@ -249,7 +250,8 @@ def _teacher_forced_accuracy(sampler, arrays, batch_size=64):
   """likelihood_row's teacher_forced_accuracy (argmax at z = mu) alone: about 40 s for the real
   model on 2 CPU cores, where the whole row (importance sampling, greedy decodes) takes 8 min."""
   rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test")) & (arrays["transposition"] == 0))[0]
-  sums = jax.jit(lambda params, batch: likelihood.deterministic_sums(sampler.vae, params, batch))
+  sums = jax.jit(lambda params, batch: likelihood.deterministic_sums(sampler.vae, params, batch),
+                 compiler_options=OPTIMIZED)  # a real model's long program
   correct = steps = 0
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]

@@ -11,7 +11,7 @@ from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation import realism
 
-from conftest import melody
+from conftest import melody, optimize
 
 C_MAJOR = (0, 2, 4, 5, 7, 9, 11)
 THRESHOLDS = emotion_lib.ArousalThresholds(median_note_density=4.0, median_mean_abs_interval=2.0)
@@ -102,8 +102,15 @@ def test_folds_keep_each_tune_whole_and_both_classes_in_every_fold():
   assert sorted(np.unique(fold)) == list(range(realism.FOLDS))
 
 
-@pytest.mark.optimized
-def test_real_against_real_is_about_half_and_broken_generators_are_found():
+@pytest.fixture
+def optimized_classifiers(monkeypatch):
+  """The sequence classifier's fit and prediction compiled at XLA's default level: their programs
+  run long (conftest)."""
+  optimize(monkeypatch, realism, "_fit_sequence")
+  optimize(monkeypatch, realism, "_predict_sequence")
+
+
+def test_real_against_real_is_about_half_and_broken_generators_are_found(optimized_classifiers):
   real = _walks(tunes=40, windows=3, bars=4, seed=0)
   real = realism.Melodies(real.events, real.groups, np.zeros_like(real.quadrants))  # all happy
   rows = realism.real_against_real(real, 16, repeats=2)
@@ -122,12 +129,12 @@ def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatc
   real = realism.Melodies(np.ones((30, 8), np.int64), np.arange(30) // 3, np.arange(30) % 3)
   seen = []
 
-  def fake_compare(generated, real, steps_per_bar, seed):
+  def fake_compare(generated, real, steps_per_bar, seed, classifiers):
     seen.append((set(generated.quadrants), set(real.quadrants), len(generated.events),
                  len(real.events), seed))
     if not len(real.events):
       return {}
-    return {name: np.full(realism.FOLDS, 0.5 + 0.1 * seed) for name in realism.CLASSIFIERS}
+    return {name: np.full(realism.FOLDS, 0.5 + 0.1 * seed) for name in classifiers}
 
   monkeypatch.setattr(realism, "compare", fake_compare)
   rows = realism.model_rows(generated, real, 16, repeats=2)
@@ -142,6 +149,9 @@ def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatc
   assert happy["accuracy"] == pytest.approx(0.55) and happy["std"] == pytest.approx(0.05)
   calm = next(r for r in rows if r["subset"] == "calm")  # no real calm tune: no accuracy
   assert np.isnan(calm["accuracy"]) and calm["real"] == 0
+  features_only = realism.model_rows(generated, real, 16, repeats=1, classifiers=("features",))
+  assert [(r["subset"], r["classifier"]) for r in features_only] == [
+      (s, "features") for s in realism.SUBSETS]
 
 
 def _cache_of(tune: np.ndarray, steps_per_bar: int = 16, window_bars: int = 16, hop: int = 4):
@@ -181,9 +191,8 @@ def test_real_tunes_cut_and_join_the_windows_of_a_tune():
   assert len(realism.real_tunes(arrays, 48, 16, THRESHOLDS).events) == 0  # longer than the tune
 
 
-@pytest.mark.optimized
 @pytest.mark.slow  # 20 s of classifier fits: the full suite's
-def test_on_real_nottingham_windows(nottingham_40):
+def test_on_real_nottingham_windows(nottingham_40, optimized_classifiers):
   """8-bar spans of the 40 tunes' 4/4 and 2/2 training windows: against themselves about 0.5
   (averaged over ten splits by tune: one split of 12 tunes swings widely), a random generator
   found; and the folds of tunes and samples never share a tune."""
