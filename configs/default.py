@@ -133,12 +133,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.aux_target_emotions = "uniform"
 
   # The exported model's own sampling settings (hrnnvae/sample.py), written into
-  # export/config.json's "sampling" facts; the tools' --temperature, --emotion_guidance and
-  # --transfer_shift override them.
+  # export/config.json's "sampling" facts; the tools' --temperature, --top_p, --emotion_guidance
+  # and --transfer_shift override them.
   config.sample = ml_collections.ConfigDict()
   # The sampling temperature every tool uses unless told otherwise (--temperature). 0.5 was
   # chosen on the Nottingham model by launch/temperature_sweep.py's rule (BUILD_NOTES.md).
   config.sample.temperature = 0.5
+  # Nucleus sampling: each event from the most likely events whose probability reaches top_p
+  # (hrnnvae/models/nucleus.py); 1: every event, plain temperature sampling.
+  config.sample.top_p = 1.0
   config.sample.emotion_guidance = 1.0  # decoder guidance against a neutral emotion; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 

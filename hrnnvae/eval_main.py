@@ -41,6 +41,10 @@ _REALISM_BARS = flags.DEFINE_list(
 _TEMPERATURE = flags.DEFINE_float(
     "temperature", None, "Sampling temperature of the prior samples and the emotion transfer "
     "(default: each model's own, from its config.json's sampling facts).")
+_TOP_P = flags.DEFINE_float(
+    "top_p", None, "Nucleus sampling of the prior samples and the emotion transfer: each event "
+    "from the most likely events whose probability reaches it (0 to 1, 1: every event; default: "
+    "each model's own).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where prior samples draw z: auto (each model's fitted latent prior "
                            "when it has one), fitted, or standard (N(0, I)).")
@@ -53,7 +57,7 @@ _TRANSFER_SHIFT = flags.DEFINE_float(
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
 FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "realism_bars",
-              "temperature", "prior", "emotion_guidance", "transfer_shift", "out", "overwrite"]
+              "temperature", "top_p", "prior", "emotion_guidance", "transfer_shift", "out", "overwrite"]
 
 
 _say = cli.printer(TOOL)
@@ -77,6 +81,7 @@ def _check_flags() -> tuple[list[int], list[int], pathlib.Path]:
   cli.check_range("num_samples", _NUM_SAMPLES.value, low=1, high=4096)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
+  cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   seeds = _integers("seeds", _SEEDS.value, high=cli.MAX_SEED)
@@ -107,7 +112,7 @@ def main(argv):
       harness.run(_WORKDIRS.value, _CACHE.value, _NUM_SAMPLES.value, seeds, _BARS.value, stage,
                    _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
                    emotion_guidance=_GUIDANCE.value, transfer_shift=_TRANSFER_SHIFT.value,
-                   realism_bars=realism_bars)
+                   realism_bars=realism_bars, top_p=_TOP_P.value)
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

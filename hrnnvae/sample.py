@@ -10,9 +10,9 @@ of a call draws its latent and its noise from `fold_in(seed key, i)`, so a melod
 whether it is sampled alone or in a batch. The jitted functions take the model (a hashable Flax
 module) as a static argument, so samplers of one architecture share their compilations.
 
-Every sampling call uses the model's own settings (temperature, emotion guidance, transfer shift:
-the export's sampling facts) unless given others. Reading a melody from MIDI is melody_io.py's;
-the judge of a melody's emotion is judge.py's.
+Every sampling call uses the model's own settings (temperature, nucleus top_p, emotion guidance,
+transfer shift: the export's sampling facts) unless given others. Reading a melody from MIDI is
+melody_io.py's; the judge of a melody's emotion is judge.py's.
 """
 
 from __future__ import annotations
@@ -65,10 +65,15 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4, 8))
-def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance):
+@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10))
+def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
+              nucleus, top_p):
+  """Events [B, num_steps]; guided and nucleus (static) switch emotion guidance and top-p on."""
+  options = {"guidance": guidance} if guided else {}
+  if nucleus:
+    options["top_p"] = top_p
   return vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B, temperature,
-                   *((guidance,) if guided else ()), method="generate")["events"]
+                   method="generate", **options)["events"]
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -106,6 +111,9 @@ class Sampler:
     sampling = exports.sampling_settings(description)
     # the temperature sampling uses when a caller gives none;
     self.temperature = float(sampling["temperature"])
+    # the nucleus each event is drawn from: the most likely events whose probability reaches
+    # top_p (models/nucleus.py; 1: every event);
+    self.top_p = float(sampling["top_p"])
     # decode()'s emotion guidance scale (models/decoder.guided_logits; 1: none);
     self.emotion_guidance = float(sampling["emotion_guidance"])
     # the share of the attribute vector that transfer_latents adds (0: none).
@@ -147,11 +155,16 @@ class Sampler:
     """Whether the model can encode a melody (lstm_lm, a plain language model, cannot)."""
     return self.hp.family != "lstm_lm"
 
-  def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None) -> None:
-    """Sets the emotion guidance, transfer shift and temperature that are given (None keeps the
-    model's own)."""
+  def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
+            top_p=None) -> None:
+    """Sets the emotion guidance, transfer shift, temperature and top_p that are given (None
+    keeps the model's own)."""
     if temperature is not None:
       self.temperature = float(temperature)
+    if top_p is not None:
+      if not 0.0 < top_p <= 1.0:
+        raise SampleError(f"top_p must lie in (0, 1], not {top_p}")
+      self.top_p = float(top_p)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
     if transfer_shift is not None:
@@ -171,15 +184,18 @@ class Sampler:
     return events_lib.steps_per_bar(*meter) or self.steps_per_bar
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
-             melody_ids=None, steps_per_bar=None, emotion_guidance=None) -> np.ndarray:
+             melody_ids=None, steps_per_bar=None, emotion_guidance=None,
+             top_p: float | None = None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
     temperature: default self.temperature (the model's own unless steered).
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
+    top_p: default self.top_p (1: every event; below 1, nucleus sampling).
     """
     temperature = self.temperature if temperature is None else temperature
+    top_p = self.top_p if top_p is None else top_p
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
@@ -190,7 +206,7 @@ class Sampler:
     events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
-                       jnp.float32(guidance))
+                       jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -223,12 +239,13 @@ class Sampler:
       raise ValueError("the fitted prior needs one requested emotion per latent")
     return self.latent_prior.sample(emotions, noise)
 
-  def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None):
+  def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
+             top_p: float | None = None):
     """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
-    `temperature` (default self.temperature)."""
+    `temperature` and `top_p` (default self.temperature, self.top_p)."""
     num_steps = self._steps(bars)
     events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
-                         temperature)
+                         temperature, top_p=top_p)
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 
   def _steps(self, bars: int) -> int:

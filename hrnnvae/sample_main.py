@@ -44,6 +44,9 @@ _EMOTION = flags.DEFINE_string(
 _TEMPERATURE = flags.DEFINE_float(
     "temperature", None, "Sampling temperature (> 0; lower is more repetitive; default: the "
     "model's own, from its config.json's sampling facts).")
+_TOP_P = flags.DEFINE_float(
+    "top_p", None, "Nucleus sampling: each note from the most likely events whose probability "
+    "reaches it (0 to 1; 1: every event; lower cuts the unlikely tail; default: the model's own).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "sample: where z comes from: auto (the model's fitted latent prior when "
                            "it has one), fitted, or standard (N(0, I)).")
@@ -71,7 +74,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
               "emotion_guidance", "transfer_shift", "bars",
-              "temperature", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
+              "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
 
@@ -88,6 +91,7 @@ def _check_flags() -> pathlib.Path:
   if sum(bool(f.value) for f in (_WORKDIR, _CHECKPOINT, _PRETRAINED)) > 1:
     raise cli.UsageError("--workdir, --checkpoint and --pretrained exclude each other: pass one")
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
+  cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("tempo", _TEMPO.value, low=10.0, high=1000.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
@@ -121,7 +125,7 @@ def _load() -> Sampler:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
-  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value)
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -191,6 +195,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
         "audio_synth": synth, **render.summary(events, steps_per_bar)})
     heartbeat()
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": sampler.temperature,
+              "top_p": sampler.top_p,
               "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
               "transfer_shift": sampler.transfer_shift,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),

@@ -12,6 +12,7 @@ from absl.testing import parameterized
 from hrnnvae import models as models_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bars as bars_lib
+from hrnnvae.models import nucleus
 from hrnnvae.models.cells import TanhRNN
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.encoder import BarEncoder, Encoder, long_term_updates
@@ -419,3 +420,57 @@ def test_lookback_input_changes_only_later_steps():
   changed_logits, _ = _teacher_forced(vae, params, z, emotion, changed, steps_per_bar)
   np.testing.assert_array_equal(logits[:, :11], changed_logits[:, :11])
   assert not np.allclose(logits[0, 18], changed_logits[0, 18])  # 8 steps a bar: 1 bar later
+
+
+def _numpy_nucleus(logits_BxV, temperature, top_p):
+  """The nucleus by hand: per row, events sorted by probability, kept while the mass before them
+  is under top_p; the rest -inf."""
+  tempered = np.asarray(logits_BxV, np.float64) / temperature
+  probs = np.exp(tempered - tempered.max(-1, keepdims=True))
+  probs /= probs.sum(-1, keepdims=True)
+  out = np.full_like(tempered, -np.inf)
+  for row in range(len(probs)):
+    mass = 0.0
+    for event in np.argsort(-probs[row], kind="stable"):
+      if mass >= top_p:
+        break
+      out[row, event] = tempered[row, event]
+      mass += probs[row, event]
+  return out
+
+
+@pytest.mark.parametrize("temperature,top_p", [(1.0, 0.9), (0.5, 0.5), (2.0, 0.99), (1.0, 1e-6)])
+def test_nucleus_logits_equal_a_numpy_reference(temperature, top_p):
+  logits = jax.random.normal(jax.random.key(0), (16, 90)) * 3.0
+  got = jax.jit(nucleus.nucleus_logits)(logits, temperature, top_p)
+  chex.assert_shape(got, (16, 90))
+  chex.assert_type(got, jnp.float32)
+  expected = _numpy_nucleus(logits, temperature, top_p)
+  np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+  kept = np.isfinite(expected)
+  np.testing.assert_allclose(np.asarray(got)[kept], expected[kept], rtol=1e-6)
+  if top_p == 1e-6:
+    assert (kept.sum(-1) == 1).all()  # the most likely event alone
+  np.testing.assert_array_equal(nucleus.nucleus_logits(logits, temperature), logits / temperature)
+
+
+@pytest.mark.parametrize("family", ["hrnnvae", "lstm_lm"])
+def test_nucleus_sampling_draws_every_event_from_its_nucleus(family):
+  """With top_p the sampled events all lie in the nucleus of the (untruncated) logits the sampler
+  returns, and they are the Gumbel-max of its truncated logits; without it, nothing changes."""
+  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
+  vae = models_lib.build(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  generate = lambda **options: vae.apply(params, z, emotion, steps_per_bar, T, keys, 1.5,
+                                         method="generate", **options)
+  plain, nucleus_sampled = generate(), generate(top_p=0.6)
+  truncated = _numpy_nucleus(np.asarray(nucleus_sampled["logits"]).reshape(B * T, -1), 1.5, 0.6)
+  sampled = np.asarray(nucleus_sampled["events"]).reshape(-1)
+  assert np.isfinite(truncated[np.arange(B * T), sampled]).all()
+  np.testing.assert_array_equal(
+      np.argmax(truncated + np.asarray(nucleus_sampled["gumbel"]).reshape(B * T, -1), -1), sampled)
+  assert (np.isinf(truncated).sum(-1) > 0).mean() > 0.5  # the nucleus really cuts the tail
+  np.testing.assert_array_equal(generate(top_p=None)["events"], plain["events"])

@@ -127,6 +127,7 @@ def test_cli_sample_writes_midi_wav_png_and_manifest(sample_cli, tiny_workdir, t
   # No --temperature: the model's own, from its export's sampling facts, and the manifest says so.
   description = json.loads((tiny_workdir / "export" / "config.json").read_text())
   assert manifest["temperature"] == exports.sampling_settings(description)["temperature"]
+  assert manifest["top_p"] == exports.sampling_settings(description)["top_p"]
 
 
 def manifest_steps_per_bar(manifest):
@@ -137,11 +138,12 @@ def test_cli_reconstruct_and_interpolate(sample_cli, tiny_workdir, datasets_root
   melody_dir = datasets_root / "nottingham" / "MIDI" / "melody"
   result = sample_cli(f"--workdir={tiny_workdir}", "--mode=reconstruct",
                       f"--input_midi={melody_dir / 'jigs12.mid'}", "--emotion=sad",
-                      "--temperature=0.7", f"--output_dir={tmp_path / 'r'}", "--noaudio")
+                      "--temperature=0.7", "--top_p=0.9", f"--output_dir={tmp_path / 'r'}",
+                      "--noaudio")
   assert result.returncode == 0, result.stderr[-2000:]
   manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
   assert manifest["melodies"][0]["emotion"] == "sad" and manifest["request"]["input_emotion"]
-  assert manifest["temperature"] == 0.7  # the flag, given, is what was used
+  assert (manifest["temperature"], manifest["top_p"]) == (0.7, 0.9)  # the flags, given, are used
   result = sample_cli(f"--workdir={tiny_workdir}", "--mode=interpolate", "--num_outputs=3",
                       f"--input_midi_1={melody_dir / 'jigs12.mid'}",
                       f"--input_midi_2={melody_dir / 'reelsa-c5.mid'}",
@@ -238,6 +240,28 @@ def test_transfer_latents_add_the_attribute_vector_between_the_fitted_means():
   expected = mu + 0.5 * (means[requested] - means[own])
   np.testing.assert_allclose(sampler.transfer_latents(mu, own, requested), expected, rtol=1e-6)
   assert np.array_equal(sampler.transfer_latents(mu, own, requested)[1], mu[1])  # same emotion
+
+
+def test_top_p_is_the_models_own_and_a_tiny_nucleus_is_the_greedy_decode():
+  """The export's top_p is what sampling uses unless steered; exports from before it was recorded
+  sample every event (1.0); a nucleus of the single most likely event decodes greedily."""
+  sampler = _random_sampler()
+  assert sampler.top_p == exports.sampling_settings({})["top_p"] == 1.0
+  own = Sampler(sampler.hp, sampler.params, {"data": sampler.facts, "sampling": {"top_p": 0.7}})
+  assert own.top_p == 0.7
+  z, emotions = sampler.prior(4, seed=1), [0, 1, 2, 3]
+  np.testing.assert_array_equal(own.decode(z, emotions, 32, seed=5),
+                                sampler.decode(z, emotions, 32, seed=5, top_p=0.7))
+  assert not np.array_equal(own.decode(z, emotions, 32, seed=5, temperature=1.5),
+                            sampler.decode(z, emotions, 32, seed=5, temperature=1.5))
+  greedy = sampler.decode(z, emotions, 32, seed=5, temperature=1e-4)
+  np.testing.assert_array_equal(
+      sampler.decode(z, emotions, 32, seed=6, temperature=1.0, top_p=1e-6), greedy)
+  own.steer(top_p=0.9)
+  own.steer(None, None, None, None)
+  assert own.top_p == 0.9
+  with pytest.raises(SampleError, match="top_p"):
+    own.steer(top_p=1.5)
 
 
 def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance():

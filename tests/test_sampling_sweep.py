@@ -1,27 +1,54 @@
-"""launch/temperature_sweep.py's rule for the default sampling temperature."""
+"""launch/sampling_sweep.py: its rule for the default sampling settings, and a sweep on real
+tunes that finds an untrained model's samples and not the real tunes."""
 
+import json
 import pathlib
 import runpy
 
-SWEEP = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "launch" / "temperature_sweep.py"),
-                       run_name="temperature_sweep")
+import numpy as np
+from test_sample import _random_sampler
+
+ROOT = pathlib.Path(__file__).parent.parent
+SWEEP = runpy.run_path(str(ROOT / "launch" / "sampling_sweep.py"), run_name="sampling_sweep")
 
 
-def _row(overlap, gap):
-  return {"set_overlap": overlap, "structure_gap": gap}
+def _row(realism, judge, worst):
+  return {"realism": realism, "judge": judge, "judge_worst": worst}
 
 
-def test_the_closest_structure_among_temperatures_on_the_feature_manifold():
-  # The fitted-prior model's sweep (BUILD_NOTES.md): the old rule (within 0.01 of the best
-  # overlap) took T=0.9, where bar repetition had fallen to 0.18.
-  rows = {"test set": _row(0.812, 0.0), "T=0.5": _row(0.725, 0.034), "T=0.6": _row(0.774, 0.036),
-          "T=0.7": _row(0.825, 0.062), "T=0.9": _row(0.888, 0.130), "T=1": _row(0.852, 0.160)}
-  assert SWEEP["choose"](rows) == "T=0.6"  # T=0.5 repeats like the data but falls off the manifold
-  # The model shipped after it (trained on without the fine-tune phase): 0.5 stays on it.
-  rows.update({"T=0.5": _row(0.827, 0.045), "T=0.6": _row(0.853, 0.070), "T=0.7": _row(0.866, 0.097)})
-  assert SWEEP["choose"](rows) == "T=0.5"
+def test_the_most_real_setting_among_those_the_judge_passes():
+  rows = {"valid set": _row(0.5, float("nan"), float("nan")),
+          "T=0.5 p=1": _row(0.85, 0.86, 0.78), "T=0.7 p=0.9": _row(0.80, 0.87, 0.76),
+          "T=1 p=1": _row(0.70, 0.76, 0.58), "T=1 p=0.9": _row(0.75, 0.85, 0.70)}
+  # T=1 is the most real but the judge fails it; p=0.9 at T=1 misses the quadrant floor.
+  assert SWEEP["choose"](rows) == "T=0.7 p=0.9"
+  rows["T=0.7 p=0.9"] = _row(0.80, 0.84, 0.80)
+  assert SWEEP["choose"](rows) == "T=0.5 p=1"
 
 
-def test_the_best_overlap_when_no_temperature_reaches_the_floor():
-  rows = {"test set": _row(0.8, 0.0), "T=0.5": _row(0.60, 0.01), "T=1": _row(0.70, 0.2)}
-  assert SWEEP["choose"](rows) == "T=1"
+def test_the_best_judge_when_no_setting_passes():
+  rows = {"valid set": _row(0.5, float("nan"), float("nan")),
+          "T=0.5 p=1": _row(0.85, 0.80, 0.60), "T=1 p=1": _row(0.70, 0.76, 0.58)}
+  assert SWEEP["choose"](rows) == "T=0.5 p=1"
+
+
+def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
+  """An untrained decoder's samples against the 40 tunes' training spans: the feature classifier
+  tells them apart (realism near 1) where the real tunes against themselves sit near 0.5; every
+  setting has its row, and a nucleus changes what is sampled."""
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  messages = []
+  rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0, 0.5], num_samples=10, seed=0,
+                        bars=4, split="train", log=messages.append)
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5"]
+  assert set(rows["T=1 p=1"]) == set(SWEEP["COLUMNS"])
+  assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
+  for name in ("T=1 p=1", "T=1 p=0.5"):
+    assert rows[name]["realism"] >= 0.9, rows[name]
+    assert 0.0 <= rows[name]["judge_worst"] <= rows[name]["judge"] <= 1.0
+  assert rows["T=1 p=1"]["note_repetition_rate"] != rows["T=1 p=0.5"]["note_repetition_rate"]
+  assert any("train split" in m for m in messages)
+  json.dumps(rows)  # the --json file holds it as it is
+  assert np.isnan(rows["train set"]["judge"])
+

@@ -238,9 +238,11 @@ def _balanced(rows: np.ndarray, classes: np.ndarray, rng: np.random.Generator) -
   return np.sort(np.concatenate([rng.choice(r, count, replace=False) for r in by_class]))
 
 
-def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int = 0) -> dict:
+def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int = 0,
+            classifiers=CLASSIFIERS) -> dict:
   """{classifier: accuracy per fold [FOLDS]} at telling `generated` (class 1) from `real`
-  (class 0), cross-validated by group; {} when either side has fewer than FOLDS groups."""
+  (class 0), cross-validated by group, for each of `classifiers`; {} when either side has fewer
+  than FOLDS groups."""
   if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
     return {}
   rng = np.random.default_rng(seed)
@@ -248,38 +250,40 @@ def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int =
   events = np.concatenate([generated.events, real.events])
   # Each class has a group in every fold, so every fold tests both.
   fold = group_folds(np.concatenate([generated.groups, real.groups]), classes, FOLDS, seed)
-  inputs = {"features": melody_features(events, steps_per_bar), "sequence": events}
+  inputs = {"features": lambda: melody_features(events, steps_per_bar), "sequence": lambda: events}
+  inputs = {name: inputs[name]() for name in classifiers}
   fit = {"features": logistic_regression,
          "sequence": lambda a, b, c: sequence_classifier(a, b, c, seed)}
-  accuracies = {name: [] for name in CLASSIFIERS}
+  accuracies = {name: [] for name in classifiers}
   for k in range(FOLDS):
     train = _balanced(np.nonzero(fold != k)[0], classes, rng)
     test = _balanced(np.nonzero(fold == k)[0], classes, rng)
-    for name in CLASSIFIERS:
+    for name in classifiers:
       predicted = fit[name](inputs[name][train], classes[train], inputs[name][test])
       accuracies[name].append(float((predicted == classes[test]).mean()))
   return {name: np.array(values) for name, values in accuracies.items()}
 
 
-def rows(sides, steps_per_bar: int, repeats: int = REPEATS, log=progress.silent) -> list[dict]:
+def rows(sides, steps_per_bar: int, repeats: int = REPEATS, log=progress.silent,
+         classifiers=CLASSIFIERS) -> list[dict]:
   """One row per subset and classifier: {"subset", "classifier", "accuracy" (mean over the folds
   of `repeats` cross-validations, seeds 0..repeats-1), "std" (over those folds), "generated",
   "real" (melodies on each side, before balancing, at seed 0)}; NaN where a side has fewer than
   FOLDS groups. sides(seed) -> (generated, real). Subsets: overall, then each quadrant q
-  (generated.quadrants == q against real.quadrants == q)."""
+  (generated.quadrants == q against real.quadrants == q). classifiers: a subset of CLASSIFIERS."""
   result = []
   for index, subset in enumerate(SUBSETS):
     pick = lambda side, index=index: side if index == 0 else side.subset(side.quadrants == index - 1)
-    folds = {name: [] for name in CLASSIFIERS}
+    folds = {name: [] for name in classifiers}
     for seed in range(repeats):
       generated, real = map(pick, sides(seed))
       if seed == 0:
         counts = {"generated": len(generated.events), "real": len(real.events)}
         log(f"realism {subset}: {counts['generated']} melodies against {counts['real']} real, "
             f"{repeats} x {FOLDS} folds")
-      for name, values in compare(generated, real, steps_per_bar, seed).items():
+      for name, values in compare(generated, real, steps_per_bar, seed, classifiers).items():
         folds[name].extend(values)
-    for name in CLASSIFIERS:
+    for name in classifiers:
       values = np.array(folds[name] or [np.nan])
       result.append({"subset": subset, "classifier": name, "accuracy": float(values.mean()),
                      "std": float(values.std()), **counts})
@@ -319,7 +323,7 @@ def real_tunes(arrays, bars: int, steps_per_bar: int, thresholds, split: str = "
 
 
 def real_against_real(real: Melodies, steps_per_bar: int, repeats: int = 2 * REPEATS,
-                      log=progress.silent) -> list[dict]:
+                      log=progress.silent, classifiers=CLASSIFIERS) -> list[dict]:
   """rows() of the real tunes against themselves: split in two halves by piece (a new random
   split each repeat: twice the repeats of a model's row, as the split adds its own spread), one
   half labelled "generated"; about 0.5, a little under with few tunes (a held-out fold's tunes
@@ -328,13 +332,13 @@ def real_against_real(real: Melodies, steps_per_bar: int, repeats: int = 2 * REP
     pieces = np.random.default_rng(seed).permutation(np.unique(real.groups))
     half = np.isin(real.groups, pieces[:len(pieces) // 2])
     return real.subset(half), real.subset(~half)
-  return rows(halves, steps_per_bar, repeats, log)
+  return rows(halves, steps_per_bar, repeats, log, classifiers)
 
 
 def model_rows(generated: Melodies, real: Melodies, steps_per_bar: int, repeats: int = REPEATS,
-               log=progress.silent) -> list[dict]:
+               log=progress.silent, classifiers=CLASSIFIERS) -> list[dict]:
   """rows() of a model's samples against the real tunes."""
-  return rows(lambda seed: (generated, real), steps_per_bar, repeats, log)
+  return rows(lambda seed: (generated, real), steps_per_bar, repeats, log, classifiers)
 
 
 def generated_melodies(melodies, requested) -> Melodies:

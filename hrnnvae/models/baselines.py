@@ -9,10 +9,13 @@ Both sample with the same Gumbel-max rule and per-melody keys as the main model.
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from hrnnvae.models import nucleus
 from hrnnvae.models.hparams import ModelHParams
 
 
@@ -39,11 +42,11 @@ def _forced_body(step, carry, inputs):
   return step(carry, previous, condition)
 
 
-def _sample_body(step, carry, inputs, temperature):
+def _sample_body(step, carry, inputs, temperature, top_p=None):
   state, previous = carry
   condition, gumbel_BxV = inputs
   state, logits = step(state, previous, condition)
-  event = jnp.argmax(logits / temperature + gumbel_BxV, axis=-1)
+  event = jnp.argmax(nucleus.nucleus_logits(logits, temperature, top_p) + gumbel_BxV, axis=-1)
   return (state, jax.nn.one_hot(event, previous.shape[-1], dtype=previous.dtype)), (event, logits)
 
 
@@ -69,13 +72,15 @@ class _Autoregressive(nn.Module):
     _, logits_TxBxV = scan(self.step, carry, (previous, condition_TxBxC))
     return jnp.swapaxes(logits_TxBxV, 0, 1), None
 
-  def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0):
+  def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
+               top_p=None):
     batch = z_BxZ.shape[0]
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, self.hp.num_classes), z_BxZ.dtype))(keys_B)
-    scan = nn.scan(_sample_body, variable_broadcast="params", split_rngs={"params": False},
-                   in_axes=(0, nn.broadcast), unroll=self.hp.sample_unroll)
+    scan = nn.scan(functools.partial(_sample_body, top_p=top_p), variable_broadcast="params",
+                   split_rngs={"params": False}, in_axes=(0, nn.broadcast),
+                   unroll=self.hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = scan(self.step, (carry, self._start(batch, z_BxZ.dtype)),
                                          (condition_TxBxC, jnp.swapaxes(gumbel_BxTxV, 0, 1)),
                                          temperature)

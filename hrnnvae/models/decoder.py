@@ -36,6 +36,7 @@ import jax.numpy as jnp
 from hrnnvae.data import events as events_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bars as bars_lib
+from hrnnvae.models import nucleus
 from hrnnvae.models.cells import TanhRNN, TanhRNNCell
 from hrnnvae.models.hparams import ModelHParams
 
@@ -140,8 +141,10 @@ def _gather_bar(values_BxNxD, bar_B):
   return jnp.take_along_axis(values_BxNxD, bar_B[:, None, None], axis=1)[:, 0]
 
 
-def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None):
+def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None, top_p=None):
   """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input.
+
+  top_p: None, or the nucleus (nucleus.nucleus_logits) each event is drawn from.
 
   guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
   emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
@@ -172,7 +175,8 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   if guidance is not None:
     requested_BxV, neutral_BxV = jnp.split(logits_BxV, 2)
     logits_BxV = guided_logits(requested_BxV, neutral_BxV, guidance)
-  event_B = jnp.argmax(logits_BxV / temperature + gumbel_BxV, axis=-1)
+  event_B = jnp.argmax(nucleus.nucleus_logits(logits_BxV, temperature, top_p) + gumbel_BxV,
+                       axis=-1)
   fed_back = event_B if guidance is None else jnp.concatenate([event_B, event_B])  # every row
   next_input = jax.nn.one_hot(fed_back, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
   if step.hp.lookback_input:
@@ -301,13 +305,15 @@ class Decoder(nn.Module):
     return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)[..., :num_steps]
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
-                   temperature: float = 1.0, neutral_BxE=None, guidance=1.0):
+                   temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     Each melody draws its noise from its own key, so a melody does not depend on its batch.
     neutral_BxE: with it, emotion guidance of scale `guidance` (guided_logits): the decoder runs
     twice per melody, once with the requested emotion and once with the neutral one, on the same
     z and the same sampled events; the returned logits are the guided ones.
+    top_p: None, or each event is drawn from the top-p nucleus of the tempered distribution
+    (nucleus.nucleus_logits); the returned logits are the untruncated ones.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
@@ -329,7 +335,7 @@ class Decoder(nn.Module):
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
     step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
     plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
-    body = functools.partial(_sample_body, guidance=guidance) if guided else _sample_body
+    body = functools.partial(_sample_body, guidance=guidance if guided else None, top_p=top_p)
     sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(
