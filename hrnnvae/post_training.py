@@ -3,6 +3,7 @@
   path = fit_latent_prior(export_dir, cache_dir)                  # export/latent_prior.npz
   report = fit_emotion_classifier(export_dir, cache_dir, per_emotion=1024, steps=1500, seed=0)
   folder = ship(export_dir, "nottingham", cache_dir, command=..., device=..., wall_time_s=...)
+  set_sampling(folder, {"temperature": 0.7, "top_p": 0.95}, chosen_by="launch/sampling_sweep.py")
 
 `hrnnvae-train` calls fit_latent_prior when training ends (config.train.fit_latent_prior);
 launch/fit_latent_prior.py, launch/fit_emotion_classifier.py and launch/ship_pretrained.py are
@@ -215,3 +216,39 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
     shutil.rmtree(staging, ignore_errors=True)
   log(f"shipped {final}")
   return final
+
+
+SAMPLING_KEYS = ("temperature", "top_p", "emotion_guidance", "transfer_shift")
+
+
+def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: str,
+                 log: Log = None) -> dict:
+  """Makes `settings` (a subset of SAMPLING_KEYS) the model's own sampling settings: its
+  config.json's "sampling" facts, which every tool reads (Sampler). model_dir: a run's export/
+  or a shipped model's folder; a shipped one's manifest.json gets the new file sizes and a
+  "sampling_changes" record (date, settings before and after, chosen_by: how they were chosen).
+  The parameters are untouched. Returns the settings now in force."""
+  log, model_dir = log or progress.silent, pathlib.Path(model_dir)
+  unknown = set(settings) - set(SAMPLING_KEYS)
+  if unknown:
+    raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
+                            f"{', '.join(SAMPLING_KEYS)}")
+  config_path = model_dir / "config.json"
+  if not config_path.is_file():
+    raise PostTrainingError(f"no model in {model_dir}: pass a run's export/ or a shipped model")
+  description = json.loads(config_path.read_text())
+  before = exports.sampling_settings(description)
+  after = {**before, **{key: float(value) for key, value in settings.items()}}
+  description["sampling"] = after
+  config_path.write_text(json.dumps(description, indent=1))
+  manifest_path = model_dir / pretrained.MANIFEST_FILE
+  if manifest_path.is_file():
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["config.json"] = config_path.stat().st_size
+    manifest["size_bytes"] = sum(manifest["files"].values())
+    manifest.setdefault("sampling_changes", []).append({
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "before": before, "after": after, "chosen_by": chosen_by})
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+  log(f"{model_dir}: sampling settings now {after}")
+  return after

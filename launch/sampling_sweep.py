@@ -26,7 +26,7 @@ import json
 import numpy as np
 from absl import app, flags
 
-from hrnnvae import judge, pretrained
+from hrnnvae import judge, post_training, pretrained
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -47,6 +47,9 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
+_APPLY = flags.DEFINE_bool("apply", False, "Make the chosen setting the model's own sampling "
+                           "temperature and top_p (post_training.set_sampling: its config.json, "
+                           "and a shipped model's manifest records the change).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where z comes from: the model's fitted latent prior, or N(0, I).")
 
@@ -129,6 +132,13 @@ def main(argv):
   chosen = choose(rows)
   print(f"chosen: {chosen} (the most real setting whose judge agreement is at least "
         f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; the best judge if none)")
+  if _APPLY.value:
+    temperature, top_p = (float(part.split("=")[1]) for part in chosen.split())
+    post_training.set_sampling(
+        sampler.export_dir, {"temperature": temperature, "top_p": top_p}, log=print,
+        chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
+                   f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
+                   f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "num_samples": _NUM_SAMPLES.value,

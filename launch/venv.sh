@@ -7,10 +7,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 _want="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.hrnnvae-installed" 2>/dev/null)" != "$_want" ]; then
-  # --no-compile: Python compiles what is imported, when first imported; byte-compiling every
-  # installed file up front took 25 of the install's 50 s.
-  "$VENV/bin/python" -m pip install --quiet --no-compile --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --no-compile -e ".[test]"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[test]"
   echo "$_want" > "$VENV/.hrnnvae-installed"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hrnnvae import post_training, pretrained
+from hrnnvae import exports, post_training, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation.scoring import likelihood_row
@@ -209,6 +209,33 @@ def test_ship_can_set_the_models_sampling_steers(tiny_workdir, small_cache, tmp_
   assert (exported.emotion_guidance, exported.transfer_shift) == (1.0, 0.0)
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, sampler.params["vae"],
                                           exported.params["vae"])))
+
+
+def test_chosen_sampling_settings_become_the_models_own_and_the_manifest_says_so(shipped,
+                                                                                tmp_path):
+  """post_training.set_sampling on a copy of a shipped model: Sampler reads the new temperature
+  and top_p, the manifest's sizes match the files again and it records the change; the
+  parameters are untouched; an unknown setting is refused."""
+  model = tmp_path / "nottingham"
+  shutil.copytree(shipped / "nottingham", model)
+  before = Sampler.load(model)
+  after = post_training.set_sampling(model, {"temperature": 0.7, "top_p": 0.95},
+                                     chosen_by="a test")
+  assert after == {**exports.sampling_settings(before.description), "temperature": 0.7,
+                   "top_p": 0.95}
+  sampler = Sampler.load(model)
+  assert (sampler.temperature, sampler.top_p) == (0.7, 0.95)
+  assert (sampler.emotion_guidance, sampler.transfer_shift) == (before.emotion_guidance,
+                                                                before.transfer_shift)
+  manifest = json.loads((model / pretrained.MANIFEST_FILE).read_text())
+  assert manifest["files"] == {name: (model / name).stat().st_size for name in manifest["files"]}
+  assert manifest["size_bytes"] == sum(manifest["files"].values())
+  change = manifest["sampling_changes"][-1]
+  assert change["chosen_by"] == "a test" and change["after"] == after
+  assert change["before"]["top_p"] == 1.0
+  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, sampler.params, before.params)))
+  with pytest.raises(post_training.PostTrainingError, match="unknown sampling settings"):
+    post_training.set_sampling(model, {"heat": 1.0}, chosen_by="a test")
 
 
 def test_package_data_carries_the_shipped_models(shipped, tmp_path):

@@ -120,6 +120,42 @@ def test_each_ablation_changes_what_it_claims(nottingham_40, variant):
   assert _equal_trees(state.critic_params, new_state.critic_params) == (variant == "no_adversarial")
 
 
+def test_scheduled_sampling_feeds_the_decoder_its_own_guesses(nottingham_40):
+  """mixed_inputs: at rate 0 the true events, at rate 1 the argmax of the first pass; the rate
+  ramps from 0; an ELBO step at rate 1 decodes the guesses (another loss and update than at
+  rate 0, from the same z), and rate 0 is the plain step."""
+  events = jnp.array([[5, 6, 7, 8]], jnp.int32)
+  logits = jax.nn.one_hot(jnp.array([[9, 9, 2, 3]]), 90) * 5.0
+  key = jax.random.key(0)
+  np.testing.assert_array_equal(step_lib.mixed_inputs(events, logits, 0.0, key), events)
+  np.testing.assert_array_equal(step_lib.mixed_inputs(events, logits, 1.0, key), [[9, 9, 2, 3]])
+  half = np.asarray(step_lib.mixed_inputs(jnp.zeros((64, 64), jnp.int32),
+                                          jax.nn.one_hot(jnp.ones((64, 64), jnp.int32), 90), 0.5,
+                                          key))
+  assert set(np.unique(half)) == {0, 1} and 0.4 < half.mean() < 0.6
+  config = tiny_config(nottingham_40[0], "no_emotion,no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  config.loss.update(scheduled_sampling_rate=0.5, scheduled_sampling_steps=10)
+  loss_hp = step_lib.LossHParams.from_config(config.loss)
+  assert [float(step_lib.scheduled_sampling_rate(s, loss_hp)) for s in (0, 5, 10, 50)] == [
+      0.0, 0.25, 0.5, 0.5]
+  results = {}
+  for rate in (0.0, 1.0):
+    config.loss.scheduled_sampling_rate = rate
+    config.loss.scheduled_sampling_steps = 1  # the full rate from step 1
+    models, data, batch = _models_and_batch(config)
+    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+    state = state.replace(step=jnp.asarray(1, state.step.dtype))
+    results[rate] = jax.jit(functools.partial(step_lib.train_step, models=models, finetune=False))(
+        state, batch, jax.random.key(1))
+  plain, mixed = results[0.0], results[1.0]
+  assert "scheduled_sampling_rate" not in plain[1] and float(mixed[1]["scheduled_sampling_rate"]) == 1.0
+  assert float(plain[1]["kl"]) == pytest.approx(float(mixed[1]["kl"]))  # the same z
+  assert float(mixed[1]["reconstruction_loss"]) != pytest.approx(float(plain[1]["reconstruction_loss"]))
+  assert np.isfinite(float(mixed[1]["loss"]))
+  assert not _equal_trees(plain[0].vae_params, mixed[0].vae_params)
+
+
 def _steps_with_shifted_classifier(config):
   """(models, state, batch, (state, metrics) of one train step, the new state of the same step
   from a state whose E parameters are all shifted by 1)."""
@@ -380,7 +416,7 @@ def test_fine_tune_can_export_its_last_validated_state(nottingham_40, tmp_path):
   params, description = load_export(tmp_path / "export")
   assert description["step"] == 30 == result["step"]
   assert _equal_trees(params["vae"], result["state"].vae_params)
-  assert description["sampling"] == {"temperature": 0.5, "emotion_guidance": 1.0,
+  assert description["sampling"] == {"temperature": 0.7, "top_p": 0.95, "emotion_guidance": 1.0,
                                      "transfer_shift": 0.0}
   config.train.finetune_export = "latest"
   with pytest.raises(train.TrainingError, match="finetune_export"):

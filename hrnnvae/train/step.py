@@ -53,6 +53,8 @@ class LossHParams:
   aux_latents: str  # "posterior" or "standard": the latents the fine-tune samples decode
   classifier_on_samples: bool  # E also learns the judge's labels of the fine-tune samples
   aux_target_emotions: str  # "uniform" or "batch": what the fine-tune samples ask for
+  scheduled_sampling_rate: float  # the share of decoder inputs that are its own guesses, at most
+  scheduled_sampling_steps: int  # steps over which that share rises linearly from 0
 
   @classmethod
   def from_config(cls, loss_config) -> "LossHParams":
@@ -217,13 +219,40 @@ def _update(tx, params, opt_state, grads):
   return optax.apply_updates(params, updates), opt_state
 
 
-def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid, beta):
+def scheduled_sampling_rate(step, loss_hp: LossHParams) -> jax.Array:
+  """The share of decoder inputs replaced by the decoder's own guesses at `step`: rising
+  linearly from 0 to loss.scheduled_sampling_rate over loss.scheduled_sampling_steps."""
+  ramp = jnp.minimum(step / max(loss_hp.scheduled_sampling_steps, 1), 1.0)
+  return (loss_hp.scheduled_sampling_rate * ramp).astype(jnp.float32)
+
+
+def mixed_inputs(events_BxT, logits_BxTxV, rate, rng: jax.Array):
+  """Two-pass scheduled sampling (Mihaylova & Martins 2019): each event is replaced, with
+  probability `rate`, by the decoder's own guess for that step (the argmax of the first,
+  teacher-forced pass's logits, which saw the true events before it). The decoder reads event t
+  as its input at step t + 1, so a replaced event is a mistake it must recover from."""
+  guesses_BxT = jnp.argmax(jax.lax.stop_gradient(logits_BxTxV), axis=-1).astype(events_BxT.dtype)
+  replace_BxT = jax.random.bernoulli(rng, rate, events_BxT.shape)
+  return jnp.where(replace_BxT, guesses_BxT, events_BxT)
+
+
+def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid, beta,
+               sampling_rate=None):
   """The teacher-forced reconstruction of the batch from its own z:
-  (ELBO loss per real step with the free-bits KL at weight beta, the model's output, metrics)."""
+  (ELBO loss per real step with the free-bits KL at weight beta, the model's output, metrics).
+  sampling_rate: None, or scheduled sampling's share (mixed_inputs): a second decode from the
+  same z reads the mixed events, and its logits are the reconstruction's."""
   hp = models.vae.hp
+  if sampling_rate is not None:
+    rng, mix_rng = jax.random.split(rng)
   out = models.vae.apply({"params": vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
                          method="reconstruct")
+  if sampling_rate is not None:
+    inputs_BxT = mixed_inputs(batch["events"], out["logits"], sampling_rate, mix_rng)
+    logits, alpha = models.vae.apply({"params": vae_params}, out["z"], batch["emotion"], inputs_BxT,
+                                     batch["steps_per_bar"], grid, method="decode")
+    out = {**out, "logits": logits, "alpha": alpha}
   real_steps = jnp.maximum(batch["lengths"].sum(), 1)
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask_BxT)
   kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if hp.use_vae
@@ -232,6 +261,8 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
   metrics = {"reconstruction_loss": nll_B.sum() / real_steps,
              "accuracy": correct_B.sum() / real_steps, "kl": kl_B.mean(), "kl_weight": beta,
              "elbo_loss": elbo_loss}
+  if sampling_rate is not None:
+    metrics["scheduled_sampling_rate"] = sampling_rate
   return elbo_loss, out, metrics
 
 
@@ -269,6 +300,8 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   hp = models.vae.hp
   mask = _mask(batch)
   beta = losses.kl_weight(state.step, models.loss.beta_max, models.loss.kl_warmup_steps)
+  sampling_rate = (scheduled_sampling_rate(state.step, models.loss)
+                   if models.loss.scheduled_sampling_rate > 0 else None)
   real_BxTxV = jax.nn.one_hot(batch["events"], hp.num_classes)
   target_B = aux_terms.target_emotions(models.loss, batch, emotion_rng, hp.num_emotions)
   terms = models.generator_terms if finetune else ()
@@ -277,7 +310,8 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
 
   def vae_losses(vae_params):
     """((ELBO loss, auxiliary loss), (metrics, straight-through prior samples))."""
-    elbo_loss, out, metrics = elbo_terms(models, vae_params, batch, mask, z_rng, grid, beta)
+    elbo_loss, out, metrics = elbo_terms(models, vae_params, batch, mask, z_rng, grid, beta,
+                                         sampling_rate)
     aux_loss = jnp.zeros((), jnp.float32)
     samples = None
     if terms:
