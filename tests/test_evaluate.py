@@ -21,11 +21,18 @@ def tiny_sampler(tiny_workdir):
   return Sampler.load(tiny_workdir / "export")
 
 
+@pytest.fixture(scope="module")
+def tiny_report(tiny_workdir, nottingham_40, tmp_path_factory):
+  """(harness.run's result, its report folder) for the tiny model on the 40 tunes."""
+  out = tmp_path_factory.mktemp("report")
+  return harness.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,
+                     out=out, realism_bars=(4,)), out
+
+
 @pytest.mark.slow
 def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sampler, nottingham_40,
-                                                       tmp_path):
-  result = harness.run([tiny_workdir], nottingham_40[0], num_samples=2, seeds=[0, 1], bars=4,
-                       out=tmp_path, realism_bars=(4,))
+                                                       tiny_report):
+  result, tmp_path = tiny_report
   report = (tmp_path / "report.md").read_text()
   for heading in ("Table 2 style", "Every metric", "Likelihood on the test split",
                   "Emotional consistency", "Realism"):
@@ -162,8 +169,8 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   assert set(row["per_quadrant"]) <= set(emotion_lib.EMOTIONS)
 
 
-def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, tiny_sampler,
-                                                              nottingham_40, tmp_path):
+def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, nottingham_40,
+                                                              tiny_report, tmp_path):
   """launch/pitch_check.py (issue 19's measure of what z carries): its figures are the harness's
   likelihood row's, and the onset-pitch ones are shares."""
   import json
@@ -177,7 +184,7 @@ def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, tin
                           capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   row = json.loads(out.read_text())[str(tiny_workdir)]
-  expected = scoring.likelihood_row(tiny_sampler, nottingham_40[1])
+  expected = tiny_report[0]["likelihoods"][tiny_workdir.name]  # scoring.likelihood_row's
   assert row == pytest.approx({name: expected[name] for name in row}, abs=1e-6)
   assert 0 <= row["onset_pitch_accuracy_shuffled_z"] <= 1 and 0 < row["onset_pitch_accuracy"] <= 1
   assert str(tiny_workdir) in result.stdout
