@@ -146,7 +146,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # model's validation tunes by launch/sampling_sweep.py's rule: the most real setting (realism)
   # whose emotion the judge confirms (BUILD_NOTES.md, issue 19).
   config.sample.temperature = 0.7
-  config.sample.top_p = 0.95
+  config.sample.top_p = 0.95  # nucleus sampling's share of probability; 1: every event
   config.sample.emotion_guidance = 1.0  # decoder guidance against a neutral emotion; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 

@@ -34,14 +34,15 @@ CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 _SLOW_FIXTURES = {"tiny_workdir", "nottingham"}
 
 
-def pytest_collection_modifyitems(items):
-  for item in items:
-    fixtures = _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
-    if fixtures:
-      item.add_marker(pytest.mark.slow)
-      # One xdist worker runs every test of a session fixture (launch/test.sh: --dist loadgroup),
-      # so the fixture is built once, not once per worker.
-      item.add_marker(pytest.mark.xdist_group(min(fixtures)))
+def pytest_itemcollected(item):
+  """Marks a test that uses a _SLOW_FIXTURES fixture slow and puts it in that fixture's xdist
+  group: one worker runs every test of the fixture (launch/test.sh: --dist loadgroup), so it is
+  built once, not once per worker. (pytest-xdist 3.8 groups by rewriting item._nodeid, which
+  pytest 9.2 no longer reads: setup.cfg keeps pytest below 9, where the groups work.)"""
+  fixtures = _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+  if fixtures:
+    item.add_marker(pytest.mark.slow)
+    item.add_marker(pytest.mark.xdist_group(min(fixtures)))
 
 
 def optimize(monkeypatch, module, name: str, **jit_options) -> None:

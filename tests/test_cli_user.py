@@ -37,7 +37,7 @@ TOOLS = {"hrnnvae-data": "hrnnvae.data.main", "hrnnvae-train": "hrnnvae.train.ma
 _DRIVERS: dict[str, ToolDriver] = {}
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _close_drivers():
   yield
   while _DRIVERS:
@@ -87,7 +87,7 @@ def random_export(folder: pathlib.Path, variant: str | None = None, meter=(4, 4)
   return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def model(tmp_path_factory) -> pathlib.Path:
   """A run folder RUN with RUN/export/ holding the tiny random model."""
   run = tmp_path_factory.mktemp("run")
@@ -95,7 +95,7 @@ def model(tmp_path_factory) -> pathlib.Path:
   return run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lstm_model(tmp_path_factory) -> pathlib.Path:
   run = tmp_path_factory.mktemp("lstm_run")
   random_export(run / "export", "lstm_lm")
@@ -313,7 +313,7 @@ def test_two_reconstructions_draw_their_own_noise(model, tmp_path):
 
 # --- hrnnvae-eval ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_cache(tmp_path_factory, datasets_root):
   """12 Nottingham tunes: a cache whose test split is empty."""
   out = tmp_path_factory.mktemp("cache12")

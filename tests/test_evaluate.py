@@ -15,13 +15,13 @@ from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_sampler(tiny_workdir):
   """The tiny model's sampler, shared so that its jitted encode and decode compile once."""
   return Sampler.load(tiny_workdir / "export")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_report(tiny_workdir, nottingham_40, tmp_path_factory):
   """(harness.run's result, its report folder) for the tiny model on the 40 tunes."""
   out = tmp_path_factory.mktemp("report")
@@ -133,7 +133,7 @@ def test_cli_mistakes_are_one_line(eval_tool, tiny_workdir, nottingham_40, tmp_p
   assert not (tmp_path / "report").exists()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def eval_tool():
   """hrnnvae-eval run in one long-lived interpreter (tests/tool_driver.py), as a user runs it."""
   driver = ToolDriver("hrnnvae.eval_main", user_env())

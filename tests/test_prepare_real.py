@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 NOTTINGHAM_METER_CHANGES = 14
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jsb(datasets_root, tmp_path_factory):
   return prepare_real("jsb_chorales", datasets_root / "jsb_chorales", tmp_path_factory)
 

@@ -91,7 +91,7 @@ def test_emotion_names():
     emotion_indices("joyful", 1, rng)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sample_cli():
   """hrnnvae-sample args -> CompletedProcess, every run in one long-lived interpreter
   (tests/tool_driver.py: flags reset, exit status and output captured as a user sees them)."""
