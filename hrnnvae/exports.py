@@ -33,6 +33,7 @@ def quiet_orbax_logging() -> None:
 # default (configs/default.py's `sample` section holds those; every new export records them all).
 _SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "top_p": 1.0, "emotion_guidance": 1.0,
                              "transfer_shift": 0.0}
+SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a model records
 
 
 def sampling_settings(description: dict) -> dict:

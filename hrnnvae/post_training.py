@@ -218,21 +218,18 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
   return final
 
 
-SAMPLING_KEYS = ("temperature", "top_p", "emotion_guidance", "transfer_shift")
-
-
 def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: str,
                  log: Log = None) -> dict:
-  """Makes `settings` (a subset of SAMPLING_KEYS) the model's own sampling settings: its
+  """Makes `settings` (a subset of exports.SAMPLING_KEYS) the model's own sampling settings: its
   config.json's "sampling" facts, which every tool reads (Sampler). model_dir: a run's export/
   or a shipped model's folder; a shipped one's manifest.json gets the new file sizes and a
   "sampling_changes" record (date, settings before and after, chosen_by: how they were chosen).
   The parameters are untouched. Returns the settings now in force."""
   log, model_dir = log or progress.silent, pathlib.Path(model_dir)
-  unknown = set(settings) - set(SAMPLING_KEYS)
+  unknown = set(settings) - set(exports.SAMPLING_KEYS)
   if unknown:
     raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
-                            f"{', '.join(SAMPLING_KEYS)}")
+                            f"{', '.join(exports.SAMPLING_KEYS)}")
   config_path = model_dir / "config.json"
   if not config_path.is_file():
     raise PostTrainingError(f"no model in {model_dir}: pass a run's export/ or a shipped model")

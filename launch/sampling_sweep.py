@@ -110,7 +110,8 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       np.add.at(confusion, (requested, labels), 1)
       agreement = scoring.per_quadrant_agreement(confusion)
       generated = realism.generated_melodies(melodies, requested)
-      rows[name] = {**_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
+      rows[name] = {"temperature": temperature, "top_p": top_p,
+                    **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
                     "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
                     **_structure(melodies, qpm, spb, meter)}
       log(f"{name}: realism {rows[name]['realism']:.3f}, judge {rows[name]['judge']:.3f}")
@@ -133,9 +134,8 @@ def main(argv):
   print(f"chosen: {chosen} (the most real setting whose judge agreement is at least "
         f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; the best judge if none)")
   if _APPLY.value:
-    temperature, top_p = (float(part.split("=")[1]) for part in chosen.split())
     post_training.set_sampling(
-        sampler.export_dir, {"temperature": temperature, "top_p": top_p}, log=print,
+        sampler.export_dir, {key: rows[chosen][key] for key in ("temperature", "top_p")}, log=print,
         chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
                    f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))

@@ -42,7 +42,8 @@ def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0, 0.5], num_samples=10, seed=0,
                         bars=4, split="train", log=messages.append)
   assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5"]
-  assert set(rows["T=1 p=1"]) == set(SWEEP["COLUMNS"])
+  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", *SWEEP["COLUMNS"]}
+  assert (rows["T=1 p=0.5"]["temperature"], rows["T=1 p=0.5"]["top_p"]) == (1.0, 0.5)
   assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
   for name in ("T=1 p=1", "T=1 p=0.5"):
     assert rows[name]["realism"] >= 0.9, rows[name]

@@ -250,8 +250,9 @@ def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int =
   events = np.concatenate([generated.events, real.events])
   # Each class has a group in every fold, so every fold tests both.
   fold = group_folds(np.concatenate([generated.groups, real.groups]), classes, FOLDS, seed)
-  inputs = {"features": lambda: melody_features(events, steps_per_bar), "sequence": lambda: events}
-  inputs = {name: inputs[name]() for name in classifiers}
+  inputs = {"sequence": events}
+  if "features" in classifiers:  # the feature extraction is the costly part
+    inputs["features"] = melody_features(events, steps_per_bar)
   fit = {"features": logistic_regression,
          "sequence": lambda a, b, c: sequence_classifier(a, b, c, seed)}
   accuracies = {name: [] for name in classifiers}
