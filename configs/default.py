@@ -174,4 +174,14 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples
   config.train.fit_latent_prior = True  # at the end: export/latent_prior.npz (latent_prior.py)
   config.train.latent_prior_windows = 16384  # training windows encoded for it, at most
+
+  # What follows training, run by hrnnvae-train when training ends (post_training.run_stages):
+  # the latent prior (train.fit_latent_prior, above), E's fit to the judge, shipping. A stage done
+  # for the current export is not redone when the command runs again.
+  config.post = ml_collections.ConfigDict()
+  config.post.emotion_fit_steps = 0  # E's fit to the judge on the model's own samples; 0: none
+  config.post.emotion_fit_per_emotion = 1024  # samples drawn per emotion for E's fit
+  config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
+  config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
+  config.post.command = ""  # the command that made the model, for the manifest; "": this one
   return apply_variants(config, arg)

@@ -5,7 +5,10 @@
   folder = ship(export_dir, "nottingham", cache_dir, command=..., device=..., wall_time_s=...)
   set_sampling(folder, {"temperature": 0.7, "top_p": 0.95}, chosen_by="launch/sampling_sweep.py")
 
-`hrnnvae-train` calls fit_latent_prior when training ends (config.train.fit_latent_prior);
+`hrnnvae-train` runs them when training ends, as its config asks (run_stages: the prior when
+config.train.fit_latent_prior, E's fit when config.post.emotion_fit_steps, shipping when
+config.post.ship_as), each once for the run's current export, so one command trains what ships
+and a second call resumes where the first stopped (configs/nottingham_ship.py);
 launch/fit_latent_prior.py, launch/fit_emotion_classifier.py and launch/ship_pretrained.py are
 flag wrappers over these functions, for exports made before a step existed or for a refit. The
 science lives beside: latent_prior.py (the prior), classifier_fit.py (E's fit), exports.py (model
@@ -23,6 +26,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 
 import flax
@@ -41,6 +45,9 @@ from hrnnvae.sample import SampleError, Sampler
 Log = Callable[[str], None] | None
 
 MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-sized download
+STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
+RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
+POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "ship_as", "ship_root", "command"}
 
 
 class PostTrainingError(Exception):
@@ -249,3 +256,108 @@ def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: st
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
   log(f"{model_dir}: sampling settings now {after}")
   return after
+
+
+def device_description() -> str:
+  """What this process computes on, for a manifest: '2-core CPU' or '1x NVIDIA H200'."""
+  devices = jax.devices()
+  if devices[0].platform == "cpu":
+    return f"{os.cpu_count()}-core CPU"
+  return f"{len(devices)}x {devices[0].device_kind}"
+
+
+class RunClock:
+  """The wall time of a training run over all its calls (a resumed run is one run): each call
+  is a record in workdir/run_time.json, rewritten as the call goes (`tick`), so a call that is
+  killed still counts up to its last tick."""
+
+  def __init__(self, workdir: str | pathlib.Path, step: int):
+    self.path = pathlib.Path(workdir) / RUN_TIME_FILE
+    self.calls = json.loads(self.path.read_text())["calls"] if self.path.is_file() else []
+    self.start = time.monotonic()
+    self.calls.append({"started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), "from_step": step, "to_step": step, "seconds": 0.0})
+
+  def tick(self, step: int) -> None:
+    self.calls[-1].update(to_step=step, seconds=round(time.monotonic() - self.start, 1))
+    self.path.write_text(json.dumps({"calls": self.calls}, indent=1) + "\n")
+
+  @staticmethod
+  def total_seconds(workdir: str | pathlib.Path) -> float:
+    path = pathlib.Path(workdir) / RUN_TIME_FILE
+    if not path.is_file():
+      return 0.0
+    return float(sum(call["seconds"] for call in json.loads(path.read_text())["calls"]))
+
+
+def _export_step(export_dir: pathlib.Path) -> int:
+  return int(json.loads((export_dir / "config.json").read_text())["step"])
+
+
+def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dict | None = None,
+               log: Log = None) -> dict:
+  """What follows training, as `config` asks, each stage once for the run's current export:
+
+    latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
+    E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
+    shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
+
+  A stage already done for this export is skipped (workdir/stages.json records the prior's
+  export step; E's fit is recorded in the export's config.json, which a new export replaces; the
+  shipped manifest records the export's config.json digest), so calling it again after an
+  interruption does only what is left. The manifest gets `command` (config.post.command wins
+  when set), this machine's devices and the run's wall time: its training calls
+  (workdir/run_time.json) plus these stages. arrays: the cache's arrays when the caller has
+  them. Returns {stage: what happened}."""
+  log, workdir = log or progress.silent, pathlib.Path(workdir)
+  from hrnnvae.models.hparams import config_values  # noqa: PLC0415 - models import jax modules
+  post = config_values(config.post, "post", POST_FIELDS)
+  export_dir, cache_dir = workdir / "export", config.data.cache_dir
+  stages_path = workdir / STAGES_FILE
+  record = json.loads(stages_path.read_text()) if stages_path.is_file() else {}
+  if not (export_dir / "config.json").is_file():
+    raise PostTrainingError(f"no export in {workdir}: train first (hrnnvae-train --workdir=...)")
+  step = _export_step(export_dir)
+  model = json.loads((export_dir / "config.json").read_text())["model"]
+  done = {}
+
+  def timed(stage: str, work: Callable[[], object]) -> None:
+    started = time.monotonic()
+    work()
+    record[stage] = {"export_step": step, "seconds": round(time.monotonic() - started, 1)}
+    stages_path.write_text(json.dumps(record, indent=1) + "\n")
+    done[stage] = f"done in {record[stage]['seconds']:.0f} s"
+
+  has_latent = model.get("use_vae", True) and model.get("family", "hrnnvae") == "hrnnvae"
+  if config.train.fit_latent_prior and has_latent:
+    fitted = record.get("latent_prior", {}).get("export_step") == step
+    if fitted and (export_dir / latent_prior_lib.FILE).is_file():
+      done["latent_prior"] = "already fitted to this export"
+    else:
+      timed("latent_prior", lambda: fit_latent_prior(
+          export_dir, cache_dir, max_steps=config.data.max_steps,
+          max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log))
+  if post["emotion_fit_steps"]:
+    if "emotion_classifier_fit" in json.loads((export_dir / "config.json").read_text()):
+      done["emotion_fit"] = "E already fitted in this export"
+    else:
+      timed("emotion_fit", lambda: fit_emotion_classifier(
+          export_dir, cache_dir, per_emotion=post["emotion_fit_per_emotion"],
+          steps=post["emotion_fit_steps"], seed=config.seed, log=log))
+  if post["ship_as"]:
+    out_root = pathlib.Path(post["ship_root"]) if post["ship_root"] else pretrained.root()
+    manifest_path = out_root / post["ship_as"] / pretrained.MANIFEST_FILE
+    digest = hashlib.sha256((export_dir / "config.json").read_bytes()).hexdigest()
+    if (manifest_path.is_file()
+        and json.loads(manifest_path.read_text()).get("source_config_sha256") == digest):
+      done["ship"] = f"this export is already shipped as {manifest_path.parent}"
+    else:
+      stage_seconds = sum(record.get(stage, {}).get("seconds", 0.0)
+                          for stage in ("latent_prior", "emotion_fit")
+                          if record.get(stage, {}).get("export_step") == step)
+      timed("ship", lambda: ship(
+          export_dir, post["ship_as"], cache_dir, command=post["command"] or command,
+          device=device_description(),
+          wall_time_s=round(RunClock.total_seconds(workdir) + stage_seconds, 1),
+          out_root=out_root, log=log))
+  return done

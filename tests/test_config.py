@@ -77,7 +77,7 @@ def test_every_preset_and_ablation_builds(name):
   for variant in variants:
     config = load_config(name, variant)
     assert set(config.keys()) == set(default.keys())
-    for section in ("data", "model", "loss", "sample", "train"):
+    for section in ("data", "model", "loss", "sample", "train", "post"):
       assert set(config[section].keys()) == set(default[section].keys()), (name, section)
     ModelHParams.from_config(config.model, 256, 16, 16, 16)
     LossHParams.from_config(config.loss)

@@ -12,6 +12,7 @@ holds the best validated model, which hrnnvae-sample and hrnnvae-eval read.
 from __future__ import annotations
 
 import pathlib
+import shlex
 import signal
 import sys
 
@@ -19,7 +20,7 @@ import jax
 from absl import flags, logging
 from ml_collections import config_flags
 
-from hrnnvae import cli, exports
+from hrnnvae import cli, exports, post_training
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.train import train
 
@@ -67,10 +68,11 @@ def main(argv):
   if _MULTIHOST.value:
     jax.distributed.initialize()
   try:
-    summary = train.train_and_evaluate(config, str(workdir))
+    command = " ".join(["hrnnvae-train", *map(shlex.quote, sys.argv[1:])])
+    summary = train.train_and_evaluate(config, str(workdir), command=command)
   except cache_lib.CacheError as error:
     raise cli.UsageError(f"{error} (or set --config.data.cache_dir=DIR)") from error
-  except train.TrainingError as error:
+  except (train.TrainingError, post_training.PostTrainingError) as error:
     raise cli.UsageError(error) from error
   export = pathlib.Path(workdir) / "export"
   if (export / "config.json").is_file():

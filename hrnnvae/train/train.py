@@ -121,7 +121,7 @@ class _Progress:
                  left)
 
 
-def train_and_evaluate(config, workdir: str, devices=None) -> dict:
+def train_and_evaluate(config, workdir: str, devices=None, command: str | None = None) -> dict:
   """Trains until early stopping, max_epochs or max_steps; resumes from workdir if it can.
 
   Validation runs every train.eval_every_steps steps (0: at each epoch's end). Patience counts
@@ -130,6 +130,11 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   (loss.aux_start_step), the best loss resets: the export is the best fine-tuned state, or with
   train.finetune_export="last" the last validated one (the validation loss is the ELBO's, blind
   to the emotion terms that a fixed-length fine-tune is run for).
+
+  When training ends (not when it is interrupted), the stages that follow it run as the config
+  asks (post_training.run_stages: the latent prior, E's fit, shipping), each once for the
+  current export; `command` is what the manifest of a shipped model records (None: the config's
+  post.command, else "hrnnvae-train"). workdir/run_time.json keeps each call's wall time.
   """
   _STOP.clear()  # a stop asked of an earlier call does not carry over
   workdir = pathlib.Path(workdir)
@@ -207,6 +212,7 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
   writer = MetricsWriter(workdir, enabled=jax.process_index() == 0)
   if int(state.step) == 0:
     writer.write_hparams(config.to_dict())
+  clock = post_training.RunClock(workdir, int(state.step))
 
   def validate_and_save(state, step):
     valid = evaluate(state, data.splits["valid"], eval_fn, prior_fn, batch_size, data_sharding,
@@ -229,6 +235,8 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
       checkpoints.save_best(state)
       checkpoints.export(state, config, hp, data.facts)
     checkpoints.save_latest(state)
+    if jax.process_index() == 0:
+      clock.tick(step)
     return state
 
   step = int(state.step)
@@ -291,17 +299,16 @@ def train_and_evaluate(config, workdir: str, devices=None) -> dict:
     checkpoints.wait()
     checkpoints.close()
     writer.close()
+    if jax.process_index() == 0:
+      clock.tick(step)
   summary = {"step": step, "epochs": step / steps_per_epoch, "stop_reason": stop_reason,
              "best_valid_loss": float(state.best_valid_loss) if intact else None}
-  if config.train.fit_latent_prior and hp.use_vae and hp.family == "hrnnvae":
-    if stop_reason == "interrupted":  # a stop was asked for: do not spend another minute
-      logging.warning("no latent prior fitted (interrupted): fit it with `python "
-                      "launch/fit_latent_prior.py --model=%s --cache=%s`", workdir,
-                      config.data.cache_dir)
-    else:
-      post_training.fit_latent_prior(workdir / "export", config.data.cache_dir,
-                                     max_steps=config.data.max_steps,
-                                     max_windows=config.train.latent_prior_windows,
-                                     seed=config.seed, arrays=data.arrays, log=logging.info)
+  if stop_reason == "interrupted":  # a stop was asked for: do not spend another minute
+    logging.warning("interrupted: the stages after training (latent prior, E's fit, shipping, as "
+                    "the config asks) run when the same command is run again")
+  elif jax.process_index() == 0 and (workdir / "export" / "config.json").is_file():
+    summary["stages"] = post_training.run_stages(
+        config, workdir, command=command or "hrnnvae-train", arrays=data.arrays,
+        log=logging.info)
   logging.info("done: %s", summary)
   return {**summary, "state": state}

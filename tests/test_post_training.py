@@ -1,0 +1,144 @@
+"""What follows training as hrnnvae-train runs it (hrnnvae.post_training.run_stages, RunClock) and
+the one command that trains what ships (launch/train_shipped.sh, configs/nottingham_ship.py)."""
+
+import json
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from hrnnvae import post_training
+from hrnnvae.post_training import RunClock
+
+from conftest import load_config
+
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_the_run_clock_adds_every_call_and_counts_a_killed_one_to_its_last_tick(tmp_path):
+  first = RunClock(tmp_path, step=0)
+  first.calls[-1]["seconds"] = 0.0
+  first.start -= 100.0  # as if the first call had run 100 s
+  first.tick(400)
+  second = RunClock(tmp_path, step=400)  # the first call was killed after its last tick
+  second.start -= 30.0
+  second.tick(600)
+  calls = json.loads((tmp_path / post_training.RUN_TIME_FILE).read_text())["calls"]
+  assert [(call["from_step"], call["to_step"]) for call in calls] == [(0, 400), (400, 600)]
+  assert RunClock.total_seconds(tmp_path) == pytest.approx(130.0, abs=1.0)
+  assert RunClock.total_seconds(tmp_path / "elsewhere") == 0.0
+
+
+def _ship_config(cache_dir, ship_root, **post):
+  config = load_config("tiny.py")
+  config.data.cache_dir = str(cache_dir)
+  config.post.emotion_fit_steps = 2
+  config.post.emotion_fit_per_emotion = 4
+  config.post.ship_as = "tiny_ship"
+  config.post.ship_root = str(ship_root)
+  for field, value in post.items():
+    config.post[field] = value
+  return config
+
+
+@pytest.mark.slow
+def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_workdir, nottingham_40,
+                                                                       tmp_path):
+  """On a copy of the tiny run (whose training fitted the prior): E's fit and shipping run, the
+  manifest records the command, this machine and the run's wall time; a second call redoes
+  nothing; a new export (training resumed further) is fitted and shipped again."""
+  run = tmp_path / "run"
+  shutil.copytree(tiny_workdir, run, ignore=shutil.ignore_patterns("checkpoints", "tensorboard"))
+  config = _ship_config(nottingham_40[0], tmp_path / "pretrained")
+  messages = []
+  done = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py",
+                                  log=messages.append)
+  assert done["latent_prior"] == "already fitted to this export"  # hrnnvae-train fitted it
+  assert done["emotion_fit"].startswith("done") and done["ship"].startswith("done"), done
+  shipped = tmp_path / "pretrained" / "tiny_ship"
+  manifest = json.loads((shipped / "manifest.json").read_text())
+  stages = json.loads((run / post_training.STAGES_FILE).read_text())
+  assert manifest["command"] == "hrnnvae-train --config=configs/tiny.py"
+  assert manifest["device"] == post_training.device_description()
+  assert RunClock.total_seconds(run) > 0
+  assert manifest["wall_time_s"] == pytest.approx(
+      RunClock.total_seconds(run) + stages["latent_prior"]["seconds"]
+      + stages["emotion_fit"]["seconds"], abs=0.2)
+  shipped_config = json.loads((shipped / "config.json").read_text())
+  assert "emotion_classifier_fit" in shipped_config  # E's fit came before shipping
+  assert manifest["prior"] == "fitted"
+  assert any(message.startswith("shipped ") for message in messages)
+
+  again = post_training.run_stages(config, run, command="another command")
+  assert again == {"latent_prior": "already fitted to this export",
+                   "emotion_fit": "E already fitted in this export",
+                   "ship": f"this export is already shipped as {shipped}"}
+  assert json.loads((shipped / "manifest.json").read_text()) == manifest
+
+  export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
+  del export_config["emotion_classifier_fit"]
+  export_config["step"] += 1
+  (run / "export" / "config.json").write_text(json.dumps(export_config))
+  config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
+  later = post_training.run_stages(config, run, command="ignored: post.command wins")
+  assert all(what.startswith("done") for what in later.values()), later
+  manifest = json.loads((shipped / "manifest.json").read_text())
+  assert manifest["command"] == "bash launch/x.sh" and manifest["steps"] == export_config["step"]
+
+
+def test_stages_refuse_a_misspelled_field_and_a_run_without_export(tmp_path):
+  config = load_config("tiny.py")
+  config.unlock()
+  config.post.ship_ass = "x"
+  with pytest.raises(ValueError, match="unknown field.*ship_ass"):
+    post_training.run_stages(config, tmp_path, command="c")
+  with pytest.raises(post_training.PostTrainingError, match="no export in"):
+    post_training.run_stages(load_config("tiny.py"), tmp_path, command="c")
+
+
+def _fake_tools(folder: pathlib.Path) -> dict:
+  """hrnnvae-data and hrnnvae-train stand-ins that write their arguments, one a line."""
+  folder.mkdir()
+  for tool in ("hrnnvae-data", "hrnnvae-train"):
+    script = folder / tool
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{folder}/{tool}.args"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+  return dict(os.environ, PATH=f"{folder}:{os.environ['PATH']}", VIRTUAL_ENV=str(folder))
+
+
+def test_the_one_command_prepares_the_data_and_trains_the_shipped_recipe(tmp_path):
+  env = _fake_tools(tmp_path / "bin")
+  script = ROOT / "launch" / "train_shipped.sh"
+  missing = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env)
+  assert missing.returncode == 2 and "pass --source=DIR" in missing.stderr
+  result = subprocess.run(["bash", str(script), "--source=/data/nottingham", f"--run={tmp_path}/run",
+                           "--config.train.max_steps=10"], capture_output=True, text=True, env=env)
+  assert result.returncode == 0, result.stderr
+  prepare = (tmp_path / "bin" / "hrnnvae-data.args").read_text().splitlines()
+  assert prepare == ["prepare", "--dataset=nottingham", "--source=/data/nottingham",
+                     f"--out={tmp_path}/run/data", "--transpose=5"]
+  train = (tmp_path / "bin" / "hrnnvae-train.args").read_text().splitlines()
+  assert train == ["--config=configs/nottingham_ship.py", f"--config.data.cache_dir={tmp_path}/run/data",
+                   f"--workdir={tmp_path}/run",
+                   "--config.post.command=bash launch/train_shipped.sh --source=DIR "
+                   "--config=configs/nottingham_ship.py --config.train.max_steps=10",
+                   "--config.train.max_steps=10"]
+
+
+def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage():
+  recipe, cpu = load_config("nottingham_ship.py"), load_config("nottingham_cpu.py")
+  paper, paper_size = load_config("nottingham.py"), load_config("nottingham_ship.py", "paper_size")
+  assert recipe.model.decoder_dim == cpu.model.decoder_dim == 128
+  assert paper_size.model.decoder_dim == paper.model.decoder_dim == 256
+  assert paper_size.model.attention_window_bars == paper.model.attention_window_bars == 0
+  for config in (recipe, paper_size):
+    assert config.model.latent_dim == 256 and config.loss.free_bits == 256
+    assert (config.loss.aux_start_step, config.train.max_steps) == (6000, 7200)
+    assert (config.loss.emotion_weight, config.train.finetune_export) == (1.0, "last")
+    assert config.train.fit_latent_prior and config.post.emotion_fit_steps > 0
+    assert config.post.ship_as == "nottingham"
+  assert paper_size.variant == "paper_size"
+  assert load_config("nottingham_ship.py", "paper_size,no_vae").model.use_vae is False
