@@ -50,10 +50,9 @@ def write_wav(sequence, path: pathlib.Path) -> str:
   return synth
 
 
-def write_piano_roll(events: np.ndarray, path: pathlib.Path, steps_per_bar: int, title: str) -> None:
-  """A piano roll with bar lines and pitch names."""
+def _draw_roll(axes, events: np.ndarray, steps_per_bar: int, title: str) -> None:
+  """One piano roll on `axes`: notes, bar lines, pitch names, bar numbers every 4 bars."""
   notes = events_lib.events_to_notes(events)
-  figure, axes = plt.subplots(figsize=(max(6.0, len(events) / 32), 3.2), dpi=100)
   pitches = [pitch for _, _, pitch in notes] or [60]
   low, high = min(pitches) - 2, max(pitches) + 2
   for start, end, pitch in notes:
@@ -66,8 +65,27 @@ def write_piano_roll(events: np.ndarray, path: pathlib.Path, steps_per_bar: int,
   axes.set_yticks(ticks, [pitch_name(p) for p in ticks])
   axes.set_xticks(range(0, len(events) + 1, steps_per_bar * 4),
                   [str(1 + s // steps_per_bar) for s in range(0, len(events) + 1, steps_per_bar * 4)])
-  axes.set_xlabel("bar")
   axes.set_title(title, fontsize=10)
+
+
+def write_piano_roll(events: np.ndarray, path: pathlib.Path, steps_per_bar: int, title: str) -> None:
+  """A piano roll with bar lines and pitch names."""
+  figure, axes = plt.subplots(figsize=(max(6.0, len(events) / 32), 3.2), dpi=100)
+  _draw_roll(axes, events, steps_per_bar, title)
+  axes.set_xlabel("bar")
+  figure.tight_layout()
+  figure.savefig(path)
+  plt.close(figure)
+
+
+def write_piano_rolls(melodies, titles, path: pathlib.Path, steps_per_bar: int) -> None:
+  """Several piano rolls stacked in one picture (e.g. one melody per emotion), one title each."""
+  longest = max(len(events) for events in melodies)
+  figure, axes = plt.subplots(len(melodies), 1, figsize=(max(6.0, longest / 32), 2.4 * len(melodies)),
+                              dpi=100, squeeze=False)
+  for row, events, title in zip(axes[:, 0], melodies, titles):
+    _draw_roll(row, events, steps_per_bar, title)
+  axes[-1, 0].set_xlabel("bar")
   figure.tight_layout()
   figure.savefig(path)
   plt.close(figure)

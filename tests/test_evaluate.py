@@ -9,7 +9,7 @@ from tool_driver import ToolDriver, user_env
 from hrnnvae import judge
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
-from hrnnvae.evaluation import harness, scoring
+from hrnnvae.evaluation import harness, realism, scoring
 from hrnnvae.evaluation import report as report_lib
 from hrnnvae.metrics import counting
 from hrnnvae.sample import Sampler
@@ -78,6 +78,12 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   for png in ("emotion_note_density.png", "emotion_mean_abs_interval.png", "box_pitch_range.png",
               f"roll_{report_lib._slug(name)}.png", "roll_test_set.png"):
     assert (tmp_path / png).stat().st_size > 0
+  # Whole-tune rolls at the longest realism length: test tunes first, then each model's.
+  assert "## Piano rolls of 4-bar tunes" in report
+  assert report.index(f"rolls_4bars_{report_lib._slug(report_lib.TEST_ROW)}.png") < report.index(
+      f"rolls_4bars_{report_lib._slug(name)}.png")
+  for model in (report_lib.TEST_ROW, name):
+    assert (tmp_path / f"rolls_4bars_{report_lib._slug(model)}.png").stat().st_size > 0
   # Prior samples drew z from the latent prior that training fitted, and the report says so.
   assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
   assert result["guidances"][name] == 1.0 and f"emotion guidance {name}: 1" in report
@@ -188,3 +194,17 @@ def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, not
   assert row == pytest.approx({name: expected[name] for name in row}, abs=1e-6)
   assert 0 <= row["onset_pitch_accuracy_shuffled_z"] <= 1 and 0 < row["onset_pitch_accuracy"] <= 1
   assert str(tiny_workdir) in result.stdout
+
+
+def test_real_rolls_take_one_test_tune_per_quadrant_the_judge_gives():
+  events = np.arange(5 * 8).reshape(5, 8)
+  real = realism.Melodies(events, groups=np.array([10, 11, 12, 13, 14]),
+                          quadrants=np.array([0, 0, 2, 3, 3]))
+  steps_per_bar, chosen = harness._real_rolls(real, 4, seed=0)
+  assert steps_per_bar == 4 and len(chosen) == 3  # no tense span: no tense roll
+  titles = [title for _, title in chosen]
+  assert [title.split(": judged ")[1] for title in titles] == ["happy", "sad", "calm"]
+  for melody, title in chosen:
+    row = int(np.nonzero((events == melody).all(1))[0][0])
+    assert title.startswith(f"test tune {10 + row}:")
+  assert [t for _, t in harness._real_rolls(real, 4, seed=0)[1]] == titles  # seeded

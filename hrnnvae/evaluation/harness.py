@@ -16,6 +16,7 @@ import numpy as np
 
 from hrnnvae import judge, progress
 from hrnnvae.data import cache as cache_lib
+from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.evaluation import realism, report, scoring
 from hrnnvae.exports import model_dir
 from hrnnvae.metrics import counting
@@ -55,6 +56,10 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   real_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
       arrays, bars, steps_per_bar, thresholds))
   realism_rows = _test_realism(spb, real_of, realism_bars, log)
+  roll_bars = max(realism_bars, default=0)  # the longest: whole tunes, to look at beside real ones
+  long_rolls = {report.TEST_ROW: _real_rolls(real_of(roll_bars, int(np.bincount(spb).argmax())),
+                                             int(np.bincount(spb).argmax()), seeds[0])
+                } if roll_bars else {}
   for number, workdir in enumerate(workdirs, 1):
     sampler = Sampler.load(model_dir(workdir))
     name = model_name(workdir)
@@ -79,8 +84,12 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
       transfers[name] = scoring.emotion_transfer(sampler, arrays, thresholds, [sampler.temperature],
                                                  seeds[0])["rows"][0]
     if realism_bars:
-      realism_rows += [{"model": name, **row} for row in scoring.realism_rows(
-          sampler, real_of, num_samples, seeds[0], realism_bars, {bars: melodies}, log=model_log)]
+      measured, drawn = scoring.realism_rows(sampler, real_of, num_samples, seeds[0], realism_bars,
+                                             {bars: melodies}, log=model_log)
+      realism_rows += [{"model": name, **row} for row in measured]
+      long_rolls[name] = (sampler.steps_per_bar, [
+          (drawn[roll_bars][emotion * num_samples], f"{name}: asked {label}, seed {seeds[0]}")
+          for emotion, label in enumerate(emotion_lib.EMOTIONS)])
     variants[name] = sampler.description["config"].get("variant", "")
 
   def each(values: dict) -> str:
@@ -92,7 +101,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               + f"; emotion guidance {each(guidances)} (1: none); transfer shift {each(shifts)} "
               "(0: none).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
-                      int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows)
+                      int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
+                      (roll_bars, long_rolls))
   return {"priors": priors, "temperatures": temperatures, "top_ps": top_ps,
           "guidances": guidances, "shifts": shifts,
           "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers,
@@ -111,3 +121,15 @@ def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:
                                      log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
     result += [{"model": report.TEST_ROW, "bars": bars, **row} for row in rows]
   return result
+
+
+def _real_rolls(real: realism.Melodies, steps_per_bar: int, seed: int) -> tuple:
+  """(steps_per_bar, [(events, title)]): one test tune span per quadrant the judge gives (drawn
+  with `seed`), for the piano rolls beside the models' samples."""
+  rng, chosen = np.random.default_rng(seed), []
+  for emotion, label in enumerate(emotion_lib.EMOTIONS):
+    candidates = np.nonzero(real.quadrants == emotion)[0]
+    if len(candidates):
+      row = int(rng.choice(candidates))
+      chosen.append((real.events[row], f"test tune {int(real.groups[row])}: judged {label}"))
+  return steps_per_bar, chosen

@@ -36,9 +36,11 @@ def _likelihood_cell(row: dict, name: str) -> str:
 
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
                  examples: dict, steps_per_bar: int, variants: dict, sampling: str = "",
-                 transfers: dict | None = None, realism_rows: list | None = None) -> None:
+                 transfers: dict | None = None, realism_rows: list | None = None,
+                 long_rolls: tuple[int, dict] = (0, {})) -> None:
   """report.md, metrics.csv, likelihood.csv, realism.csv (when realism_rows: scoring.realism_rows'
-  rows with "model"), confusion_*.csv, box plots and piano rolls."""
+  rows with "model"), confusion_*.csv, box plots and piano rolls; long_rolls: (bars, {model:
+  (steps_per_bar, [(events, title)])}), the whole-tune rolls, test tunes first."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
   metric_names = [n for n in rows[TEST_ROW] if not n.startswith("_")]
@@ -109,6 +111,17 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   for model, melodies in examples.items():
     render.write_piano_roll(melodies[0], out / f"roll_{_slug(model)}.png", steps_per_bar, model)
     lines.append(f"![{model}](roll_{_slug(model)}.png)")
+  roll_bars, rolls = long_rolls
+  if rolls:
+    lines += ["", f"## Piano rolls of {roll_bars}-bar tunes", "",
+              f"Test tunes ({roll_bars}-bar spans, one per quadrant the judge gives) first, then "
+              "each model's first prior sample asked for each emotion (the realism table's "
+              "samples). Look for phrases that return (AABB) against figures that loop.", ""]
+    for model, (model_steps_per_bar, chosen) in rolls.items():
+      name = f"rolls_{roll_bars}bars_{_slug(model)}.png"
+      render.write_piano_rolls([events for events, _ in chosen], [title for _, title in chosen],
+                               out / name, model_steps_per_bar)
+      lines.append(f"![{model}, {roll_bars} bars]({name})")
   (out / "report.md").write_text("\n".join(lines) + "\n")
 
 

@@ -138,23 +138,25 @@ def evaluate_model(sampler: Sampler, arrays, manifest, num_samples: int, seeds, 
 
 
 def realism_rows(sampler: Sampler, real_of, num_samples: int, seed: int, realism_bars,
-                 sampled: dict, log=progress.silent) -> list[dict]:
+                 sampled: dict, log=progress.silent) -> tuple[list[dict], dict]:
   """Realism (realism.py) of the model's prior samples, num_samples per emotion from `seed`, at
   each of realism_bars against real_of(bars, steps_per_bar) (the test tunes in the model's bar):
-  realism.model_rows' rows with "bars". sampled: {bars: melodies} already drawn in
-  requested_emotions' order (evaluate_model's first seed), reused rather than drawn again."""
+  (realism.model_rows' rows with "bars", {bars: the melodies measured}). sampled: {bars:
+  melodies} already drawn in requested_emotions' order (evaluate_model's first seed), reused
+  rather than drawn again."""
   requested = requested_emotions(num_samples)
-  result = []
+  result, drawn = [], {}
   for bars in realism_bars:
     melodies = sampled.get(bars)
     if melodies is None:
       log(f"realism: sampling {len(requested)} melodies of {bars} bars")
       melodies = [m.events for m in sampler.sample(requested, bars, seed)]
+    drawn[bars] = melodies
     rows = realism.model_rows(realism.generated_melodies(melodies, requested),
                               real_of(bars, sampler.steps_per_bar), sampler.steps_per_bar,
                               log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
     result += [{"bars": bars, **row} for row in rows]
-  return result
+  return result, drawn
 
 
 def opening_windows(arrays, steps_per_bar: int):
