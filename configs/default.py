@@ -114,6 +114,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.free_bits = 48.0  # nats per melody that the KL term does not penalise
   config.loss.emotion_weight = 0.1  # 0.5 let the generator fool E with degenerate melodies
   config.loss.adversarial_weight = 0.1  # the generator's adversarial term (fine-tune phase)
+  # Issue 19's realism term (fine-tune phase): the conditional MMD between the samples' style
+  # (interval sizes, onset positions, density) and the batch's real melodies' (melody_mmd.py).
+  config.loss.realism_weight = 0.0
   config.loss.gan_loss = "non_saturating"  # or "hinge"
   config.loss.r1_weight = 1.0  # R1 gradient penalty on the critic's real inputs
   config.loss.gumbel_temperature = 1.0  # of the straight-through prior samples' soft part

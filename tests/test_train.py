@@ -364,6 +364,28 @@ def test_feature_emotion_term_cannot_read_the_classifier(nottingham_40):
 
 
 @pytest.mark.slow
+def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
+  """loss.realism_weight: the train step adds the realism term (melody_mmd.py) on its prior
+  samples against the batch, reports it, and the generator's update changes with it; alone (no
+  emotion or adversarial term) it still draws prior samples."""
+  def one_step(weight):
+    config = tiny_config(nottingham_40[0], "no_adversarial,no_emotion", batch_size=8)
+    config.data.max_steps = 32
+    config.loss.aux_start_step = 0
+    config.loss.realism_weight = weight
+    models, data, batch = _models_and_batch(config)
+    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+    return jax.jit(functools.partial(step_lib.train_step, models=models))(
+        state, batch, jax.random.key(1))
+
+  (with_term, metrics), (without, plain) = one_step(5.0), one_step(0.0)
+  assert np.isfinite(float(metrics["realism_term"])) and "realism_term" not in plain
+  assert 0.0 <= float(metrics["sample_repeated_notes"]) <= 1.0
+  assert 0.0 <= float(metrics["real_repeated_notes"]) <= 1.0
+  assert not _equal_trees(with_term.vae_params, without.vae_params)
+
+
+@pytest.mark.slow
 def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(nottingham_40):
   """loss.classifier_on_samples: E's update also reads the step's prior samples (labelled by the
   judge), the generator's update is untouched by it, and the paper's classifier term ignores it."""

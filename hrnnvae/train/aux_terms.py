@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from hrnnvae import feature_consistency, losses
+from hrnnvae import feature_consistency, losses, melody_mmd
 
 
 class PriorSamples(NamedTuple):
@@ -123,6 +123,25 @@ def adversarial_term(inputs: TermInputs):
   return term, {"adversarial_term": term}
 
 
+def realism_term(inputs: TermInputs):
+  """The samples' style (intervals, onset positions, density) against the batch's real melodies
+  of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py."""
+  prior, batch = inputs.prior, inputs.batch
+  steps = prior.events_BxT.shape[1]
+  sample_lengths = prior.mask_BxT.sum(1)
+  real_events = batch["events"][:, :steps]
+  real_lengths = jnp.minimum(batch["lengths"], steps)
+  generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
+                                        batch["steps_per_bar"])
+  real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
+                                   real_events, real_lengths, batch["steps_per_bar"])
+  term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"])
+  unison = melody_mmd.INTERVAL_EDGES.index(0)
+  return term, {"realism_term": term,
+                "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),
+                "real_repeated_notes": real[:, unison].mean()}
+
+
 @dataclasses.dataclass(frozen=True)
 class GeneratorTerm:
   name: str
@@ -139,6 +158,8 @@ def generator_terms(loss_hp) -> tuple[GeneratorTerm, ...]:
     terms.append(GeneratorTerm("emotion", loss_hp.emotion_weight, emotion[loss_hp.emotion_term]))
   if loss_hp.adversarial_weight > 0:
     terms.append(GeneratorTerm("adversarial", loss_hp.adversarial_weight, adversarial_term))
+  if loss_hp.realism_weight > 0:
+    terms.append(GeneratorTerm("realism", loss_hp.realism_weight, realism_term))
   return tuple(terms)
 
 

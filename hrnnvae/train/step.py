@@ -43,6 +43,7 @@ class LossHParams:
   free_bits: float
   emotion_weight: float
   adversarial_weight: float
+  realism_weight: float  # the samples' style against real melodies' (aux_terms.realism_term)
   gan_loss: str  # "non_saturating" or "hinge"
   r1_weight: float
   gumbel_temperature: float
@@ -72,7 +73,7 @@ class LossHParams:
 
   @property
   def needs_prior_samples(self) -> bool:
-    return self.emotion_weight > 0 or self.adversarial_weight > 0
+    return self.emotion_weight > 0 or self.adversarial_weight > 0 or self.realism_weight > 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,134 @@
+"""The realism term's style features and conditional MMD (hrnnvae/melody_mmd.py), and the
+fine-tune term built on them (train/aux_terms.realism_term)."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hrnnvae import melody_mmd
+from hrnnvae.data import events as events_lib
+from hrnnvae.train import aux_terms
+from hrnnvae.train.step import LossHParams
+
+from conftest import load_config
+
+V = events_lib.NUM_CLASSES
+
+
+def _numpy_features(events, length, steps_per_bar):
+  """Plain-numpy reference: the notes' onsets and pitches, read off the events."""
+  onsets = [(t, events_lib.event_to_pitch(int(e))) for t, e in enumerate(events[:length])
+            if e >= events_lib.FIRST_PITCH_EVENT]
+  edges = (*melody_mmd.INTERVAL_EDGES, np.inf)
+  intervals = np.zeros(len(edges) - 1)
+  for (_, previous), (_, pitch) in zip(onsets, onsets[1:]):
+    distance = abs(pitch - previous)
+    intervals[next(k for k in range(len(intervals)) if edges[k] <= distance < edges[k + 1])] += 1
+  intervals /= max(len(onsets) - 1, 1)
+  positions = np.zeros(melody_mmd.POSITIONS)
+  for t, _ in onsets:
+    positions[t % steps_per_bar] += 1
+  positions /= max(len(onsets), 1)
+  note_offs = sum(int(e) == events_lib.NOTE_OFF for e in events[:length])
+  return np.concatenate([intervals, positions, [len(onsets) / length, note_offs / length]])
+
+
+def _melodies(seed, batch=12, steps=48, repeat_share=0.1):
+  """Random melodies: onsets every 1-4 steps, a pitch that repeats with repeat_share or moves."""
+  rng = np.random.default_rng(seed)
+  events = np.zeros((batch, steps), np.int64)
+  for row in range(batch):
+    pitch, t = 67, 0
+    while t < steps:
+      if rng.random() < 0.1:
+        events[row, t] = events_lib.NOTE_OFF
+      else:
+        if rng.random() >= repeat_share:
+          pitch = int(np.clip(pitch + rng.choice([-7, -4, -2, -1, 1, 2, 3, 5, 9]), 55, 84))
+        events[row, t] = events_lib.pitch_to_event(pitch)
+      t += int(rng.integers(1, 5))
+  return events
+
+
+def test_style_features_match_a_numpy_reference():
+  events = _melodies(0)
+  lengths = np.array([48] * 6 + [40] * 3 + [24] * 3)
+  steps_per_bar = np.array([16] * 9 + [12] * 3)
+  found = melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                    jnp.asarray(lengths), jnp.asarray(steps_per_bar))
+  chex.assert_shape(found, (12, melody_mmd.NUM_FEATURES))
+  chex.assert_type(found, jnp.float32)
+  expected = np.stack([_numpy_features(e, n, s) for e, n, s in zip(events, lengths, steps_per_bar)])
+  np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
+
+
+def _features(events):
+  lengths = np.full(len(events), events.shape[1])
+  return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                   jnp.asarray(lengths), jnp.full(len(events), 16))
+
+
+def test_mmd_is_near_zero_between_real_halves_and_large_against_repeated_notes():
+  emotion = jnp.asarray(np.arange(12) % 2)
+  real_a, real_b = _features(_melodies(1)), _features(_melodies(2))
+  repetitive = _features(_melodies(3, repeat_share=0.8))
+  same = float(melody_mmd.conditional_mmd(real_a, emotion, real_b, emotion))
+  apart = float(melody_mmd.conditional_mmd(repetitive, emotion, real_b, emotion))
+  assert abs(same) < 0.25 * apart and apart > 0.05, (same, apart)
+  # Only pairs of one quadrant count: asked for quadrants no real melody has, nothing to compare.
+  assert float(melody_mmd.conditional_mmd(real_a, emotion + 2, real_b, emotion)) == pytest.approx(
+      float(melody_mmd.conditional_mmd(real_a, emotion + 2, real_a, emotion + 2)
+            - melody_mmd.conditional_mmd(real_a, emotion + 2, real_a, emotion + 2)
+            + melody_mmd.conditional_mmd(real_a, emotion + 2, real_b, emotion)), abs=1e-6)
+
+
+def test_the_gradient_through_straight_through_rows_lowers_the_mmd():
+  """A repetitive 'generator' given as straight-through rows over logits: the gradient reaches
+  the logits, and a small step along the rows' gradient lowers the MMD to real melodies and the
+  unison share (the gradient the straight-through sample passes on is this one)."""
+  events = _melodies(4, repeat_share=0.8)
+  real, emotion = _features(_melodies(5)), jnp.zeros(12, jnp.int32)
+  lengths, steps_per_bar = jnp.full(12, events.shape[1]), jnp.full(12, 16)
+  hard = jax.nn.one_hot(events, V)
+
+  def mmd_of_rows(rows):
+    found = melody_mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar)
+    return melody_mmd.conditional_mmd(found, emotion, real, emotion), found
+
+  def mmd_of_logits(logits):
+    soft = jax.nn.softmax(logits)
+    return mmd_of_rows(hard + soft - jax.lax.stop_gradient(soft))[0]
+
+  logit_grads = jax.grad(mmd_of_logits)(2.0 * hard)
+  assert np.isfinite(np.asarray(logit_grads)).all() and float(jnp.abs(logit_grads).sum()) > 0
+  (before, found), row_grads = jax.value_and_grad(mmd_of_rows, has_aux=True)(hard)
+  step = 0.02 / float(jnp.abs(row_grads).max())
+  after, moved = mmd_of_rows(hard - step * row_grads)
+  assert float(after) < float(before)
+  assert float(moved[:, 0].mean()) < float(found[:, 0].mean())  # fewer repeated notes
+
+
+def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
+  config = load_config("tiny.py")
+  config.loss.realism_weight = 2.0
+  terms = aux_terms.generator_terms(LossHParams.from_config(config.loss))
+  assert [(t.name, t.weight) for t in terms][-1] == ("realism", 2.0)
+  config.loss.emotion_weight = config.loss.adversarial_weight = 0.0
+  assert LossHParams.from_config(config.loss).needs_prior_samples
+  events = _melodies(6)
+  sample_events = events[:, :32]
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(12) % 4), jnp.asarray(sample_events),
+                                 None, jax.nn.one_hot(sample_events, V), jnp.ones((12, 32), bool),
+                                 None)
+  batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
+           "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
+  inputs = aux_terms.TermInputs(None, None, batch, None, None, prior, prior.hard_BxTxV)
+  value, metrics = aux_terms.realism_term(inputs)
+  # The samples are the batch's own first 32 steps: the real side is cropped to them.
+  cropped = _features(sample_events)
+  assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+      cropped, batch["emotion"], cropped, batch["emotion"])), abs=1e-6)
+  assert float(metrics["sample_repeated_notes"]) == pytest.approx(
+      float(metrics["real_repeated_notes"]))
