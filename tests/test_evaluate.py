@@ -84,6 +84,13 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
       f"rolls_4bars_{report_lib._slug(name)}.png")
   for model in (report_lib.TEST_ROW, name):
     assert (tmp_path / f"rolls_4bars_{report_lib._slug(model)}.png").stat().st_size > 0
+  # What gives the samples away: every feature block, most telling first, in the report.
+  giveaways = result["giveaways"][name]
+  assert {row["block"] for row in giveaways} == set(realism.feature_blocks(16))
+  assert [row["accuracy"] for row in giveaways] == sorted((r["accuracy"] for r in giveaways),
+                                                          reverse=True)
+  assert "## What gives the 4-bar samples away" in report
+  assert f"| {giveaways[0]['block']} | {giveaways[0]['accuracy']:.3f} ± " in report
   # Prior samples drew z from the latent prior that training fitted, and the report says so.
   assert result["priors"][name] == "fitted" and "the fitted latent prior" in report
   assert result["guidances"][name] == 1.0 and f"emotion guidance {name}: 1" in report

@@ -210,3 +210,21 @@ def test_on_real_nottingham_windows(nottingham_40, optimized_classifiers):
     assert len(np.unique(fold[len(generated.events):][real.groups == piece])) == 1
   found = realism.compare(generated, real, 16)
   assert all(found[name].mean() >= 0.95 for name in realism.CLASSIFIERS), found
+
+
+def test_what_gives_them_away_names_the_block_and_feature_that_differ():
+  """Samples that are the real walks moved one step later (every onset off the beat, the same
+  pitches): the onset-position block alone tells them apart, pitch classes do not, and the most
+  different feature is an onset step the samples use and the real tunes never do (off the beat)."""
+  real = _walks(tunes=30, windows=2, bars=2, seed=0)
+  shifted = np.concatenate([np.zeros((len(real.events), 1), np.int64), real.events[:, :-1]], 1)
+  samples = realism.generated_melodies(list(shifted), real.quadrants)
+  rows = realism.what_gives_them_away(samples, real, 16, repeats=1)
+  by_block = {row["block"]: row for row in rows}
+  assert list(by_block) == [row["block"] for row in sorted(rows, key=lambda r: -r["accuracy"])]
+  assert set(by_block) == set(realism.feature_blocks(16))
+  assert rows[0]["block"] == "onset_position" and rows[0]["accuracy"] >= 0.95
+  assert by_block["pitch_class"]["accuracy"] <= 0.75
+  onset = by_block["onset_position"]
+  assert onset["feature"] == "step 1" and onset["generated_mean"] > 0.0 == onset["real_mean"]
+  assert realism.what_gives_them_away(samples.subset(np.arange(3)), real, 16) == []

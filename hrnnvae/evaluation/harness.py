@@ -52,6 +52,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, shifts, transfers = {}, {}, {}, {}, {}, {}
+  giveaways = {}
   thresholds = judge.thresholds_of(manifest)
   real_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
       arrays, bars, steps_per_bar, thresholds))
@@ -87,6 +88,10 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
       measured, drawn = scoring.realism_rows(sampler, real_of, num_samples, seeds[0], realism_bars,
                                              {bars: melodies}, log=model_log)
       realism_rows += [{"model": name, **row} for row in measured]
+      model_log(f"what gives its {roll_bars}-bar samples away (the feature classifier, by block)")
+      giveaways[name] = realism.what_gives_them_away(
+          realism.generated_melodies(drawn[roll_bars], scoring.requested_emotions(num_samples)),
+          real_of(roll_bars, sampler.steps_per_bar), sampler.steps_per_bar)
       long_rolls[name] = (sampler.steps_per_bar, [
           (drawn[roll_bars][emotion * num_samples], f"{name}: asked {label}, seed {seeds[0]}")
           for emotion, label in enumerate(emotion_lib.EMOTIONS)])
@@ -102,11 +107,11 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               "(0: none).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
-                      (roll_bars, long_rolls))
+                      (roll_bars, long_rolls), giveaways)
   return {"priors": priors, "temperatures": temperatures, "top_ps": top_ps,
           "guidances": guidances, "shifts": shifts,
           "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers,
-          "realism": realism_rows}
+          "realism": realism_rows, "giveaways": giveaways}
 
 
 def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:

@@ -103,6 +103,20 @@ def melody_features(events_NxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
   return np.stack(rows) if rows else np.zeros((0, sum(feature_blocks(steps_per_bar).values())))
 
 
+def feature_names(steps_per_bar: int) -> list[str]:
+  """A readable name for each column of melody_features."""
+  return ([f"pitch_class/degree {d}" for d in range(12)] + ["major/major"]
+          + [f"interval/{a:+d}" if abs(a) <= WIDEST_INTERVAL else
+             f"interval/{'<-' if a < 0 else '>+'}{WIDEST_INTERVAL}"
+             for a in range(-WIDEST_INTERVAL - 1, WIDEST_INTERVAL + 2)]
+          + [f"note_length/{n} steps" for n in range(1, LONGEST_NOTE + 1)]
+          + [f"note_length/>{LONGEST_NOTE} steps"]
+          + [f"onset_position/step {t}" for t in range(steps_per_bar)] + ["rest_share/rest share"]
+          + ["repetition/4-gram repetition", "repetition/bar repetition",
+             "repetition/phrase similarity"]
+          + ["register/notes per bar", "register/mean pitch", "register/range"])
+
+
 def _shares(values: np.ndarray, bins: int) -> np.ndarray:
   """Histogram [bins] of ints in 0..bins-1, as shares (zeros when there are none)."""
   counts = np.bincount(values, minlength=bins).astype(float)
@@ -289,6 +303,43 @@ def rows(sides, steps_per_bar: int, repeats: int = REPEATS, log=progress.silent,
       result.append({"subset": subset, "classifier": name, "accuracy": float(values.mean()),
                      "std": float(values.std()), **counts})
   return result
+
+
+def what_gives_them_away(generated: Melodies, real: Melodies, steps_per_bar: int,
+                         repeats: int = REPEATS) -> list[dict]:
+  """Which kind of feature tells the samples from the real tunes: for each block of
+  melody_features, the feature classifier's accuracy on that block alone (cross-validated as
+  compare() does, `repeats` times), and the block's feature whose mean differs most between the
+  two sides in units of the real tunes' spread ("feature", "generated_mean", "real_mean").
+  Sorted most telling first; [] when a side has fewer than FOLDS groups."""
+  if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
+    return []
+  features = melody_features(np.concatenate([generated.events, real.events]), steps_per_bar)
+  classes = np.repeat([1, 0], [len(generated.events), len(real.events)])
+  groups = np.concatenate([generated.groups, real.groups])
+  names, start, result = feature_names(steps_per_bar), 0, []
+  for block, width in feature_blocks(steps_per_bar).items():
+    columns = slice(start, start + width)
+    start += width
+    accuracies = []
+    for seed in range(repeats):
+      rng = np.random.default_rng(seed)
+      fold = group_folds(groups, classes, FOLDS, seed)
+      for k in range(FOLDS):
+        train = _balanced(np.nonzero(fold != k)[0], classes, rng)
+        test = _balanced(np.nonzero(fold == k)[0], classes, rng)
+        predicted = logistic_regression(features[train, columns], classes[train],
+                                        features[test, columns])
+        accuracies.append(float((predicted == classes[test]).mean()))
+    generated_mean = features[classes == 1, columns].mean(0)
+    real_mean, real_std = features[classes == 0, columns].mean(0), features[classes == 0, columns].std(0)
+    worst = int(np.argmax(np.abs(generated_mean - real_mean) / np.maximum(real_std, 1e-3)))
+    result.append({"block": block, "accuracy": float(np.mean(accuracies)),
+                   "std": float(np.std(accuracies)),
+                   "feature": names[columns][worst].split("/", 1)[1],
+                   "generated_mean": float(generated_mean[worst]),
+                   "real_mean": float(real_mean[worst])})
+  return sorted(result, key=lambda row: -row["accuracy"])
 
 
 # --- Real tunes -----------------------------------------------------------------------------

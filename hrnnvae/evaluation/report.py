@@ -37,10 +37,11 @@ def _likelihood_cell(row: dict, name: str) -> str:
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
                  examples: dict, steps_per_bar: int, variants: dict, sampling: str = "",
                  transfers: dict | None = None, realism_rows: list | None = None,
-                 long_rolls: tuple[int, dict] = (0, {})) -> None:
+                 long_rolls: tuple[int, dict] = (0, {}), giveaways: dict | None = None) -> None:
   """report.md, metrics.csv, likelihood.csv, realism.csv (when realism_rows: scoring.realism_rows'
   rows with "model"), confusion_*.csv, box plots and piano rolls; long_rolls: (bars, {model:
-  (steps_per_bar, [(events, title)])}), the whole-tune rolls, test tunes first."""
+  (steps_per_bar, [(events, title)])}), the whole-tune rolls, test tunes first; giveaways:
+  {model: realism.what_gives_them_away rows} at that length."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
   metric_names = [n for n in rows[TEST_ROW] if not n.startswith("_")]
@@ -112,6 +113,18 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
     render.write_piano_roll(melodies[0], out / f"roll_{_slug(model)}.png", steps_per_bar, model)
     lines.append(f"![{model}](roll_{_slug(model)}.png)")
   roll_bars, rolls = long_rolls
+  if giveaways:
+    lines += ["", f"## What gives the {roll_bars}-bar samples away", "",
+              "The feature classifier on one block of features at a time (accuracy at telling the "
+              "model's samples from the test tunes; 0.5: that block cannot tell), most telling "
+              "first, with the block's feature whose mean differs most (in units of the test "
+              "tunes' spread) and its mean on each side.", ""]
+    for model, found in giveaways.items():
+      lines += [f"**{model}**", "", "| block | accuracy | most different feature | model | test |",
+                "|---|---|---|---|---|"]
+      lines += [f"| {row['block']} | {row['accuracy']:.3f} ± {row['std']:.3f} | {row['feature']} | "
+                f"{row['generated_mean']:.3f} | {row['real_mean']:.3f} |" for row in found]
+      lines.append("")
   if rolls:
     lines += ["", f"## Piano rolls of {roll_bars}-bar tunes", "",
               f"Test tunes ({roll_bars}-bar spans, one per quadrant the judge gives) first, then "
