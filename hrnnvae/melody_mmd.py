@@ -9,6 +9,9 @@ that a gradient reaches the decoder through straight-through samples:
   interval shares   among consecutive onsets: unison, 1-2, 3-4, 5-7, 8+ semitones       (5)
   onset positions   the share of a melody's onsets at each step of the bar              (16)
   density           onsets per step, and note-offs per step                              (2)
+  scale degrees     the share of its notes on each pitch class counted from the tonic of
+                    the judge's key (Krumhansl-Schmuckler; the key itself carries no
+                    gradient): our samples dwell on the tonic (35% of notes, real 24%)  (12)
 
 and compares the two sets of melodies by the squared maximum mean discrepancy (MMD, Gretton et
 al. 2012) under a sum of Gaussian kernels, conditioned on the emotion: only pairs of the same
@@ -24,13 +27,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
-from hrnnvae.feature_consistency import _note_positions
+from hrnnvae.feature_consistency import _note_positions, _pitch_columns, _standardize
 
 INTERVAL_EDGES = (0, 1, 3, 5, 8)  # bucket k holds |interval| in [edge_k, edge_k+1) semitones
 POSITIONS = 16  # steps of the bar (16th notes of 4/4; shorter bars leave columns empty)
 BANDWIDTHS = (0.05, 0.1, 0.2, 0.4)  # Gaussian kernel widths, in feature units (shares)
-NUM_FEATURES = len(INTERVAL_EDGES) + POSITIONS + 2
+NUM_FEATURES = len(INTERVAL_EDGES) + POSITIONS + 2 + 12
 
 
 def _interval_masks() -> jnp.ndarray:
@@ -45,7 +49,7 @@ def _interval_masks() -> jnp.ndarray:
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B) -> jax.Array:
   """[B, NUM_FEATURES] per-melody style features (module docstring) of melodies given as rows
   over the V event classes (one-hot, or straight-through samples) and their hard events."""
-  onset_BxT, _, previous_BxT = _note_positions(events_BxT, lengths_B)
+  onset_BxT, duration_BxT, previous_BxT = _note_positions(events_BxT, lengths_B)
   steps = events_BxT.shape[1]
   t_1xT = jnp.arange(steps)[None, :]
   real_BxT = t_1xT < lengths_B[:, None]
@@ -62,7 +66,17 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B) -> jax.Ar
   length = jnp.maximum(lengths_B, 1)[:, None]
   density = onset_weight.sum(1, keepdims=True) / length
   note_offs = (rows_BxTxV[..., events_lib.NOTE_OFF] * real_BxT).sum(1, keepdims=True) / length
-  return jnp.concatenate([intervals, positions, density, note_offs], axis=1)
+  _, pitch_class_Px12 = _pitch_columns()
+  # The judge's key: each pitch class weighed by its notes' durations, against the 24 profiles.
+  weighted_Bx12 = jnp.einsum("btp,pc,bt->bc", pitch_rows, pitch_class_Px12,
+                             duration_BxT.astype(rows_BxTxV.dtype))
+  profiles = jnp.asarray(emotion_lib._key_profiles(), jnp.float32)  # [24, 12]
+  tonic_B = jax.lax.stop_gradient(
+      jnp.argmax(_standardize(weighted_Bx12) @ _standardize(profiles).T, axis=-1) % 12)
+  counts_Bx12 = jnp.einsum("btp,pc->bc", pitch_rows, pitch_class_Px12)
+  degrees = jnp.take_along_axis(counts_Bx12, (jnp.arange(12)[None, :] + tonic_B[:, None]) % 12,
+                                axis=1) / onsets
+  return jnp.concatenate([intervals, positions, density, note_offs, degrees], axis=1)
 
 
 def _kernel(a_NxF, b_MxF) -> jax.Array:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hrnnvae import melody_mmd
+from hrnnvae import judge, melody_mmd
 from hrnnvae.data import events as events_lib
 from hrnnvae.train import aux_terms
 from hrnnvae.train.step import LossHParams
@@ -32,7 +32,10 @@ def _numpy_features(events, length, steps_per_bar):
     positions[t % steps_per_bar] += 1
   positions /= max(len(onsets), 1)
   note_offs = sum(int(e) == events_lib.NOTE_OFF for e in events[:length])
-  return np.concatenate([intervals, positions, [len(onsets) / length, note_offs / length]])
+  tonic = int(judge.features([events[:length]], steps_per_bar).key_tonic[0])
+  degrees = np.bincount([(pitch - tonic) % 12 for _, pitch in onsets], minlength=12)
+  return np.concatenate([intervals, positions, [len(onsets) / length, note_offs / length],
+                         degrees / max(len(onsets), 1)])
 
 
 def _melodies(seed, batch=12, steps=48, repeat_share=0.1):
