@@ -215,3 +215,27 @@ def test_real_rolls_take_one_test_tune_per_quadrant_the_judge_gives():
     row = int(np.nonzero((events == melody).all(1))[0][0])
     assert title.startswith(f"test tune {10 + row}:")
   assert [t for _, t in harness._real_rolls(real, 4, seed=0)[1]] == titles  # seeded
+
+
+def test_interpolation_ends_are_the_inputs_own_reconstructions(tiny_workdir, nottingham_40):
+  """launch/reconstruct_check.py's interpolation check: decoded greedily, a path's first end is
+  the greedy reconstruction of its first tune (slerp starts at that tune's mu), so the share of
+  steps kept at the first ends is the reconstruction's on those windows."""
+  import pathlib
+  import runpy
+  script = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "launch" /
+                              "reconstruct_check.py"))
+  sampler = Sampler.load(tiny_workdir / "export")
+  sampler.steer(temperature=1e-4)
+  arrays = nottingham_40[1]
+  ends = script["check_interpolation_ends"](sampler, arrays, seed=0)
+  rows = scoring.opening_windows(arrays, sampler.steps_per_bar)
+  first = rows[0:2 * ends["pairs"]:2]
+  events, lengths = arrays["events"][first].astype(np.int64), arrays["lengths"][first]
+  mu, _ = sampler.posterior(events, lengths, arrays["steps_per_bar"][first])
+  greedy = sampler.decode(mu, arrays["emotion"][first], events.shape[1], 0)
+  real = np.arange(events.shape[1])[None] < lengths[:, None]
+  kept = (((greedy == events) & real).sum(1) / lengths).mean()
+  assert ends["pairs"] == len(rows) // 2 and ends["temperature"] == pytest.approx(1e-4)
+  assert ends["first_end"] == pytest.approx(kept, abs=1e-6)
+  assert 0 <= ends["ends_at_80_percent"] <= 1
