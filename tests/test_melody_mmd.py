@@ -32,10 +32,17 @@ def _numpy_features(events, length, steps_per_bar):
     positions[t % steps_per_bar] += 1
   positions /= max(len(onsets), 1)
   note_offs = sum(int(e) == events_lib.NOTE_OFF for e in events[:length])
+  notes = [n for n in events_lib.events_to_notes(events[:length]) if n[2] is not None]
+  length_edges = (*melody_mmd.LENGTH_EDGES, np.inf)
+  note_lengths = np.zeros(len(melody_mmd.LENGTH_EDGES))
+  for start, end, _ in notes:
+    note_lengths[next(k for k in range(len(note_lengths))
+                      if length_edges[k] <= end - start < length_edges[k + 1])] += 1
+  note_lengths /= max(len(onsets), 1)
   tonic = int(judge.features([events[:length]], steps_per_bar).key_tonic[0])
   degrees = np.bincount([(pitch - tonic) % 12 for _, pitch in onsets], minlength=12)
   return np.concatenate([intervals, positions, [len(onsets) / length, note_offs / length],
-                         degrees / max(len(onsets), 1)])
+                         note_lengths, degrees / max(len(onsets), 1)])
 
 
 def _melodies(seed, batch=12, steps=48, repeat_share=0.1):
