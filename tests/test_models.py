@@ -439,6 +439,21 @@ def _numpy_nucleus(logits_BxV, temperature, top_p):
   return out
 
 
+def test_nucleus_beyond_the_candidates_falls_back_to_a_full_sort():
+  """Rows whose nucleus is wider than the CANDIDATES most likely events (nearly flat rows) and
+  rows of a few likely events, alone and together: the numpy reference every time."""
+  key_flat, key_peaked = jax.random.split(jax.random.key(1))
+  flat = jax.random.normal(key_flat, (4, 90)) * 0.1
+  peaked = jax.random.normal(key_peaked, (4, 90)) * 6.0
+  probs = np.sort(np.asarray(jax.nn.softmax(flat)), -1)[:, ::-1]
+  assert (probs[:, :nucleus.CANDIDATES].sum(-1) < 0.9).all()  # these need the fallback
+  for logits in (flat, peaked, jnp.concatenate([flat, peaked])):
+    got = jax.jit(nucleus.nucleus_logits)(logits, 1.0, 0.9)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(_numpy_nucleus(logits, 1.0, 0.9)))
+  assert (np.isfinite(jax.jit(nucleus.nucleus_logits)(flat, 1.0, 0.9)).sum(-1)
+          > nucleus.CANDIDATES).all()
+
+
 @pytest.mark.parametrize("temperature,top_p", [(1.0, 0.9), (0.5, 0.5), (2.0, 0.99), (1.0, 1e-6)])
 def test_nucleus_logits_equal_a_numpy_reference(temperature, top_p):
   logits = jax.random.normal(jax.random.key(0), (16, 90)) * 3.0

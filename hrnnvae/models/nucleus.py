@@ -9,17 +9,33 @@ is never drawn. argmax(nucleus_logits(...) + Gumbel noise) is a draw from that d
 import jax
 import jax.numpy as jnp
 
+# Events sorted first: the nucleus almost always lies among the few most likely events, and a
+# top-k of them costs a third of a full sort of the 90 (a 32-bar melody: 512 of these a melody).
+CANDIDATES = 16
+
+
+def _least_in_nucleus(sorted_BxK: jax.Array, top_p) -> jax.Array:
+  """[B, 1] the probability of the nucleus's least likely event, from probabilities sorted most
+  likely first (all of them, or the top K when those reach top_p: the same first K sums)."""
+  mass_before_BxK = jnp.cumsum(sorted_BxK, axis=-1) - sorted_BxK
+  in_nucleus_BxK = mass_before_BxK < top_p  # the most likely event always is (0 < top_p)
+  return jnp.min(jnp.where(in_nucleus_BxK, sorted_BxK, jnp.inf), axis=-1, keepdims=True)
+
 
 def nucleus_logits(logits_BxV: jax.Array, temperature, top_p=None) -> jax.Array:
   """logits / temperature, with every event outside the top-p nucleus of that tempered
   distribution set to -inf. top_p None keeps every event (plain temperature sampling). An event
-  tied in probability with the nucleus's least likely one is kept too."""
+  tied in probability with the nucleus's least likely one is kept too. The nucleus is found
+  among the CANDIDATES most likely events when they reach top_p in every row, else by a full
+  sort: exact either way."""
   tempered_BxV = logits_BxV / temperature
   if top_p is None:
     return tempered_BxV
   probs_BxV = jax.nn.softmax(tempered_BxV, axis=-1)
-  sorted_BxV = -jnp.sort(-probs_BxV, axis=-1)  # most likely first
-  mass_before_BxV = jnp.cumsum(sorted_BxV, axis=-1) - sorted_BxV
-  in_nucleus_BxV = mass_before_BxV < top_p  # the most likely event always is (0 < top_p)
-  least_B1 = jnp.min(jnp.where(in_nucleus_BxV, sorted_BxV, jnp.inf), axis=-1, keepdims=True)
+  candidates = min(CANDIDATES, probs_BxV.shape[-1])
+  top_BxK, _ = jax.lax.top_k(probs_BxV, candidates)
+  covered = jnp.all(jnp.cumsum(top_BxK, axis=-1)[..., -1] >= top_p)
+  least_B1 = jax.lax.cond(
+      covered, lambda: _least_in_nucleus(top_BxK, top_p),
+      lambda: _least_in_nucleus(-jnp.sort(-probs_BxV, axis=-1), top_p))
   return jnp.where(probs_BxV >= least_B1, tempered_BxV, -jnp.inf)
