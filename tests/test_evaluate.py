@@ -239,3 +239,30 @@ def test_interpolation_ends_are_the_inputs_own_reconstructions(tiny_workdir, not
   assert ends["pairs"] == len(rows) // 2 and ends["temperature"] == pytest.approx(1e-4)
   assert ends["first_end"] == pytest.approx(kept, abs=1e-6)
   assert 0 <= ends["ends_at_80_percent"] <= 1
+
+
+def test_giveaway_check_prints_what_gives_each_models_samples_away(tiny_workdir, nottingham_40,
+                                                                   tmp_path):
+  """launch/giveaway_check.py: for each model and length, realism.what_gives_them_away on the
+  model's seed-0 samples against the split's real tunes, as the harness computes it."""
+  import json
+  import pathlib
+  import subprocess
+  import sys
+  script = pathlib.Path(__file__).parent.parent / "launch" / "giveaway_check.py"
+  out = tmp_path / "giveaways.json"
+  result = subprocess.run([sys.executable, str(script), f"--models={tiny_workdir}",
+                           f"--cache={nottingham_40[0]}", "--split=test", "--bars=4",
+                           "--num_samples=6", f"--json={out}"],
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = json.loads(out.read_text())[str(tiny_workdir)]["4"]
+  sampler = Sampler.load(tiny_workdir / "export")
+  requested = scoring.requested_emotions(6)
+  melodies = [m.events for m in sampler.sample(requested, 4, 0)]
+  real = realism.real_tunes(nottingham_40[1], 4, sampler.steps_per_bar,
+                            judge.thresholds_of(nottingham_40[2]))
+  expected = realism.what_gives_them_away(realism.generated_melodies(melodies, requested), real,
+                                          sampler.steps_per_bar)
+  assert rows == pytest.approx(expected) and len(rows) == len(realism.feature_blocks(16))
+  assert f"{tiny_workdir}, 4 bars, against {len(real.events)} test spans" in result.stdout
