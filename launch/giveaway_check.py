@@ -22,7 +22,6 @@ from absl import app, flags
 from hrnnvae import judge, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.evaluation import realism, scoring
-from hrnnvae.sample import Sampler
 
 _MODELS = flags.DEFINE_list("models", None, "Shipped model names or training-run folders.")
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache whose --split is the reference.")
@@ -32,12 +31,6 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Samples per emotion.")
 _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
 
 
-def load(model: str) -> Sampler:
-  if pathlib.Path(model).is_dir():
-    return Sampler.load(pathlib.Path(model) / "export")
-  return pretrained.load(model)
-
-
 def main(argv):
   del argv
   arrays, manifest = cache_lib.load(_CACHE.value)
@@ -45,7 +38,7 @@ def main(argv):
   requested = scoring.requested_emotions(_NUM_SAMPLES.value)
   result = {}
   for model in _MODELS.value:
-    sampler = load(model)
+    sampler = pretrained.load_model(model)
     sampler.use_prior("auto")
     result[model] = {}
     for bars in map(int, _BARS.value):

@@ -23,7 +23,6 @@ from absl import app, flags
 from hrnnvae import pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.evaluation import scoring
-from hrnnvae.sample import Sampler
 
 _MODELS = flags.DEFINE_list("models", None, "Shipped model names or training-run folders.")
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache whose test split is used.")
@@ -34,12 +33,6 @@ COLUMNS = ("teacher_forced_accuracy", "sampled_accuracy", "sampled_onset_pitch_a
            "onset_pitch_accuracy", "onset_pitch_accuracy_shuffled_z", "latent_gap")
 
 
-def load(model: str) -> Sampler:
-  if pathlib.Path(model).is_dir():
-    return Sampler.load(pathlib.Path(model) / "export")
-  return pretrained.load(model)
-
-
 def main(argv):
   del argv
   arrays, _ = cache_lib.load(_CACHE.value)
@@ -47,7 +40,7 @@ def main(argv):
   print("model | " + " | ".join(COLUMNS) + " | seconds")
   for model in _MODELS.value:
     started = time.time()
-    row = scoring.likelihood_row(load(model), arrays, seed=_SEED.value)
+    row = scoring.likelihood_row(pretrained.load_model(model), arrays, seed=_SEED.value)
     rows[model] = {name: row[name] for name in COLUMNS}
     print(f"{model} | " + " | ".join(f"{row[name]:.3f}" for name in COLUMNS)
           + f" | {time.time() - started:.0f}", flush=True)

@@ -287,3 +287,14 @@ def _teacher_forced_accuracy(sampler, arrays, batch_size=64):
     result = jax.device_get(sums(sampler.params["vae"], batch))
     correct, steps = correct + float(result["correct"].sum()), steps + float(result["steps"].sum())
   return correct / steps
+
+
+def test_load_model_takes_a_run_an_export_or_a_shipped_name(shipped, tiny_workdir, monkeypatch):
+  """pretrained.load_model, which the launch scripts' --models use: a run's folder and its
+  export/ load the same model; a name loads the shipped one; an unknown name says what exists."""
+  monkeypatch.setenv(pretrained.ENV_VAR, str(shipped))
+  from_run, from_export = (pretrained.load_model(p) for p in (tiny_workdir, tiny_workdir / "export"))
+  assert from_run.description == from_export.description
+  assert pretrained.load_model("nottingham").description["step"] == from_run.description["step"]
+  with pytest.raises(Exception, match="available: nottingham"):
+    pretrained.load_model("no_such_model")

@@ -363,20 +363,27 @@ def test_feature_emotion_term_cannot_read_the_classifier(nottingham_40):
   assert not _equal_trees(one.vae_params, three.vae_params)
 
 
+def _one_fine_tune_step(nottingham_40, variant, **loss_fields):
+  """(state, metrics) after one fine-tune train step of the tiny model (batch 8, 32 steps) from
+  a fixed initial state, with config.loss fields set as given."""
+  config = tiny_config(nottingham_40[0], variant, batch_size=8)
+  config.data.max_steps = 32
+  config.loss.aux_start_step = 0
+  for field, value in loss_fields.items():
+    config.loss[field] = value
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  return jax.jit(functools.partial(step_lib.train_step, models=models))(
+      state, batch, jax.random.key(1))
+
+
 @pytest.mark.slow
 def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
   """loss.realism_weight: the train step adds the realism term (melody_mmd.py) on its prior
   samples against the batch, reports it, and the generator's update changes with it; alone (no
   emotion or adversarial term) it still draws prior samples."""
   def one_step(weight):
-    config = tiny_config(nottingham_40[0], "no_adversarial,no_emotion", batch_size=8)
-    config.data.max_steps = 32
-    config.loss.aux_start_step = 0
-    config.loss.realism_weight = weight
-    models, data, batch = _models_and_batch(config)
-    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
-    return jax.jit(functools.partial(step_lib.train_step, models=models))(
-        state, batch, jax.random.key(1))
+    return _one_fine_tune_step(nottingham_40, "no_adversarial,no_emotion", realism_weight=weight)
 
   (with_term, metrics), (without, plain) = one_step(5.0), one_step(0.0)
   assert np.isfinite(float(metrics["realism_term"])) and "realism_term" not in plain
@@ -390,14 +397,7 @@ def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(notti
   """loss.classifier_on_samples: E's update also reads the step's prior samples (labelled by the
   judge), the generator's update is untouched by it, and the paper's classifier term ignores it."""
   def one_step(variant, on_samples):
-    config = tiny_config(nottingham_40[0], variant, batch_size=8)
-    config.data.max_steps = 32
-    config.loss.aux_start_step = 0
-    config.loss.classifier_on_samples = on_samples
-    models, data, batch = _models_and_batch(config)
-    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
-    step = jax.jit(functools.partial(step_lib.train_step, models=models))
-    return step(state, batch, jax.random.key(1))[0]
+    return _one_fine_tune_step(nottingham_40, variant, classifier_on_samples=on_samples)[0]
 
   with_samples, without = one_step("no_adversarial", True), one_step("no_adversarial", False)
   assert _equal_trees(with_samples.vae_params, without.vae_params)
@@ -411,14 +411,7 @@ def test_fine_tune_targets_are_uniform_or_the_batchs_own(nottingham_40):
   """loss.aux_target_emotions: 'batch' asks each sample for its window's own emotion, which is
   a different update from uniform random targets; an unknown value is refused."""
   def one_step(targets):
-    config = tiny_config(nottingham_40[0], "no_adversarial", batch_size=8)
-    config.data.max_steps = 32
-    config.loss.aux_start_step = 0
-    config.loss.aux_target_emotions = targets
-    models, data, batch = _models_and_batch(config)
-    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
-    return jax.jit(functools.partial(step_lib.train_step, models=models))(
-        state, batch, jax.random.key(1))
+    return _one_fine_tune_step(nottingham_40, "no_adversarial", aux_target_emotions=targets)
 
   (uniform, _), (own, _) = one_step("uniform"), one_step("batch")
   assert not _equal_trees(uniform.vae_params, own.vae_params)

@@ -61,6 +61,17 @@ def load(name: str) -> Sampler:
   return Sampler.load(pretrained_dir(name))
 
 
+def load_model(model: str | pathlib.Path) -> Sampler:
+  """A model the tools can name: a training run's folder (its export/ is read), an export
+  folder, or the name of a shipped model."""
+  path = pathlib.Path(model)
+  if (path / "export" / "config.json").is_file():
+    return Sampler.load(path / "export")
+  if (path / "config.json").is_file():
+    return Sampler.load(path)
+  return load(str(model))
+
+
 def digest_of_test_split(arrays: dict[str, np.ndarray]) -> tuple[str, int]:
   """(sha256, melodies) of a cache's test split as the likelihood figures read it: each
   untransposed test window's length, steps_per_bar, emotion and events, in cache order."""
