@@ -30,7 +30,7 @@ from hrnnvae import judge, melody_io, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.evaluation import scoring
-from hrnnvae.sample import Sampler, slerp
+from hrnnvae.sample import Sampler
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run (its export/ is read).")
 _PRETRAINED = flags.DEFINE_string("pretrained", None, "A model shipped in hrnnvae/pretrained/.")
@@ -72,29 +72,6 @@ def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
                            "tunes_at_80_percent": float((match >= 0.8).mean()),
                            "key_kept": float(same_key.mean())})
   return result
-
-
-def check_interpolation_ends(sampler: Sampler, arrays, seed: int) -> dict:
-  """The ends of `hrnnvae-sample --mode=interpolate` between consecutive opening windows (pairs
-  of test tunes in the model's meter): each path's first and last points decoded as the CLI
-  does it (slerp between the two mus, the first tune's emotion, the model's own temperature and
-  top-p), against their input: the share of steps kept (mean over ends, and the share of ends
-  at >= 80%)."""
-  rows = scoring.opening_windows(arrays, sampler.steps_per_bar)
-  meter = tuple(sampler.facts["time_signature"])
-  events = arrays["events"][rows].astype(np.int64)
-  lengths = arrays["lengths"][rows].astype(np.int64)
-  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
-  pairs = [(i, i + 1) for i in range(0, len(rows) - 1, 2)]
-  ends_z = np.concatenate([slerp(mu[a], mu[b], np.array([0.0, 1.0])) for a, b in pairs])
-  emotions = np.repeat([int(arrays["emotion"][rows[a]]) for a, _ in pairs], 2)
-  decoded = sampler.decode(ends_z, emotions, events.shape[1], seed)
-  inputs = np.array([index for pair in pairs for index in pair])
-  real = np.arange(events.shape[1])[None] < lengths[inputs][:, None]
-  match = ((decoded == events[inputs]) & real).sum(1) / lengths[inputs]
-  return {"pairs": len(pairs), "temperature": sampler.temperature, "top_p": sampler.top_p,
-          "step_match": float(match.mean()), "ends_at_80_percent": float((match >= 0.8).mean()),
-          "first_end": float(match[::2].mean()), "last_end": float(match[1::2].mean())}
 
 
 def _key(events: np.ndarray, steps_per_bar: int):
@@ -151,7 +128,7 @@ def main(argv):
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}
   _print(f"{result['windows']['tunes']} test tunes, opening 16-bar window "
          f"({result['windows']['steps_per_bar']} steps a bar)", result["windows"])
-  ends = result["interpolation_ends"] = check_interpolation_ends(sampler, arrays, _SEED.value)
+  ends = result["interpolation_ends"] = scoring.interpolation_ends(sampler, arrays, _SEED.value)
   print(f"interpolation ends ({ends['pairs']} pairs of opening windows, T {ends['temperature']:g}, "
         f"top-p {ends['top_p']:g}): steps kept {ends['step_match']:.3f} (first end "
         f"{ends['first_end']:.3f}, last {ends['last_end']:.3f}); ends at >= 80%: "

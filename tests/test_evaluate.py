@@ -218,17 +218,13 @@ def test_real_rolls_take_one_test_tune_per_quadrant_the_judge_gives():
 
 
 def test_interpolation_ends_are_the_inputs_own_reconstructions(tiny_workdir, nottingham_40):
-  """launch/reconstruct_check.py's interpolation check: decoded greedily, a path's first end is
-  the greedy reconstruction of its first tune (slerp starts at that tune's mu), so the share of
-  steps kept at the first ends is the reconstruction's on those windows."""
-  import pathlib
-  import runpy
-  script = runpy.run_path(str(pathlib.Path(__file__).parent.parent / "launch" /
-                              "reconstruct_check.py"))
+  """scoring.interpolation_ends (launch/reconstruct_check.py prints it): decoded greedily, a
+  path's first end is the greedy reconstruction of its first tune (slerp starts at that tune's
+  mu), so the share of steps kept at the first ends is the reconstruction's on those windows."""
   sampler = Sampler.load(tiny_workdir / "export")
   sampler.steer(temperature=1e-4)
   arrays = nottingham_40[1]
-  ends = script["check_interpolation_ends"](sampler, arrays, seed=0)
+  ends = scoring.interpolation_ends(sampler, arrays, seed=0)
   rows = scoring.opening_windows(arrays, sampler.steps_per_bar)
   first = rows[0:2 * ends["pairs"]:2]
   events, lengths = arrays["events"][first].astype(np.int64), arrays["lengths"][first]

@@ -291,12 +291,18 @@ def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance
     baseline.sample([0], bars=1, seed=0)
 
 
-def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir):
+def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir, tmp_path):
   """hrnnvae-bench latency --export=...: a fitted prior draws a latent per requested emotion, so
   the benchmark asks for emotions before it draws (it used to fail on every shipped model)."""
-  from hrnnvae import bench
   sampler = Sampler.load(tiny_workdir / "export")
   assert sampler.prior_kind == "fitted"
-  rows = bench.bench_latency(sampler, bars=2, batch_sizes=[1, 4], calls=3)
+  out = tmp_path / "latency.json"
+  result = subprocess.run([sys.executable, "-m", "hrnnvae.bench", "latency",
+                           f"--export={tiny_workdir / 'export'}", "--bars=2", "--batch_sizes=1,4",
+                           "--calls=3", f"--json={out}"], capture_output=True, text=True,
+                          env=user_env(), timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = json.loads(out.read_text())
+  rows = rows["rows"] if isinstance(rows, dict) else rows
   assert [row["batch"] for row in rows] == [1, 4]
   assert all(row["p50_ms"] > 0 and row["steps"] == 2 * sampler.steps_per_bar for row in rows)

@@ -25,7 +25,7 @@ from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation import realism
 from hrnnvae.metrics import corpus, likelihood, melody
-from hrnnvae.sample import Sampler
+from hrnnvae.sample import Sampler, slerp
 
 SET_FEATURES = ("pitch_range", "pitch_variation", "rhythm_diversity", "melodic_complexity",
                 "pitch_class_entropy", "empty_beat_rate")
@@ -164,6 +164,29 @@ def opening_windows(arrays, steps_per_bar: int):
   return np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
                     & (arrays["transposition"] == 0) & (arrays["start_bar"] == 0)
                     & (arrays["steps_per_bar"] == steps_per_bar))[0]
+
+
+def interpolation_ends(sampler: Sampler, arrays, seed: int) -> dict:
+  """The ends of `hrnnvae-sample --mode=interpolate` between consecutive opening windows (pairs
+  of test tunes in the model's meter): each path's first and last points decoded as the CLI
+  does it (slerp between the two mus, the first tune's emotion, the model's own temperature and
+  top-p), against their input: the share of steps kept (mean over ends, and the share of ends
+  at >= 80%)."""
+  rows = opening_windows(arrays, sampler.steps_per_bar)
+  meter = tuple(sampler.facts["time_signature"])
+  events = arrays["events"][rows].astype(np.int64)
+  lengths = arrays["lengths"][rows].astype(np.int64)
+  mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
+  pairs = [(i, i + 1) for i in range(0, len(rows) - 1, 2)]
+  ends_z = np.concatenate([slerp(mu[a], mu[b], np.array([0.0, 1.0])) for a, b in pairs])
+  emotions = np.repeat([int(arrays["emotion"][rows[a]]) for a, _ in pairs], 2)
+  decoded = sampler.decode(ends_z, emotions, events.shape[1], seed)
+  inputs = np.array([index for pair in pairs for index in pair])
+  real = np.arange(events.shape[1])[None] < lengths[inputs][:, None]
+  match = ((decoded == events[inputs]) & real).sum(1) / lengths[inputs]
+  return {"pairs": len(pairs), "temperature": sampler.temperature, "top_p": sampler.top_p,
+          "step_match": float(match.mean()), "ends_at_80_percent": float((match >= 0.8).mean()),
+          "first_end": float(match[::2].mean()), "last_end": float(match[1::2].mean())}
 
 
 def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
