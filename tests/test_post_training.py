@@ -20,7 +20,6 @@ ROOT = pathlib.Path(__file__).parent.parent
 
 def test_the_run_clock_adds_every_call_and_counts_a_killed_one_to_its_last_tick(tmp_path):
   first = RunClock(tmp_path, step=0)
-  first.calls[-1]["seconds"] = 0.0
   first.start -= 100.0  # as if the first call had run 100 s
   first.tick(400)
   second = RunClock(tmp_path, step=400)  # the first call was killed after its last tick
