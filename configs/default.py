@@ -12,6 +12,8 @@ several separated by commas:
   continuous      the step RNNs carry their state across bar lines (model.decoder=continuous)
   no_position     no position-in-bar / beat-phase inputs       (model.position_input=False)
   lookback        the sounding pitch and the events 1 and 2 bars back as decoder inputs
+  phrase_lookback the sounding pitch and the events 4 and 8 bars back (the matching bar of the
+                  previous phrase and period) as decoder inputs
   no_finetune     emotion and adversarial terms from step 0, one shared gradient clip
   paper           the paper's plain settings: beta 1, no free bits, continuous forward encoder
                   and decoder, no position inputs, one phase, constant learning rate
@@ -34,6 +36,7 @@ VARIANTS = {
     "continuous": {"model.decoder": "continuous"},
     "no_position": {"model.position_input": False},
     "lookback": {"model.lookback_input": True},
+    "phrase_lookback": {"model.lookback_input": True, "model.lookback_bars": (4, 8)},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
@@ -101,6 +104,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py). Off:
   # measured on Nottingham it leans on copying the last bar over z (BUILD_NOTES.md, issue 8 (c)).
   config.model.lookback_input = False
+  # Its "same place k bars back" slots: (1, 2) is Lookback RNN's; (4, 8) reaches the matching
+  # bar of the previous 4-bar phrase and 8-bar period instead (`phrase_lookback`, issue 19).
+  config.model.lookback_bars = (1, 2)
   config.model.classifier_channels = 64  # the emotion classifier E and the critic D (conv widths)
   config.model.compute_dtype = "float32"  # "bfloat16": RNN/attention/output matmuls (GPU, TPU)
   config.model.cache_dtype = "float32"  # "bfloat16": the sampler's attention cache (GPU, TPU)

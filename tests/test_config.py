@@ -89,6 +89,12 @@ def test_exports_load_as_recorded_and_removed_fields_are_checked():
   assert hp.decoder_dim == 128 and hp.attention_window == 96
   older = {k: v for k, v in shipped["model"].items() if k != "lookback_input"}
   assert ModelHParams.from_export(older).lookback_input is False  # what older exports trained
+  assert ModelHParams.from_export(older).lookback_bars == (1, 2)
+  # JSON gives the bar distances as a list; the hparams keep a tuple (hashable for jit).
+  phrase = ModelHParams.from_export({**shipped["model"], "lookback_bars": [4, 8]})
+  assert phrase.lookback_bars == (4, 8) and hash(phrase)
+  with pytest.raises(ValueError, match="lookback_bars"):
+    ModelHParams.from_export({**shipped["model"], "lookback_bars": [0, 8]})
   with pytest.raises(ValueError, match="context_dim"):
     ModelHParams.from_export({**shipped["model"], "context_dim": 256})
   with pytest.raises(ValueError, match="does not know: colour"):

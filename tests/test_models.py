@@ -162,9 +162,13 @@ class TestDecoder(chex.TestCase):
 
   @chex.variants(with_jit=True, without_jit=True)
   @parameterized.parameters(("bar_reset", True, False), ("bar_reset", True, True),
-                            ("continuous", True, False), ("continuous", False, True))
+                            ("bar_reset", True, (2,)), ("continuous", True, False),
+                            ("continuous", False, True))
   def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical, lookback):
-    hp = _hp(hierarchical=hierarchical, decoder=decoder, lookback_input=lookback)
+    """lookback: False, True (1 and 2 bars back), or the bar distances themselves."""
+    bar_distances = lookback if isinstance(lookback, tuple) else (1, 2)
+    hp = _hp(hierarchical=hierarchical, decoder=decoder, lookback_input=bool(lookback),
+             lookback_bars=bar_distances)
     vae = HierarchicalVAE(hp)
     events, lengths, steps_per_bar, emotion = _batch()
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
@@ -372,27 +376,31 @@ def test_unknown_dtypes_are_refused(unknown):
     _hp(**unknown).validate()
 
 
-def _numpy_lookback(events, steps_per_bar, none):
-  """The lookback ids by a plain loop: last pitch started before t, events 1 and 2 bars back."""
+def _numpy_lookback(events, steps_per_bar, none, lookback_bars=(1, 2)):
+  """The lookback ids by a plain loop: last pitch started before t, then the events k bars back
+  for each k of lookback_bars."""
   batch, steps = events.shape
-  out = np.full((batch, steps, 3), none)
+  out = np.full((batch, steps, 1 + len(lookback_bars)), none)
   for b in range(batch):
     sounding = none
     for t in range(steps):
       out[b, t, 0] = sounding
-      for k in (1, 2):
+      for slot, k in enumerate(lookback_bars, start=1):
         if t - k * steps_per_bar[b] >= 0:
-          out[b, t, k] = events[b, t - k * steps_per_bar[b]]
+          out[b, t, slot] = events[b, t - k * steps_per_bar[b]]
       if events[b, t] >= 2:
         sounding = events[b, t]
   return out
 
 
-def test_lookback_events_equal_a_numpy_loop_and_the_sampler_step():
+@pytest.mark.parametrize("lookback_bars", [(1, 2), (1, 3), (2,)])
+def test_lookback_events_equal_a_numpy_loop_and_the_sampler_step(lookback_bars):
   events = np.asarray(jax.random.randint(jax.random.key(4), (B, T), 0, 6))  # many holds, offs
   steps_per_bar = np.array([8, 12, 6])
-  expected = _numpy_lookback(events, steps_per_bar, 90)
-  got = bars_lib.lookback_events(jnp.asarray(events), jnp.asarray(steps_per_bar), 2, 90)
+  expected = _numpy_lookback(events, steps_per_bar, 90, lookback_bars)
+  assert (expected[:, :, -1] != 90).any()  # the farthest slot is reached inside T
+  got = bars_lib.lookback_events(jnp.asarray(events), jnp.asarray(steps_per_bar), 2, 90,
+                                 lookback_bars)
   chex.assert_type(got, jnp.int32)
   np.testing.assert_array_equal(got, expected)
   assert (expected[:, :, 0] != 90).any() and (expected[:, :, 0] == 90).any()
@@ -401,7 +409,7 @@ def test_lookback_events_equal_a_numpy_loop_and_the_sampler_step():
   for t in range(T):
     history = np.where(np.arange(T)[None] < t, events, 90)
     step = bars_lib.lookback_step(jnp.asarray(history), jnp.asarray(sounding), t,
-                                  jnp.asarray(steps_per_bar), 90)
+                                  jnp.asarray(steps_per_bar), 90, lookback_bars)
     np.testing.assert_array_equal(step, expected[:, t])
     sounding = np.where(events[:, t] >= 2, events[:, t], sounding)
 

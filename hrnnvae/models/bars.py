@@ -89,34 +89,42 @@ def bar_features(bar_index, dtype=jnp.float32):
       ..., MAX_STEPS_PER_BAR + STEPS_PER_QUARTER:]
 
 
-LOOKBACK_BARS = 2  # events 1 and 2 bars back (Lookback RNN's)
-LOOKBACK_DIM = 1 + LOOKBACK_BARS  # the sounding pitch, then the events LOOKBACK_BARS back
+LOOKBACK_BARS = (1, 2)  # events 1 and 2 bars back (Lookback RNN's): model.lookback_bars' default
 
 
-def lookback_events(events_BxT, steps_per_bar_B, first_pitch_event: int, none_token: int):
-  """What the decoder knows at each step besides the previous event, as ids [B, T, LOOKBACK_DIM]:
+def lookback_dim(lookback_bars=LOOKBACK_BARS) -> int:
+  """L: the sounding pitch, then one event per bar distance."""
+  return 1 + len(lookback_bars)
+
+
+def lookback_events(events_BxT, steps_per_bar_B, first_pitch_event: int, none_token: int,
+                    lookback_bars=LOOKBACK_BARS):
+  """What the decoder knows at each step besides the previous event, as ids [B, T, L]:
 
     [..., 0]: the last pitch started before step t (it survives holds, note-offs and bar lines);
-    [..., k]: the event at step t - k * steps_per_bar (the same place k bars back), k = 1, 2.
+    [..., i]: the event at step t - k * steps_per_bar (the same place k bars back), k the i-th
+              of lookback_bars: (1, 2) is Magenta's Lookback RNN; (4, 8) the same place in the
+              previous 4-bar phrase and 8-bar period, where real tunes repeat (AABB).
   Each is `none_token` where there is none yet. Only steps before t are read, so the decoder
-  stays causal; Magenta's Lookback RNN feeds the same two bars back.
+  stays causal.
   """
   batch, num_steps = events_BxT.shape
   t_1xT = jnp.arange(num_steps)[None, :]
   onset_step = jnp.where(events_BxT >= first_pitch_event, t_1xT, -1)
   last_onset = jax.lax.cummax(onset_step, axis=1)
   before_t = jnp.concatenate([jnp.full((batch, 1), -1, last_onset.dtype), last_onset[:, :-1]], 1)
-  sources = [before_t] + [t_1xT - k * steps_per_bar_B[:, None] for k in range(1, LOOKBACK_BARS + 1)]
+  sources = [before_t] + [t_1xT - k * steps_per_bar_B[:, None] for k in lookback_bars]
   columns = [jnp.where(step >= 0, jnp.take_along_axis(events_BxT, jnp.maximum(step, 0), axis=1),
                        none_token) for step in sources]
   return jnp.stack(columns, axis=-1).astype(jnp.int32)
 
 
-def lookback_step(history_BxT, sounding_B, t, steps_per_bar_B, none_token: int):
+def lookback_step(history_BxT, sounding_B, t, steps_per_bar_B, none_token: int,
+                  lookback_bars=LOOKBACK_BARS):
   """One step of lookback_events for a free-running decode: history holds the events before t
-  (none_token after), sounding the last pitch started before t; returns ids [B, LOOKBACK_DIM]."""
+  (none_token after), sounding the last pitch started before t; returns ids [B, L]."""
   columns = [sounding_B]
-  for k in range(1, LOOKBACK_BARS + 1):
+  for k in lookback_bars:
     step = t - k * steps_per_bar_B
     past = jnp.take_along_axis(history_BxT, jnp.maximum(step, 0)[:, None], axis=1)[:, 0]
     columns.append(jnp.where(step >= 0, past, none_token))

@@ -65,7 +65,8 @@ class DecoderStep(nn.Module):
     if hp.lookback_input:
       # One embedding per lookback slot, each unit-scale (a Dense over their one-hots).
       self.lookback = nn.Dense(hp.embed_dim, use_bias=False,
-                               kernel_init=nn.initializers.normal(bars_lib.LOOKBACK_DIM ** -0.5),
+                               kernel_init=nn.initializers.normal(
+                                   bars_lib.lookback_dim(hp.lookback_bars) ** -0.5),
                                name="lookback")
 
   def embed_inputs(self, previous_xV1, lookback_xL=None):
@@ -165,7 +166,7 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   lookback_BxL = None
   if step.hp.lookback_input:
     lookback_BxL = bars_lib.lookback_step(history_BxT, sounding_B, t, steps_per_bar_B,
-                                         step.hp.start_token)
+                                         step.hp.start_token, step.hp.lookback_bars)
   states = step.recur(states, previous_BxV1, condition_BxC, lookback_BxL)
   key, value = step.keys_values(states[1])
   keys, values = attention_lib.ring_write(keys, t, key), attention_lib.ring_write(values, t, value)
@@ -255,7 +256,8 @@ class Decoder(nn.Module):
     lookback_BxTxL = None
     if hp.lookback_input:
       lookback_BxTxL = bars_lib.lookback_events(events_BxT, steps_per_bar_B,
-                                                events_lib.FIRST_PITCH_EVENT, hp.start_token)
+                                                events_lib.FIRST_PITCH_EVENT, hp.start_token,
+                                                hp.lookback_bars)
     previous_BxTxE = self.step.embed_inputs(
         jax.nn.one_hot(previous_BxT, hp.num_classes + 1, dtype=z_BxZ.dtype), lookback_BxTxL)
     step_in_bar, bar = bars_lib.time_positions(steps_per_bar_B, num_steps)

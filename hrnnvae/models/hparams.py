@@ -23,7 +23,8 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 
 # Fields that older exports lack, at the value those exports were trained with (history, not
 # defaults: every export written now records every field).
-_BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "sample_unroll": 1,
+_BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
+                    "sample_unroll": 1,
                     "compute_dtype": "float32", "cache_dtype": "float32"}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
@@ -70,6 +71,7 @@ class ModelHParams:
   decoder: str
   position_input: bool
   lookback_input: bool
+  lookback_bars: tuple[int, ...]  # the lookback's "same place k bars back" slots, k in order
   classifier_channels: int
   sample_unroll: int
   compute_dtype: str
@@ -77,6 +79,10 @@ class ModelHParams:
   # Constants of the event encoding and the emotion model, not settings.
   num_classes: int = events_lib.NUM_CLASSES
   num_emotions: int = len(emotion_lib.EMOTIONS)
+
+  def __post_init__(self):
+    # A config or an export's JSON gives a list: keep the hparams hashable (jit's static args).
+    object.__setattr__(self, "lookback_bars", tuple(int(k) for k in self.lookback_bars))
 
   @property
   def start_token(self) -> int:
@@ -147,5 +153,8 @@ class ModelHParams:
       if getattr(self, field) not in allowed:
         raise ValueError(f"model.{field} must be one of {', '.join(allowed)}, "
                          f"not {getattr(self, field)!r}")
+    if not self.lookback_bars or any(k < 1 for k in self.lookback_bars):
+      raise ValueError(f"model.lookback_bars must be bar distances of at least 1, not "
+                       f"{self.lookback_bars!r}")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")
