@@ -31,14 +31,14 @@ VALENCE_SCALE = 0.05  # correlation units: a 0.05 margin between the best major 
 AROUSAL_SCALE = 0.25  # arousal-score units (the score is about 2 for a typical melody)
 
 
-def _pitch_columns():
+def pitch_columns():
   """([P] MIDI pitch of each pitch event, [P, 12] its pitch class one-hot)."""
   pitches = np.arange(events_lib.MIN_PITCH, events_lib.MAX_PITCH + 1)
   return (jnp.asarray(pitches, jnp.float32),
           jnp.asarray(np.eye(12, dtype=np.float32)[pitches % 12]))
 
 
-def _standardize(values, axis=-1):
+def standardize(values, axis=-1):
   """Centred and unit-norm; a constant row (a melody without notes) stays zero. The floor inside
   the square root keeps its gradient finite (sqrt'(0) is infinite, and NaN through a `where`)."""
   centred = values - values.mean(axis=axis, keepdims=True)
@@ -46,7 +46,7 @@ def _standardize(values, axis=-1):
   return centred / norm
 
 
-def _note_positions(events_BxT, lengths_B):
+def note_positions(events_BxT, lengths_B):
   """Integer structure from the hard events: onset mask, each onset's duration in steps, and
   the index of the previous onset (-1: none)."""
   batch, steps = events_BxT.shape
@@ -70,8 +70,8 @@ def margins(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   rows: the melody as rows over the V event classes (one-hot, or straight-through samples);
   events: its hard events (argmax of the rows).
   """
-  pitch_P, pitch_class_Px12 = _pitch_columns()
-  onset_BxT, duration_BxT, previous_BxT = _note_positions(events_BxT, lengths_B)
+  pitch_P, pitch_class_Px12 = pitch_columns()
+  onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
   real_BxT = jnp.arange(events_BxT.shape[1])[None, :] < lengths_B[:, None]
   pitch_rows = rows_BxTxV[..., events_lib.FIRST_PITCH_EVENT:] * real_BxT[..., None]
   # Read at every real step, not only at the hard onsets: on one-hot rows a non-onset step adds
@@ -84,8 +84,8 @@ def margins(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   # Each onset weighs its duration (the labeller's rule); elsewhere a one-step note would.
   weight_BxT = jnp.where(onset_BxT, duration_BxT, 1).astype(rows_BxTxV.dtype)
   weights_Bx12 = jnp.einsum("btp,pc,bt->bc", pitch_rows, pitch_class_Px12, weight_BxT)
-  profiles = jnp.asarray(emotion_lib._key_profiles(), jnp.float32)  # [24, 12]
-  correlations = _standardize(weights_Bx12) @ _standardize(profiles).T
+  profiles = jnp.asarray(emotion_lib.key_profiles(), jnp.float32)  # [24, 12]
+  correlations = standardize(weights_Bx12) @ standardize(profiles).T
   valence = correlations[:, :12].max(-1) - correlations[:, 12:].max(-1)
 
   bars = jnp.maximum(lengths_B / steps_per_bar_B, 1e-9)

@@ -32,7 +32,7 @@ import numpy as np
 
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
-from hrnnvae.feature_consistency import _note_positions, _pitch_columns, _standardize
+from hrnnvae.feature_consistency import note_positions, pitch_columns, standardize
 
 INTERVAL_EDGES = (0, 1, 3, 5, 8)  # bucket k holds |interval| in [edge_k, edge_k+1) semitones
 POSITIONS = 16  # steps of the bar (16th notes of 4/4; shorter bars leave columns empty)
@@ -53,7 +53,7 @@ def _interval_masks() -> jnp.ndarray:
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B) -> jax.Array:
   """[B, NUM_FEATURES] per-melody style features (module docstring) of melodies given as rows
   over the V event classes (one-hot, or straight-through samples) and their hard events."""
-  onset_BxT, duration_BxT, previous_BxT = _note_positions(events_BxT, lengths_B)
+  onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
   steps = events_BxT.shape[1]
   t_1xT = jnp.arange(steps)[None, :]
   real_BxT = t_1xT < lengths_B[:, None]
@@ -75,13 +75,13 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B) -> jax.Ar
                      & (duration_BxT[..., None] < length_edges[1:]))
   note_lengths = jnp.einsum("bt,btk->bk", onset_weight, in_length_BxTxK.astype(onset_weight.dtype)
                             ) / onsets
-  _, pitch_class_Px12 = _pitch_columns()
+  _, pitch_class_Px12 = pitch_columns()
   # The judge's key: each pitch class weighed by its notes' durations, against the 24 profiles.
   weighted_Bx12 = jnp.einsum("btp,pc,bt->bc", pitch_rows, pitch_class_Px12,
                              duration_BxT.astype(rows_BxTxV.dtype))
-  profiles = jnp.asarray(emotion_lib._key_profiles(), jnp.float32)  # [24, 12]
+  profiles = jnp.asarray(emotion_lib.key_profiles(), jnp.float32)  # [24, 12]
   tonic_B = jax.lax.stop_gradient(
-      jnp.argmax(_standardize(weighted_Bx12) @ _standardize(profiles).T, axis=-1) % 12)
+      jnp.argmax(standardize(weighted_Bx12) @ standardize(profiles).T, axis=-1) % 12)
   counts_Bx12 = jnp.einsum("btp,pc->bc", pitch_rows, pitch_class_Px12)
   degrees = jnp.take_along_axis(counts_Bx12, (jnp.arange(12)[None, :] + tonic_B[:, None]) % 12,
                                 axis=1) / onsets

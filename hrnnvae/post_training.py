@@ -165,7 +165,7 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
               if value is not None}
   if sampling:
     description = json.loads(config_bytes)
-    description["sampling"] = {**description.get("sampling", {}), **sampling}
+    _, description["sampling"] = _sampling_merged(description, sampling)
     config_bytes = json.dumps(description, indent=1).encode()
   prior_path = export_dir / latent_prior_lib.FILE  # the fitted latent prior, when it has one
   prior_bytes = prior_path.read_bytes() if prior_path.is_file() else b""
@@ -225,6 +225,21 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
   return final
 
 
+def _check_sampling_keys(settings: dict) -> None:
+  unknown = set(settings) - set(exports.SAMPLING_KEYS)
+  if unknown:
+    raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
+                            f"{', '.join(exports.SAMPLING_KEYS)}")
+
+
+def _sampling_merged(description: dict, settings: dict) -> tuple[dict, dict]:
+  """(before, after): a model description's sampling settings (exports.sampling_settings), and
+  the same with `settings` in force. Both ship() and set_sampling() change them this way."""
+  _check_sampling_keys(settings)
+  before = exports.sampling_settings(description)
+  return before, {**before, **{key: float(value) for key, value in settings.items()}}
+
+
 def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: str,
                  log: Log = None) -> dict:
   """Makes `settings` (a subset of exports.SAMPLING_KEYS) the model's own sampling settings: its
@@ -233,16 +248,12 @@ def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: st
   "sampling_changes" record (date, settings before and after, chosen_by: how they were chosen).
   The parameters are untouched. Returns the settings now in force."""
   log, model_dir = log or progress.silent, pathlib.Path(model_dir)
-  unknown = set(settings) - set(exports.SAMPLING_KEYS)
-  if unknown:
-    raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
-                            f"{', '.join(exports.SAMPLING_KEYS)}")
+  _check_sampling_keys(settings)
   config_path = model_dir / "config.json"
   if not config_path.is_file():
     raise PostTrainingError(f"no model in {model_dir}: pass a run's export/ or a shipped model")
   description = json.loads(config_path.read_text())
-  before = exports.sampling_settings(description)
-  after = {**before, **{key: float(value) for key, value in settings.items()}}
+  before, after = _sampling_merged(description, settings)
   description["sampling"] = after
   config_path.write_text(json.dumps(description, indent=1))
   manifest_path = model_dir / pretrained.MANIFEST_FILE

@@ -201,7 +201,8 @@ def test_ship_can_set_the_models_sampling_steers(tiny_workdir, small_cache, tmp_
   assert f"shipped {tmp_path / 'nottingham'} (" in result.stdout
   description = json.loads((tmp_path / "nottingham" / "config.json").read_text())
   exported_description = json.loads((tiny_workdir / "export" / "config.json").read_text())
-  assert description["sampling"] == {**exported_description.get("sampling", {}), "emotion_guidance": 2.5,
+  assert description["sampling"] == {**exports.sampling_settings(exported_description),
+                                     "emotion_guidance": 2.5,
                                      "transfer_shift": 1.0}  # the rest (temperature) kept
   sampler = Sampler.load(tmp_path / "nottingham")
   assert (sampler.emotion_guidance, sampler.transfer_shift) == (2.5, 1.0)

@@ -30,7 +30,7 @@ _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39,
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
-def _key_profiles() -> np.ndarray:
+def key_profiles() -> np.ndarray:
   """[24, 12]: rows 0..11 major keys on tonic C..B, rows 12..23 minor keys."""
   major = np.stack([np.roll(_MAJOR_PROFILE, tonic) for tonic in range(12)])
   minor = np.stack([np.roll(_MINOR_PROFILE, tonic) for tonic in range(12)])
@@ -48,7 +48,7 @@ def estimate_key(pitch_class_weights: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
   pitch_class_weights: [batch, 12], e.g. the total duration of each pitch class.
   """
-  correlations = _standardize(pitch_class_weights) @ _standardize(_key_profiles()).T  # [b, 24]
+  correlations = _standardize(pitch_class_weights) @ _standardize(key_profiles()).T  # [b, 24]
   best = correlations.argmax(axis=-1)
   return best < 12, best % 12, correlations.max(axis=-1)
 
