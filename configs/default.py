@@ -136,6 +136,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # "classifier": the paper's E(sample) against the target, which E can be fooled into.
   config.loss.emotion_term = "features"
   config.loss.aux_latents = "posterior"  # fine-tune samples decode the batch's own latents
+  # The temperature and nucleus top-p the fine-tune samples are drawn at (issue 19): 1.0 and 1.0
+  # draw from the model's whole distribution; the sampler's own settings (0.7, 0.95) let the
+  # terms train on the tunes users hear, which repeat notes twice as often.
+  config.loss.aux_sample_temperature = 1.0
+  config.loss.aux_sample_top_p = 1.0
   # E also learns the judge's labels of the fine-tune samples (closes the E - judge gap).
   config.loss.classifier_on_samples = True
   # Fine-tune samples ask for every quadrant equally ("uniform") or the batch's own ("batch").

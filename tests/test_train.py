@@ -16,8 +16,9 @@ import pytest
 
 from hrnnvae.exports import load_export
 from hrnnvae.models import bars as bars_lib
+from hrnnvae.models import nucleus
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.train import input_pipeline, train
+from hrnnvae.train import aux_terms, input_pipeline, train
 from hrnnvae.train import step as step_lib
 from hrnnvae.train.checkpoints import Checkpoints
 
@@ -498,3 +499,40 @@ def test_learning_rate_follows_the_batch_rule():
   train.lr_batch_scaling = "cubic"
   with pytest.raises(ValueError, match="lr_batch_scaling"):
     step_lib.peak_learning_rate(train)
+
+
+def test_fine_tune_samples_are_drawn_at_the_configured_temperature_and_nucleus(nottingham_40):
+  """loss.aux_sample_temperature / aux_sample_top_p: the fine-tune's samples are the Gumbel-max
+  of the tempered nucleus of their own logits (as the sampler draws for users), differ from the
+  plain draw with the same noise, and the straight-through gradient reaches only the nucleus's
+  events, scaled by 1 / T; at 1.0 and 1.0 the logits pass unchanged."""
+  config = tiny_config(nottingham_40[0], "no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  config.loss.update(aux_start_step=0, aux_sample_temperature=0.7, aux_sample_top_p=0.9)
+  models, data, batch = _models_and_batch(config)
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  mask = jnp.arange(data.num_steps)[None] < batch["lengths"][:, None]
+  target = jnp.arange(8) % 4
+
+  def draw(models):
+    return aux_terms.draw_prior_samples(models, state.vae_params, batch, mask, target,
+                                        jax.random.key(2), jax.random.key(3), None)
+
+  prior = draw(models)
+  logits, _ = models.vae.apply({"params": state.vae_params}, prior.z_BxZ, prior.target_B,
+                               prior.events_BxT, batch["steps_per_bar"], None, method="decode")
+  drawn_from = nucleus.nucleus_logits(logits, 0.7, 0.9)
+  np.testing.assert_array_equal(jnp.argmax(drawn_from + prior.gumbel_BxTxV, -1), prior.events_BxT)
+  assert jnp.isinf(drawn_from).any()  # the nucleus truncates
+  np.testing.assert_allclose(aux_terms.sampled_logits(models.loss, logits), drawn_from, rtol=1e-6)
+  gradient = jax.grad(lambda x: aux_terms.sampled_logits(models.loss, x)[jnp.isfinite(
+      drawn_from)].sum())(logits)
+  np.testing.assert_allclose(gradient, jnp.where(jnp.isfinite(drawn_from), 1 / 0.7, 0.0), rtol=1e-6)
+
+  config.loss.update(aux_sample_temperature=1.0, aux_sample_top_p=1.0)
+  plain_models, _, _ = _models_and_batch(config)
+  assert aux_terms.sampled_logits(plain_models.loss, logits) is logits
+  assert not np.array_equal(draw(plain_models).events_BxT, prior.events_BxT)
+  config.loss.aux_sample_top_p = 1.5
+  with pytest.raises(ValueError, match="aux_sample_top_p"):
+    _models_and_batch(config)

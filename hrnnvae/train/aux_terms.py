@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from hrnnvae import feature_consistency, losses, melody_mmd
+from hrnnvae.models import nucleus
 
 
 class PriorSamples(NamedTuple):
@@ -70,19 +71,34 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
                                    method="encode")
     z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
   decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,
-                             jax.random.split(decode_rng, batch_size), method="generate")
+                             jax.random.split(decode_rng, batch_size), lp.aux_sample_temperature,
+                             None, lp.aux_sample_nucleus, method="generate")
   return PriorSamples(z_BxZ, target_B, decoded["events"], decoded["gumbel"],
                       jax.nn.one_hot(decoded["events"], hp.num_classes), mask_BxT[:, :prior_steps],
                       prior_grid)
 
 
+def sampled_logits(lp, logits_BxTxV):
+  """The logits the fine-tune samples are drawn from (Gumbel-max): tempered by
+  loss.aux_sample_temperature, -inf outside the loss.aux_sample_top_p nucleus, as the sampler
+  draws (nucleus.nucleus_logits). The nucleus is chosen without gradient (a piecewise-constant
+  choice); the kept events' tempered logits carry it."""
+  if lp.aux_sampling_is_plain:
+    return logits_BxTxV
+  kept = jnp.isfinite(nucleus.nucleus_logits(jax.lax.stop_gradient(logits_BxTxV),
+                                             lp.aux_sample_temperature, lp.aux_sample_nucleus))
+  return jnp.where(kept, logits_BxTxV / lp.aux_sample_temperature, -jnp.inf)
+
+
 def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Array:
   """The prior samples re-scored by the VAE being trained: hard one-hot values whose gradient
-  is that of the Gumbel-softmax distribution at loss.gumbel_temperature."""
+  is that of the Gumbel-softmax distribution at loss.gumbel_temperature, over the logits they
+  were drawn from (at loss.aux_sample_temperature, inside the loss.aux_sample_top_p nucleus)."""
+  lp = models.loss
   logits, _ = models.vae.apply({"params": vae_params}, prior.z_BxZ, prior.target_B,
                                prior.events_BxT, batch["steps_per_bar"], prior.grid,
                                method="decode")
-  soft = jax.nn.softmax((logits + prior.gumbel_BxTxV) / models.loss.gumbel_temperature)
+  soft = jax.nn.softmax((sampled_logits(lp, logits) + prior.gumbel_BxTxV) / lp.gumbel_temperature)
   return prior.hard_BxTxV + soft - jax.lax.stop_gradient(soft)
 
 

@@ -52,6 +52,8 @@ class LossHParams:
   prior_sample_bars: int  # bars of each prior sample in the fine-tune phase; 0: the window's
   emotion_term: str  # "features" or "classifier" (aux_terms.py)
   aux_latents: str  # "posterior" or "standard": the latents the fine-tune samples decode
+  aux_sample_temperature: float  # the fine-tune samples' temperature
+  aux_sample_top_p: float  # and nucleus; 1.0: every event
   classifier_on_samples: bool  # E also learns the judge's labels of the fine-tune samples
   aux_target_emotions: str  # "uniform" or "batch": what the fine-tune samples ask for
   scheduled_sampling_rate: float  # the share of decoder inputs that are its own guesses, at most
@@ -69,7 +71,19 @@ class LossHParams:
       if getattr(hp, field) not in allowed:
         raise ValueError(f"loss.{field} must be one of {', '.join(repr(a) for a in allowed)}, "
                          f"not {getattr(hp, field)!r}")
+    if not hp.aux_sample_temperature > 0 or not 0 < hp.aux_sample_top_p <= 1:
+      raise ValueError(f"loss.aux_sample_temperature must be positive and loss.aux_sample_top_p in "
+                       f"(0, 1], not {hp.aux_sample_temperature!r} and {hp.aux_sample_top_p!r}")
     return hp
+
+  @property
+  def aux_sample_nucleus(self) -> float | None:
+    """The fine-tune samples' top_p as the sampler takes it (None: every event)."""
+    return self.aux_sample_top_p if self.aux_sample_top_p < 1 else None
+
+  @property
+  def aux_sampling_is_plain(self) -> bool:
+    return self.aux_sample_temperature == 1 and self.aux_sample_nucleus is None
 
   @property
   def needs_prior_samples(self) -> bool:
