@@ -77,7 +77,7 @@ def test_tiny_learns_real_melodies(nottingham_40, tmp_path):
     pytest.param(name, marks=() if name in ("no_adversarial", "lstm_lm") else pytest.mark.slow)
     for name in ("", "no_vae", "flat", "no_emotion", "no_adversarial", "dot_attention", "lstm_lm",
                  "musicvae_like", "continuous", "no_position", "paper", "lookback",
-                 "classifier_emotion")])
+                 "phrase_lookback", "classifier_emotion")])
 def test_each_ablation_changes_what_it_claims(nottingham_40, variant):
   config = tiny_config(nottingham_40[0], variant, batch_size=8)
   config.data.max_steps = 32
@@ -102,8 +102,12 @@ def test_each_ablation_changes_what_it_claims(nottingham_40, variant):
     hp = models.vae.hp
     input_width = vae_params["decoder"]["step"]["short_term"]["input"]["kernel"].shape[0]
     with_positions = variant not in ("no_position", "paper")
-    with_lookback = variant == "lookback"
+    with_lookback = variant in ("lookback", "phrase_lookback")
     assert ("lookback" in vae_params["decoder"]["step"]) == with_lookback
+    if with_lookback:  # one one-hot block per slot: the sounding pitch, then each bar distance
+      assert hp.lookback_bars == ((4, 8) if variant == "phrase_lookback" else (1, 2))
+      assert vae_params["decoder"]["step"]["lookback"]["kernel"].shape[0] == (
+          bars_lib.lookback_dim(hp.lookback_bars) * (hp.num_classes + 1))
     assert input_width == (hp.embed_dim * (2 if with_lookback else 1) + hp.decoder_dim
                            + (hp.conductor_dim if hp.hierarchical else 0)
                            + (bars_lib.POSITION_DIM if with_positions else 0))
