@@ -139,8 +139,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The temperature and nucleus top-p the fine-tune samples are drawn at (issue 19): 1.0 and 1.0
   # draw from the model's whole distribution; the sampler's own settings (0.7, 0.95) let the
   # terms train on the tunes users hear, which repeat notes twice as often.
-  config.loss.aux_sample_temperature = 1.0
-  config.loss.aux_sample_top_p = 1.0
+  config.loss.aux_sample_temperature = 1.0  # 1.0: the model's own distribution
+  config.loss.aux_sample_top_p = 1.0  # 1.0: every event (no nucleus)
   # E also learns the judge's labels of the fine-tune samples (closes the E - judge gap).
   config.loss.classifier_on_samples = True
   # Fine-tune samples ask for every quadrant equally ("uniform") or the batch's own ("batch").

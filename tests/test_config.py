@@ -79,8 +79,10 @@ def test_every_preset_and_ablation_builds(name):
     assert set(config.keys()) == set(default.keys())
     for section in ("data", "model", "loss", "sample", "train", "post"):
       assert set(config[section].keys()) == set(default[section].keys()), (name, section)
-    ModelHParams.from_config(config.model, 256, 16, 16, 16)
+    hp = ModelHParams.from_config(config.model, 256, 16, 16, 16)
     LossHParams.from_config(config.loss)
+    if variant == "phrase_lookback":  # the matching bar of the previous phrase and period
+      assert hp.lookback_input and hp.lookback_bars == (4, 8)
 
 
 def test_exports_load_as_recorded_and_removed_fields_are_checked():
