@@ -71,8 +71,9 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
                                    method="encode")
     z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
   decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,
-                             jax.random.split(decode_rng, batch_size), lp.aux_sample_temperature,
-                             None, lp.aux_sample_nucleus, method="generate")
+                             jax.random.split(decode_rng, batch_size),
+                             temperature=lp.aux_sample_temperature, top_p=lp.aux_sample_nucleus,
+                             method="generate")
   return PriorSamples(z_BxZ, target_B, decoded["events"], decoded["gumbel"],
                       jax.nn.one_hot(decoded["events"], hp.num_classes), mask_BxT[:, :prior_steps],
                       prior_grid)
