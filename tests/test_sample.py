@@ -194,7 +194,7 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
 def test_demo_runs_end_to_end_at_a_small_size(tmp_path):
   env = dict(os.environ, PYTHONWARNINGS="ignore", HRNNVAE_VENV=sys.prefix,
              HRNNVAE_DEMO_DIR=str(tmp_path / "runs"), HRNNVAE_DEMO_OUT=str(tmp_path / "demo_out"),
-             HRNNVAE_DEMO_LIMIT="60")
+             HRNNVAE_DEMO_LIMIT="30")
   result = subprocess.run(["bash", str(ROOT / "launch" / "demo.sh"), "--config.train.max_steps=4"],
                           capture_output=True, text=True, env=env, timeout=900)
   assert result.returncode == 0, result.stderr[-3000:]
