@@ -225,17 +225,10 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
   return final
 
 
-def _check_sampling_keys(settings: dict) -> None:
-  unknown = set(settings) - set(exports.SAMPLING_KEYS)
-  if unknown:
-    raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
-                            f"{', '.join(exports.SAMPLING_KEYS)}")
-
-
 def _sampling_merged(description: dict, settings: dict) -> tuple[dict, dict]:
   """(before, after): a model description's sampling settings (exports.sampling_settings), and
-  the same with `settings` in force. Both ship() and set_sampling() change them this way."""
-  _check_sampling_keys(settings)
+  the same with `settings` (sampling keys) in force. Both ship() and set_sampling() change them
+  this way."""
   before = exports.sampling_settings(description)
   return before, {**before, **{key: float(value) for key, value in settings.items()}}
 
@@ -248,7 +241,10 @@ def set_sampling(model_dir: str | pathlib.Path, settings: dict, *, chosen_by: st
   "sampling_changes" record (date, settings before and after, chosen_by: how they were chosen).
   The parameters are untouched. Returns the settings now in force."""
   log, model_dir = log or progress.silent, pathlib.Path(model_dir)
-  _check_sampling_keys(settings)
+  unknown = set(settings) - set(exports.SAMPLING_KEYS)
+  if unknown:
+    raise PostTrainingError(f"unknown sampling settings {sorted(unknown)}: the settings are "
+                            f"{', '.join(exports.SAMPLING_KEYS)}")
   config_path = model_dir / "config.json"
   if not config_path.is_file():
     raise PostTrainingError(f"no model in {model_dir}: pass a run's export/ or a shipped model")

@@ -530,7 +530,8 @@ def test_fine_tune_samples_are_drawn_at_the_configured_temperature_and_nucleus(n
   np.testing.assert_allclose(gradient, jnp.where(jnp.isfinite(drawn_from), 1 / 0.7, 0.0), rtol=1e-6)
 
   config.loss.update(aux_sample_temperature=1.0, aux_sample_top_p=1.0)
-  assert aux_terms.sampled_logits(step_lib.LossHParams.from_config(config.loss), logits) is logits
+  np.testing.assert_array_equal(
+      aux_terms.sampled_logits(step_lib.LossHParams.from_config(config.loss), logits), logits)
   config.loss.aux_sample_top_p = 1.5
   with pytest.raises(ValueError, match="aux_sample_top_p"):
     step_lib.LossHParams.from_config(config.loss)

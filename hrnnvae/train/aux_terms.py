@@ -80,15 +80,11 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
 
 
 def sampled_logits(lp, logits_BxTxV):
-  """The logits the fine-tune samples are drawn from (Gumbel-max): tempered by
-  loss.aux_sample_temperature, -inf outside the loss.aux_sample_top_p nucleus, as the sampler
-  draws (nucleus.nucleus_logits). The nucleus is chosen without gradient (a piecewise-constant
-  choice); the kept events' tempered logits carry it."""
-  if lp.aux_sampling_is_plain:
-    return logits_BxTxV
-  kept = jnp.isfinite(nucleus.nucleus_logits(jax.lax.stop_gradient(logits_BxTxV),
-                                             lp.aux_sample_temperature, lp.aux_sample_nucleus))
-  return jnp.where(kept, logits_BxTxV / lp.aux_sample_temperature, -jnp.inf)
+  """The logits the fine-tune samples are drawn from (Gumbel-max), as the sampler draws: tempered
+  by loss.aux_sample_temperature, -inf outside the loss.aux_sample_top_p nucleus
+  (nucleus.nucleus_logits). The gradient reaches the kept events' tempered logits only (the
+  nucleus is a piecewise-constant choice)."""
+  return nucleus.nucleus_logits(logits_BxTxV, lp.aux_sample_temperature, lp.aux_sample_nucleus)
 
 
 def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Array:

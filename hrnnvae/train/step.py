@@ -82,10 +82,6 @@ class LossHParams:
     return self.aux_sample_top_p if self.aux_sample_top_p < 1 else None
 
   @property
-  def aux_sampling_is_plain(self) -> bool:
-    return self.aux_sample_temperature == 1 and self.aux_sample_nucleus is None
-
-  @property
   def needs_prior_samples(self) -> bool:
     return self.emotion_weight > 0 or self.adversarial_weight > 0 or self.realism_weight > 0
 
