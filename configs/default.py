@@ -37,6 +37,7 @@ VARIANTS = {
     "no_position": {"model.position_input": False},
     "lookback": {"model.lookback_input": True},
     "phrase_lookback": {"model.lookback_input": True, "model.lookback_bars": (4, 8)},
+    "bar_latents": {"model.bar_latent_dim": 16},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
@@ -89,6 +90,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.long_term_dim = 256  # the encoder's long-term tanh RNN, Eq. 2
   config.model.long_term_stride = 1  # 1: Eq. 2 at every step; 0: once per bar
   config.model.latent_dim = 128  # z
+  # Per-bar latents (issue 19, pitch that z carries): each bar of a window gets its own latent of
+  # this width, encoded from that bar alone and read by the conductor and the bar's steps; 0: off.
+  config.model.bar_latent_dim = 0
   config.model.emotion_dim = 16  # the emotion embedding
   config.model.conductor_dim = 256  # the decoder's bar-level tanh RNN
   config.model.decoder_dim = 256  # the decoder's two-layer step tanh RNN, and tanh(Dense([z, e]))

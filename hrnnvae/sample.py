@@ -130,7 +130,7 @@ class Sampler:
       params, description = exports.read_model(export_dir)
       sampler = cls(ModelHParams.from_export(description["model"]), params, description, export_dir)
       sampler._check_shapes()
-      sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_dim,
+      sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_size,
                                                    sampler.hp.num_emotions)
       sampler.use_prior("auto")
     except Exception as error:  # noqa: BLE001 - any mismatch means an incompatible export
@@ -232,7 +232,7 @@ class Sampler:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
     same noise through the requested emotion's Gaussian (emotions [count] needed then)."""
     keys = self._keys(seed, count, "latent")
-    noise = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_dim,)))(keys))
+    noise = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_size,)))(keys))
     if self.prior_kind == "standard":
       return noise
     if emotions is None or len(emotions) != count:

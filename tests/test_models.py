@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 
+from hrnnvae import losses as losses_lib
 from hrnnvae import models as models_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bars as bars_lib
@@ -163,16 +164,18 @@ class TestDecoder(chex.TestCase):
   @chex.variants(with_jit=True, without_jit=True)
   @parameterized.parameters(("bar_reset", True, False), ("bar_reset", True, True),
                             ("bar_reset", True, (2,)), ("continuous", True, False),
-                            ("continuous", False, True))
-  def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical, lookback):
+                            ("continuous", False, True), ("bar_reset", True, False, 5),
+                            ("continuous", True, True, 5))
+  def test_free_running_and_teacher_forcing_agree(self, decoder, hierarchical, lookback,
+                                                  bar_latent_dim=0):
     """lookback: False, True (1 and 2 bars back), or the bar distances themselves."""
     bar_distances = lookback if isinstance(lookback, tuple) else (1, 2)
     hp = _hp(hierarchical=hierarchical, decoder=decoder, lookback_input=bool(lookback),
-             lookback_bars=bar_distances)
+             lookback_bars=bar_distances, bar_latent_dim=bar_latent_dim)
     vae = HierarchicalVAE(hp)
     events, lengths, steps_per_bar, emotion = _batch()
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
-    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
     keys = jax.random.split(jax.random.key(3), B)
     generate = self.variant(lambda p: vae.apply(p, z, emotion, steps_per_bar, T, keys,
                                                 method=HierarchicalVAE.generate))
@@ -183,6 +186,69 @@ class TestDecoder(chex.TestCase):
     forced, _ = _teacher_forced(vae, params, z, emotion, sampled["events"], steps_per_bar)
     np.testing.assert_allclose(forced, sampled["logits"], atol=1e-5)
     np.testing.assert_array_equal(jnp.argmax(forced + sampled["gumbel"], -1), sampled["events"])
+
+
+class TestBarLatents(chex.TestCase):
+  """model.bar_latent_dim: z, then one latent per bar, encoded from that bar alone."""
+
+  def _model(self):
+    hp = _hp(bar_latent_dim=5)
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    return hp, vae, params, (events, lengths, steps_per_bar, emotion)
+
+  def test_each_bar_has_its_own_latent_and_bars_past_the_end_are_the_prior(self):
+    hp, vae, params, (events, lengths, steps_per_bar, emotion) = self._model()
+    assert hp.bar_latent_slots == 3 and hp.latent_size == hp.latent_dim + 3 * 5
+    encode = jax.jit(lambda e: vae.apply(params, e, lengths, steps_per_bar,
+                                         method=HierarchicalVAE.encode))
+    mu, log_var = encode(events)
+    chex.assert_shape([mu, log_var], (B, hp.latent_size))
+    bar_mu = np.asarray(mu[:, hp.latent_dim:]).reshape(B, 3, 5)
+    bar_log_var = np.asarray(log_var[:, hp.latent_dim:]).reshape(B, 3, 5)
+    # Melody 1 (17 steps of 12-step bars) has 2 bars, melody 2 (5 steps) has 1: past them,
+    # mu 0 and log_var 0, so those bars cost no KL and decode from N(0, I).
+    bars_held = np.array([3, 2, 1])
+    past_end = np.arange(3)[None] >= bars_held[:, None]
+    assert (bar_mu[past_end] == 0).all() and (bar_log_var[past_end] == 0).all()
+    assert (bar_mu[~past_end] != 0).all()
+    kl_of_bars = losses_lib.kl_to_standard_normal(mu[:, hp.latent_dim:], log_var[:, hp.latent_dim:])
+    kl_of_held_bars = [losses_lib.kl_to_standard_normal(jnp.asarray(bar_mu[b, :bars_held[b]]),
+                                                        jnp.asarray(bar_log_var[b, :bars_held[b]])).sum()
+                       for b in range(B)]
+    np.testing.assert_allclose(kl_of_bars, kl_of_held_bars, rtol=1e-5)
+    # Melody 0's bar 1 (steps 8-15) changed: its slot moves, its other bars' slots do not.
+    changed = events.at[0, 8:16].set((events[0, 8:16] + 7) % 90)
+    changed_mu = np.asarray(encode(changed)[0])
+    bar_changed = np.abs(changed_mu[0, hp.latent_dim:].reshape(3, 5) - bar_mu[0]).max(-1) > 0
+    np.testing.assert_array_equal(bar_changed, [False, True, False])
+    np.testing.assert_array_equal(changed_mu[1:], np.asarray(mu)[1:])
+
+  def test_a_bar_latent_changes_its_bar_and_the_later_ones_never_the_earlier(self):
+    hp, vae, params, (events, _, steps_per_bar, emotion) = self._model()
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
+    decode = jax.jit(lambda z: _teacher_forced(vae, params, z, emotion, events, steps_per_bar)[0])
+    logits = np.asarray(decode(z))
+    moved = np.asarray(decode(z.at[:, hp.latent_dim + 5:hp.latent_dim + 10].add(3.0)))  # bar 1
+    for b, spb in enumerate(np.asarray(steps_per_bar)):
+      np.testing.assert_array_equal(moved[b, :spb], logits[b, :spb])
+      assert np.abs(moved[b, spb:2 * spb] - logits[b, spb:2 * spb]).min(-1).max() > 0
+
+  def test_a_decode_longer_than_the_windows_restates_their_bar_latents_in_order(self):
+    hp, vae, params, _ = self._model()
+    z = jnp.arange(2 * hp.latent_size, dtype=jnp.float32).reshape(2, hp.latent_size)
+    decoder = vae.bind(params).decoder
+    global_z, bars = decoder._split_latents(z, 7)
+    np.testing.assert_array_equal(global_z, z[:, :hp.latent_dim])
+    slots = np.asarray(z[:, hp.latent_dim:]).reshape(2, 3, 5)
+    np.testing.assert_array_equal(bars, slots[:, [0, 1, 2, 0, 1, 2, 0]])
+
+  def test_it_needs_the_bar_encoder_and_the_conductor(self):
+    with pytest.raises(ValueError, match="bar_latent_dim"):
+      _hp(bar_latent_dim=5, encoder="continuous")
+    with pytest.raises(ValueError, match="bar_latent_dim"):
+      _hp(bar_latent_dim=5, family="lstm_lm", use_vae=False)
 
 
 @pytest.mark.parametrize("lookback", [False, True])

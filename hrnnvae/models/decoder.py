@@ -219,6 +219,7 @@ class Decoder(nn.Module):
     for bar_reset or [B, 1, H] for continuous)."""
     hp = self.hp
     batch = z_BxZ.shape[0]
+    z_BxZ, bar_latents_BxNxZ = self._split_latents(z_BxZ, num_bars)
     context_BxC = jnp.tanh(self.context(jnp.concatenate([z_BxZ, emotion_BxE], axis=-1)))
     if not hp.hierarchical:
       h_short = jnp.tanh(self.short_term_init(context_BxC))[:, None]
@@ -227,12 +228,25 @@ class Decoder(nn.Module):
     conductor_inputs = jnp.concatenate([
         jnp.broadcast_to(context_BxC[:, None, :], (batch, num_bars, context_BxC.shape[-1])),
         jnp.broadcast_to(bars_lib.bar_features(bar_N, z_BxZ.dtype)[None],
-                         (batch, num_bars, bars_lib.BAR_FEATURE_DIM))], axis=-1)
+                         (batch, num_bars, bars_lib.BAR_FEATURE_DIM)), bar_latents_BxNxZ], axis=-1)
     bars_BxNxC = self.conductor(conductor_inputs, jnp.ones((batch, num_bars), bool),
                                 jnp.tanh(self.conductor_init(context_BxC)))[1]
+    # Each bar's latent also reaches its steps directly (and its restart state), beside the
+    # conductor's vector: the bar's pitches need not pass through the conductor's recurrence.
+    bars_BxNxC = jnp.concatenate([bars_BxNxC, bar_latents_BxNxZ], axis=-1)
     source = bars_BxNxC if self._restarts else context_BxC[:, None]
     states = (jnp.tanh(self.short_term_init(source)), jnp.tanh(self.long_term_init(source)))
     return context_BxC, bars_BxNxC, states
+
+  def _split_latents(self, z_BxZ, num_bars: int):
+    """(z [B, latent_dim], each plan bar's latent [B, N, bar_latent_dim]) from a melody's whole
+    latent (hp.latent_size wide): bar n reads slot n mod hp.bar_latent_slots, so a decode longer
+    than the training windows restates their bars' latents in order."""
+    hp = self.hp
+    if not hp.bar_latent_dim:
+      return z_BxZ, jnp.zeros((z_BxZ.shape[0], num_bars, 0), z_BxZ.dtype)
+    slots = z_BxZ[:, hp.latent_dim:].reshape(z_BxZ.shape[0], hp.bar_latent_slots, hp.bar_latent_dim)
+    return z_BxZ[:, :hp.latent_dim], slots[:, jnp.arange(num_bars) % hp.bar_latent_slots]
 
   def _start_inputs(self, batch: int, dtype):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,

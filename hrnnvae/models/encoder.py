@@ -48,11 +48,14 @@ def embed_with_positions(hp: ModelHParams, embed: nn.Module, events_BxT, steps_p
 
 
 class BarEncoder(nn.Module):
-  """events_BxT -> [B, 2L]: the bidirectional long-term layer's two final states."""
+  """events_BxT -> [B, 2L]: the bidirectional long-term layer's two final states.
+
+  with_bars: also each bar's own summary (the short-term layer's two final states inside the
+  bar, [B, N, 2S]) and which bars hold a real step [B, N], for per-bar latents."""
   hp: ModelHParams
 
   @nn.compact
-  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, grid=None):
+  def __call__(self, events_BxT, lengths_B, steps_per_bar_B, grid=None, with_bars=False):
     hp = self.hp
     num_steps = events_BxT.shape[1]
     grid = grid or bars_lib.grid_shape(num_steps, hp.min_steps_per_bar, hp.max_steps_per_bar)
@@ -62,8 +65,10 @@ class BarEncoder(nn.Module):
     batch, (bars, steps) = events_BxT.shape[0], grid
     bar_summary = BidirectionalTanhRNN(hp.short_term_dim, hp.dtype, name="short_term")(
         x_BxNxSxI.reshape(batch * bars, steps, -1), real_BxNxS.reshape(batch * bars, steps))
-    return BidirectionalTanhRNN(hp.long_term_dim, hp.dtype, name="long_term")(
-        bar_summary.reshape(batch, bars, -1), real_BxNxS.any(axis=-1))
+    bar_summary_BxNxH, real_bars_BxN = bar_summary.reshape(batch, bars, -1), real_BxNxS.any(axis=-1)
+    summary_BxH = BidirectionalTanhRNN(hp.long_term_dim, hp.dtype, name="long_term")(
+        bar_summary_BxNxH, real_bars_BxN)
+    return (summary_BxH, bar_summary_BxNxH, real_bars_BxN) if with_bars else summary_BxH
 
 
 class Encoder(nn.Module):

@@ -24,7 +24,7 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 # Fields that older exports lack, at the value those exports were trained with (history, not
 # defaults: every export written now records every field).
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
-                    "sample_unroll": 1,
+                    "sample_unroll": 1, "bar_latent_dim": 0,
                     "compute_dtype": "float32", "cache_dtype": "float32"}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
@@ -58,6 +58,7 @@ class ModelHParams:
   long_term_dim: int
   long_term_stride: int
   latent_dim: int
+  bar_latent_dim: int
   emotion_dim: int
   conductor_dim: int
   decoder_dim: int
@@ -97,6 +98,21 @@ class ModelHParams:
   @property
   def cache_jnp_dtype(self):
     return jnp.bfloat16 if self.cache_dtype == "bfloat16" else jnp.float32
+
+  @property
+  def bar_latent_slots(self) -> int:
+    """Bars that carry their own latent (model.bar_latent_dim): the training windows' bars. A
+    longer decode reuses them cyclically (bar n reads slot n mod this)."""
+    if not self.bar_latent_dim:
+      return 0
+    return self.max_bars or self.num_bars(self.num_steps)
+
+  @property
+  def latent_size(self) -> int:
+    """The width of a melody's whole latent: z (latent_dim), then each bar's latent in bar
+    order (bar_latent_slots x bar_latent_dim). Every consumer of latents (the prior, the
+    sampler, interpolation, the fine-tune) handles this flat vector."""
+    return self.latent_dim + self.bar_latent_slots * self.bar_latent_dim
 
   def cache_slots(self, num_steps: int) -> int:
     """W: attention slots for a decode of num_steps (the window, or all history)."""
@@ -156,5 +172,11 @@ class ModelHParams:
     if not self.lookback_bars or any(k < 1 for k in self.lookback_bars):
       raise ValueError(f"model.lookback_bars must be bar distances of at least 1, not "
                        f"{self.lookback_bars!r}")
+    if self.bar_latent_dim and not (self.family == "hrnnvae" and self.hierarchical
+                                    and self.encoder == "bar_bidirectional"):
+      raise ValueError("model.bar_latent_dim needs the hrnnvae family with the conductor "
+                       "(model.hierarchical=True) and model.encoder='bar_bidirectional'")
+    if self.bar_latent_dim < 0:
+      raise ValueError(f"model.bar_latent_dim must be 0 (off) or positive, not {self.bar_latent_dim}")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")

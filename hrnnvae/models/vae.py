@@ -21,18 +21,42 @@ class HierarchicalVAE(nn.Module):
     self.mu = nn.Dense(hp.latent_dim, name="mu")  # g_mu
     if hp.use_vae:
       self.log_var = nn.Dense(hp.latent_dim, name="log_var")  # g_sigma
+    if hp.bar_latent_dim:  # each bar's latent, from that bar's own summary
+      self.bar_mu = nn.Dense(hp.bar_latent_dim, name="bar_mu")
+      if hp.use_vae:
+        self.bar_log_var = nn.Dense(hp.bar_latent_dim, name="bar_log_var")
     self.emotion_embed = nn.Embed(hp.num_emotions, hp.emotion_dim, name="emotion_embed")
     self.decoder = Decoder(hp, name="decoder")
 
   def encode(self, events_BxT, lengths_B, steps_per_bar_B, grid=None):
     """(mu [B, Z], log_var [B, Z]); log_var is None without the VAE (a deterministic latent).
 
-    grid: the bar grid (N, S) when the caller knows its melodies' shape (models/bars.py)."""
-    h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B, grid)
-    return self.mu(h_BxH), (self.log_var(h_BxH) if self.hp.use_vae else None)
+    grid: the bar grid (N, S) when the caller knows its melodies' shape (models/bars.py).
+    With per-bar latents (model.bar_latent_dim) both are [B, hp.latent_size]: z's, then each
+    bar's; a bar the melody does not reach gets the prior's N(0, I) (mu 0, log_var 0, no KL)."""
+    hp = self.hp
+    if not hp.bar_latent_dim:
+      h_BxH = self.encoder(events_BxT, lengths_B, steps_per_bar_B, grid)
+      return self.mu(h_BxH), (self.log_var(h_BxH) if hp.use_vae else None)
+    h_BxH, bar_summary_BxNxH, real_bars_BxN = self.encoder(events_BxT, lengths_B, steps_per_bar_B,
+                                                           grid, with_bars=True)
+    slots, batch = hp.bar_latent_slots, events_BxT.shape[0]
+    bars = bar_summary_BxNxH.shape[1]
+    if bars < slots:  # a short grid: the missing bars are empty
+      bar_summary_BxNxH = jnp.pad(bar_summary_BxNxH, ((0, 0), (0, slots - bars), (0, 0)))
+      real_bars_BxN = jnp.pad(real_bars_BxN, ((0, 0), (0, slots - bars)))
+    bar_summary_BxNxH, real_bars_BxNx1 = bar_summary_BxNxH[:, :slots], real_bars_BxN[:, :slots, None]
+    bar_mu = jnp.where(real_bars_BxNx1, self.bar_mu(bar_summary_BxNxH), 0.0).reshape(batch, -1)
+    mu = jnp.concatenate([self.mu(h_BxH), bar_mu.astype(h_BxH.dtype)], axis=-1)
+    if not hp.use_vae:
+      return mu, None
+    bar_log_var = jnp.where(real_bars_BxNx1, self.bar_log_var(bar_summary_BxNxH), 0.0)
+    return mu, jnp.concatenate([self.log_var(h_BxH),
+                                bar_log_var.reshape(batch, -1).astype(h_BxH.dtype)], axis=-1)
 
   def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
-    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z."""
+    """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z
+    (latents [B, hp.latent_size])."""
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
     rng = jax.random.split(rng)[0]  # as when word dropout took the second key: same seeds, same runs
     if self.hp.use_vae:

@@ -65,7 +65,7 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
   if lp.prior_sample_bars:
     prior_steps = min(num_steps, lp.prior_sample_bars * (grid[1] if grid else hp.max_steps_per_bar))
   prior_grid = (-(-prior_steps // hp.min_steps_per_bar), grid[1]) if grid else None
-  z_BxZ = jax.random.normal(prior_rng, (batch_size, hp.latent_dim))
+  z_BxZ = jax.random.normal(prior_rng, (batch_size, hp.latent_size))
   if lp.aux_latents == "posterior" and hp.use_vae:
     mu, log_var = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar, grid,
                                    method="encode")

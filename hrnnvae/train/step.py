@@ -391,7 +391,7 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   hp = models.vae.hp
   target = jnp.repeat(jnp.arange(hp.num_emotions), per_emotion)
   z_rng, decode_rng = jax.random.split(rng)
-  z = jax.random.normal(z_rng, (target.size, hp.latent_dim))
+  z = jax.random.normal(z_rng, (target.size, hp.latent_size))
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
   events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
                             jax.random.split(decode_rng, target.size),
