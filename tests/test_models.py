@@ -265,7 +265,8 @@ class TestBarLatents(chex.TestCase):
     assert np.abs(np.asarray(moved_mu[:, 2] - mu[:, 2])).max() > 0
     # The KL counts the bars each melody holds (3, 2 and 1) against the learned prior.
     out = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(4))
-    q_mu, q_log_var = out["mu"][:, hp.latent_dim:].reshape(B, 3, 5), out["log_var"][:, hp.latent_dim:].reshape(B, 3, 5)
+    q_mu = out["mu"][:, hp.latent_dim:].reshape(B, 3, 5)
+    q_log_var = out["log_var"][:, hp.latent_dim:].reshape(B, 3, 5)
     p_mu, p_log_var = prior(out["z"][:, :hp.latent_dim], vae.bind(params).emotion_embed(emotion),
                             out["z"][:, hp.latent_dim:].reshape(B, 3, 5))
     bar_kl = 0.5 * np.sum(p_log_var - q_log_var + (np.exp(q_log_var) + (q_mu - p_mu) ** 2)

@@ -12,10 +12,11 @@ Bar by bar (VRNN's conditional prior, with a copy path):
   mu_n = (1 - g_n) Dense(h_n) + g_n copy_n;  log sigma_n^2 = Dense(h_n).
 With g_n near 1 and a small sigma, bar n is bar k again.
 
-Two drivers share the step (both unrolled over the N bars, 16 in the presets): `__call__`
-scores given latents (training: the KL of the posterior against it, all bars' parameters from
-the posterior's latents); `draw` samples bar after bar from noise (the sampler). Tests check that `draw`'s latents, scored by `__call__`, give back
-the noise: latent = mu + sigma * noise.
+Two drivers share the step (both unrolled over the N bars, 16 in the presets):
+`__call__` scores given latents (training: the KL of the posterior against it, all bars'
+parameters from the posterior's latents); `draw` samples bar after bar from noise (the
+sampler). Tests check that `draw`'s latents, scored by `__call__`, give back the noise:
+latent = mu + sigma * noise.
 """
 
 from __future__ import annotations
