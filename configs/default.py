@@ -38,6 +38,7 @@ VARIANTS = {
     "lookback": {"model.lookback_input": True},
     "phrase_lookback": {"model.lookback_input": True, "model.lookback_bars": (4, 8)},
     "bar_latents": {"model.bar_latent_dim": 16},
+    "bar_prior": {"model.bar_latent_dim": 16, "model.bar_latent_prior": "learned"},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
@@ -93,6 +94,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Per-bar latents (issue 19, pitch that z carries): each bar of a window gets its own latent of
   # this width, encoded from that bar alone and read by the conductor and the bar's steps; 0: off.
   config.model.bar_latent_dim = 0
+  # Their prior: "standard" (N(0, I) in training; sampling draws them with z from the fitted
+  # Gaussian) or "learned" (models/bar_prior.py: each bar's latent given z, the emotion and the
+  # bars before it, which can restate an earlier bar; sampling draws them bar by bar).
+  config.model.bar_latent_prior = "standard"
   config.model.emotion_dim = 16  # the emotion embedding
   config.model.conductor_dim = 256  # the decoder's bar-level tanh RNN
   config.model.decoder_dim = 256  # the decoder's two-layer step tanh RNN, and tanh(Dense([z, e]))

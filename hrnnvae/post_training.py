@@ -72,7 +72,13 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
     arrays = {**arrays, "events": arrays["events"][:, :max_steps],
               "lengths": np.minimum(arrays["lengths"], max_steps)}
   rows = latent_prior_lib.training_rows(arrays)
-  prior = latent_prior_lib.fit_to_split(sampler.posterior, arrays, rows, sampler.hp.num_emotions,
+  fitted = sampler.hp.fitted_latent_size  # z alone when a learned prior draws the bars' latents
+
+  def posterior(events, lengths, steps_per_bar):
+    mu, log_var = sampler.posterior(events, lengths, steps_per_bar)
+    return mu[:, :fitted], None if log_var is None else log_var[:, :fitted]
+
+  prior = latent_prior_lib.fit_to_split(posterior, arrays, rows, sampler.hp.num_emotions,
                                         max_windows, seed=seed, log=log)
   path = prior.save(export_dir)
   log(f"fitted the latent prior to {int(min(len(rows), max_windows))} training windows "

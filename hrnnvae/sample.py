@@ -77,6 +77,11 @@ def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb
 
 
 @functools.partial(jax.jit, static_argnums=0)
+def _prior_latents(vae, params, z_BxZ, emotion_B, bar_noise_BxNxZb):
+  return vae.apply({"params": params}, z_BxZ, emotion_B, bar_noise_BxNxZb, method="prior_latents")
+
+
+@functools.partial(jax.jit, static_argnums=0)
 def _posterior(vae, params, events_BxT, lengths_B, steps_per_bar_B):
   return vae.apply({"params": params}, events_BxT, lengths_B, steps_per_bar_B, method="encode")
 
@@ -130,7 +135,7 @@ class Sampler:
       params, description = exports.read_model(export_dir)
       sampler = cls(ModelHParams.from_export(description["model"]), params, description, export_dir)
       sampler._check_shapes()
-      sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.latent_size,
+      sampler.latent_prior = latent_prior_lib.load(export_dir, sampler.hp.fitted_latent_size,
                                                    sampler.hp.num_emotions)
       sampler.use_prior("auto")
     except Exception as error:  # noqa: BLE001 - any mismatch means an incompatible export
@@ -231,13 +236,21 @@ class Sampler:
   def prior(self, count: int, seed: int, emotions=None) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
     same noise through the requested emotion's Gaussian (emotions [count] needed then)."""
+    hp = self.hp
     keys = self._keys(seed, count, "latent")
-    noise = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_size,)))(keys))
-    if self.prior_kind == "standard":
+    noise = np.array(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(keys))
+    if self.prior_kind != "standard" or hp.learned_bar_prior:
+      if emotions is None or len(emotions) != count:
+        raise ValueError(f"the {'fitted' if self.prior_kind != 'standard' else 'learned bar'} "
+                         "prior needs one requested emotion per latent")
+    fitted = hp.fitted_latent_size
+    if self.prior_kind != "standard":
+      noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted])
+    if not hp.learned_bar_prior:
       return noise
-    if emotions is None or len(emotions) != count:
-      raise ValueError("the fitted prior needs one requested emotion per latent")
-    return self.latent_prior.sample(emotions, noise)
+    bars = noise[:, hp.latent_dim:].reshape(count, hp.bar_latent_slots, hp.bar_latent_dim)
+    return np.asarray(_prior_latents(self.vae, self.params["vae"], jnp.asarray(noise[:, :fitted]),
+                                     jnp.asarray(emotions, jnp.int32), jnp.asarray(bars)))
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
              top_p: float | None = None):
@@ -272,8 +285,9 @@ class Sampler:
     mu_BxZ = np.asarray(mu_BxZ, np.float32)
     if self.latent_prior is None or not self.transfer_shift:
       return mu_BxZ
-    means_ExZ = self.latent_prior.means_ExZ
-    shift = means_ExZ[np.asarray(requested_B)] - means_ExZ[np.asarray(own_B)]
+    means_ExZ = self.latent_prior.means_ExZ  # z's part alone with a learned bar prior
+    shift = np.zeros_like(mu_BxZ)
+    shift[:, :means_ExZ.shape[1]] = means_ExZ[np.asarray(requested_B)] - means_ExZ[np.asarray(own_B)]
     return (mu_BxZ + self.transfer_shift * shift).astype(np.float32)
 
   def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -183,3 +185,30 @@ def test_fit_latent_prior_script_writes_the_prior(tiny_workdir, nottingham_40, t
   assert "fitted the latent prior to 100 training windows" in result.stdout
   assert result.stdout.rstrip().endswith(f"wrote {export / latent_prior_lib.FILE}")
   assert Sampler.load(export).prior_kind == "fitted"
+
+
+def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_the_bars():
+  """`:bar_prior`: the fitted Gaussian covers z alone; each bar's latent comes from the learned
+  prior given that z and the requested emotion; transfer shifts z alone."""
+  sampler = _random_sampler(variant="bar_prior")
+  hp = sampler.hp
+  assert hp.learned_bar_prior and hp.fitted_latent_size == hp.latent_dim < hp.latent_size
+  rng = np.random.default_rng(0)
+  sampler.latent_prior = latent_prior_lib.fit(rng.normal(size=(400, hp.latent_dim)) * 0.1 + 3.0,
+                                              None, rng.integers(0, 4, 400), 4)
+  sampler.use_prior("fitted")
+  latents = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
+  assert latents.shape == (4, hp.latent_size)
+  assert abs(latents[:, :hp.latent_dim].mean() - 3.0) < 0.5
+  noise = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(
+      sampler._keys(5, 4, "latent")))
+  bars = sampler.vae.apply({"params": sampler.params["vae"]}, jnp.asarray(latents[:, :hp.latent_dim]),
+                           jnp.arange(4), jnp.asarray(noise[:, hp.latent_dim:]).reshape(
+                               4, hp.bar_latent_slots, hp.bar_latent_dim), method="prior_latents")
+  np.testing.assert_allclose(latents, bars, rtol=1e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="one requested emotion per latent"):
+    sampler.prior(4, seed=5)
+  sampler.transfer_shift = 1.0
+  shifted = sampler.transfer_latents(latents, [0, 0, 0, 0], [1, 1, 1, 1])
+  np.testing.assert_array_equal(shifted[:, hp.latent_dim:], latents[:, hp.latent_dim:])
+  assert [m.events.shape for m in sampler.sample([0, 1], bars=2, seed=1)] == [(32,), (32,)]

@@ -244,6 +244,44 @@ class TestBarLatents(chex.TestCase):
     slots = np.asarray(z[:, hp.latent_dim:]).reshape(2, 3, 5)
     np.testing.assert_array_equal(bars, slots[:, [0, 1, 2, 0, 1, 2, 0]])
 
+  def test_the_learned_prior_draws_what_it_scores_and_reads_only_earlier_bars(self):
+    hp = _hp(bar_latent_dim=5, bar_latent_prior="learned")
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    noise = jax.random.normal(jax.random.key(3), (B, 3, 5))
+    latents = vae.apply(params, z, emotion, noise, method=HierarchicalVAE.prior_latents)
+    chex.assert_shape(latents, (B, hp.latent_size))
+    np.testing.assert_array_equal(latents[:, :hp.latent_dim], z)
+    bars = latents[:, hp.latent_dim:].reshape(B, 3, 5)
+    prior = vae.bind(params).bar_prior
+    mu, log_var = prior(z, vae.bind(params).emotion_embed(emotion), bars)
+    np.testing.assert_allclose((bars - mu) * jnp.exp(-0.5 * log_var), noise, atol=1e-5)
+    moved_mu, moved_log_var = prior(z, vae.bind(params).emotion_embed(emotion),
+                                    bars.at[:, 1].add(2.0))
+    np.testing.assert_array_equal(moved_mu[:, :2], mu[:, :2])
+    np.testing.assert_array_equal(moved_log_var[:, :2], log_var[:, :2])
+    assert np.abs(np.asarray(moved_mu[:, 2] - mu[:, 2])).max() > 0
+    # The KL counts the bars each melody holds (3, 2 and 1) against the learned prior.
+    out = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(4))
+    q_mu = out["mu"][:, hp.latent_dim:].reshape(B, 3, 5)
+    q_log_var = out["log_var"][:, hp.latent_dim:].reshape(B, 3, 5)
+    p_mu, p_log_var = prior(out["z"][:, :hp.latent_dim], vae.bind(params).emotion_embed(emotion),
+                            out["z"][:, hp.latent_dim:].reshape(B, 3, 5))
+    bar_kl = 0.5 * np.sum(p_log_var - q_log_var + (np.exp(q_log_var) + (q_mu - p_mu) ** 2)
+                          * np.exp(-p_log_var) - 1.0, axis=-1)
+    held = np.arange(3)[None] < np.array([3, 2, 1])[:, None]
+    expected = (losses_lib.kl_to_standard_normal(out["mu"][:, :hp.latent_dim],
+                                                 out["log_var"][:, :hp.latent_dim])
+                + np.where(held, bar_kl, 0.0).sum(-1))
+    np.testing.assert_allclose(out["kl"], expected, rtol=1e-5)
+
+  def test_with_the_standard_prior_the_kl_is_the_whole_latent_against_n01(self):
+    hp, vae, params, (events, lengths, steps_per_bar, emotion) = self._model()
+    out = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(4))
+    np.testing.assert_allclose(out["kl"], losses_lib.kl_to_standard_normal(out["mu"], out["log_var"]))
+
   def test_it_needs_the_bar_encoder_and_the_conductor(self):
     with pytest.raises(ValueError, match="bar_latent_dim"):
       _hp(bar_latent_dim=5, encoder="continuous")

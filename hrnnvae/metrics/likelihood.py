@@ -49,6 +49,17 @@ def _onset_pitch_correct(logits_BxTxV, events_BxT, mask_BxT):
   return (right & _onset_steps(events_BxT, mask_BxT)).sum(axis=1)
 
 
+def _prior_draw(vae, params, rng, shape, emotion_B):
+  """Whole latents drawn from the training prior (the bars' latents from the learned prior)."""
+  noise = jax.random.normal(rng, shape)
+  if not vae.hp.learned_bar_prior:
+    return noise
+  hp = vae.hp
+  bars = noise[:, hp.latent_dim:].reshape(shape[0], hp.bar_latent_slots, hp.bar_latent_dim)
+  return vae.apply({"params": params}, noise[:, :hp.latent_dim], emotion_B, bars,
+                   method="prior_latents")
+
+
 def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
   """Per-melody [B]: log p(x|mu), correct steps, real steps, ELBO, importance-sampled log p(x),
   log p(x) at shuffled z and at a prior z."""
@@ -63,16 +74,24 @@ def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):
   eps_KxBxZ = jax.random.normal(importance_rng, (num_importance_samples,) + mu.shape)
   z_KxBxZ = mu + sigma * eps_KxBxZ
   log_px_KxB = jax.lax.map(lambda z: _log_likelihood(vae, params, z, batch, mask)[0], z_KxBxZ)
-  log_prior_KxB = norm.logpdf(z_KxBxZ).sum(-1)
+  learned = vae.hp.learned_bar_prior  # the bars' latents under their learned prior, not N(0, I)
+  if learned:
+    log_prior = lambda z: vae.apply({"params": params}, z, batch["emotion"], method="log_prior")
+    log_prior_KxB = jax.lax.map(log_prior, z_KxBxZ)
+  else:
+    log_prior_KxB = norm.logpdf(z_KxBxZ).sum(-1)
   log_posterior_KxB = norm.logpdf(z_KxBxZ, mu, sigma).sum(-1)
   log_weights_KxB = log_px_KxB + log_prior_KxB - log_posterior_KxB
   return {
       "log_px_at_mu": log_px_mu, "correct": correct, "steps": mask.sum(axis=1),
-      "elbo": log_px_KxB[0] - losses.kl_to_standard_normal(mu, log_var),
+      "elbo": log_px_KxB[0] - (
+          vae.apply({"params": params}, mu, log_var, z_KxBxZ[0], batch["emotion"], batch["lengths"],
+                    batch["steps_per_bar"], method="latent_kl") if learned
+          else losses.kl_to_standard_normal(mu, log_var)),
       "importance_log_px": logsumexp(log_weights_KxB, axis=0) - jnp.log(num_importance_samples),
       "log_px_at_shuffled": log_px_shuffled,
-      "log_px_at_prior": _log_likelihood(vae, params, jax.random.normal(prior_rng, mu.shape),
-                                         batch, mask)[0],
+      "log_px_at_prior": _log_likelihood(vae, params, _prior_draw(vae, params, prior_rng, mu.shape,
+                                                                  batch["emotion"]), batch, mask)[0],
       "onsets": _onset_steps(batch["events"], mask).sum(axis=1),
       "onset_pitch_correct_at_mu": onset_pitch_mu,
       "onset_pitch_correct_at_shuffled": onset_pitch_shuffled,

@@ -24,7 +24,7 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 # Fields that older exports lack, at the value those exports were trained with (history, not
 # defaults: every export written now records every field).
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
-                    "sample_unroll": 1, "bar_latent_dim": 0,
+                    "sample_unroll": 1, "bar_latent_dim": 0, "bar_latent_prior": "standard",
                     "compute_dtype": "float32", "cache_dtype": "float32"}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
@@ -59,6 +59,7 @@ class ModelHParams:
   long_term_stride: int
   latent_dim: int
   bar_latent_dim: int
+  bar_latent_prior: str
   emotion_dim: int
   conductor_dim: int
   decoder_dim: int
@@ -114,6 +115,16 @@ class ModelHParams:
     sampler, interpolation, the fine-tune) handles this flat vector."""
     return self.latent_dim + self.bar_latent_slots * self.bar_latent_dim
 
+  @property
+  def learned_bar_prior(self) -> bool:
+    return bool(self.bar_latent_dim) and self.bar_latent_prior == "learned"
+
+  @property
+  def fitted_latent_size(self) -> int:
+    """The part of the latent that the fitted prior (latent_prior.py) draws: all of it, or z
+    alone when a learned prior draws the bars' latents."""
+    return self.latent_dim if self.learned_bar_prior else self.latent_size
+
   def cache_slots(self, num_steps: int) -> int:
     """W: attention slots for a decode of num_steps (the window, or all history)."""
     return min(self.attention_window or num_steps, num_steps)
@@ -164,6 +175,7 @@ class ModelHParams:
     choices = {"family": ("hrnnvae", "lstm_lm", "musicvae_like"),
                "encoder": ("bar_bidirectional", "continuous"),
                "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product"),
+               "bar_latent_prior": ("standard", "learned"),
                "compute_dtype": ("float32", "bfloat16"), "cache_dtype": ("float32", "bfloat16")}
     for field, allowed in choices.items():
       if getattr(self, field) not in allowed:

@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from hrnnvae import losses
+from hrnnvae.models import bar_prior as bar_prior_lib
 from hrnnvae.models.decoder import Decoder
 from hrnnvae.models.encoder import BarEncoder, Encoder
 from hrnnvae.models.hparams import ModelHParams
@@ -25,6 +27,8 @@ class HierarchicalVAE(nn.Module):
       self.bar_mu = nn.Dense(hp.bar_latent_dim, name="bar_mu")
       if hp.use_vae:
         self.bar_log_var = nn.Dense(hp.bar_latent_dim, name="bar_log_var")
+    if hp.learned_bar_prior:
+      self.bar_prior = bar_prior_lib.BarLatentPrior(hp, name="bar_prior")
     self.emotion_embed = nn.Embed(hp.num_emotions, hp.emotion_dim, name="emotion_embed")
     self.decoder = Decoder(hp, name="decoder")
 
@@ -64,7 +68,54 @@ class HierarchicalVAE(nn.Module):
     else:
       z = mu
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
-    return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z}
+    kl = (self.latent_kl(mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B) if self.hp.use_vae
+          else jnp.zeros(z.shape[:1], z.dtype))
+    return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z, "kl": kl}
+
+  def _bar_slots(self, latents_BxL):
+    """(z [B, Z], the bars' latents [B, slots, Zb]) of a whole latent."""
+    hp = self.hp
+    return (latents_BxL[:, :hp.latent_dim],
+            latents_BxL[:, hp.latent_dim:].reshape(-1, hp.bar_latent_slots, hp.bar_latent_dim))
+
+  def latent_kl(self, mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B):
+    """KL(q(latents | melody) || prior) [B], nats. z's prior is N(0, I); the bars' is N(0, I)
+    too (a bar past the melody's end costs nothing: its posterior is the prior) or the learned
+    one (bar_prior.py), scored at the posterior sample z of the earlier bars, over the bars the
+    melody holds."""
+    hp = self.hp
+    if not hp.learned_bar_prior:
+      return losses.kl_to_standard_normal(mu, log_var)
+    (mu_z, bar_mu), (log_var_z, bar_log_var) = self._bar_slots(mu), self._bar_slots(log_var)
+    z_BxZ, bar_latents = self._bar_slots(z)
+    prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
+    bars_held_B = -(-lengths_B // jnp.maximum(steps_per_bar_B, 1))
+    held_BxN = jnp.arange(hp.bar_latent_slots)[None, :] < bars_held_B[:, None]
+    bar_kl = bar_prior_lib.kl_between_gaussians(bar_mu, bar_log_var, prior_mu, prior_log_var)
+    return losses.kl_to_standard_normal(mu_z, log_var_z) + jnp.where(held_BxN, bar_kl, 0.0).sum(-1)
+
+  def log_prior(self, latents_BxL, emotion_B):
+    """log p(latents) [B] under the training prior (the importance-sampled likelihood's)."""
+    hp = self.hp
+    standard = -0.5 * (latents_BxL ** 2 + jnp.log(2 * jnp.pi))
+    if not hp.learned_bar_prior:
+      return standard.sum(-1)
+    z_BxZ, bar_latents = self._bar_slots(latents_BxL)
+    prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
+    bars = -0.5 * ((bar_latents - prior_mu) ** 2 * jnp.exp(-prior_log_var) + prior_log_var
+                   + jnp.log(2 * jnp.pi))
+    return standard[:, :hp.latent_dim].sum(-1) + bars.sum((-2, -1))
+
+  def prior_latents(self, z_BxZ, emotion_B, bar_noise_BxNxZb):
+    """A whole latent [B, latent_size] from z and noise for the bars' latents: the noise itself
+    (their prior is N(0, I)) or drawn bar by bar from the learned prior."""
+    hp = self.hp
+    if not hp.bar_latent_dim:
+      return z_BxZ
+    bars = bar_noise_BxNxZb
+    if hp.learned_bar_prior:
+      bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
+    return jnp.concatenate([z_BxZ, bars.reshape(z_BxZ.shape[0], -1)], axis=-1)
 
   def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):
     """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha)."""

@@ -266,8 +266,8 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
     out = {**out, "logits": logits, "alpha": alpha}
   real_steps = jnp.maximum(batch["lengths"].sum(), 1)
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask_BxT)
-  kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if hp.use_vae
-          else jnp.zeros(batch["events"].shape[0]))
+  kl_B = out["kl"] if "kl" in out else (losses.kl_to_standard_normal(out["mu"], out["log_var"])
+                                        if hp.use_vae else jnp.zeros(batch["events"].shape[0]))
   elbo_loss = (nll_B.sum() + beta * losses.free_bits_kl(kl_B, models.loss.free_bits).sum()) / real_steps
   metrics = {"reconstruction_loss": nll_B.sum() / real_steps,
              "accuracy": correct_B.sum() / real_steps, "kl": kl_B.mean(), "kl_weight": beta,
@@ -376,8 +376,8 @@ def eval_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid=
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
                          method="reconstruct")
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask)
-  kl_B = (losses.kl_to_standard_normal(out["mu"], out["log_var"]) if models.vae.hp.use_vae
-          else jnp.zeros_like(nll_B))
+  kl_B = out["kl"] if "kl" in out else (losses.kl_to_standard_normal(out["mu"], out["log_var"])
+                                        if models.vae.hp.use_vae else jnp.zeros_like(nll_B))
   weight = batch["weight"]
   return {"nll": nll_B.sum(), "correct": correct_B.sum(), "steps": mask.sum(),
           "kl": (kl_B * weight).sum(),
@@ -392,6 +392,10 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   target = jnp.repeat(jnp.arange(hp.num_emotions), per_emotion)
   z_rng, decode_rng = jax.random.split(rng)
   z = jax.random.normal(z_rng, (target.size, hp.latent_size))
+  if hp.learned_bar_prior:
+    z = models.vae.apply({"params": state.vae_params}, z[:, :hp.latent_dim], target,
+                         z[:, hp.latent_dim:].reshape(target.size, hp.bar_latent_slots,
+                                                      hp.bar_latent_dim), method="prior_latents")
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
   events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
                             jax.random.split(decode_rng, target.size),
