@@ -77,8 +77,8 @@ def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _prior_latents(vae, params, z_BxZ, emotion_B, bar_noise_BxNxZb):
-  return vae.apply({"params": params}, z_BxZ, emotion_B, bar_noise_BxNxZb, method="prior_latents")
+def _prior_latents(vae, params, latents_BxL, emotion_B):
+  return vae.apply({"params": params}, latents_BxL, emotion_B, method="prior_latents")
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -248,9 +248,8 @@ class Sampler:
       noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted])
     if not hp.learned_bar_prior:
       return noise
-    bars = noise[:, hp.latent_dim:].reshape(count, hp.bar_latent_slots, hp.bar_latent_dim)
-    return np.asarray(_prior_latents(self.vae, self.params["vae"], jnp.asarray(noise[:, :fitted]),
-                                     jnp.asarray(emotions, jnp.int32), jnp.asarray(bars)))
+    return np.asarray(_prior_latents(self.vae, self.params["vae"], jnp.asarray(noise),
+                                     jnp.asarray(emotions, jnp.int32)))
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
              top_p: float | None = None):

@@ -251,7 +251,8 @@ class TestBarLatents(chex.TestCase):
     params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
     z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
     noise = jax.random.normal(jax.random.key(3), (B, 3, 5))
-    latents = vae.apply(params, z, emotion, noise, method=HierarchicalVAE.prior_latents)
+    latents = vae.apply(params, jnp.concatenate([z, noise.reshape(B, -1)], axis=-1), emotion,
+                        method=HierarchicalVAE.prior_latents)
     chex.assert_shape(latents, (B, hp.latent_size))
     np.testing.assert_array_equal(latents[:, :hp.latent_dim], z)
     bars = latents[:, hp.latent_dim:].reshape(B, 3, 5)

@@ -54,10 +54,7 @@ def _prior_draw(vae, params, rng, shape, emotion_B):
   noise = jax.random.normal(rng, shape)
   if not vae.hp.learned_bar_prior:
     return noise
-  hp = vae.hp
-  bars = noise[:, hp.latent_dim:].reshape(shape[0], hp.bar_latent_slots, hp.bar_latent_dim)
-  return vae.apply({"params": params}, noise[:, :hp.latent_dim], emotion_B, bars,
-                   method="prior_latents")
+  return vae.apply({"params": params}, noise, emotion_B, method="prior_latents")
 
 
 def likelihood_sums(vae, params, batch, rng, num_importance_samples: int = 16):

@@ -106,15 +106,13 @@ class HierarchicalVAE(nn.Module):
                    + jnp.log(2 * jnp.pi))
     return standard[:, :hp.latent_dim].sum(-1) + bars.sum((-2, -1))
 
-  def prior_latents(self, z_BxZ, emotion_B, bar_noise_BxNxZb):
-    """A whole latent [B, latent_size] from z and noise for the bars' latents: the noise itself
-    (their prior is N(0, I)) or drawn bar by bar from the learned prior."""
-    hp = self.hp
-    if not hp.bar_latent_dim:
-      return z_BxZ
-    bars = bar_noise_BxNxZb
-    if hp.learned_bar_prior:
-      bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
+  def prior_latents(self, latents_BxL, emotion_B):
+    """A whole latent [B, latent_size] from z followed by noise for the bars' latents: as given
+    (their prior is N(0, I)) or with the bars drawn one by one from the learned prior."""
+    if not self.hp.learned_bar_prior:
+      return latents_BxL
+    z_BxZ, bar_noise_BxNxZb = self._bar_slots(latents_BxL)
+    bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
     return jnp.concatenate([z_BxZ, bars.reshape(z_BxZ.shape[0], -1)], axis=-1)
 
   def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):

@@ -71,10 +71,8 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
                                    method="encode")
     z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
   elif hp.learned_bar_prior:  # the bars' latents drawn bar by bar from their learned prior
-    z_BxZ = jax.lax.stop_gradient(models.vae.apply(
-        {"params": vae_params}, z_BxZ[:, :hp.latent_dim], target_B,
-        z_BxZ[:, hp.latent_dim:].reshape(batch_size, hp.bar_latent_slots, hp.bar_latent_dim),
-        method="prior_latents"))
+    z_BxZ = jax.lax.stop_gradient(models.vae.apply({"params": vae_params}, z_BxZ, target_B,
+                                                   method="prior_latents"))
   decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,
                              jax.random.split(decode_rng, batch_size),
                              temperature=lp.aux_sample_temperature, top_p=lp.aux_sample_nucleus,

@@ -393,9 +393,7 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   z_rng, decode_rng = jax.random.split(rng)
   z = jax.random.normal(z_rng, (target.size, hp.latent_size))
   if hp.learned_bar_prior:
-    z = models.vae.apply({"params": state.vae_params}, z[:, :hp.latent_dim], target,
-                         z[:, hp.latent_dim:].reshape(target.size, hp.bar_latent_slots,
-                                                      hp.bar_latent_dim), method="prior_latents")
+    z = models.vae.apply({"params": state.vae_params}, z, target, method="prior_latents")
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
   events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
                             jax.random.split(decode_rng, target.size),
