@@ -245,8 +245,8 @@ class Decoder(nn.Module):
     hp = self.hp
     if not hp.bar_latent_dim:
       return z_BxZ, jnp.zeros((z_BxZ.shape[0], num_bars, 0), z_BxZ.dtype)
-    slots = z_BxZ[:, hp.latent_dim:].reshape(z_BxZ.shape[0], hp.bar_latent_slots, hp.bar_latent_dim)
-    return z_BxZ[:, :hp.latent_dim], slots[:, jnp.arange(num_bars) % hp.bar_latent_slots]
+    z_BxZ, slots_BxSxZb = hp.split_latents(z_BxZ)
+    return z_BxZ, slots_BxSxZb[:, jnp.arange(num_bars) % hp.bar_latent_slots]
 
   def _start_inputs(self, batch: int, dtype):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,

@@ -125,6 +125,13 @@ class ModelHParams:
     alone when a learned prior draws the bars' latents."""
     return self.latent_dim if self.learned_bar_prior else self.latent_size
 
+  def split_latents(self, latents_BxL):
+    """(z [B, latent_dim], the bars' latents [B, bar_latent_slots, bar_latent_dim]) of a melody's
+    whole latent (latent_size wide); the bars' part is [B, 0, 0] without bar latents."""
+    bars = latents_BxL[:, self.latent_dim:].reshape(
+        latents_BxL.shape[0], self.bar_latent_slots, self.bar_latent_dim)
+    return latents_BxL[:, :self.latent_dim], bars
+
   def cache_slots(self, num_steps: int) -> int:
     """W: attention slots for a decode of num_steps (the window, or all history)."""
     return min(self.attention_window or num_steps, num_steps)

@@ -72,12 +72,6 @@ class HierarchicalVAE(nn.Module):
           else jnp.zeros(z.shape[:1], z.dtype))
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z, "kl": kl}
 
-  def _bar_slots(self, latents_BxL):
-    """(z [B, Z], the bars' latents [B, slots, Zb]) of a whole latent."""
-    hp = self.hp
-    return (latents_BxL[:, :hp.latent_dim],
-            latents_BxL[:, hp.latent_dim:].reshape(-1, hp.bar_latent_slots, hp.bar_latent_dim))
-
   def latent_kl(self, mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B):
     """KL(q(latents | melody) || prior) [B], nats. z's prior is N(0, I); the bars' is N(0, I)
     too (a bar past the melody's end costs nothing: its posterior is the prior) or the learned
@@ -86,8 +80,8 @@ class HierarchicalVAE(nn.Module):
     hp = self.hp
     if not hp.learned_bar_prior:
       return losses.kl_to_standard_normal(mu, log_var)
-    (mu_z, bar_mu), (log_var_z, bar_log_var) = self._bar_slots(mu), self._bar_slots(log_var)
-    z_BxZ, bar_latents = self._bar_slots(z)
+    (mu_z, bar_mu), (log_var_z, bar_log_var) = self.hp.split_latents(mu), self.hp.split_latents(log_var)
+    z_BxZ, bar_latents = self.hp.split_latents(z)
     prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
     bars_held_B = -(-lengths_B // jnp.maximum(steps_per_bar_B, 1))
     held_BxN = jnp.arange(hp.bar_latent_slots)[None, :] < bars_held_B[:, None]
@@ -100,7 +94,7 @@ class HierarchicalVAE(nn.Module):
     standard = -0.5 * (latents_BxL ** 2 + jnp.log(2 * jnp.pi))
     if not hp.learned_bar_prior:
       return standard.sum(-1)
-    z_BxZ, bar_latents = self._bar_slots(latents_BxL)
+    z_BxZ, bar_latents = self.hp.split_latents(latents_BxL)
     prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
     bars = -0.5 * ((bar_latents - prior_mu) ** 2 * jnp.exp(-prior_log_var) + prior_log_var
                    + jnp.log(2 * jnp.pi))
@@ -111,7 +105,7 @@ class HierarchicalVAE(nn.Module):
     (their prior is N(0, I)) or with the bars drawn one by one from the learned prior."""
     if not self.hp.learned_bar_prior:
       return latents_BxL
-    z_BxZ, bar_noise_BxNxZb = self._bar_slots(latents_BxL)
+    z_BxZ, bar_noise_BxNxZb = self.hp.split_latents(latents_BxL)
     bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
     return jnp.concatenate([z_BxZ, bars.reshape(z_BxZ.shape[0], -1)], axis=-1)
 
