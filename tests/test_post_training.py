@@ -125,6 +125,18 @@ def test_the_one_command_prepares_the_data_and_trains_the_shipped_recipe(tmp_pat
                    "--config.post.command=bash launch/train_shipped.sh --source=DIR "
                    "--config=configs/nottingham_ship.py --config.train.max_steps=10",
                    "--config.train.max_steps=10"]
+  jsb = subprocess.run(["bash", str(script), "--dataset=jsb_chorales", "--source=/data/jsb",
+                        f"--run={tmp_path}/jsb"], capture_output=True, text=True, env=env)
+  assert jsb.returncode == 0, jsb.stderr
+  prepare = (tmp_path / "bin" / "hrnnvae-data.args").read_text().splitlines()
+  assert prepare[:3] == ["prepare", "--dataset=jsb_chorales", "--source=/data/jsb"]
+  train = (tmp_path / "bin" / "hrnnvae-train.args").read_text().splitlines()
+  assert train[0] == "--config=configs/jsb_ship.py"
+  assert train[-1] == ("--config.post.command=bash launch/train_shipped.sh --dataset=jsb_chorales "
+                       "--source=DIR --config=configs/jsb_ship.py")
+  unknown = subprocess.run(["bash", str(script), "--dataset=bach", "--source=/data"],
+                           capture_output=True, text=True, env=env)
+  assert unknown.returncode == 2 and "nottingham or jsb_chorales" in unknown.stderr
 
 
 def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage():
@@ -142,3 +154,13 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert config.post.ship_as == "nottingham"
   assert paper_size.variant == "paper_size"
   assert load_config("nottingham_ship.py", "paper_size,no_vae").model.use_vae is False
+
+
+def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
+  recipe, cpu = load_config("jsb_ship.py"), load_config("jsb_chorales_cpu.py")
+  assert recipe.model.decoder_dim == cpu.model.decoder_dim and recipe.train.batch_size == 32
+  assert recipe.loss.aux_start_step < recipe.train.max_steps
+  assert (recipe.loss.emotion_weight, recipe.train.finetune_export) == (1.0, "last")
+  assert recipe.loss.realism_weight == 10.0
+  assert recipe.train.fit_latent_prior and recipe.post.emotion_fit_steps > 0
+  assert recipe.post.ship_as == "jsb_chorales"

@@ -1,0 +1,34 @@
+"""The shipped JSB Chorales (soprano) model's recipe: the Nottingham one command on JSB.
+
+  bash launch/train_shipped.sh --dataset=jsb_chorales --source=DIR   # prepares, then runs:
+  hrnnvae-train --config=configs/jsb_ship.py --workdir=runs/jsb_ship
+Run it again to resume where it stopped. Stages, as configs/nottingham_ship.py's at JSB's size
+(configs/jsb_chorales_cpu.py: 367 training windows, ~11x with copies transposed by up to 5
+semitones): the ELBO to step 2000 (JSB's best CPU run stopped there), the emotion fine-tune to
+step 2600 (JSB's best: +600 features steps, BUILD_NOTES.md issue 9) with the realism term at
+10 and the last state exported, the fitted latent prior, E's fit to the judge, then shipping as
+hrnnvae/pretrained/jsb_chorales with its test-split figures. About 40 minutes on 2 idle cores.
+"""
+
+import pathlib
+import runpy
+
+_here = pathlib.Path(__file__).parent
+_cpu = runpy.run_path(str(_here / "jsb_chorales_cpu.py"))
+
+
+def get_config(arg=None):
+  config = _cpu["get_config"](arg)
+  config.data.cache_dir = "runs/jsb_ship/data"  # prepared with --transpose=5
+  config.loss.aux_start_step = 2000
+  config.loss.emotion_weight = 1.0
+  config.loss.aux_grad_clip_norm = 1.0
+  config.loss.realism_weight = 10.0
+  config.train.finetune_export = "last"
+  config.train.max_steps = 2600
+  config.sample.transfer_shift = 1.5  # JSB's, chosen on its validation split (issue 9)
+  config.post.emotion_fit_steps = 1500
+  config.post.emotion_fit_per_emotion = 1024
+  config.post.ship_as = "jsb_chorales"
+  config.variant = arg or ""
+  return config
