@@ -1,10 +1,12 @@
 """Which sampling settings make tunes that are both real and in their quadrant: prior samples
-at each temperature x nucleus top_p, scored against the validation split by realism and the
-independent judge together (issue 19: settings are chosen on validation tunes, never the test).
+at each temperature x nucleus top_p (x emotion guidance, when asked), scored against the
+validation split by realism and the independent judge together (issue 19: settings are chosen
+on validation tunes, never the test).
 
   python launch/sampling_sweep.py --pretrained=nottingham --cache=runs/nottingham/data \
       --temperatures=0.5,0.7,1.0 --top_ps=1.0,0.95,0.9,0.8 --num_samples=64 --bars=16 \
       --json=docs/results/sampling_sweep.json
+  ... --temperatures=0.7 --top_ps=0.95 --guidances=1,1.25,1.5   # emotion guidance too
 
 For each setting, on num_samples prior samples per emotion of `bars` bars (one seed):
   realism          the feature classifier's accuracy at telling them from the split's real tunes
@@ -21,6 +23,7 @@ best judge. It becomes config.sample (configs/default.py), recorded in every exp
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -43,6 +46,8 @@ _SPLIT = flags.DEFINE_enum("split", "valid", ["valid", "test"],
 _TEMPERATURES = flags.DEFINE_list("temperatures", ["0.5", "0.7", "1.0"], "Sampling temperatures.")
 _TOP_PS = flags.DEFINE_list("top_ps", ["1.0", "0.95", "0.9", "0.8"],
                             "Nucleus top_p values (1.0: every event).")
+_GUIDANCES = flags.DEFINE_list("guidances", ["1.0"], "Emotion guidance scales (models/decoder."
+                                "guided_logits; 1: none), each crossed with every other setting.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
@@ -60,8 +65,8 @@ COLUMNS = ("realism", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge", 
            *STRUCTURE)
 
 
-def setting_name(temperature: float, top_p: float) -> str:
-  return f"T={temperature:g} p={top_p:g}"
+def setting_name(temperature: float, top_p: float, guidance: float = 1.0) -> str:
+  return f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
 
 
 def choose(rows: dict) -> str:
@@ -87,7 +92,7 @@ def _realism(rows_of_realism) -> dict:
 
 
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int, seed: int,
-          bars: int, split: str = "valid", log=print) -> dict:
+          bars: int, split: str = "valid", log=print, guidances=(1.0,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name)."""
   thresholds = judge.thresholds_of(manifest)
   spb = sampler.steps_per_bar
@@ -101,20 +106,24 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       "judge": float("nan"), "judge_worst": float("nan"),
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
-  for temperature in temperatures:
-    for top_p in top_ps:
-      name = setting_name(temperature, top_p)
+  own_guidance = sampler.emotion_guidance
+  for guidance, temperature, top_p in itertools.product(guidances, temperatures, top_ps):
+    name = setting_name(temperature, top_p, guidance)
+    sampler.steer(emotion_guidance=guidance)
+    try:
       melodies = [m.events for m in sampler.sample(list(requested), bars, seed, temperature, top_p)]
-      labels = judge.labels(melodies, spb, thresholds)
-      confusion = np.zeros((4, 4), int)
-      np.add.at(confusion, (requested, labels), 1)
-      agreement = scoring.per_quadrant_agreement(confusion)
-      generated = realism.generated_melodies(melodies, requested)
-      rows[name] = {"temperature": temperature, "top_p": top_p,
-                    **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
-                    "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
-                    **_structure(melodies, qpm, spb, meter)}
-      log(f"{name}: realism {rows[name]['realism']:.3f}, judge {rows[name]['judge']:.3f}")
+    finally:
+      sampler.steer(emotion_guidance=own_guidance)
+    labels = judge.labels(melodies, spb, thresholds)
+    confusion = np.zeros((4, 4), int)
+    np.add.at(confusion, (requested, labels), 1)
+    agreement = scoring.per_quadrant_agreement(confusion)
+    generated = realism.generated_melodies(melodies, requested)
+    rows[name] = {"temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
+                  **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
+                  "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
+                  **_structure(melodies, qpm, spb, meter)}
+    log(f"{name}: realism {rows[name]['realism']:.3f}, judge {rows[name]['judge']:.3f}")
   return rows
 
 
@@ -126,16 +135,17 @@ def main(argv):
   arrays, manifest = cache_lib.load(_CACHE.value)
   rows = sweep(sampler, arrays, manifest, [float(t) for t in _TEMPERATURES.value],
                [float(p) for p in _TOP_PS.value], _NUM_SAMPLES.value, _SEED.value, _BARS.value,
-               _SPLIT.value)
-  print(f"{'':<14}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
+               _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value])
+  print(f"{'':<20}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
-    print(f"{name:<14}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
+    print(f"{name:<20}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
   chosen = choose(rows)
   print(f"chosen: {chosen} (the most real setting whose judge agreement is at least "
         f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; the best judge if none)")
   if _APPLY.value:
     post_training.set_sampling(
-        sampler.export_dir, {key: rows[chosen][key] for key in ("temperature", "top_p")}, log=print,
+        sampler.export_dir,
+        {key: rows[chosen][key] for key in ("temperature", "top_p", "emotion_guidance")}, log=print,
         chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
                    f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))

@@ -40,9 +40,11 @@ def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   sampler = _random_sampler()
   messages = []
   rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0, 0.5], num_samples=10, seed=0,
-                        bars=4, split="train", log=messages.append)
-  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5"]
-  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", *SWEEP["COLUMNS"]}
+                        bars=4, split="train", log=messages.append, guidances=[1.0, 3.0])
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5", "T=1 p=1 g=3", "T=1 p=0.5 g=3"]
+  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", "emotion_guidance", *SWEEP["COLUMNS"]}
+  assert rows["T=1 p=1 g=3"]["emotion_guidance"] == 3.0 and sampler.emotion_guidance == 1.0
+  assert rows["T=1 p=1 g=3"]["note_repetition_rate"] != rows["T=1 p=1"]["note_repetition_rate"]
   assert (rows["T=1 p=0.5"]["temperature"], rows["T=1 p=0.5"]["top_p"]) == (1.0, 0.5)
   assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
   for name in ("T=1 p=1", "T=1 p=0.5"):
