@@ -39,6 +39,7 @@ VARIANTS = {
     "phrase_lookback": {"model.lookback_input": True, "model.lookback_bars": (4, 8)},
     "bar_latents": {"model.bar_latent_dim": 16},
     "bar_prior": {"model.bar_latent_dim": 16, "model.bar_latent_prior": "learned"},
+    "bar_copy_prior": {"model.bar_latent_dim": 16, "model.bar_latent_prior": "copy_mixture"},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
@@ -96,7 +97,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.bar_latent_dim = 0
   # Their prior: "standard" (N(0, I) in training; sampling draws them with z from the fitted
   # Gaussian) or "learned" (models/bar_prior.py: each bar's latent given z, the emotion and the
-  # bars before it, which can restate an earlier bar; sampling draws them bar by bar).
+  # bars before it, which can restate an earlier bar; sampling draws them bar by bar) or
+  # "copy_mixture" (the same, as a mixture of a new bar and an exact copy of each earlier bar).
   config.model.bar_latent_prior = "standard"
   config.model.emotion_dim = 16  # the emotion embedding
   config.model.conductor_dim = 256  # the decoder's bar-level tanh RNN
@@ -191,6 +193,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.finetune_export = "best"
   config.train.min_steps = 1000  # never stop before the KL warm-up (and fine-tune start) + this
   config.train.max_steps = 0  # 0: no limit
+  # A fresh run starts from this export's parameters (a run's folder or export/, or a shipped
+  # model) wherever their paths and shapes agree (train/warm_start.py); "": from scratch.
+  config.train.init_from = ""
   config.train.bucket_by_bar = True  # batches of one bar length, cropped (input_pipeline.py)
   config.train.log_every_steps = 50  # train metrics to metrics.jsonl and the log
   config.train.checkpoint_every_steps = 500  # besides every epoch end

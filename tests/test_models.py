@@ -12,6 +12,7 @@ from absl.testing import parameterized
 from hrnnvae import losses as losses_lib
 from hrnnvae import models as models_lib
 from hrnnvae.models import attention as attention_lib
+from hrnnvae.models import bar_prior as bar_prior_lib
 from hrnnvae.models import bars as bars_lib
 from hrnnvae.models import nucleus
 from hrnnvae.models.cells import TanhRNN
@@ -257,10 +258,10 @@ class TestBarLatents(chex.TestCase):
     np.testing.assert_array_equal(latents[:, :hp.latent_dim], z)
     bars = latents[:, hp.latent_dim:].reshape(B, 3, 5)
     prior = vae.bind(params).bar_prior
-    mu, log_var = prior(z, vae.bind(params).emotion_embed(emotion), bars)
+    mu, log_var = prior(z, vae.bind(params).emotion_embed(emotion), bars).values()
     np.testing.assert_allclose((bars - mu) * jnp.exp(-0.5 * log_var), noise, atol=1e-5)
     moved_mu, moved_log_var = prior(z, vae.bind(params).emotion_embed(emotion),
-                                    bars.at[:, 1].add(2.0))
+                                    bars.at[:, 1].add(2.0)).values()
     np.testing.assert_array_equal(moved_mu[:, :2], mu[:, :2])
     np.testing.assert_array_equal(moved_log_var[:, :2], log_var[:, :2])
     assert np.abs(np.asarray(moved_mu[:, 2] - mu[:, 2])).max() > 0
@@ -269,7 +270,7 @@ class TestBarLatents(chex.TestCase):
     q_mu = out["mu"][:, hp.latent_dim:].reshape(B, 3, 5)
     q_log_var = out["log_var"][:, hp.latent_dim:].reshape(B, 3, 5)
     p_mu, p_log_var = prior(out["z"][:, :hp.latent_dim], vae.bind(params).emotion_embed(emotion),
-                            out["z"][:, hp.latent_dim:].reshape(B, 3, 5))
+                            out["z"][:, hp.latent_dim:].reshape(B, 3, 5)).values()
     bar_kl = 0.5 * np.sum(p_log_var - q_log_var + (np.exp(q_log_var) + (q_mu - p_mu) ** 2)
                           * np.exp(-p_log_var) - 1.0, axis=-1)
     held = np.arange(3)[None] < np.array([3, 2, 1])[:, None]
@@ -277,6 +278,90 @@ class TestBarLatents(chex.TestCase):
                                                  out["log_var"][:, :hp.latent_dim])
                 + np.where(held, bar_kl, 0.0).sum(-1))
     np.testing.assert_allclose(out["kl"], expected, rtol=1e-5)
+
+  def _mixture(self, gate_bias=None, copy_log_var=None):
+    """A 3-slot copy-mixture model; gate_bias / copy_log_var, when given, replace the prior's
+    gate (its kernel zeroed: every bar's copy share is sigmoid(gate_bias)) and copy variance."""
+    hp = _hp(bar_latent_dim=5, bar_latent_prior="copy_mixture")
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    prior_params = dict(params["params"]["bar_prior"])
+    if gate_bias is not None:
+      prior_params["gate"] = {"kernel": jnp.zeros_like(prior_params["gate"]["kernel"]),
+                              "bias": jnp.full_like(prior_params["gate"]["bias"], gate_bias)}
+    if copy_log_var is not None:
+      prior_params["copy_log_var"] = jnp.full_like(prior_params["copy_log_var"], copy_log_var)
+    params = {"params": {**params["params"], "bar_prior": prior_params}}
+    return hp, vae, params, (events, lengths, steps_per_bar, emotion)
+
+  def test_the_copy_mixture_scores_its_exact_density_and_bounds_the_kl(self):
+    hp, vae, params, (events, lengths, steps_per_bar, emotion) = self._mixture()
+    bound = vae.bind(params)
+    e = bound.emotion_embed(emotion)
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+    bars = jax.random.normal(jax.random.key(3), (B, 3, 5))
+    prior = bound.bar_prior(z, e, bars)
+    chex.assert_shape(prior["log_weights"], (B, 3, 4))
+    weights = np.exp(np.asarray(prior["log_weights"]))
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(weights[:, 0, 0], 1.0)  # bar 0: nothing to copy
+    np.testing.assert_allclose(weights[:, 1, 2:], 0.0, atol=1e-12)  # bar 1 copies only bar 0
+
+    def normal(x, m, lv):
+      return np.exp(-0.5 * np.sum((x - m) ** 2 / np.exp(lv) + lv + np.log(2 * np.pi), -1))
+    bars_np, copy_lv = np.asarray(bars), np.asarray(prior["copy_log_var"])
+    density = weights[..., 0] * normal(bars_np, np.asarray(prior["mu"]), np.asarray(prior["log_var"]))
+    for k in range(3):
+      density = density + weights[..., 1 + k] * normal(bars_np, bars_np[:, k:k + 1], copy_lv)
+    np.testing.assert_allclose(bound.bar_prior.log_prob(z, e, bars), np.log(density), rtol=1e-4)
+    # The KL bound: above a Monte Carlo estimate of the true KL, below every single component's.
+    q_mu = bars + 0.3
+    q_log_var = jnp.full_like(bars, -1.0)
+    kl = np.asarray(bound.bar_prior.kl(z, e, bars, q_mu, q_log_var))
+    draws = q_mu + jnp.exp(-0.5) * jax.random.normal(jax.random.key(5), (8000,) + bars.shape)
+    log_q = np.asarray(bar_prior_lib.gaussian_log_prob(draws, q_mu, q_log_var))
+    # Bar n's draws scored with the earlier bars held at `bars` (the prior's inputs).
+    score = jax.vmap(lambda d, n: bound.bar_prior.log_prob(z, e, bars.at[:, n].set(d[:, n]))[:, n],
+                     in_axes=(0, None))
+    log_p = np.stack([np.asarray(score(draws, n)) for n in range(3)], axis=-1)
+    excess = log_q - log_p
+    true_kl, error = excess.mean(0), excess.std(0) / np.sqrt(len(excess))
+    assert np.all(kl >= true_kl - 4 * error), (kl, true_kl, error)
+    new_only = np.asarray(bar_prior_lib.kl_between_gaussians(q_mu, q_log_var, prior["mu"],
+                                                             prior["log_var"])) - np.log(weights[..., 0])
+    assert np.all(kl <= new_only + 1e-4)
+    np.testing.assert_allclose(kl[:, 0], new_only[:, 0], rtol=1e-5)  # one component: exact
+
+  def test_the_copy_mixture_draws_restate_earlier_bars_as_often_as_it_says(self):
+    # Gate 0 (each later bar copies with probability 1/2) and a tiny copy variance: a copy is
+    # an earlier bar again; a new bar is mu + sigma * noise, as the Gaussian prior's draw.
+    hp, vae, params, (events, lengths, steps_per_bar, emotion) = self._mixture(0.0, -30.0)
+    bound = vae.bind(params)
+    draws = 2000
+    z = jax.random.normal(jax.random.key(2), (draws, hp.latent_dim))
+    e = bound.emotion_embed(jnp.zeros((draws,), jnp.int32))
+    noise = jax.random.normal(jax.random.key(3), (draws, 3, 5))
+    bars = np.asarray(bound.bar_prior.draw(z, e, noise))
+    restates_0 = np.abs(bars[:, 1] - bars[:, 0]).max(-1) < 1e-4
+    assert abs(restates_0.mean() - 0.5) < 0.04, restates_0.mean()
+    restates = (np.abs(bars[:, 2] - bars[:, 0]).max(-1) < 1e-4) | (
+        np.abs(bars[:, 2] - bars[:, 1]).max(-1) < 1e-4)
+    assert abs(restates.mean() - 0.5) < 0.04, restates.mean()
+    # Where bar 1 is new, it is the new component's mu + sigma * noise (noise_0 re-drawn).
+    prior = bound.bar_prior(z, e, jnp.asarray(bars))
+    new = ~restates_0
+    standardized = (bars[new, 1] - np.asarray(prior["mu"])[new, 1]) * np.exp(
+        -0.5 * np.asarray(prior["log_var"])[new, 1])
+    np.testing.assert_allclose(standardized[:, 1:], np.asarray(noise)[new, 1, 1:], atol=1e-4)
+    assert abs(standardized[:, 0].mean()) < 0.1 and abs(standardized[:, 0].std() - 1.0) < 0.1
+    # Gate closed: the draw is the Gaussian one, noise in, noise back.
+    hp, vae, params, _ = self._mixture(-50.0)
+    bound = vae.bind(params)
+    bars = bound.bar_prior.draw(z[:8], e[:8], noise[:8])
+    prior = bound.bar_prior(z[:8], e[:8], bars)
+    standardized = (bars - prior["mu"]) * jnp.exp(-0.5 * prior["log_var"])
+    np.testing.assert_allclose(standardized[..., 1:], noise[:8, :, 1:], atol=1e-4)
 
   def test_with_the_standard_prior_the_kl_is_the_whole_latent_against_n01(self):
     hp, vae, params, (events, lengths, steps_per_bar, emotion) = self._model()

@@ -14,11 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hrnnvae.exports import load_export
+from hrnnvae.exports import load_export, write_export
 from hrnnvae.models import bars as bars_lib
 from hrnnvae.models import nucleus
 from hrnnvae.models.hparams import ModelHParams
-from hrnnvae.train import aux_terms, input_pipeline, train
+from hrnnvae.train import aux_terms, input_pipeline, train, warm_start
 from hrnnvae.train import step as step_lib
 from hrnnvae.train.checkpoints import Checkpoints
 
@@ -535,3 +535,24 @@ def test_fine_tune_samples_are_drawn_at_the_configured_temperature_and_nucleus(n
   config.loss.aux_sample_top_p = 1.5
   with pytest.raises(ValueError, match="aux_sample_top_p"):
     step_lib.LossHParams.from_config(config.loss)
+
+
+def test_a_warm_start_takes_every_shared_parameter_and_keeps_the_rest_fresh(nottingham_40, tmp_path):
+  """train.init_from: a copy-mixture model started from a learned-prior model's export takes
+  all of its parameters but the one the other lacks (the copies' variance)."""
+  trained_config, config = tiny_config(nottingham_40[0], "bar_prior"), tiny_config(
+      nottingham_40[0], "bar_copy_prior")
+  trained_models, data, _ = _models_and_batch(trained_config)
+  trained = step_lib.init_state(trained_models, jax.random.key(0), 4, data.num_steps)
+  write_export(tmp_path / "export", {"vae": trained.vae_params, "emotion": trained.emotion_params},
+               {"model": {}})
+  models, _, _ = _models_and_batch(config)
+  fresh = step_lib.init_state(models, jax.random.key(1), 4, data.num_steps)
+  warmed = warm_start.warm_start(fresh, models, str(tmp_path))
+  assert _equal_trees(warmed.emotion_params, trained.emotion_params)
+  copy_log_var = warmed.vae_params["bar_prior"].pop("copy_log_var")
+  np.testing.assert_array_equal(copy_log_var, fresh.vae_params["bar_prior"]["copy_log_var"])
+  assert _equal_trees(warmed.vae_params, trained.vae_params)
+  assert not _equal_trees(fresh.vae_params["decoder"], trained.vae_params["decoder"])
+  with pytest.raises(warm_start.WarmStartError, match="not a readable export"):
+    warm_start.warm_start(fresh, models, str(tmp_path / "nowhere"))

@@ -117,7 +117,7 @@ class ModelHParams:
 
   @property
   def learned_bar_prior(self) -> bool:
-    return bool(self.bar_latent_dim) and self.bar_latent_prior == "learned"
+    return bool(self.bar_latent_dim) and self.bar_latent_prior in ("learned", "copy_mixture")
 
   @property
   def fitted_latent_size(self) -> int:
@@ -182,7 +182,7 @@ class ModelHParams:
     choices = {"family": ("hrnnvae", "lstm_lm", "musicvae_like"),
                "encoder": ("bar_bidirectional", "continuous"),
                "decoder": ("bar_reset", "continuous"), "attention": ("additive", "dot_product"),
-               "bar_latent_prior": ("standard", "learned"),
+               "bar_latent_prior": ("standard", "learned", "copy_mixture"),
                "compute_dtype": ("float32", "bfloat16"), "cache_dtype": ("float32", "bfloat16")}
     for field, allowed in choices.items():
       if getattr(self, field) not in allowed:

@@ -80,12 +80,12 @@ class HierarchicalVAE(nn.Module):
     hp = self.hp
     if not hp.learned_bar_prior:
       return losses.kl_to_standard_normal(mu, log_var)
-    (mu_z, bar_mu), (log_var_z, bar_log_var) = self.hp.split_latents(mu), self.hp.split_latents(log_var)
-    z_BxZ, bar_latents = self.hp.split_latents(z)
-    prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
+    (mu_z, bar_mu), (log_var_z, bar_log_var) = hp.split_latents(mu), hp.split_latents(log_var)
+    z_BxZ, bar_latents = hp.split_latents(z)
+    bar_kl = self.bar_prior.kl(z_BxZ, self.emotion_embed(emotion_B), bar_latents, bar_mu,
+                               bar_log_var)
     bars_held_B = -(-lengths_B // jnp.maximum(steps_per_bar_B, 1))
     held_BxN = jnp.arange(hp.bar_latent_slots)[None, :] < bars_held_B[:, None]
-    bar_kl = bar_prior_lib.kl_between_gaussians(bar_mu, bar_log_var, prior_mu, prior_log_var)
     return losses.kl_to_standard_normal(mu_z, log_var_z) + jnp.where(held_BxN, bar_kl, 0.0).sum(-1)
 
   def log_prior(self, latents_BxL, emotion_B):
@@ -94,11 +94,9 @@ class HierarchicalVAE(nn.Module):
     standard = -0.5 * (latents_BxL ** 2 + jnp.log(2 * jnp.pi))
     if not hp.learned_bar_prior:
       return standard.sum(-1)
-    z_BxZ, bar_latents = self.hp.split_latents(latents_BxL)
-    prior_mu, prior_log_var = self.bar_prior(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
-    bars = -0.5 * ((bar_latents - prior_mu) ** 2 * jnp.exp(-prior_log_var) + prior_log_var
-                   + jnp.log(2 * jnp.pi))
-    return standard[:, :hp.latent_dim].sum(-1) + bars.sum((-2, -1))
+    z_BxZ, bar_latents = hp.split_latents(latents_BxL)
+    bars = self.bar_prior.log_prob(z_BxZ, self.emotion_embed(emotion_B), bar_latents)
+    return standard[:, :hp.latent_dim].sum(-1) + bars.sum(-1)
 
   def prior_latents(self, latents_BxL, emotion_B):
     """A whole latent [B, latent_size] from z followed by noise for the bars' latents: as given

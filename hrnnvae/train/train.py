@@ -27,6 +27,7 @@ from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
+from hrnnvae.train import warm_start as warm_start_lib
 from hrnnvae.train.checkpoints import Checkpoints
 from hrnnvae.train.metrics_writer import MetricsWriter
 
@@ -186,6 +187,11 @@ def train_and_evaluate(config, workdir: str, devices=None, command: str | None =
   state = checkpoints.restore_latest(jax.eval_shape(make_state))
   if state is None:
     state = make_state()
+    if config.train.init_from:
+      try:
+        state = warm_start_lib.warm_start(state, models, config.train.init_from)
+      except warm_start_lib.WarmStartError as error:
+        raise TrainingError(str(error)) from error
   else:
     logging.info("resuming from step %d", int(state.step))
   state = jax.device_put(state, replicated)
