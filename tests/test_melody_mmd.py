@@ -1,6 +1,8 @@
 """The realism term's style features and conditional MMD (hrnnvae/melody_mmd.py), and the
 fine-tune term built on them (train/aux_terms.realism_term)."""
 
+import types
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -139,7 +141,8 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                  None)
   batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
-  inputs = aux_terms.TermInputs(None, None, batch, None, None, prior, prior.hard_BxTxV)
+  models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False))
+  inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.
   cropped = _features(sample_events)
@@ -147,3 +150,38 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
       cropped, batch["emotion"], cropped, batch["emotion"])), abs=1e-6)
   assert float(metrics["sample_repeated_notes"]) == pytest.approx(
       float(metrics["real_repeated_notes"]))
+
+
+def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
+  """Samples of each quadrant drawn like its real melodies, but a quadrant that is 10% of the real
+  side and half the samples (as tense is in the fine-tune): the per-quadrant MMD is near 0, the
+  joint one is not. A numpy reference for a small
+  case; a quadrant with a single sample or no real melody does not count."""
+  rng = np.random.default_rng(0)
+  centres = np.array([[0.0, 0.0], [0.6, 0.6]])
+  def draw(counts):
+    emotion = np.repeat(np.arange(2), counts)
+    return jnp.asarray(centres[emotion] + 0.1 * rng.standard_normal((len(emotion), 2))), \
+        jnp.asarray(emotion)
+  generated, generated_emotion = draw([200, 200])
+  real, real_emotion = draw([360, 40])
+  per_quadrant = float(melody_mmd.conditional_mmd(generated, generated_emotion, real, real_emotion,
+                                                  per_quadrant=True))
+  joint = float(melody_mmd.conditional_mmd(generated, generated_emotion, real, real_emotion))
+  assert abs(per_quadrant) < 0.01 < abs(joint), (per_quadrant, joint)
+
+  def kernel(x, y):
+    squared = ((x[:, None] - y[None]) ** 2).sum(-1)
+    return sum(np.exp(-squared / (2 * w ** 2)) for w in melody_mmd.BANDWIDTHS)
+  g, ge = rng.standard_normal((7, 3)), np.array([0, 0, 0, 1, 1, 2, 3])
+  r, re = rng.standard_normal((6, 3)), np.array([0, 0, 1, 1, 1, 2])
+  expected = []
+  for q in (0, 1):  # quadrant 2 has one sample, quadrant 3 no real melody
+    x, y = g[ge == q], r[re == q]
+    n, m = len(x), len(y)
+    expected.append((kernel(x, x).sum() - np.trace(kernel(x, x))) / (n * (n - 1))
+                    + (kernel(y, y).sum() - np.trace(kernel(y, y))) / (m * (m - 1))
+                    - 2 * kernel(x, y).mean())
+  found = melody_mmd.conditional_mmd(jnp.asarray(g, jnp.float32), jnp.asarray(ge),
+                                     jnp.asarray(r, jnp.float32), jnp.asarray(re), per_quadrant=True)
+  assert float(found) == pytest.approx(np.mean(expected), rel=1e-4)

@@ -151,7 +151,8 @@ def realism_term(inputs: TermInputs):
                                         batch["steps_per_bar"])
   real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
                                    real_events, real_lengths, batch["steps_per_bar"])
-  term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"])
+  term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
+                                    per_quadrant=inputs.models.loss.realism_per_quadrant)
   unison = melody_mmd.INTERVAL_EDGES.index(0)
   return term, {"realism_term": term,
                 "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),

@@ -44,6 +44,7 @@ class LossHParams:
   emotion_weight: float
   adversarial_weight: float
   realism_weight: float  # the samples' style against real melodies' (aux_terms.realism_term)
+  realism_per_quadrant: bool  # its MMD per quadrant, not of the joint (melody_mmd.conditional_mmd)
   gan_loss: str  # "non_saturating" or "hinge"
   r1_weight: float
   gumbel_temperature: float
