@@ -53,6 +53,18 @@ def optimize(monkeypatch, module, name: str, **jit_options) -> None:
   monkeypatch.setattr(module, name, jax.jit(function, compiler_options=OPTIMIZED, **jit_options))
 
 
+def load_launch_script(name: str) -> dict:
+  """The namespace of launch/<name>.py, to test its functions. Its absl flags are removed again
+  from the global FLAGS, so that several launch scripts (which define flags of the same names,
+  --cache, --json, ...) load into one test process."""
+  from absl import flags
+  before = set(flags.FLAGS)
+  namespace = runpy.run_path(str(CONFIGS.parent / "launch" / f"{name}.py"), run_name=name)
+  for flag in set(flags.FLAGS) - before:
+    delattr(flags.FLAGS, flag)
+  return namespace
+
+
 def load_config(name: str = "tiny.py", arg: str | None = None):
   """configs/NAME's get_config(arg), locked: a test cannot add a field that does not exist."""
   config = runpy.run_path(str(CONFIGS / name))["get_config"](arg)

@@ -1,14 +1,13 @@
 """launch/bar_repeat_check.py: which bars restate earlier ones, and a copy-mixture model's
 figures on real tunes."""
 
-import pathlib
-import runpy
 
 import numpy as np
 from test_sample import _random_sampler
 
-ROOT = pathlib.Path(__file__).parent.parent
-CHECK = runpy.run_path(str(ROOT / "launch" / "bar_repeat_check.py"), run_name="bar_repeat_check")
+from conftest import load_launch_script
+
+CHECK = load_launch_script("bar_repeat_check")
 
 
 def test_restating_bars_are_those_equal_to_an_earlier_bar():

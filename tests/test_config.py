@@ -111,4 +111,4 @@ def test_sampling_defaults_are_the_models_own():
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "transfer_shift"}
   shipped = json.loads((ROOT / "hrnnvae" / "pretrained" / "nottingham" / "config.json").read_text())
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
-                                                "emotion_guidance": 1.0, "transfer_shift": 1.5}
+                                                "emotion_guidance": 1.25, "transfer_shift": 1.5}

@@ -1,14 +1,12 @@
 """launch/offbeat_check.py: the share of a melody's onsets on odd sixteenths."""
 
-import pathlib
-import runpy
-
 import numpy as np
 
 from hrnnvae.data import events as events_lib
 
-ROOT = pathlib.Path(__file__).parent.parent
-CHECK = runpy.run_path(str(ROOT / "launch" / "offbeat_check.py"), run_name="offbeat_check")
+from conftest import load_launch_script
+
+CHECK = load_launch_script("offbeat_check")
 
 
 def test_onsets_on_odd_sixteenths_are_counted_per_melody():

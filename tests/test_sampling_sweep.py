@@ -2,14 +2,13 @@
 tunes that finds an untrained model's samples and not the real tunes."""
 
 import json
-import pathlib
-import runpy
 
 import numpy as np
 from test_sample import _random_sampler
 
-ROOT = pathlib.Path(__file__).parent.parent
-SWEEP = runpy.run_path(str(ROOT / "launch" / "sampling_sweep.py"), run_name="sampling_sweep")
+from conftest import load_launch_script
+
+SWEEP = load_launch_script("sampling_sweep")
 
 
 def _row(realism, judge, worst):
