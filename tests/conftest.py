@@ -58,10 +58,9 @@ def load_launch_script(name: str) -> dict:
   from the global FLAGS, so that several launch scripts (which define flags of the same names,
   --cache, --json, ...) load into one test process."""
   from absl import flags
-  before = set(flags.FLAGS)
   namespace = runpy.run_path(str(CONFIGS.parent / "launch" / f"{name}.py"), run_name=name)
-  for flag in set(flags.FLAGS) - before:
-    delattr(flags.FLAGS, flag)
+  for flag in flags.FLAGS.get_flags_for_module(name):  # its own, not those its imports define
+    delattr(flags.FLAGS, flag.name)
   return namespace
 
 
