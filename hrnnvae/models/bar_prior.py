@@ -37,6 +37,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtr, ndtri
+from jax.scipy.stats import norm
 
 from hrnnvae.models import bars as bars_lib
 from hrnnvae.models.cells import TanhRNNCell
@@ -170,7 +171,7 @@ def _pick_component(prior: dict, mu_BxZb, log_var_BxZb, noise_BxZb):
 
 def gaussian_log_prob(x, mu, log_var):
   """log N(x; mu, e^log_var), summed over the last axis."""
-  return -0.5 * jnp.sum((x - mu) ** 2 * jnp.exp(-log_var) + log_var + jnp.log(2 * jnp.pi), axis=-1)
+  return norm.logpdf(x, mu, jnp.exp(0.5 * log_var)).sum(-1)
 
 
 def kl_between_gaussians(mu_q, log_var_q, mu_p, log_var_p):
