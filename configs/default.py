@@ -40,6 +40,7 @@ VARIANTS = {
     "bar_latents": {"model.bar_latent_dim": 16},
     "bar_prior": {"model.bar_latent_dim": 16, "model.bar_latent_prior": "learned"},
     "bar_copy_prior": {"model.bar_latent_dim": 16, "model.bar_latent_prior": "copy_mixture"},
+    "bar_dropout": {"model.bar_latent_dim": 16, "model.bar_latent_dropout": 0.5},
     "no_finetune": {"loss.aux_start_step": 0, "loss.aux_grad_clip_norm": 0.0},
     "paper": {"loss.beta_max": 1.0, "loss.free_bits": 0.0, "model.decoder": "continuous",
               "model.encoder": "continuous", "model.position_input": False,
@@ -100,6 +101,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # bars before it, which can restate an earlier bar; sampling draws them bar by bar) or
   # "copy_mixture" (the same, as a mixture of a new bar and an exact copy of each earlier bar).
   config.model.bar_latent_prior = "standard"
+  # The share of training windows whose bar latents are dropped (set to zero, their KL not
+  # paid), so that one decoder learns both z alone and z with the bars' latents; with it, prior
+  # samples carry no bar latents (z alone, as a model without them) while reconstruction,
+  # interpolation and transfer use the encoded bars'. Needs the standard prior. 0: off.
+  config.model.bar_latent_dropout = 0.0
   config.model.emotion_dim = 16  # the emotion embedding
   config.model.conductor_dim = 256  # the decoder's bar-level tanh RNN
   config.model.decoder_dim = 256  # the decoder's two-layer step tanh RNN, and tanh(Dense([z, e]))

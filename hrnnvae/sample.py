@@ -246,6 +246,8 @@ class Sampler:
     fitted = hp.fitted_latent_size
     if self.prior_kind != "standard":
       noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted])
+    if hp.prior_drops_bar_latents:  # z alone (model.bar_latent_dropout)
+      noise[:, hp.latent_dim:] = 0.0
     if not hp.learned_bar_prior:
       return noise
     return np.asarray(_prior_latents(self.vae, self.params["vae"], jnp.asarray(noise),

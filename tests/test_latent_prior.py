@@ -212,3 +212,24 @@ def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_t
   shifted = sampler.transfer_latents(latents, [0, 0, 0, 0], [1, 1, 1, 1])
   np.testing.assert_array_equal(shifted[:, hp.latent_dim:], latents[:, hp.latent_dim:])
   assert [m.events.shape for m in sampler.sample([0, 1], bars=2, seed=1)] == [(32,), (32,)]
+
+
+def test_with_bar_latent_dropout_prior_samples_are_z_alone_and_reconstruction_keeps_the_bars():
+  """`:bar_dropout`: the fitted Gaussian covers z alone and a prior latent's bars are zero (the
+  model decodes z alone there); a posterior keeps its bars' latents for reconstruction."""
+  sampler = _random_sampler(variant="bar_dropout")
+  hp = sampler.hp
+  assert hp.prior_drops_bar_latents and hp.fitted_latent_size == hp.latent_dim < hp.latent_size
+  rng = np.random.default_rng(0)
+  sampler.latent_prior = latent_prior_lib.fit(rng.normal(size=(400, hp.latent_dim)) * 0.1 + 3.0,
+                                              None, rng.integers(0, 4, 400), 4)
+  sampler.use_prior("fitted")
+  latents = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
+  assert latents.shape == (4, hp.latent_size)
+  assert abs(latents[:, :hp.latent_dim].mean() - 3.0) < 0.5
+  assert not latents[:, hp.latent_dim:].any()
+  sampler.use_prior("standard")
+  assert not sampler.prior(4, seed=5)[:, hp.latent_dim:].any()  # no emotion needed for N(0, I)
+  events = np.asarray(sampler.sample([0, 1], bars=2, seed=1)[0].events)
+  mu = sampler.posterior(events[None], [len(events)], [16])[0]
+  assert np.abs(mu[:, hp.latent_dim:]).max() > 0

@@ -375,6 +375,49 @@ class TestBarLatents(chex.TestCase):
       _hp(bar_latent_dim=5, family="lstm_lm", use_vae=False)
 
 
+  def test_bar_latent_dropout_decodes_z_alone_for_the_dropped_and_prior_samples(self):
+    hp = _hp(bar_latent_dim=5, bar_latent_dropout=0.5)
+    assert hp.prior_drops_bar_latents and hp.fitted_latent_size == hp.latent_dim
+    vae = HierarchicalVAE(hp)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+    full = vae.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(4))
+    kl_z = losses_lib.kl_to_standard_normal(full["mu"][:, :hp.latent_dim],
+                                            full["log_var"][:, :hp.latent_dim])
+    # Evaluation (no drop flag) is untouched: every melody keeps its bars' latents and pays them.
+    np.testing.assert_allclose(full["kl"], losses_lib.kl_to_standard_normal(full["mu"], full["log_var"]))
+    seen = set()
+    for seed in range(12):
+      key = jax.random.key(seed)
+      kept = vae.apply(params, events, lengths, steps_per_bar, emotion, key)
+      out = vae.apply(params, events, lengths, steps_per_bar, emotion, key, drop_bar_latents=True,
+                      method=HierarchicalVAE.reconstruct)
+      np.testing.assert_array_equal(out["z"][:, :hp.latent_dim], kept["z"][:, :hp.latent_dim])
+      for b in range(B):
+        dropped = not np.asarray(out["z"][b, hp.latent_dim:]).any()
+        seen.add(dropped)
+        if dropped:  # decodes z alone and pays z's KL alone
+          np.testing.assert_allclose(out["kl"][b], kl_z[b], rtol=1e-5)
+        else:  # the whole latent, as without the flag
+          np.testing.assert_array_equal(out["z"][b], kept["z"][b])
+          np.testing.assert_allclose(out["kl"][b], kept["kl"][b], rtol=1e-5)
+      logits = _teacher_forced(vae, params, out["z"], emotion, events, steps_per_bar)[0]
+      np.testing.assert_allclose(out["logits"], logits, rtol=1e-5, atol=1e-5)
+    assert seen == {True, False}  # both happen at rate 0.5 over 36 melodies
+    # A prior latent carries z alone: its bars' part is zero.
+    noise = jax.random.normal(jax.random.key(5), (B, hp.latent_size))
+    prior = vae.apply(params, noise, emotion, method=HierarchicalVAE.prior_latents)
+    np.testing.assert_array_equal(prior[:, :hp.latent_dim], noise[:, :hp.latent_dim])
+    assert not np.asarray(prior[:, hp.latent_dim:]).any()
+
+  def test_bar_latent_dropout_needs_bar_latents_under_the_standard_prior(self):
+    with pytest.raises(ValueError, match="bar_latent_dropout"):
+      _hp(bar_latent_dropout=0.5)
+    with pytest.raises(ValueError, match="bar_latent_dropout"):
+      _hp(bar_latent_dim=5, bar_latent_prior="learned", bar_latent_dropout=0.5)
+    with pytest.raises(ValueError, match="bar_latent_dropout"):
+      _hp(bar_latent_dim=5, bar_latent_dropout=1.0)
+
 @pytest.mark.parametrize("lookback", [False, True])
 def test_emotion_guidance_samples_from_the_guided_mix_of_two_teacher_forced_decodes(lookback):
   """The guided sampler's logits are log_softmax(n + s (r - n)) of the teacher-forced logits under

@@ -556,3 +556,32 @@ def test_a_warm_start_takes_every_shared_parameter_and_keeps_the_rest_fresh(nott
   assert not _equal_trees(fresh.vae_params["decoder"], trained.vae_params["decoder"])
   with pytest.raises(warm_start.WarmStartError, match="not a readable export"):
     warm_start.warm_start(fresh, models, str(tmp_path / "nowhere"))
+
+
+@pytest.mark.slow
+def test_bar_latent_dropout_trains_z_alone_on_some_windows_and_pays_their_bars_no_kl(nottingham_40):
+  """model.bar_latent_dropout: in the ELBO a dropped window's bar latents are zero and cost no
+  KL, a kept window's latent and KL are those of the same step without dropout; a fine-tune step
+  with it runs."""
+  def elbo(dropout):
+    config = tiny_config(nottingham_40[0], "bar_latents", batch_size=8)
+    config.data.max_steps = 32
+    config.model.bar_latent_dropout = dropout
+    models, data, batch = _models_and_batch(config)
+    state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+    mask = batch["lengths"][:, None] > jnp.arange(batch["events"].shape[1])[None]
+    _, out, metrics = step_lib.elbo_terms(models, state.vae_params, batch, mask, jax.random.key(3),
+                                          None, 1.0)
+    return models.vae.hp, out, metrics
+
+  (hp, with_dropout, dropped_metrics), (_, plain, plain_metrics) = elbo(0.5), elbo(0.0)
+  bars = np.asarray(with_dropout["z"][:, hp.latent_dim:])
+  dropped = ~bars.any(-1)
+  assert dropped.any() and not dropped.all()
+  np.testing.assert_array_equal(with_dropout["z"][~dropped], plain["z"][~dropped])
+  np.testing.assert_array_equal(with_dropout["z"][:, :hp.latent_dim], plain["z"][:, :hp.latent_dim])
+  np.testing.assert_allclose(np.asarray(with_dropout["kl"])[~dropped], np.asarray(plain["kl"])[~dropped],
+                             rtol=1e-5)
+  assert float(dropped_metrics["kl"]) < float(plain_metrics["kl"])
+  _, metrics = _one_fine_tune_step(nottingham_40, "bar_dropout,no_adversarial")
+  assert all(np.isfinite(v) for v in jax.device_get(metrics).values())

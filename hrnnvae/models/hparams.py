@@ -25,7 +25,7 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 # defaults: every export written now records every field).
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
                     "sample_unroll": 1, "bar_latent_dim": 0, "bar_latent_prior": "standard",
-                    "compute_dtype": "float32", "cache_dtype": "float32"}
+                    "bar_latent_dropout": 0.0, "compute_dtype": "float32", "cache_dtype": "float32"}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
 # build. context_dim: the width of tanh(Dense([z, emotion])) apart from the step RNNs'; word
@@ -60,6 +60,7 @@ class ModelHParams:
   latent_dim: int
   bar_latent_dim: int
   bar_latent_prior: str
+  bar_latent_dropout: float
   emotion_dim: int
   conductor_dim: int
   decoder_dim: int
@@ -120,10 +121,21 @@ class ModelHParams:
     return bool(self.bar_latent_dim) and self.bar_latent_prior in ("learned", "copy_mixture")
 
   @property
+  def prior_drops_bar_latents(self) -> bool:
+    """Prior samples carry no bar latents (their part of the latent is zero): the model was
+    trained with model.bar_latent_dropout, so it decodes z alone as well as z with the bars'."""
+    return bool(self.bar_latent_dim) and self.bar_latent_dropout > 0
+
+  @property
+  def prior_sets_bar_latents(self) -> bool:
+    """The model, not N(0, I), sets the bars' part of a prior latent (VAE.prior_latents)."""
+    return self.learned_bar_prior or self.prior_drops_bar_latents
+
+  @property
   def fitted_latent_size(self) -> int:
     """The part of the latent that the fitted prior (latent_prior.py) draws: all of it, or z
-    alone when a learned prior draws the bars' latents."""
-    return self.latent_dim if self.learned_bar_prior else self.latent_size
+    alone when a learned prior draws the bars' latents or prior samples drop them."""
+    return self.latent_dim if self.prior_sets_bar_latents else self.latent_size
 
   def split_latents(self, latents_BxL):
     """(z [B, latent_dim], the bars' latents [B, bar_latent_slots, bar_latent_dim]) of a melody's
@@ -197,5 +209,10 @@ class ModelHParams:
                        "(model.hierarchical=True) and model.encoder='bar_bidirectional'")
     if self.bar_latent_dim < 0:
       raise ValueError(f"model.bar_latent_dim must be 0 (off) or positive, not {self.bar_latent_dim}")
+    if not 0.0 <= self.bar_latent_dropout < 1.0:
+      raise ValueError(f"model.bar_latent_dropout must be in [0, 1), not {self.bar_latent_dropout}")
+    if self.bar_latent_dropout and not (self.bar_latent_dim and self.bar_latent_prior == "standard"):
+      raise ValueError("model.bar_latent_dropout needs bar latents (model.bar_latent_dim > 0) under "
+                       "the standard prior (model.bar_latent_prior='standard')")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")

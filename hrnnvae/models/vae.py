@@ -58,19 +58,42 @@ class HierarchicalVAE(nn.Module):
     return mu, jnp.concatenate([self.log_var(h_BxH),
                                 bar_log_var.reshape(batch, -1).astype(h_BxH.dtype)], axis=-1)
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
+                  drop_bar_latents=False):
     """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z
-    (latents [B, hp.latent_size])."""
+    (latents [B, hp.latent_size]), kl [B].
+
+    drop_bar_latents: training only. With model.bar_latent_dropout, that share of the melodies
+    decode from z alone (their bars' latents zero, as in a prior sample) and pay z's KL alone."""
+    hp = self.hp
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
+    drop_rng = jax.random.fold_in(rng, 1)
     rng = jax.random.split(rng)[0]  # as when word dropout took the second key: same seeds, same runs
-    if self.hp.use_vae:
+    if hp.use_vae:
       z = mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape, mu.dtype)  # Eq. 6
     else:
       z = mu
+    kept_B = None
+    if drop_bar_latents and hp.prior_drops_bar_latents:
+      kept_B = jax.random.bernoulli(drop_rng, 1.0 - hp.bar_latent_dropout, z.shape[:1])
+      z = jnp.where(jnp.arange(z.shape[-1])[None] < hp.latent_dim, z,
+                    z * kept_B[:, None].astype(z.dtype))
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
-    kl = (self.latent_kl(mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B) if self.hp.use_vae
-          else jnp.zeros(z.shape[:1], z.dtype))
+    if not hp.use_vae:
+      kl = jnp.zeros(z.shape[:1], z.dtype)
+    elif kept_B is not None:  # the dropped bars' latents were not used: no KL for them
+      (mu_z, bar_mu), (log_var_z, bar_log_var) = hp.split_latents(mu), hp.split_latents(log_var)
+      kl = losses.kl_to_standard_normal(mu_z, log_var_z) + jnp.where(
+          kept_B, losses.kl_to_standard_normal(bar_mu, bar_log_var).sum(-1), 0.0)
+    else:
+      kl = self.latent_kl(mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z, "kl": kl}
+
+  def without_bar_latents(self, latents_BxL):
+    """The latents with the bars' part zero: what a model trained with model.bar_latent_dropout
+    reads as "z alone"."""
+    return jnp.where(jnp.arange(latents_BxL.shape[-1])[None] < self.hp.latent_dim, latents_BxL,
+                     jnp.zeros_like(latents_BxL))
 
   def latent_kl(self, mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B):
     """KL(q(latents | melody) || prior) [B], nats. z's prior is N(0, I); the bars' is N(0, I)
@@ -100,7 +123,10 @@ class HierarchicalVAE(nn.Module):
 
   def prior_latents(self, latents_BxL, emotion_B):
     """A whole latent [B, latent_size] from z followed by noise for the bars' latents: as given
-    (their prior is N(0, I)) or with the bars drawn one by one from the learned prior."""
+    (their prior is N(0, I)), zero (model.bar_latent_dropout: z alone) or with the bars drawn
+    one by one from the learned prior."""
+    if self.hp.prior_drops_bar_latents:
+      return self.without_bar_latents(latents_BxL)
     if not self.hp.learned_bar_prior:
       return latents_BxL
     z_BxZ, bar_noise_BxNxZb = self.hp.split_latents(latents_BxL)

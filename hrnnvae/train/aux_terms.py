@@ -70,7 +70,9 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
     mu, log_var = models.vae.apply({"params": vae_params}, events, lengths, steps_per_bar, grid,
                                    method="encode")
     z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
-  elif hp.learned_bar_prior:  # the bars' latents drawn bar by bar from their learned prior
+    if hp.prior_drops_bar_latents:  # the fine-tune shapes what prior samples decode: z alone
+      z_BxZ = models.vae.apply({"params": vae_params}, z_BxZ, method="without_bar_latents")
+  elif hp.prior_sets_bar_latents:  # the bars' latents zero, or drawn from their learned prior
     z_BxZ = jax.lax.stop_gradient(models.vae.apply({"params": vae_params}, z_BxZ, target_B,
                                                    method="prior_latents"))
   decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,

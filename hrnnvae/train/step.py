@@ -259,7 +259,7 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
     rng, mix_rng = jax.random.split(rng)
   out = models.vae.apply({"params": vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
-                         method="reconstruct")
+                         drop_bar_latents=True, method="reconstruct")
   if sampling_rate is not None:
     inputs_BxT = mixed_inputs(batch["events"], out["logits"], sampling_rate, mix_rng)
     logits, alpha = models.vae.apply({"params": vae_params}, out["z"], batch["emotion"], inputs_BxT,
@@ -393,7 +393,7 @@ def prior_emotion_accuracy(state: TrainState, rng: jax.Array, steps_per_bar: int
   target = jnp.repeat(jnp.arange(hp.num_emotions), per_emotion)
   z_rng, decode_rng = jax.random.split(rng)
   z = jax.random.normal(z_rng, (target.size, hp.latent_size))
-  if hp.learned_bar_prior:
+  if hp.prior_sets_bar_latents:
     z = models.vae.apply({"params": state.vae_params}, z, target, method="prior_latents")
   spb = jnp.full(target.shape, steps_per_bar, jnp.int32)
   events = models.vae.apply({"params": state.vae_params}, z, target, spb, num_steps,
