@@ -144,6 +144,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # asked for more often than the data has it away from itself (issue 19 (g)); True averages one
   # MMD per quadrant. The shipped model was trained with False.
   config.loss.realism_per_quadrant = False
+  # Its style features also hold each melody's pitch spread (the standard deviation of its
+  # pitches): sad samples keep to a narrow band that the realism test sees (issue 19 (h)).
+  config.loss.realism_spread = False
   config.loss.gan_loss = "non_saturating"  # or "hinge"
   config.loss.r1_weight = 1.0  # R1 gradient penalty on the critic's real inputs
   config.loss.gumbel_temperature = 1.0  # of the straight-through prior samples' soft part

@@ -76,6 +76,24 @@ def test_style_features_match_a_numpy_reference():
   np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
 
 
+def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_has_little():
+  events = _melodies(0)
+  lengths = np.array([48] * 6 + [40] * 3 + [24] * 3)
+  steps_per_bar = np.array([16] * 9 + [12] * 3)
+  args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
+          jnp.asarray(steps_per_bar))
+  plain, found = melody_mmd.style_features(*args), melody_mmd.style_features(*args, with_spread=True)
+  chex.assert_shape(found, (12, melody_mmd.NUM_FEATURES + 1))
+  np.testing.assert_array_equal(found[:, :-1], plain)
+  expected = [np.std([events_lib.event_to_pitch(int(e)) for e in row[:n]
+                      if e >= events_lib.FIRST_PITCH_EVENT]) / 12 for row, n in zip(events, lengths)]
+  np.testing.assert_allclose(np.asarray(found[:, -1]), expected, atol=1e-4)
+  trill = np.tile([events_lib.pitch_to_event(72), events_lib.pitch_to_event(73)], (1, 24))
+  spread = melody_mmd.style_features(jax.nn.one_hot(trill, V), jnp.asarray(trill), jnp.full(1, 48),
+                                     jnp.full(1, 16), with_spread=True)[0, -1]
+  assert float(spread) == pytest.approx(0.5 / 12, abs=1e-3)
+
+
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
   return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
@@ -141,7 +159,8 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                  None)
   batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
-  models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False))
+  models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
+                                                            realism_spread=False))
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.

@@ -149,10 +149,12 @@ def realism_term(inputs: TermInputs):
   sample_lengths = prior.mask_BxT.sum(1)
   real_events = batch["events"][:, :steps]
   real_lengths = jnp.minimum(batch["lengths"], steps)
+  spread = inputs.models.loss.realism_spread
   generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
-                                        batch["steps_per_bar"])
+                                        batch["steps_per_bar"], with_spread=spread)
   real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
-                                   real_events, real_lengths, batch["steps_per_bar"])
+                                   real_events, real_lengths, batch["steps_per_bar"],
+                                   with_spread=spread)
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
                                     per_quadrant=inputs.models.loss.realism_per_quadrant)
   unison = melody_mmd.INTERVAL_EDGES.index(0)
