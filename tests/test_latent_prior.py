@@ -187,12 +187,12 @@ def test_fit_latent_prior_script_writes_the_prior(tiny_workdir, nottingham_40, t
   assert Sampler.load(export).prior_kind == "fitted"
 
 
-def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_the_bars():
-  """`:bar_prior`: the fitted Gaussian covers z alone; each bar's latent comes from the learned
-  prior given that z and the requested emotion; transfer shifts z alone."""
-  sampler = _random_sampler(variant="bar_prior")
+def _fitted_z_sampler(variant):
+  """A random tiny model of `variant` whose fitted prior over z alone centres at 3, drawing its
+  latents from it: (sampler, latents [4, latent_size] for the four emotions)."""
+  sampler = _random_sampler(variant=variant)
   hp = sampler.hp
-  assert hp.learned_bar_prior and hp.fitted_latent_size == hp.latent_dim < hp.latent_size
+  assert hp.fitted_latent_size == hp.latent_dim < hp.latent_size
   rng = np.random.default_rng(0)
   sampler.latent_prior = latent_prior_lib.fit(rng.normal(size=(400, hp.latent_dim)) * 0.1 + 3.0,
                                               None, rng.integers(0, 4, 400), 4)
@@ -200,6 +200,15 @@ def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_t
   latents = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
   assert latents.shape == (4, hp.latent_size)
   assert abs(latents[:, :hp.latent_dim].mean() - 3.0) < 0.5
+  return sampler, latents
+
+
+def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_the_bars():
+  """`:bar_prior`: the fitted Gaussian covers z alone; each bar's latent comes from the learned
+  prior given that z and the requested emotion; transfer shifts z alone."""
+  sampler, latents = _fitted_z_sampler("bar_prior")
+  hp = sampler.hp
+  assert hp.learned_bar_prior
   noise = np.array(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(
       sampler._keys(5, 4, "latent")))
   noise[:, :hp.latent_dim] = latents[:, :hp.latent_dim]  # the fitted z, then the bars' noise
@@ -217,16 +226,9 @@ def test_with_a_learned_bar_prior_the_fitted_prior_draws_z_and_the_model_draws_t
 def test_with_bar_latent_dropout_prior_samples_are_z_alone_and_reconstruction_keeps_the_bars():
   """`:bar_dropout`: the fitted Gaussian covers z alone and a prior latent's bars are zero (the
   model decodes z alone there); a posterior keeps its bars' latents for reconstruction."""
-  sampler = _random_sampler(variant="bar_dropout")
+  sampler, latents = _fitted_z_sampler("bar_dropout")
   hp = sampler.hp
-  assert hp.prior_drops_bar_latents and hp.fitted_latent_size == hp.latent_dim < hp.latent_size
-  rng = np.random.default_rng(0)
-  sampler.latent_prior = latent_prior_lib.fit(rng.normal(size=(400, hp.latent_dim)) * 0.1 + 3.0,
-                                              None, rng.integers(0, 4, 400), 4)
-  sampler.use_prior("fitted")
-  latents = sampler.prior(4, seed=5, emotions=[0, 1, 2, 3])
-  assert latents.shape == (4, hp.latent_size)
-  assert abs(latents[:, :hp.latent_dim].mean() - 3.0) < 0.5
+  assert hp.prior_drops_bar_latents
   assert not latents[:, hp.latent_dim:].any()
   sampler.use_prior("standard")
   assert not sampler.prior(4, seed=5)[:, hp.latent_dim:].any()  # no emotion needed for N(0, I)
