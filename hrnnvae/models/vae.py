@@ -76,8 +76,7 @@ class HierarchicalVAE(nn.Module):
     kept_B = None
     if drop_bar_latents and hp.prior_drops_bar_latents:
       kept_B = jax.random.bernoulli(drop_rng, 1.0 - hp.bar_latent_dropout, z.shape[:1])
-      z = jnp.where(jnp.arange(z.shape[-1])[None] < hp.latent_dim, z,
-                    z * kept_B[:, None].astype(z.dtype))
+      z = jnp.where(kept_B[:, None], z, self.without_bar_latents(z))
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
     if not hp.use_vae:
       kl = jnp.zeros(z.shape[:1], z.dtype)
