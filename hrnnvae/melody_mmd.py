@@ -16,7 +16,7 @@ that a gradient reaches the decoder through straight-through samples:
                     the judge's key (Krumhansl-Schmuckler; the key itself carries no
                     gradient): our samples dwell on the tonic (35% of notes, real 24%)  (12)
   pitch spread      (with_spread, loss.realism_spread) the standard deviation of its notes'
-                    pitches, in octaves (floored smoothly at 0.1): our sad samples keep
+                    pitches, in units of 4 octaves (floored at 0.1 octave): sad samples keep
                     to 2.4 semitones, real sad tunes 3.8, and a trill to 0.5             (1)
 
 and compares the two sets of melodies by the squared maximum mean discrepancy (MMD, Gretton et
@@ -42,6 +42,10 @@ POSITIONS = 16  # steps of the bar (16th notes of 4/4; shorter bars leave column
 BANDWIDTHS = (0.05, 0.1, 0.2, 0.4)  # Gaussian kernel widths, in feature units (shares)
 LENGTH_EDGES = (1, 2, 3, 4, 5, 7, 9)  # bucket k holds note lengths in [edge_k, edge_k+1) steps
 SPREAD_FLOOR = 0.1  # octaves: sqrt(variance + floor²), so the gradient stays under 1 / (2 floor)
+# The spread feature is in units of 1 / SPREAD_SCALE octaves: in octaves, the second screen of
+# issue 19 (h) still had an auxiliary gradient norm of 60-70 against 15-25 without the feature,
+# and the emotion term starved under the shared clip.
+SPREAD_SCALE = 0.25
 NUM_FEATURES = len(INTERVAL_EDGES) + POSITIONS + 2 + len(LENGTH_EDGES) + 12
 
 
@@ -99,13 +103,13 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:
   """[B, 1] the standard deviation of the pitches of a melody's notes (rows over the pitch
-  events, one-hot at onsets and zero elsewhere), in octaves, floored smoothly at
+  events, one-hot at onsets and zero elsewhere), in octaves times SPREAD_SCALE, floored smoothly at
   SPREAD_FLOOR: a near-constant melody's spread would otherwise have a near-infinite gradient
   (the first screen without it swamped the emotion term's: BUILD_NOTES.md, issue 19 (h))."""
   octaves_P = jnp.arange(pitch_rows_BxTxP.shape[-1], dtype=jnp.float32) / 12.0
   mean = jnp.einsum("btp,p->b", pitch_rows_BxTxP, octaves_P)[:, None] / onsets_Bx1
   square = jnp.einsum("btp,p->b", pitch_rows_BxTxP, octaves_P ** 2)[:, None] / onsets_Bx1
-  return jnp.sqrt(jnp.maximum(square - mean ** 2, 0.0) + SPREAD_FLOOR ** 2)
+  return SPREAD_SCALE * jnp.sqrt(jnp.maximum(square - mean ** 2, 0.0) + SPREAD_FLOOR ** 2)
 
 
 def _kernel(a_NxF, b_MxF) -> jax.Array:

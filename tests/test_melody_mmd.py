@@ -88,12 +88,13 @@ def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_ha
   deviations = np.array([np.std([events_lib.event_to_pitch(int(e)) for e in row[:n]
                                   if e >= events_lib.FIRST_PITCH_EVENT]) / 12
                          for row, n in zip(events, lengths)])
-  floored = np.sqrt(deviations ** 2 + melody_mmd.SPREAD_FLOOR ** 2)
+  floored = melody_mmd.SPREAD_SCALE * np.sqrt(deviations ** 2 + melody_mmd.SPREAD_FLOOR ** 2)
   np.testing.assert_allclose(np.asarray(found[:, -1]), floored, atol=1e-4)
   trill = np.tile([events_lib.pitch_to_event(72), events_lib.pitch_to_event(73)], (1, 24))
   spread = melody_mmd.style_features(jax.nn.one_hot(trill, V), jnp.asarray(trill), jnp.full(1, 48),
                                      jnp.full(1, 16), with_spread=True)[0, -1]
-  assert float(spread) == pytest.approx(np.hypot(0.5 / 12, melody_mmd.SPREAD_FLOOR), abs=1e-4)
+  assert float(spread) == pytest.approx(
+      melody_mmd.SPREAD_SCALE * np.hypot(0.5 / 12, melody_mmd.SPREAD_FLOOR), abs=1e-4)
   # Its gradient stays bounded for a melody of one repeated pitch.
   held = np.full((1, 48), events_lib.pitch_to_event(72))
   grad = jax.grad(lambda rows: melody_mmd.style_features(
