@@ -247,7 +247,7 @@ class Sampler:
     if self.prior_kind != "standard":
       noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted])
     if hp.prior_drops_bar_latents:  # z alone (model.bar_latent_dropout)
-      noise[:, hp.latent_dim:] = 0.0
+      return np.asarray(hp.without_bar_latents(noise))
     if not hp.learned_bar_prior:
       return noise
     return np.asarray(_prior_latents(self.vae, self.params["vae"], jnp.asarray(noise),

@@ -87,7 +87,10 @@ class _Autoregressive(nn.Module):
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}
 
-  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
+  def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
+                  drop_bar_latents=False):
+    """As HierarchicalVAE.reconstruct; the baselines have no bar latents to drop."""
+    del drop_bar_latents
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
     z = mu if log_var is None else mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape)
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)

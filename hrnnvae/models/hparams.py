@@ -144,6 +144,11 @@ class ModelHParams:
         latents_BxL.shape[0], self.bar_latent_slots, self.bar_latent_dim)
     return latents_BxL[:, :self.latent_dim], bars
 
+  def without_bar_latents(self, latents_BxL):
+    """The latents with the bars' part zero: what a model trained with model.bar_latent_dropout
+    reads as "z alone" (a prior sample's latent, and a dropped training window's)."""
+    return jnp.where(jnp.arange(latents_BxL.shape[-1])[None] < self.latent_dim, latents_BxL, 0.0)
+
   def cache_slots(self, num_steps: int) -> int:
     """W: attention slots for a decode of num_steps (the window, or all history)."""
     return min(self.attention_window or num_steps, num_steps)

@@ -76,7 +76,7 @@ class HierarchicalVAE(nn.Module):
     kept_B = None
     if drop_bar_latents and hp.prior_drops_bar_latents:
       kept_B = jax.random.bernoulli(drop_rng, 1.0 - hp.bar_latent_dropout, z.shape[:1])
-      z = jnp.where(kept_B[:, None], z, self.without_bar_latents(z))
+      z = jnp.where(kept_B[:, None], z, hp.without_bar_latents(z))
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
     if not hp.use_vae:
       kl = jnp.zeros(z.shape[:1], z.dtype)
@@ -87,12 +87,6 @@ class HierarchicalVAE(nn.Module):
     else:
       kl = self.latent_kl(mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B)
     return {"logits": logits, "alpha": alpha, "mu": mu, "log_var": log_var, "z": z, "kl": kl}
-
-  def without_bar_latents(self, latents_BxL):
-    """The latents with the bars' part zero: what a model trained with model.bar_latent_dropout
-    reads as "z alone"."""
-    return jnp.where(jnp.arange(latents_BxL.shape[-1])[None] < self.hp.latent_dim, latents_BxL,
-                     jnp.zeros_like(latents_BxL))
 
   def latent_kl(self, mu, log_var, z, emotion_B, lengths_B, steps_per_bar_B):
     """KL(q(latents | melody) || prior) [B], nats. z's prior is N(0, I); the bars' is N(0, I)
@@ -125,7 +119,7 @@ class HierarchicalVAE(nn.Module):
     (their prior is N(0, I)), zero (model.bar_latent_dropout: z alone) or with the bars drawn
     one by one from the learned prior."""
     if self.hp.prior_drops_bar_latents:
-      return self.without_bar_latents(latents_BxL)
+      return self.hp.without_bar_latents(latents_BxL)
     if not self.hp.learned_bar_prior:
       return latents_BxL
     z_BxZ, bar_noise_BxNxZb = self.hp.split_latents(latents_BxL)

@@ -71,7 +71,7 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
                                    method="encode")
     z_BxZ = jax.lax.stop_gradient(mu + jnp.exp(0.5 * log_var) * z_BxZ)
     if hp.prior_drops_bar_latents:  # the fine-tune shapes what prior samples decode: z alone
-      z_BxZ = models.vae.apply({"params": vae_params}, z_BxZ, method="without_bar_latents")
+      z_BxZ = hp.without_bar_latents(z_BxZ)
   elif hp.prior_sets_bar_latents:  # the bars' latents zero, or drawn from their learned prior
     z_BxZ = jax.lax.stop_gradient(models.vae.apply({"params": vae_params}, z_BxZ, target_B,
                                                    method="prior_latents"))

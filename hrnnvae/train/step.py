@@ -258,11 +258,9 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
   hp = models.vae.hp
   if sampling_rate is not None:
     rng, mix_rng = jax.random.split(rng)
-  # model.bar_latent_dropout (the hrnnvae family only): some windows decode from z alone.
-  dropout = {"drop_bar_latents": True} if hp.prior_drops_bar_latents else {}
   out = models.vae.apply({"params": vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
-                         method="reconstruct", **dropout)
+                         drop_bar_latents=True, method="reconstruct")
   if sampling_rate is not None:
     inputs_BxT = mixed_inputs(batch["events"], out["logits"], sampling_rate, mix_rng)
     logits, alpha = models.vae.apply({"params": vae_params}, out["z"], batch["emotion"], inputs_BxT,
