@@ -11,8 +11,8 @@ whether it is sampled alone or in a batch. The jitted functions take the model (
 module) as a static argument, so samplers of one architecture share their compilations.
 
 Every sampling call uses the model's own settings (temperature, nucleus top_p, emotion guidance,
-transfer shift: the export's sampling facts) unless given others. Reading a melody from MIDI is
-melody_io.py's; the judge of a melody's emotion is judge.py's.
+repeat penalty, transfer shift: the export's sampling facts) unless given others. Reading a
+melody from MIDI is melody_io.py's; the judge of a melody's emotion is judge.py's.
 """
 
 from __future__ import annotations
@@ -65,13 +65,16 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10))
+@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
-              nucleus, top_p):
-  """Events [B, num_steps]; guided and nucleus (static) switch emotion guidance and top-p on."""
+              nucleus, top_p, repeats_penalized, repeat_penalty):
+  """Events [B, num_steps]; guided, nucleus and repeats_penalized (static) switch emotion
+  guidance, top-p and the repeat penalty on."""
   options = {"guidance": guidance} if guided else {}
   if nucleus:
     options["top_p"] = top_p
+  if repeats_penalized:
+    options["repeat_penalty"] = repeat_penalty
   return vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B, temperature,
                    method="generate", **options)["events"]
 
@@ -121,6 +124,9 @@ class Sampler:
     self.top_p = float(sampling["top_p"])
     # decode()'s emotion guidance scale (models/decoder.guided_logits; 1: none);
     self.emotion_guidance = float(sampling["emotion_guidance"])
+    # how many times less likely the last struck pitch is struck again (models/nucleus.py's
+    # repeat_penalized; 1: no penalty);
+    self.repeat_penalty = float(sampling["repeat_penalty"])
     # the share of the attribute vector that transfer_latents adds (0: none).
     self.transfer_shift = float(sampling["transfer_shift"])
 
@@ -161,15 +167,19 @@ class Sampler:
     return self.hp.family != "lstm_lm"
 
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
-            top_p=None) -> None:
-    """Sets the emotion guidance, transfer shift, temperature and top_p that are given (None
-    keeps the model's own)."""
+            top_p=None, repeat_penalty=None) -> None:
+    """Sets the emotion guidance, transfer shift, temperature, top_p and repeat penalty that are
+    given (None keeps the model's own)."""
     if temperature is not None:
       self.temperature = float(temperature)
     if top_p is not None:
       if not 0.0 < top_p <= 1.0:
         raise SampleError(f"top_p must lie in (0, 1], not {top_p}")
       self.top_p = float(top_p)
+    if repeat_penalty is not None:
+      if not repeat_penalty >= 1.0:
+        raise SampleError(f"repeat_penalty must be at least 1 (1: none), not {repeat_penalty}")
+      self.repeat_penalty = float(repeat_penalty)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
     if transfer_shift is not None:
@@ -190,7 +200,7 @@ class Sampler:
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
-             top_p: float | None = None) -> np.ndarray:
+             top_p: float | None = None, repeat_penalty: float | None = None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
@@ -198,9 +208,11 @@ class Sampler:
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
     top_p: default self.top_p (1: every event; below 1, nucleus sampling).
+    repeat_penalty: default self.repeat_penalty (1: none).
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
+    repeat_penalty = self.repeat_penalty if repeat_penalty is None else repeat_penalty
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
@@ -211,7 +223,8 @@ class Sampler:
     events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
-                       jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p))
+                       jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
+                       repeat_penalty != 1.0, jnp.float32(repeat_penalty))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -254,12 +267,12 @@ class Sampler:
                                      jnp.asarray(emotions, jnp.int32)))
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
-             top_p: float | None = None):
+             top_p: float | None = None, repeat_penalty: float | None = None):
     """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
-    `temperature` and `top_p` (default self.temperature, self.top_p)."""
+    `temperature`, `top_p` and `repeat_penalty` (default the sampler's own)."""
     num_steps = self._steps(bars)
     events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
-                         temperature, top_p=top_p)
+                         temperature, top_p=top_p, repeat_penalty=repeat_penalty)
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 
   def _steps(self, bars: int) -> int:

@@ -53,6 +53,9 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
 _GUIDANCE = flags.DEFINE_float(
     "emotion_guidance", None, "How hard the emotion steers each note: 1 none, above 1 further "
     "from a neutral emotion (0 to 10; default: the model's own, from its config.json).")
+_REPEAT_PENALTY = flags.DEFINE_float(
+    "repeat_penalty", None, "How many times less likely the last struck pitch is struck again "
+    "(1 to 100; 1: none; default: the model's own, from its config.json).")
 _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "reconstruct with another --emotion: the share of the attribute "
     "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
@@ -73,7 +76,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
                                "--output_dir.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
-              "emotion_guidance", "transfer_shift", "bars",
+              "emotion_guidance", "repeat_penalty", "transfer_shift", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -94,6 +97,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("tempo", _TEMPO.value, low=10.0, high=1000.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
+  cli.check_range("repeat_penalty", _REPEAT_PENALTY.value, low=1.0, high=100.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
@@ -125,7 +129,8 @@ def _load() -> Sampler:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
-  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value)
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
+                _REPEAT_PENALTY.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -197,6 +202,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
   manifest = {"mode": _MODE.value, "seed": _SEED.value, "temperature": sampler.temperature,
               "top_p": sampler.top_p,
               "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
+              "repeat_penalty": sampler.repeat_penalty,
               "transfer_shift": sampler.transfer_shift,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,

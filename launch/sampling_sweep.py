@@ -1,5 +1,6 @@
 """Which sampling settings make tunes that are both real and in their quadrant: prior samples
-at each temperature x nucleus top_p (x emotion guidance, when asked), scored against the
+at each temperature x nucleus top_p (x emotion guidance x repeat penalty, when asked), scored
+against the
 validation split by realism and the independent judge together (issue 19: settings are chosen
 on validation tunes, never the test).
 
@@ -7,6 +8,7 @@ on validation tunes, never the test).
       --temperatures=0.5,0.7,1.0 --top_ps=1.0,0.95,0.9,0.8 --num_samples=64 --bars=16 \
       --json=docs/results/sampling_sweep.json
   ... --temperatures=0.7 --top_ps=0.95 --guidances=1,1.25,1.5   # emotion guidance too
+  ... --temperatures=0.7 --top_ps=0.95 --repeat_penalties=1,1.5,2   # the repeat penalty too
 
 For each setting, on num_samples prior samples per emotion of `bars` bars (one seed):
   realism          the feature classifier's accuracy at telling them from the split's real tunes
@@ -48,12 +50,15 @@ _TOP_PS = flags.DEFINE_list("top_ps", ["1.0", "0.95", "0.9", "0.8"],
                             "Nucleus top_p values (1.0: every event).")
 _GUIDANCES = flags.DEFINE_list("guidances", ["1.0"], "Emotion guidance scales (models/decoder."
                                 "guided_logits; 1: none), each crossed with every other setting.")
+_REPEAT_PENALTIES = flags.DEFINE_list(
+    "repeat_penalties", ["1.0"], "Repeat penalties (models/nucleus.repeat_penalized: the last "
+    "struck pitch r times less likely again; 1: none), each crossed with every other setting.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
 _APPLY = flags.DEFINE_bool("apply", False, "Make the chosen setting the model's own sampling "
-                           "temperature and top_p (post_training.set_sampling: its config.json, "
+                           "settings (post_training.set_sampling: its config.json, "
                            "and a shipped model's manifest records the change).")
 _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
                            "Where z comes from: the model's fitted latent prior, or N(0, I).")
@@ -65,8 +70,10 @@ COLUMNS = ("realism", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge", 
            *STRUCTURE)
 
 
-def setting_name(temperature: float, top_p: float, guidance: float = 1.0) -> str:
-  return f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
+def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
+                 repeat_penalty: float = 1.0) -> str:
+  return (f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
+          + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else ""))
 
 
 def choose(rows: dict) -> str:
@@ -92,7 +99,8 @@ def _realism(rows_of_realism) -> dict:
 
 
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int, seed: int,
-          bars: int, split: str = "valid", log=print, guidances=(1.0,)) -> dict:
+          bars: int, split: str = "valid", log=print, guidances=(1.0,),
+          repeat_penalties=(1.0,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name)."""
   thresholds = judge.thresholds_of(manifest)
   spb = sampler.steps_per_bar
@@ -107,11 +115,13 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
   own_guidance = sampler.emotion_guidance
-  for guidance, temperature, top_p in itertools.product(guidances, temperatures, top_ps):
-    name = setting_name(temperature, top_p, guidance)
+  for guidance, repeat_penalty, temperature, top_p in itertools.product(
+      guidances, repeat_penalties, temperatures, top_ps):
+    name = setting_name(temperature, top_p, guidance, repeat_penalty)
     sampler.steer(emotion_guidance=guidance)
     try:
-      melodies = [m.events for m in sampler.sample(list(requested), bars, seed, temperature, top_p)]
+      melodies = [m.events for m in sampler.sample(list(requested), bars, seed, temperature, top_p,
+                                                   repeat_penalty)]
     finally:
       sampler.steer(emotion_guidance=own_guidance)
     labels = judge.labels(melodies, spb, thresholds)
@@ -120,6 +130,7 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
     agreement = scoring.per_quadrant_agreement(confusion)
     generated = realism.generated_melodies(melodies, requested)
     rows[name] = {"temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
+                  "repeat_penalty": repeat_penalty,
                   **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
                   "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
                   **_structure(melodies, qpm, spb, meter)}
@@ -135,17 +146,19 @@ def main(argv):
   arrays, manifest = cache_lib.load(_CACHE.value)
   rows = sweep(sampler, arrays, manifest, [float(t) for t in _TEMPERATURES.value],
                [float(p) for p in _TOP_PS.value], _NUM_SAMPLES.value, _SEED.value, _BARS.value,
-               _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value])
-  print(f"{'':<20}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
+               _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value],
+               repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value])
+  print(f"{'':<26}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
-    print(f"{name:<20}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
+    print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
   chosen = choose(rows)
   print(f"chosen: {chosen} (the most real setting whose judge agreement is at least "
         f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; the best judge if none)")
   if _APPLY.value:
     post_training.set_sampling(
         sampler.export_dir,
-        {key: rows[chosen][key] for key in ("temperature", "top_p", "emotion_guidance")}, log=print,
+        {key: rows[chosen][key]
+         for key in ("temperature", "top_p", "emotion_guidance", "repeat_penalty")}, log=print,
         chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
                    f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))

@@ -11,6 +11,7 @@ from absl.testing import parameterized
 
 from hrnnvae import losses as losses_lib
 from hrnnvae import models as models_lib
+from hrnnvae.data import events as events_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bar_prior as bar_prior_lib
 from hrnnvae.models import bars as bars_lib
@@ -731,3 +732,70 @@ def test_nucleus_sampling_draws_every_event_from_its_nucleus(family):
       np.argmax(truncated + np.asarray(nucleus_sampled["gumbel"]).reshape(B * T, -1), -1), sampled)
   assert (np.isinf(truncated).sum(-1) > 0).mean() > 0.5  # the nucleus really cuts the tail
   assert not np.array_equal(plain["events"], nucleus_sampled["events"])  # the same noise
+
+
+def _numpy_repeat_penalized(logits, last_pitch, repeat_penalty, temperature):
+  """The tempered distribution with the last struck pitch's probability divided by r, as logits:
+  the reference for nucleus.repeat_penalized."""
+  tempered = np.asarray(logits, np.float64) / temperature
+  probs = np.exp(tempered - tempered.max(-1, keepdims=True))
+  for row, pitch in enumerate(last_pitch):
+    if 0 <= pitch < probs.shape[-1]:
+      probs[row, pitch] /= repeat_penalty
+  return np.log(probs / probs.sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("temperature,repeat_penalty", [(1.0, 2.0), (0.7, 1.5), (1.3, 10.0)])
+def test_repeat_penalty_divides_the_last_pitchs_probability_by_r(temperature, repeat_penalty):
+  """Against numpy: after tempering, the last struck pitch is r times less likely relative to
+  every other event; rows with no pitch struck yet (the start token) and r = 1 are unchanged."""
+  logits = jax.random.normal(jax.random.key(4), (5, 90)) * 3.0
+  last_pitch = jnp.array([2, 40, 89, 90, 60])  # 90: the start token, no pitch struck yet
+  got = jax.jit(nucleus.repeat_penalized)(logits, last_pitch, repeat_penalty, temperature)
+  chex.assert_shape(got, (5, 90))
+  chex.assert_type(got, jnp.float32)
+  np.testing.assert_allclose(jax.nn.log_softmax(got / temperature),
+                             _numpy_repeat_penalized(logits, last_pitch, repeat_penalty, temperature),
+                             atol=1e-5)
+  np.testing.assert_array_equal(got[3], logits[3])
+  np.testing.assert_array_equal(np.delete(np.asarray(got[1]), 40), np.delete(np.asarray(logits[1]), 40))
+  np.testing.assert_array_equal(nucleus.repeat_penalized(logits, last_pitch, 1.0, temperature), logits)
+
+
+def _repeated_onsets(events_BxT) -> int:
+  """Onsets that strike the pitch struck last (metrics.melody's repeated notes), over a batch."""
+  repeats = 0
+  for melody in np.asarray(events_BxT):
+    pitches = melody[melody >= events_lib.FIRST_PITCH_EVENT]
+    repeats += int((pitches[1:] == pitches[:-1]).sum())
+  return repeats
+
+
+@pytest.mark.parametrize("family", ["hrnnvae", "lstm_lm"])
+def test_a_repeat_penalty_removes_repeated_notes_and_leaves_the_models_logits(family):
+  """Sampling with an overwhelming penalty never strikes the last pitch again, where the same
+  noise without it does; r = 1 is the plain decode, and the returned logits are the model's
+  own in both (the penalty shapes only the draw)."""
+  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
+  vae = models_lib.build(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  # A model that loves one pitch: every output bias over the events favours event 40.
+  params = jax.tree_util.tree_map_with_path(
+      lambda path, leaf: leaf.at[40].add(6.0) if (leaf.shape == (hp.num_classes,)
+                                                  and "bias" in jax.tree_util.keystr(path)) else leaf,
+      params)
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  generate = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
+                                         method="generate", **options)
+  plain, penalized = generate(), generate(repeat_penalty=1e9)
+  assert _repeated_onsets(plain["events"]) > 0
+  assert _repeated_onsets(penalized["events"]) == 0
+  np.testing.assert_array_equal(generate(repeat_penalty=1.0)["events"], plain["events"])
+  if family == "hrnnvae":  # guided: the requested emotion's rows carry the last pitch
+    guided = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
+                                         method="generate", guidance=1.5, **options)
+    assert _repeated_onsets(guided(repeat_penalty=1e9)["events"]) == 0
+  # The first step's logits are the model's whatever the penalty (nothing struck yet).
+  np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)

@@ -291,6 +291,27 @@ def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance
     baseline.sample([0], bars=1, seed=0)
 
 
+def test_the_repeat_penalty_is_the_models_own_and_steerable():
+  """Exports from before it was recorded sample without one (1.0); the export's own is used
+  unless steered, and given to decode() it equals steering; below 1 is refused."""
+  sampler = _random_sampler()
+  assert sampler.repeat_penalty == exports.sampling_settings({})["repeat_penalty"] == 1.0
+  own = Sampler(sampler.hp, sampler.params, {"data": sampler.facts,
+                                             "sampling": {"repeat_penalty": 4.0}})
+  assert own.repeat_penalty == 4.0
+  z, emotions = sampler.prior(4, seed=1), [0, 1, 2, 3]
+  np.testing.assert_array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
+                                sampler.decode(z, emotions, 64, seed=5, temperature=1.5,
+                                               repeat_penalty=4.0))
+  assert not np.array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
+                            sampler.decode(z, emotions, 64, seed=5, temperature=1.5))
+  own.steer(repeat_penalty=2.0)
+  own.steer(None, None, None, None, None)
+  assert own.repeat_penalty == 2.0
+  with pytest.raises(SampleError, match="repeat_penalty must be at least 1"):
+    own.steer(repeat_penalty=0.5)
+
+
 def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir, tmp_path):
   """hrnnvae-bench latency --export=...: a fitted prior draws a latent per requested emotion, so
   the benchmark asks for emotions before it draws (it used to fail on every shipped model)."""

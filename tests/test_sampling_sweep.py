@@ -34,14 +34,20 @@ def test_the_best_judge_when_no_setting_passes():
 def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   """An untrained decoder's samples against the 40 tunes' training spans: the feature classifier
   tells them apart (realism near 1) where the real tunes against themselves sit near 0.5; every
-  setting has its row, and a nucleus changes what is sampled."""
+  setting has its row, a nucleus changes what is sampled, and a repeat penalty strikes the last
+  pitch again less often."""
   _, arrays, manifest = nottingham_40
   sampler = _random_sampler()
   messages = []
   rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0, 0.5], num_samples=10, seed=0,
-                        bars=4, split="train", log=messages.append, guidances=[1.0, 3.0])
-  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5", "T=1 p=1 g=3", "T=1 p=0.5 g=3"]
-  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", "emotion_guidance", *SWEEP["COLUMNS"]}
+                        bars=4, split="train", log=messages.append, guidances=[1.0, 3.0],
+                        repeat_penalties=[1.0, 5.0])
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5", "T=1 p=1 r=5", "T=1 p=0.5 r=5",
+                        "T=1 p=1 g=3", "T=1 p=0.5 g=3", "T=1 p=1 g=3 r=5", "T=1 p=0.5 g=3 r=5"]
+  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
+                                  *SWEEP["COLUMNS"]}
+  assert rows["T=1 p=1 r=5"]["repeat_penalty"] == 5.0 and sampler.repeat_penalty == 1.0
+  assert rows["T=1 p=1 r=5"]["note_repetition_rate"] < rows["T=1 p=1"]["note_repetition_rate"]
   assert rows["T=1 p=1 g=3"]["emotion_guidance"] == 3.0 and sampler.emotion_guidance == 1.0
   assert rows["T=1 p=1 g=3"]["note_repetition_rate"] != rows["T=1 p=1"]["note_repetition_rate"]
   assert (rows["T=1 p=0.5"]["temperature"], rows["T=1 p=0.5"]["top_p"]) == (1.0, 0.5)

@@ -15,6 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from hrnnvae.data import events as events_lib
 from hrnnvae.models import nucleus
 from hrnnvae.models.hparams import ModelHParams
 
@@ -42,12 +43,18 @@ def _forced_body(step, carry, inputs):
   return step(carry, previous, condition)
 
 
-def _sample_body(step, carry, inputs, temperature, top_p=None):
-  state, previous = carry
+def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=None):
+  """As decoder._sample_body without the bars: carry (state, previous input, last struck pitch)."""
+  state, previous, last_pitch_B = carry
   condition, gumbel_BxV = inputs
   state, logits = step(state, previous, condition)
-  event = jnp.argmax(nucleus.nucleus_logits(logits, temperature, top_p) + gumbel_BxV, axis=-1)
-  return (state, jax.nn.one_hot(event, previous.shape[-1], dtype=previous.dtype)), (event, logits)
+  drawn_from = logits
+  if repeat_penalty is not None:
+    drawn_from = nucleus.repeat_penalized(logits, last_pitch_B, repeat_penalty, temperature)
+  event = jnp.argmax(nucleus.nucleus_logits(drawn_from, temperature, top_p) + gumbel_BxV, axis=-1)
+  last_pitch_B = jnp.where(event >= events_lib.FIRST_PITCH_EVENT, event, last_pitch_B)
+  return ((state, jax.nn.one_hot(event, previous.shape[-1], dtype=previous.dtype), last_pitch_B),
+          (event, logits))
 
 
 class _Autoregressive(nn.Module):
@@ -73,15 +80,18 @@ class _Autoregressive(nn.Module):
     return jnp.swapaxes(logits_TxBxV, 0, 1), None
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
-               top_p=None):
+               top_p=None, repeat_penalty=None):
     batch = z_BxZ.shape[0]
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, self.hp.num_classes), z_BxZ.dtype))(keys_B)
-    scan = nn.scan(functools.partial(_sample_body, top_p=top_p), variable_broadcast="params",
+    scan = nn.scan(functools.partial(_sample_body, top_p=top_p, repeat_penalty=repeat_penalty),
+                   variable_broadcast="params",
                    split_rngs={"params": False}, in_axes=(0, nn.broadcast),
                    unroll=self.hp.sample_unroll)
-    _, (events_TxB, logits_TxBxV) = scan(self.step, (carry, self._start(batch, z_BxZ.dtype)),
+    start = (carry, self._start(batch, z_BxZ.dtype),
+             jnp.full((batch,), self.hp.start_token, jnp.int32))
+    _, (events_TxB, logits_TxBxV) = scan(self.step, start,
                                          (condition_TxBxC, jnp.swapaxes(gumbel_BxTxV, 0, 1)),
                                          temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),

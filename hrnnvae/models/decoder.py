@@ -142,10 +142,13 @@ def _gather_bar(values_BxNxD, bar_B):
   return jnp.take_along_axis(values_BxNxD, bar_B[:, None, None], axis=1)[:, 0]
 
 
-def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None, top_p=None):
+def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None, top_p=None,
+                 repeat_penalty=None):
   """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input.
 
   top_p: None, or the nucleus (nucleus.nucleus_logits) each event is drawn from.
+  repeat_penalty: None, or r: striking the last struck pitch again is r times less likely
+  (nucleus.repeat_penalized), before the nucleus is taken.
 
   guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
   emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
@@ -176,13 +179,17 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   if guidance is not None:
     requested_BxV, neutral_BxV = jnp.split(logits_BxV, 2)
     logits_BxV = guided_logits(requested_BxV, neutral_BxV, guidance)
-  event_B = jnp.argmax(nucleus.nucleus_logits(logits_BxV, temperature, top_p) + gumbel_BxV,
+  drawn_from_BxV = logits_BxV
+  if repeat_penalty is not None:  # sounding_B's first B rows: the requested emotion's
+    drawn_from_BxV = nucleus.repeat_penalized(logits_BxV, sounding_B[:logits_BxV.shape[0]],
+                                              repeat_penalty, temperature)
+  event_B = jnp.argmax(nucleus.nucleus_logits(drawn_from_BxV, temperature, top_p) + gumbel_BxV,
                        axis=-1)
   fed_back = event_B if guidance is None else jnp.concatenate([event_B, event_B])  # every row
   next_input = jax.nn.one_hot(fed_back, previous_BxV1.shape[-1], dtype=previous_BxV1.dtype)
   if step.hp.lookback_input:
     history_BxT = jax.lax.dynamic_update_slice_in_dim(history_BxT, fed_back[:, None], t, axis=1)
-    sounding_B = jnp.where(fed_back >= events_lib.FIRST_PITCH_EVENT, fed_back, sounding_B)
+  sounding_B = jnp.where(fed_back >= events_lib.FIRST_PITCH_EVENT, fed_back, sounding_B)
   return ((states, keys, values, t + 1, next_input, history_BxT, sounding_B),
           (event_B, logits_BxV))
 
@@ -321,7 +328,8 @@ class Decoder(nn.Module):
     return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)[..., :num_steps]
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
-                   temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None):
+                   temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
+                   repeat_penalty=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     Each melody draws its noise from its own key, so a melody does not depend on its batch.
@@ -330,6 +338,8 @@ class Decoder(nn.Module):
     z and the same sampled events; the returned logits are the guided ones.
     top_p: None, or each event is drawn from the top-p nucleus of the tempered distribution
     (nucleus.nucleus_logits); the returned logits are the untruncated ones.
+    repeat_penalty: None, or r: the last struck pitch is r times less likely to be struck again
+    (nucleus.repeat_penalized); the returned logits are the model's, without the penalty.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
@@ -351,7 +361,8 @@ class Decoder(nn.Module):
         lambda key: jax.random.gumbel(key, (num_steps, hp.num_classes), z_BxZ.dtype))(keys_B)
     step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
     plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
-    body = functools.partial(_sample_body, guidance=guidance if guided else None, top_p=top_p)
+    body = functools.partial(_sample_body, guidance=guidance if guided else None, top_p=top_p,
+                             repeat_penalty=repeat_penalty)
     sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(

@@ -4,6 +4,11 @@ Nucleus (top-p) sampling (Holtzman et al. 2020, "The curious case of neural text
 draws each event from the smallest set of most likely events whose probability reaches top_p,
 renormalised; the rest of the distribution's tail, where a few unlikely wrong notes come from,
 is never drawn. argmax(nucleus_logits(...) + Gumbel noise) is a draw from that distribution.
+
+The repeat penalty (`repeat_penalized`, CTRL's repetition penalty of Keskar et al. 2019 narrowed
+to one event) divides the tempered probability of striking again the pitch struck last by r
+before the nucleus is taken: a sampling-time control on the repeated notes that give samples
+away (issue 19), chosen on the validation split like the temperature and top_p.
 """
 
 import jax
@@ -39,3 +44,14 @@ def nucleus_logits(logits_BxV: jax.Array, temperature, top_p=None) -> jax.Array:
       covered, lambda: _least_in_nucleus(top_BxK, top_p),
       lambda: _least_in_nucleus(-jnp.sort(-probs_BxV, axis=-1), top_p))
   return jnp.where(probs_BxV >= least_B1, tempered_BxV, -jnp.inf)
+
+
+def repeat_penalized(logits_BxV: jax.Array, last_pitch_B: jax.Array, repeat_penalty,
+                     temperature) -> jax.Array:
+  """logits with the event of each row's last struck pitch lowered by temperature * log(r), so
+  that after tempering its probability relative to every other event is divided by r (r = 1:
+  unchanged). last_pitch_B: an event index, or any value outside [0, V) (the start token) where
+  no pitch has been struck yet. HOLD and NOTE_OFF are never penalised."""
+  last_BxV = jnp.arange(logits_BxV.shape[-1]) == last_pitch_B[:, None]
+  return logits_BxV - jnp.where(last_BxV, temperature * jnp.log(repeat_penalty), 0.0).astype(
+      logits_BxV.dtype)
