@@ -20,7 +20,9 @@ For each setting, on num_samples prior samples per emotion of `bars` bars (one s
 The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
 `choose` picks the default: among settings whose judge meets JUDGE_FLOOR (macro) and
 QUADRANT_FLOOR (every quadrant), the most real (lowest overall realism); when none does, the
-best judge. It becomes config.sample (configs/default.py), recorded in every export.
+most real of those whose judge is within JUDGE_TOLERANCE of the best judge (one seed's judge
+moves by about that much, so a smaller lead is not a reason to give up realism). It becomes
+config.sample (configs/default.py), recorded in every export.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
 
 JUDGE_FLOOR = 0.85  # issue 19's bar for the judge's macro agreement at the default settings
 QUADRANT_FLOOR = 0.75  # ... and for its every quadrant
+JUDGE_TOLERANCE = 0.02  # when none passes: a judge this close to the best counts as as good
 STRUCTURE = ("note_repetition_rate", "bar_repetition_rate", "phrase_similarity")
 COLUMNS = ("realism", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge", "judge_worst",
            *STRUCTURE)
@@ -78,12 +81,15 @@ def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
 
 def choose(rows: dict) -> str:
   """The default setting (a key of rows other than the real tunes'): the lowest realism among
-  those whose judge meets both floors; the best judge when none does."""
+  those whose judge meets both floors; when none does, the lowest realism among those whose
+  judge is within JUDGE_TOLERANCE of the best."""
   settings = {name: row for name, row in rows.items() if name.startswith("T=")}
   passing = {name: row for name, row in settings.items()
              if row["judge"] >= JUDGE_FLOOR and row["judge_worst"] >= QUADRANT_FLOOR}
   if not passing:
-    return max(settings, key=lambda name: (settings[name]["judge"], -settings[name]["realism"]))
+    best_judge = max(row["judge"] for row in settings.values())
+    passing = {name: row for name, row in settings.items()
+               if row["judge"] >= best_judge - JUDGE_TOLERANCE}
   return min(passing, key=lambda name: (passing[name]["realism"], -passing[name]["judge"]))
 
 
@@ -153,7 +159,8 @@ def main(argv):
     print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
   chosen = choose(rows)
   print(f"chosen: {chosen} (the most real setting whose judge agreement is at least "
-        f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; the best judge if none)")
+        f"{JUDGE_FLOOR} overall and {QUADRANT_FLOOR} in every quadrant; if none, the most real "
+        f"whose judge is within {JUDGE_TOLERANCE} of the best)")
   if _APPLY.value:
     post_training.set_sampling(
         sampler.export_dir,
