@@ -79,6 +79,13 @@ def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb
                    method="generate", **options)["events"]
 
 
+def _checked_repeat_penalty(repeat_penalty) -> float:
+  """The repeat penalty as a float; SampleError below 1 (it would favour repeats) or NaN."""
+  if not repeat_penalty >= 1.0:
+    raise SampleError(f"repeat_penalty must be at least 1 (1: none), not {repeat_penalty}")
+  return float(repeat_penalty)
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def _prior_latents(vae, params, latents_BxL, emotion_B):
   return vae.apply({"params": params}, latents_BxL, emotion_B, method="prior_latents")
@@ -177,9 +184,7 @@ class Sampler:
         raise SampleError(f"top_p must lie in (0, 1], not {top_p}")
       self.top_p = float(top_p)
     if repeat_penalty is not None:
-      if not repeat_penalty >= 1.0:
-        raise SampleError(f"repeat_penalty must be at least 1 (1: none), not {repeat_penalty}")
-      self.repeat_penalty = float(repeat_penalty)
+      self.repeat_penalty = _checked_repeat_penalty(repeat_penalty)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
     if transfer_shift is not None:
@@ -212,7 +217,8 @@ class Sampler:
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
-    repeat_penalty = self.repeat_penalty if repeat_penalty is None else repeat_penalty
+    repeat_penalty = (self.repeat_penalty if repeat_penalty is None
+                      else _checked_repeat_penalty(repeat_penalty))
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "

@@ -310,6 +310,8 @@ def test_the_repeat_penalty_is_the_models_own_and_steerable():
   assert own.repeat_penalty == 2.0
   with pytest.raises(SampleError, match="repeat_penalty must be at least 1"):
     own.steer(repeat_penalty=0.5)
+  with pytest.raises(SampleError, match="repeat_penalty must be at least 1"):  # the sweep's path
+    own.sample([0], bars=1, seed=0, repeat_penalty=0.0)
 
 
 def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir, tmp_path):

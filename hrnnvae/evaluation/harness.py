@@ -53,8 +53,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   likelihoods = counting.reference_rows(arrays)  # the floors, before the trained models
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
-  priors, temperatures, top_ps, guidances, shifts, transfers = {}, {}, {}, {}, {}, {}
-  repeat_penalties = {}
+  priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
+  shifts, transfers = {}, {}
   giveaways = {}
   thresholds = judge.thresholds_of(manifest)
   real_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
