@@ -176,7 +176,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   # The exported model's own sampling settings (hrnnvae/sample.py), written into
   # export/config.json's "sampling" facts; the tools' --temperature, --top_p, --emotion_guidance,
-  # --repeat_penalty and --transfer_shift override them.
+  # --repeat_penalty, --short_note_penalty and --transfer_shift override them.
   config.sample = ml_collections.ConfigDict()
   # The sampling temperature and nucleus every tool uses unless told otherwise (--temperature,
   # --top_p: each event drawn from the most likely events whose probability reaches top_p,
@@ -187,6 +187,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.sample.top_p = 0.95  # nucleus sampling's share of probability; 1: every event
   config.sample.emotion_guidance = 1.0  # decoder guidance against a neutral emotion; 1: none
   config.sample.repeat_penalty = 1.0  # last struck pitch r times less likely again; 1: none
+  config.sample.short_note_penalty = 1.0  # one-step notes s times less likely; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
 
   config.train = ml_collections.ConfigDict()

@@ -54,14 +54,17 @@ _GUIDANCE = flags.DEFINE_float(
 _REPEAT_PENALTY = flags.DEFINE_float(
     "repeat_penalty", None, "How many times less likely the last struck pitch is struck again, "
     "in the prior samples and the emotion transfer (1 to 100; 1: none; default: each model's own).")
+_SHORT_NOTE_PENALTY = flags.DEFINE_float(
+    "short_note_penalty", None, "How many times less likely a note that lasts one step is, in the "
+    "prior samples and the emotion transfer (1 to 100; 1: none; default: each model's own).")
 _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "Attribute-vector share added to a tune's latent in the emotion "
     "transfer check (0 to 3; default: each model's own).")
 _OUT = flags.DEFINE_string("out", "eval", "Where the report goes (new or empty).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier report in --out.")
 FLAG_NAMES = ["workdirs", "dataset_cache", "num_samples", "seeds", "bars", "realism_bars",
-              "temperature", "top_p", "prior", "emotion_guidance", "repeat_penalty", "transfer_shift",
-              "out", "overwrite"]
+              "temperature", "top_p", "prior", "emotion_guidance", "repeat_penalty",
+              "short_note_penalty", "transfer_shift", "out", "overwrite"]
 
 
 _say = cli.printer(TOOL)
@@ -88,6 +91,7 @@ def _check_flags() -> tuple[list[int], list[int], pathlib.Path]:
   cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_range("repeat_penalty", _REPEAT_PENALTY.value, low=1.0, high=100.0)
+  cli.check_range("short_note_penalty", _SHORT_NOTE_PENALTY.value, low=1.0, high=100.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   seeds = _integers("seeds", _SEEDS.value, high=cli.MAX_SEED)
   if not seeds:
@@ -118,7 +122,8 @@ def main(argv):
                    _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
                    emotion_guidance=_GUIDANCE.value, transfer_shift=_TRANSFER_SHIFT.value,
                    realism_bars=realism_bars, top_p=_TOP_P.value,
-                   repeat_penalty=_REPEAT_PENALTY.value)
+                   repeat_penalty=_REPEAT_PENALTY.value,
+                   short_note_penalty=_SHORT_NOTE_PENALTY.value)
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

@@ -65,25 +65,29 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12))
+@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
-              nucleus, top_p, repeats_penalized, repeat_penalty):
-  """Events [B, num_steps]; guided, nucleus and repeats_penalized (static) switch emotion
-  guidance, top-p and the repeat penalty on."""
+              nucleus, top_p, repeats_penalized, repeat_penalty, short_notes_penalized,
+              short_note_penalty):
+  """Events [B, num_steps]; guided, nucleus, repeats_penalized and short_notes_penalized
+  (static) switch emotion guidance, top-p, the repeat and the short-note penalties on."""
   options = {"guidance": guidance} if guided else {}
   if nucleus:
     options["top_p"] = top_p
   if repeats_penalized:
     options["repeat_penalty"] = repeat_penalty
+  if short_notes_penalized:
+    options["short_note_penalty"] = short_note_penalty
   return vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B, temperature,
                    method="generate", **options)["events"]
 
 
-def _checked_repeat_penalty(repeat_penalty) -> float:
-  """The repeat penalty as a float; SampleError below 1 (it would favour repeats) or NaN."""
-  if not repeat_penalty >= 1.0:
-    raise SampleError(f"repeat_penalty must be at least 1 (1: none), not {repeat_penalty}")
-  return float(repeat_penalty)
+def _checked_penalty(name: str, penalty) -> float:
+  """A sampling penalty (repeat_penalty, short_note_penalty) as a float; SampleError below 1
+  (it would favour what it penalises) or NaN."""
+  if not penalty >= 1.0:
+    raise SampleError(f"{name} must be at least 1 (1: none), not {penalty}")
+  return float(penalty)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -134,6 +138,9 @@ class Sampler:
     # how many times less likely the last struck pitch is struck again (models/nucleus.py's
     # repeat_penalized; 1: no penalty);
     self.repeat_penalty = float(sampling["repeat_penalty"])
+    # how many times less likely a note that lasts one step is (models/nucleus.py's
+    # short_note_penalized; 1: no penalty);
+    self.short_note_penalty = float(sampling["short_note_penalty"])
     # the share of the attribute vector that transfer_latents adds (0: none).
     self.transfer_shift = float(sampling["transfer_shift"])
 
@@ -174,9 +181,9 @@ class Sampler:
     return self.hp.family != "lstm_lm"
 
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
-            top_p=None, repeat_penalty=None) -> None:
-    """Sets the emotion guidance, transfer shift, temperature, top_p and repeat penalty that are
-    given (None keeps the model's own)."""
+            top_p=None, repeat_penalty=None, short_note_penalty=None) -> None:
+    """Sets the emotion guidance, transfer shift, temperature, top_p, repeat and short-note
+    penalties that are given (None keeps the model's own)."""
     if temperature is not None:
       self.temperature = float(temperature)
     if top_p is not None:
@@ -184,7 +191,9 @@ class Sampler:
         raise SampleError(f"top_p must lie in (0, 1], not {top_p}")
       self.top_p = float(top_p)
     if repeat_penalty is not None:
-      self.repeat_penalty = _checked_repeat_penalty(repeat_penalty)
+      self.repeat_penalty = _checked_penalty("repeat_penalty", repeat_penalty)
+    if short_note_penalty is not None:
+      self.short_note_penalty = _checked_penalty("short_note_penalty", short_note_penalty)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
     if transfer_shift is not None:
@@ -205,7 +214,8 @@ class Sampler:
 
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
-             top_p: float | None = None, repeat_penalty: float | None = None) -> np.ndarray:
+             top_p: float | None = None, repeat_penalty: float | None = None,
+             short_note_penalty: float | None = None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
@@ -214,11 +224,14 @@ class Sampler:
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
     top_p: default self.top_p (1: every event; below 1, nucleus sampling).
     repeat_penalty: default self.repeat_penalty (1: none).
+    short_note_penalty: default self.short_note_penalty (1: none).
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
     repeat_penalty = (self.repeat_penalty if repeat_penalty is None
-                      else _checked_repeat_penalty(repeat_penalty))
+                      else _checked_penalty("repeat_penalty", repeat_penalty))
+    short_note_penalty = (self.short_note_penalty if short_note_penalty is None
+                          else _checked_penalty("short_note_penalty", short_note_penalty))
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
@@ -230,7 +243,8 @@ class Sampler:
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
-                       repeat_penalty != 1.0, jnp.float32(repeat_penalty))
+                       repeat_penalty != 1.0, jnp.float32(repeat_penalty),
+                       short_note_penalty != 1.0, jnp.float32(short_note_penalty))
     return np.asarray(events)
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
@@ -273,12 +287,15 @@ class Sampler:
                                      jnp.asarray(emotions, jnp.int32)))
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
-             top_p: float | None = None, repeat_penalty: float | None = None):
+             top_p: float | None = None, repeat_penalty: float | None = None,
+             short_note_penalty: float | None = None):
     """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
-    `temperature`, `top_p` and `repeat_penalty` (default the sampler's own)."""
+    `temperature`, `top_p`, `repeat_penalty` and `short_note_penalty` (default the sampler's
+    own)."""
     num_steps = self._steps(bars)
     events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
-                         temperature, top_p=top_p, repeat_penalty=repeat_penalty)
+                         temperature, top_p=top_p, repeat_penalty=repeat_penalty,
+                         short_note_penalty=short_note_penalty)
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 
   def _steps(self, bars: int) -> int:

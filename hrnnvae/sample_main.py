@@ -56,6 +56,9 @@ _GUIDANCE = flags.DEFINE_float(
 _REPEAT_PENALTY = flags.DEFINE_float(
     "repeat_penalty", None, "How many times less likely the last struck pitch is struck again "
     "(1 to 100; 1: none; default: the model's own, from its config.json).")
+_SHORT_NOTE_PENALTY = flags.DEFINE_float(
+    "short_note_penalty", None, "How many times less likely a note that lasts one step (a 16th) "
+    "is (1 to 100; 1: none; default: the model's own, from its config.json).")
 _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "reconstruct with another --emotion: the share of the attribute "
     "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
@@ -76,7 +79,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
                                "--output_dir.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
-              "emotion_guidance", "repeat_penalty", "transfer_shift", "bars",
+              "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -98,6 +101,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("tempo", _TEMPO.value, low=10.0, high=1000.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_range("repeat_penalty", _REPEAT_PENALTY.value, low=1.0, high=100.0)
+  cli.check_range("short_note_penalty", _SHORT_NOTE_PENALTY.value, low=1.0, high=100.0)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
@@ -130,7 +134,7 @@ def _load() -> Sampler:
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
-                _REPEAT_PENALTY.value)
+                _REPEAT_PENALTY.value, _SHORT_NOTE_PENALTY.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -203,6 +207,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "top_p": sampler.top_p,
               "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
               "repeat_penalty": sampler.repeat_penalty,
+              "short_note_penalty": sampler.short_note_penalty,
               "transfer_shift": sampler.transfer_shift,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,

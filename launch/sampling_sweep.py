@@ -1,22 +1,24 @@
 """Which sampling settings make tunes that are both real and in their quadrant: prior samples
-at each temperature x nucleus top_p (x emotion guidance x repeat penalty, when asked), scored
-against the
-validation split by realism and the independent judge together (issue 19: settings are chosen
-on validation tunes, never the test).
+at each temperature x nucleus top_p (x emotion guidance x repeat penalty x short-note penalty,
+when asked), scored against the validation split by realism and the independent judge together
+(issue 19: settings are chosen on validation tunes, never the test).
 
   python launch/sampling_sweep.py --pretrained=nottingham --cache=runs/nottingham/data \
       --temperatures=0.5,0.7,1.0 --top_ps=1.0,0.95,0.9,0.8 --num_samples=64 --bars=16 \
       --json=docs/results/sampling_sweep.json
   ... --temperatures=0.7 --top_ps=0.95 --guidances=1,1.25,1.5   # emotion guidance too
   ... --temperatures=0.7 --top_ps=0.95 --repeat_penalties=1,1.5,2   # the repeat penalty too
+  ... --temperatures=0.7 --top_ps=0.95 --short_note_penalties=1,3,10   # the short-note penalty
 
 For each setting, on num_samples prior samples per emotion of `bars` bars (one seed):
   realism          the feature classifier's accuracy at telling them from the split's real tunes
-                   (evaluation/realism.py: 0.5 cannot tell, 1.0 always can), overall and in each
-                   quadrant (samples asked for q against real tunes the judge labels q);
+                   (evaluation/realism.py: 0.5 cannot tell, 1.0 always can), overall, in the
+                   real tunes' quadrant mix (realism_real_mix) and in each quadrant (samples
+                   asked for q against real tunes the judge labels q);
   judge            the independent judge's macro agreement (the mean over quadrants of the share
                    of samples asked for q that it labels q) and its worst quadrant;
-  note_repetition, bar_repetition, phrase_similarity: per-melody means (metrics/melody.py).
+  note_repetition, bar_repetition, phrase_similarity: per-melody means (metrics/melody.py);
+  one_step_notes   the share of a melody's notes that last one step, the melody mean.
 The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
 `choose` picks the default: among settings whose judge meets JUDGE_FLOOR (macro) and
 QUADRANT_FLOOR (every quadrant), the most real (lowest overall realism); when none does, the
@@ -55,6 +57,9 @@ _GUIDANCES = flags.DEFINE_list("guidances", ["1.0"], "Emotion guidance scales (m
 _REPEAT_PENALTIES = flags.DEFINE_list(
     "repeat_penalties", ["1.0"], "Repeat penalties (models/nucleus.repeat_penalized: the last "
     "struck pitch r times less likely again; 1: none), each crossed with every other setting.")
+_SHORT_NOTE_PENALTIES = flags.DEFINE_list(
+    "short_note_penalties", ["1.0"], "Short-note penalties (models/nucleus.short_note_penalized: a "
+    "one-step note s times less likely; 1: none), each crossed with every other setting.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
@@ -69,14 +74,17 @@ JUDGE_FLOOR = 0.85  # issue 19's bar for the judge's macro agreement at the defa
 QUADRANT_FLOOR = 0.75  # ... and for its every quadrant
 JUDGE_TOLERANCE = 0.02  # when none passes: a judge this close to the best counts as as good
 STRUCTURE = ("note_repetition_rate", "bar_repetition_rate", "phrase_similarity")
-COLUMNS = ("realism", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge", "judge_worst",
-           *STRUCTURE)
+COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
+           "judge_worst",
+           *STRUCTURE, "one_step_notes")
+SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty")
 
 
 def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
-                 repeat_penalty: float = 1.0) -> str:
+                 repeat_penalty: float = 1.0, short_note_penalty: float = 1.0) -> str:
   return (f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
-          + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else ""))
+          + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else "")
+          + (f" s={short_note_penalty:g}" if short_note_penalty != 1.0 else ""))
 
 
 def choose(rows: dict) -> str:
@@ -95,18 +103,21 @@ def choose(rows: dict) -> str:
 
 def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
   per_melody = [melody_metrics.all_metrics(m, qpm, steps_per_bar, meter) for m in melodies]
-  return {name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE}
+  one_step = realism.feature_names(steps_per_bar).index("note_length/1 steps")
+  return {**{name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE},
+          "one_step_notes": float(realism.melody_features(np.asarray(melodies), steps_per_bar)[
+              :, one_step].mean())}
 
 
 def _realism(rows_of_realism) -> dict:
   by_subset = {row["subset"]: row["accuracy"] for row in rows_of_realism}
-  return {"realism": by_subset["overall"],
+  return {"realism": by_subset["overall"], "realism_real_mix": by_subset["real_mix"],
           **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS}}
 
 
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int, seed: int,
           bars: int, split: str = "valid", log=print, guidances=(1.0,),
-          repeat_penalties=(1.0,)) -> dict:
+          repeat_penalties=(1.0,), short_note_penalties=(1.0,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name)."""
   thresholds = judge.thresholds_of(manifest)
   spb = sampler.steps_per_bar
@@ -121,13 +132,13 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
   own_guidance = sampler.emotion_guidance
-  for guidance, repeat_penalty, temperature, top_p in itertools.product(
-      guidances, repeat_penalties, temperatures, top_ps):
-    name = setting_name(temperature, top_p, guidance, repeat_penalty)
+  for guidance, short_note_penalty, repeat_penalty, temperature, top_p in itertools.product(
+      guidances, short_note_penalties, repeat_penalties, temperatures, top_ps):
+    name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty)
     sampler.steer(emotion_guidance=guidance)
     try:
       melodies = [m.events for m in sampler.sample(list(requested), bars, seed, temperature, top_p,
-                                                   repeat_penalty)]
+                                                   repeat_penalty, short_note_penalty)]
     finally:
       sampler.steer(emotion_guidance=own_guidance)
     labels = judge.labels(melodies, spb, thresholds)
@@ -136,7 +147,7 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
     agreement = scoring.per_quadrant_agreement(confusion)
     generated = realism.generated_melodies(melodies, requested)
     rows[name] = {"temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
-                  "repeat_penalty": repeat_penalty,
+                  "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
                   **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
                   "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
                   **_structure(melodies, qpm, spb, meter)}
@@ -153,7 +164,8 @@ def main(argv):
   rows = sweep(sampler, arrays, manifest, [float(t) for t in _TEMPERATURES.value],
                [float(p) for p in _TOP_PS.value], _NUM_SAMPLES.value, _SEED.value, _BARS.value,
                _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value],
-               repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value])
+               repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value],
+               short_note_penalties=[float(s) for s in _SHORT_NOTE_PENALTIES.value])
   print(f"{'':<26}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))
@@ -164,8 +176,7 @@ def main(argv):
   if _APPLY.value:
     post_training.set_sampling(
         sampler.export_dir,
-        {key: rows[chosen][key]
-         for key in ("temperature", "top_p", "emotion_guidance", "repeat_penalty")}, log=print,
+        {key: rows[chosen][key] for key in SETTINGS}, log=print,
         chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
                    f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))

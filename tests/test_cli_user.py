@@ -155,6 +155,7 @@ def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tm
     ("temperature", "--temperature must be above 0"),
     ("top_p", "--top_p must be above 0 and at most 1"),
     ("repeat_penalty", "--repeat_penalty must be at least 1 and at most 100"),
+    ("short_note_penalty", "--short_note_penalty must be at least 1 and at most 100"),
     ("bars", "--bars must be at least 1"),
     ("num_outputs", "--num_outputs must be at least 1"),
     ("emotion", "unknown emotion 'joyful'"),
@@ -173,7 +174,7 @@ def test_sample_flag_mistakes(model, tmp_path, case, needle):
   args = {
       "tempo_negative": ["--tempo=-60"], "tempo_zero": ["--tempo=0"],
       "temperature": ["--temperature=0"], "top_p": ["--top_p=1.5"], "bars": ["--bars=0"],
-      "repeat_penalty": ["--repeat_penalty=0.5"],
+      "repeat_penalty": ["--repeat_penalty=0.5"], "short_note_penalty": ["--short_note_penalty=0"],
       "num_outputs": ["--num_outputs=0"],
       "emotion": ["--emotion=joyful"], "mode": ["--mode=remix"], "bad_int": ["--bars=many"],
       "unknown_flag": ["--colour=red"], "two_models": ["--pretrained=nottingham"],
@@ -345,6 +346,7 @@ def test_eval_on_a_cache_without_test_melodies_is_one_line(small_cache, model, t
     ("samples", "--num_samples must be at least 1"), ("out_file", "is a file"),
     ("top_p", "--top_p must be above 0 and at most 1"),
     ("repeat_penalty", "--repeat_penalty must be at least 1 and at most 100"),
+    ("short_note_penalty", "--short_note_penalty must be at least 1 and at most 100"),
 ])
 def test_eval_flag_mistakes(model, tmp_path, case, needle):
   taken = tmp_path / "taken"
@@ -352,7 +354,8 @@ def test_eval_flag_mistakes(model, tmp_path, case, needle):
   flags = {"workdirs": model, "dataset_cache": tmp_path, "out": tmp_path / "report"}
   flags.update({"no_model": {"workdirs": tmp_path / "nothing"}, "seeds": {"seeds": "a,b"},
                 "samples": {"num_samples": 0}, "out_file": {"out": taken},
-                "top_p": {"top_p": 0}, "repeat_penalty": {"repeat_penalty": 101}}[case])
+                "top_p": {"top_p": 0}, "repeat_penalty": {"repeat_penalty": 101},
+                "short_note_penalty": {"short_note_penalty": 0.5}}[case])
   one_error_line(run_tool("hrnnvae-eval", *(f"--{k}={v}" for k, v in flags.items())),
                  "hrnnvae-eval", needle)
   assert not (tmp_path / "report").exists()

@@ -109,9 +109,10 @@ def test_sampling_defaults_are_the_models_own():
   from hrnnvae import exports
   config = load_config("default.py")
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
-                                       "transfer_shift"}
+                                       "short_note_penalty", "transfer_shift"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   shipped = json.loads((ROOT / "hrnnvae" / "pretrained" / "nottingham" / "config.json").read_text())
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
                                                 "emotion_guidance": 1.25, "repeat_penalty": 1.0,
+                                                "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5}

@@ -63,9 +63,12 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   # Realism: the test split against itself first, then the model's first-seed samples (8 of them).
   with open(tmp_path / "realism.csv") as f:
     realism_rows = list(csv.DictReader(f))
-  assert [r["model"] for r in realism_rows[::10]] == [report_lib.TEST_ROW, name]
-  assert {int(r["generated"]) for r in realism_rows[10:12]} == {2 * 4}
-  assert len(result["realism"]) == len(realism_rows) == 2 * 10  # 5 subsets x 2 classifiers
+  per_model = 2 * len(realism.SUBSETS)  # overall, real_mix and 4 quadrants, 2 classifiers each
+  assert [r["model"] for r in realism_rows[::per_model]] == [report_lib.TEST_ROW, name]
+  assert {int(r["generated"]) for r in realism_rows[per_model:per_model + 2]} == {2 * 4}
+  assert [r["subset"] for r in realism_rows[per_model:2 * per_model:2]] == list(realism.SUBSETS)
+  assert len(result["realism"]) == len(realism_rows) == 2 * per_model
+  assert "| model | bars | classifier | overall | real_mix | happy |" in report
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
   assert "Emotion control" in report and "E agreement" in report
   confusion = result["confusions"][name]

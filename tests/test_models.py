@@ -799,3 +799,72 @@ def test_a_repeat_penalty_removes_repeated_notes_and_leaves_the_models_logits(fa
     assert _repeated_onsets(guided(repeat_penalty=1e9)["events"]) == 0
   # The first step's logits are the model's whatever the penalty (nothing struck yet).
   np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)
+
+
+def _numpy_short_note_penalized(logits, previous_event, short_note_penalty, temperature):
+  """The tempered distribution where, in rows whose previous event struck a pitch, every event
+  but HOLD has its probability divided by s, as logits: the reference for
+  nucleus.short_note_penalized."""
+  tempered = np.asarray(logits, np.float64) / temperature
+  probs = np.exp(tempered - tempered.max(-1, keepdims=True))
+  for row, event in enumerate(previous_event):
+    if events_lib.FIRST_PITCH_EVENT <= event < probs.shape[-1]:
+      probs[row, events_lib.HOLD + 1:] /= short_note_penalty
+  return np.log(probs / probs.sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("temperature,short_note_penalty", [(1.0, 2.0), (0.7, 4.0), (1.3, 30.0)])
+def test_short_note_penalty_divides_ending_a_new_note_by_s(temperature, short_note_penalty):
+  """Against numpy: right after a pitch is struck, ending the note (a new pitch or NOTE_OFF) is
+  s times less likely against holding it; after HOLD, NOTE_OFF or the start token, and at s = 1,
+  nothing changes."""
+  logits = jax.random.normal(jax.random.key(5), (6, 90)) * 3.0
+  previous = jnp.array([2, 40, 89, 90, events_lib.HOLD, events_lib.NOTE_OFF])  # 90: start token
+  got = jax.jit(nucleus.short_note_penalized)(logits, previous, short_note_penalty, temperature)
+  chex.assert_shape(got, (6, 90))
+  chex.assert_type(got, jnp.float32)
+  np.testing.assert_allclose(
+      jax.nn.log_softmax(got / temperature),
+      _numpy_short_note_penalized(logits, previous, short_note_penalty, temperature), atol=1e-5)
+  np.testing.assert_array_equal(got[3:], logits[3:])
+  np.testing.assert_array_equal(got[1, 1:], logits[1, 1:])  # only HOLD moves
+  np.testing.assert_array_equal(nucleus.short_note_penalized(logits, previous, 1.0, temperature),
+                                logits)
+
+
+def _one_step_notes(events_BxT) -> int:
+  """Notes that last exactly one step (an onset whose next event is not HOLD), over a batch."""
+  events = np.asarray(events_BxT)
+  struck = events[:, :-1] >= events_lib.FIRST_PITCH_EVENT
+  return int((struck & (events[:, 1:] != events_lib.HOLD)).sum())
+
+
+@pytest.mark.parametrize("family", ["hrnnvae", "lstm_lm"])
+def test_a_short_note_penalty_removes_one_step_notes_and_leaves_the_models_logits(family):
+  """A model that hates holding writes one-step notes; an overwhelming short-note penalty makes
+  every struck note last at least two steps under the same noise, guided or not; s = 1 is the
+  plain decode; the returned logits are the model's own."""
+  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
+  vae = models_lib.build(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  params = jax.tree_util.tree_map_with_path(  # HOLD's output bias far down
+      lambda path, leaf: leaf.at[events_lib.HOLD].add(-6.0) if (
+          leaf.shape == (hp.num_classes,) and "bias" in jax.tree_util.keystr(path)) else leaf,
+      params)
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  generate = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
+                                         method="generate", **options)
+  plain, penalized = generate(), generate(short_note_penalty=1e9)
+  assert _one_step_notes(plain["events"]) > 0
+  assert _one_step_notes(penalized["events"]) == 0
+  assert (np.asarray(penalized["events"]) >= events_lib.FIRST_PITCH_EVENT).any()
+  np.testing.assert_array_equal(generate(short_note_penalty=1.0)["events"], plain["events"])
+  both = generate(short_note_penalty=1e9, repeat_penalty=1e9)["events"]
+  assert _one_step_notes(both) == 0 and _repeated_onsets(both) == 0
+  if family == "hrnnvae":
+    guided = vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0, method="generate",
+                       guidance=1.5, short_note_penalty=1e9)
+    assert _one_step_notes(guided["events"]) == 0
+  np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)

@@ -124,6 +124,36 @@ def test_real_against_real_is_about_half_and_broken_generators_are_found(optimiz
       assert found[name].mean() >= 0.95, (kind, name, found[name])
 
 
+def test_in_real_mix_draws_the_samples_down_to_the_real_tunes_shares():
+  generated = realism.generated_melodies(list(np.arange(256)[:, None]), np.arange(256) // 64)
+  real = realism.Melodies(np.zeros((100, 1), np.int64), np.arange(100),
+                          np.repeat([0, 2, 3], [50, 10, 40]))  # half happy, no tense
+  drawn = realism.in_real_mix(generated, real, seed=0)
+  assert np.bincount(drawn.quadrants, minlength=4).tolist() == [64, 0, 13, 51]
+  assert len(np.unique(drawn.events)) == len(drawn.events)  # each sample at most once
+  assert set(drawn.quadrants[drawn.events[:, 0] // 64 == drawn.quadrants]) == {0, 2, 3}
+  assert not np.array_equal(realism.in_real_mix(generated, real, seed=1).events, drawn.events)
+  unlabelled = realism.Melodies(real.events, real.groups, np.full(100, -1))  # no quadrants: none
+  assert len(realism.in_real_mix(generated, unlabelled, seed=0).events) == 0
+
+
+def test_real_mix_takes_the_mix_of_emotions_out_of_overall():
+  """A generator as real as the data in each quadrant, but asked for quadrants in other shares
+  (half and half against nine to one): overall the classifier tells it by the mix alone; drawn
+  down to the real tunes' mix it cannot."""
+  one_note = _broken("one_note", 50, 64).events
+  real_walks, sample_walks = _walks(90, 1, 4, seed=0), _walks(40, 1, 4, seed=1)
+  real = realism.Melodies(np.concatenate([real_walks.events, one_note[:10]]),
+                          np.concatenate([real_walks.groups, 1000 + np.arange(10)]),
+                          np.repeat([0, 1], [90, 10]))
+  generated = realism.generated_melodies(list(np.concatenate([sample_walks.events, one_note[10:]])),
+                                         np.repeat([0, 1], [40, 40]))
+  accuracy = {r["subset"]: r["accuracy"] for r in realism.model_rows(
+      generated, real, 16, repeats=2, classifiers=("features",))}
+  assert accuracy["overall"] >= 0.62, accuracy
+  assert abs(accuracy["real_mix"] - 0.5) <= 0.1, accuracy
+
+
 def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatch):
   generated = realism.generated_melodies(list(np.ones((40, 8), np.int64)), np.arange(40) % 4)
   real = realism.Melodies(np.ones((30, 8), np.int64), np.arange(30) // 3, np.arange(30) % 3)
@@ -139,8 +169,10 @@ def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatc
   monkeypatch.setattr(realism, "compare", fake_compare)
   rows = realism.model_rows(generated, real, 16, repeats=2)
   assert seen[:2] == [({0, 1, 2, 3}, {0, 1, 2}, 40, 30, 0), ({0, 1, 2, 3}, {0, 1, 2}, 40, 30, 1)]
+  # real_mix: the samples in the real tunes' shares (a third each of happy, tense, sad)
+  assert seen[2:4] == [({0, 1, 2}, {0, 1, 2}, 30, 30, 0), ({0, 1, 2}, {0, 1, 2}, 30, 30, 1)]
   for q in range(4):
-    for seed, call in enumerate(seen[2 + 2 * q:4 + 2 * q]):
+    for seed, call in enumerate(seen[4 + 2 * q:6 + 2 * q]):
       assert call == ({q}, {q} if q < 3 else set(), 10, 10 if q < 3 else 0, seed)
   assert [(r["subset"], r["classifier"]) for r in rows] == [
       (s, c) for s in realism.SUBSETS for c in realism.CLASSIFIERS]

@@ -40,28 +40,31 @@ def test_when_no_setting_passes_the_most_real_of_those_near_the_best_judge():
 def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   """An untrained decoder's samples against the 40 tunes' training spans: the feature classifier
   tells them apart (realism near 1) where the real tunes against themselves sit near 0.5; every
-  setting has its row, a nucleus changes what is sampled, and a repeat penalty strikes the last
-  pitch again less often."""
+  setting has its row (guided throughout, the sampler's own guidance restored after), a nucleus
+  changes what is sampled, a repeat penalty strikes the last pitch again less often and a
+  short-note penalty writes fewer one-step notes."""
   _, arrays, manifest = nottingham_40
   sampler = _random_sampler()
   messages = []
   rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0, 0.5], num_samples=10, seed=0,
-                        bars=4, split="train", log=messages.append, guidances=[1.0, 3.0],
-                        repeat_penalties=[1.0, 5.0])
-  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=0.5", "T=1 p=1 r=5", "T=1 p=0.5 r=5",
-                        "T=1 p=1 g=3", "T=1 p=0.5 g=3", "T=1 p=1 g=3 r=5", "T=1 p=0.5 g=3 r=5"]
-  assert set(rows["T=1 p=1"]) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
-                                  *SWEEP["COLUMNS"]}
-  assert rows["T=1 p=1 r=5"]["repeat_penalty"] == 5.0 and sampler.repeat_penalty == 1.0
-  assert rows["T=1 p=1 r=5"]["note_repetition_rate"] < rows["T=1 p=1"]["note_repetition_rate"]
-  assert rows["T=1 p=1 g=3"]["emotion_guidance"] == 3.0 and sampler.emotion_guidance == 1.0
-  assert rows["T=1 p=1 g=3"]["note_repetition_rate"] != rows["T=1 p=1"]["note_repetition_rate"]
-  assert (rows["T=1 p=0.5"]["temperature"], rows["T=1 p=0.5"]["top_p"]) == (1.0, 0.5)
+                        bars=4, split="train", log=messages.append, guidances=[3.0],
+                        repeat_penalties=[1.0, 5.0], short_note_penalties=[1.0, 5.0])
+  plain, nucleus = "T=1 p=1 g=3", "T=1 p=0.5 g=3"
+  assert list(rows) == ["train set", plain, nucleus, f"{plain} r=5", f"{nucleus} r=5",
+                        f"{plain} s=5", f"{nucleus} s=5", f"{plain} r=5 s=5", f"{nucleus} r=5 s=5"]
+  assert set(rows[plain]) == {*SWEEP["SETTINGS"], *SWEEP["COLUMNS"]}
+  assert rows[f"{plain} r=5"]["repeat_penalty"] == 5.0 and sampler.repeat_penalty == 1.0
+  assert rows[f"{plain} r=5"]["note_repetition_rate"] < rows[plain]["note_repetition_rate"]
+  assert rows[f"{plain} s=5"]["short_note_penalty"] == 5.0 and sampler.short_note_penalty == 1.0
+  assert rows[f"{plain} s=5"]["one_step_notes"] < rows[plain]["one_step_notes"]
+  assert rows[plain]["emotion_guidance"] == 3.0 and sampler.emotion_guidance == 1.0
+  assert (rows[nucleus]["temperature"], rows[nucleus]["top_p"]) == (1.0, 0.5)
   assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
-  for name in ("T=1 p=1", "T=1 p=0.5"):
+  assert rows["train set"]["one_step_notes"] < rows[plain]["one_step_notes"]
+  for name in (plain, nucleus):
     assert rows[name]["realism"] >= 0.9, rows[name]
     assert 0.0 <= rows[name]["judge_worst"] <= rows[name]["judge"] <= 1.0
-  assert rows["T=1 p=1"]["note_repetition_rate"] != rows["T=1 p=0.5"]["note_repetition_rate"]
+  assert rows[plain]["note_repetition_rate"] != rows[nucleus]["note_repetition_rate"]
   assert any("train split" in m for m in messages)
   json.dumps(rows)  # the --json file holds it as it is
   assert np.isnan(rows["train set"]["judge"])

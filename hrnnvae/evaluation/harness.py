@@ -35,12 +35,12 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
         temperature: float | None = None, log=progress.silent, prior: str = "auto",
         emotion_guidance: float | None = None, transfer_shift: float | None = None,
         realism_bars=(), top_p: float | None = None,
-        repeat_penalty: float | None = None) -> dict:
+        repeat_penalty: float | None = None, short_note_penalty: float | None = None) -> dict:
   """Evaluates each model folder (a run's export/) against the cache's test split; `log` gets
   a progress line per model, seed and phase. prior: where prior samples draw z ("auto": the
   model's fitted latent prior when it has one, else N(0, I); latent_prior.py); temperature,
-  top_p, emotion_guidance, repeat_penalty, transfer_shift: the sampling settings (None: each
-  model's own, Sampler).
+  top_p, emotion_guidance, repeat_penalty, short_note_penalty, transfer_shift: the sampling
+  settings (None: each model's own, Sampler).
   realism_bars: the lengths in bars at which realism is measured (none: skipped), on each
   model's num_samples per emotion of the first seed. Returns what the report shows, with each
   model's settings as used."""
@@ -54,6 +54,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
+  short_note_penalties = {}
   shifts, transfers = {}, {}
   giveaways = {}
   thresholds = judge.thresholds_of(manifest)
@@ -69,10 +70,11 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     name = model_name(workdir)
     priors[name] = sampler.use_prior(prior) if sampler.has_encoder else "standard"
     sampler.steer(emotion_guidance if sampler.has_guidance else None, transfer_shift, temperature,
-                  top_p, repeat_penalty)
+                  top_p, repeat_penalty, short_note_penalty)
     temperatures[name], top_ps[name] = sampler.temperature, sampler.top_p
     guidances[name] = sampler.emotion_guidance
     repeat_penalties[name] = sampler.repeat_penalty
+    short_note_penalties[name] = sampler.short_note_penalty
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
@@ -108,12 +110,14 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               f"temperature {each(temperatures)}; top-p {each(top_ps)} (1: every event); z from "
               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
               + f"; emotion guidance {each(guidances)} (1: none); repeat penalty "
-              f"{each(repeat_penalties)} (1: none); transfer shift {each(shifts)} (0: none).")
+              f"{each(repeat_penalties)} (1: none); short-note penalty "
+              f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
                       (roll_bars, long_rolls), giveaways)
   return {"priors": priors, "temperatures": temperatures, "top_ps": top_ps,
-          "guidances": guidances, "repeat_penalties": repeat_penalties, "shifts": shifts,
+          "guidances": guidances, "repeat_penalties": repeat_penalties,
+          "short_note_penalties": short_note_penalties, "shifts": shifts,
           "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers,
           "realism": realism_rows, "giveaways": giveaways}
 

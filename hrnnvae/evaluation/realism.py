@@ -38,7 +38,11 @@ from hrnnvae.metrics import melody as melody_metrics
 
 FOLDS = 5  # a comparison needs at least this many groups (tunes, or samples) on each side
 CLASSIFIERS = ("features", "sequence")
-SUBSETS = ("overall",) + emotion_lib.EMOTIONS
+# overall: every sample (as many asked of each quadrant) against every real tune; real_mix: the
+# samples drawn down to the real tunes' quadrant shares (in_real_mix), so that a mix of
+# emotions the data does not have (Nottingham is half happy, 3% tense) is not what tells them
+# apart; then each quadrant against the real tunes the judge labels so.
+SUBSETS = ("overall", "real_mix") + emotion_lib.EMOTIONS
 REPEATS = 3  # cross-validations a row averages (new folds, subsamples and initialisations)
 WIDEST_INTERVAL = 12  # signed intervals -12..12 a bin each; wider leaps one bin each way
 LONGEST_NOTE = 16  # note lengths 1..16 steps a bin each; longer ones one bin
@@ -284,14 +288,23 @@ def rows(sides, steps_per_bar: int, repeats: int = REPEATS, log=progress.silent,
   """One row per subset and classifier: {"subset", "classifier", "accuracy" (mean over the folds
   of `repeats` cross-validations, seeds 0..repeats-1), "std" (over those folds), "generated",
   "real" (melodies on each side, before balancing, at seed 0)}; NaN where a side has fewer than
-  FOLDS groups. sides(seed) -> (generated, real). Subsets: overall, then each quadrant q
+  FOLDS groups. sides(seed) -> (generated, real). Subsets (SUBSETS): overall, real_mix
+  (generated in the real side's quadrant shares, in_real_mix), then each quadrant q
   (generated.quadrants == q against real.quadrants == q). classifiers: a subset of CLASSIFIERS."""
+  def pick(subset, seed):
+    generated, real = sides(seed)
+    if subset == "overall":
+      return generated, real
+    if subset == "real_mix":
+      return in_real_mix(generated, real, seed), real
+    quadrant = emotion_lib.EMOTIONS.index(subset)
+    return generated.subset(generated.quadrants == quadrant), real.subset(real.quadrants == quadrant)
+
   result = []
-  for index, subset in enumerate(SUBSETS):
-    pick = lambda side, index=index: side if index == 0 else side.subset(side.quadrants == index - 1)
+  for subset in SUBSETS:
     folds = {name: [] for name in classifiers}
     for seed in range(repeats):
-      generated, real = map(pick, sides(seed))
+      generated, real = pick(subset, seed)
       if seed == 0:
         counts = {"generated": len(generated.events), "real": len(real.events)}
         log(f"realism {subset}: {counts['generated']} melodies against {counts['real']} real, "
@@ -372,6 +385,23 @@ def real_tunes(arrays, bars: int, steps_per_bar: int, thresholds, split: str = "
   events = np.stack(spans) if spans else np.zeros((0, bars * steps_per_bar), np.int64)
   labels = judge.labels(list(events), steps_per_bar, thresholds) if spans else np.zeros(0, np.int64)
   return Melodies(events, np.array(pieces, np.int64), labels)
+
+
+def in_real_mix(generated: Melodies, real: Melodies, seed: int) -> Melodies:
+  """generated drawn down at random (seed) to the real side's quadrant shares: in each quadrant
+  round(share * total) of its melodies, total as large as the scarcest quadrant allows. None
+  (an empty side: the row is NaN) when a melody on either side has no quadrant (-1)."""
+  count = len(emotion_lib.EMOTIONS)
+  if any(((side.quadrants < 0) | (side.quadrants >= count)).any() for side in (generated, real)):
+    return generated.subset(np.zeros(0, np.int64))
+  shares = np.bincount(real.quadrants, minlength=count) / max(len(real.quadrants), 1)
+  available = np.bincount(generated.quadrants, minlength=count)
+  total = min((available[q] / shares[q] for q in range(count) if shares[q] > 0), default=0.0)
+  rng = np.random.default_rng(seed)
+  keep = [rng.choice(np.nonzero(generated.quadrants == q)[0],
+                     min(int(round(shares[q] * total)), available[q]), replace=False)
+          for q in range(count)]
+  return generated.subset(np.sort(np.concatenate(keep)).astype(np.int64))
 
 
 def real_against_real(real: Melodies, steps_per_bar: int, repeats: int = 2 * REPEATS,

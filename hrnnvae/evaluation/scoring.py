@@ -264,7 +264,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
     greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
                             temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk],
-                            emotion_guidance=1.0, repeat_penalty=1.0)  # the model's own, as is
+                            emotion_guidance=1.0, repeat_penalty=1.0,
+                            short_note_penalty=1.0)  # the model's own, as is
     mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
     true_events = arrays["events"][chunk]
     both_onsets = mask & (true_events >= events_lib.FIRST_PITCH_EVENT) & (

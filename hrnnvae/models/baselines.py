@@ -43,7 +43,8 @@ def _forced_body(step, carry, inputs):
   return step(carry, previous, condition)
 
 
-def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=None):
+def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=None,
+                 short_note_penalty=None):
   """As decoder._sample_body without the bars: carry (state, previous input, last struck pitch)."""
   state, previous, last_pitch_B = carry
   condition, gumbel_BxV = inputs
@@ -51,6 +52,9 @@ def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=No
   drawn_from = logits
   if repeat_penalty is not None:
     drawn_from = nucleus.repeat_penalized(logits, last_pitch_B, repeat_penalty, temperature)
+  if short_note_penalty is not None:
+    drawn_from = nucleus.short_note_penalized(drawn_from, jnp.argmax(previous, axis=-1),
+                                              short_note_penalty, temperature)
   event = jnp.argmax(nucleus.nucleus_logits(drawn_from, temperature, top_p) + gumbel_BxV, axis=-1)
   last_pitch_B = jnp.where(event >= events_lib.FIRST_PITCH_EVENT, event, last_pitch_B)
   return ((state, jax.nn.one_hot(event, previous.shape[-1], dtype=previous.dtype), last_pitch_B),
@@ -80,12 +84,13 @@ class _Autoregressive(nn.Module):
     return jnp.swapaxes(logits_TxBxV, 0, 1), None
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
-               top_p=None, repeat_penalty=None):
+               top_p=None, repeat_penalty=None, short_note_penalty=None):
     batch = z_BxZ.shape[0]
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, self.hp.num_classes), z_BxZ.dtype))(keys_B)
-    scan = nn.scan(functools.partial(_sample_body, top_p=top_p, repeat_penalty=repeat_penalty),
+    scan = nn.scan(functools.partial(_sample_body, top_p=top_p, repeat_penalty=repeat_penalty,
+                                     short_note_penalty=short_note_penalty),
                    variable_broadcast="params",
                    split_rngs={"params": False}, in_axes=(0, nn.broadcast),
                    unroll=self.hp.sample_unroll)

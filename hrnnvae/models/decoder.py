@@ -143,12 +143,14 @@ def _gather_bar(values_BxNxD, bar_B):
 
 
 def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None, top_p=None,
-                 repeat_penalty=None):
+                 repeat_penalty=None, short_note_penalty=None):
   """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input.
 
   top_p: None, or the nucleus (nucleus.nucleus_logits) each event is drawn from.
   repeat_penalty: None, or r: striking the last struck pitch again is r times less likely
   (nucleus.repeat_penalized), before the nucleus is taken.
+  short_note_penalty: None, or s: a note that lasts one step is s times less likely
+  (nucleus.short_note_penalized), before the nucleus is taken.
 
   guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
   emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
@@ -183,6 +185,10 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   if repeat_penalty is not None:  # sounding_B's first B rows: the requested emotion's
     drawn_from_BxV = nucleus.repeat_penalized(logits_BxV, sounding_B[:logits_BxV.shape[0]],
                                               repeat_penalty, temperature)
+  if short_note_penalty is not None:  # the previous event, fed back to every row alike
+    drawn_from_BxV = nucleus.short_note_penalized(
+        drawn_from_BxV, jnp.argmax(previous_BxV1[:logits_BxV.shape[0]], axis=-1),
+        short_note_penalty, temperature)
   event_B = jnp.argmax(nucleus.nucleus_logits(drawn_from_BxV, temperature, top_p) + gumbel_BxV,
                        axis=-1)
   fed_back = event_B if guidance is None else jnp.concatenate([event_B, event_B])  # every row
@@ -329,7 +335,7 @@ class Decoder(nn.Module):
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
-                   repeat_penalty=None):
+                   repeat_penalty=None, short_note_penalty=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     Each melody draws its noise from its own key, so a melody does not depend on its batch.
@@ -340,6 +346,8 @@ class Decoder(nn.Module):
     (nucleus.nucleus_logits); the returned logits are the untruncated ones.
     repeat_penalty: None, or r: the last struck pitch is r times less likely to be struck again
     (nucleus.repeat_penalized); the returned logits are the model's, without the penalty.
+    short_note_penalty: None, or s: a one-step note is s times less likely
+    (nucleus.short_note_penalized); the returned logits are the model's, without it.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
@@ -362,7 +370,8 @@ class Decoder(nn.Module):
     step_in_bar_BxT, bar_BxT = bars_lib.time_positions(steps_per_bar_B, num_steps)
     plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
     body = functools.partial(_sample_body, guidance=guidance if guided else None, top_p=top_p,
-                             repeat_penalty=repeat_penalty)
+                             repeat_penalty=repeat_penalty,
+                             short_note_penalty=short_note_penalty)
     sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(
