@@ -113,6 +113,29 @@ def check_range(name: str, value, low=None, high=None, low_open: bool = False) -
     raise UsageError(f"--{name} must be {' and '.join(bounds)}, not {_number(value)}")
 
 
+# The sampling penalties both hrnnvae-sample and hrnnvae-eval take (models/nucleus.py): each a
+# factor from 1 (none) to MAX_PENALTY, default the model's own (config.json's sampling facts).
+MAX_PENALTY = 100.0
+PENALTIES = {
+    "repeat_penalty": "How many times less likely the last struck pitch is struck again",
+    "short_note_penalty": "How many times less likely a note that lasts one step (a 16th) is",
+}
+
+
+def define_penalty_flags(applies_to: str = "") -> dict[str, flags.FlagHolder]:
+  """{name: flag} for each of PENALTIES; `applies_to` (e.g. ", in the prior samples") ends the
+  sentence of each flag's help."""
+  return {name: flags.DEFINE_float(
+      name, None, f"{what}{applies_to} (1 to {MAX_PENALTY:g}; 1: none; default: the model's own, "
+      "from its config.json).") for name, what in PENALTIES.items()}
+
+
+def check_penalty_flags(penalty_flags: dict[str, flags.FlagHolder]) -> None:
+  """UsageError unless every given penalty lies in [1, MAX_PENALTY]."""
+  for name, holder in penalty_flags.items():
+    check_range(name, holder.value, low=1.0, high=MAX_PENALTY)
+
+
 def _number(value) -> str:
   """An int in full (a seed bound of 4294967295, not 4.29497e+09), a float as %g."""
   return str(value) if isinstance(value, int) else f"{value:g}"

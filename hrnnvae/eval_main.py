@@ -51,12 +51,8 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
 _GUIDANCE = flags.DEFINE_float(
     "emotion_guidance", None, "Emotion guidance scale of the prior samples (1: none; default: "
     "each model's own, from its config.json's sampling facts).")
-_REPEAT_PENALTY = flags.DEFINE_float(
-    "repeat_penalty", None, "How many times less likely the last struck pitch is struck again, "
-    "in the prior samples and the emotion transfer (1 to 100; 1: none; default: each model's own).")
-_SHORT_NOTE_PENALTY = flags.DEFINE_float(
-    "short_note_penalty", None, "How many times less likely a note that lasts one step is, in the "
-    "prior samples and the emotion transfer (1 to 100; 1: none; default: each model's own).")
+_PENALTIES = cli.define_penalty_flags(  # repeat_penalty, short_note_penalty
+    ", in the prior samples and the emotion transfer")
 _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "Attribute-vector share added to a tune's latent in the emotion "
     "transfer check (0 to 3; default: each model's own).")
@@ -90,8 +86,7 @@ def _check_flags() -> tuple[list[int], list[int], pathlib.Path]:
   cli.check_range("temperature", _TEMPERATURE.value, low=0.0, low_open=True, high=100.0)
   cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
-  cli.check_range("repeat_penalty", _REPEAT_PENALTY.value, low=1.0, high=100.0)
-  cli.check_range("short_note_penalty", _SHORT_NOTE_PENALTY.value, low=1.0, high=100.0)
+  cli.check_penalty_flags(_PENALTIES)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   seeds = _integers("seeds", _SEEDS.value, high=cli.MAX_SEED)
   if not seeds:
@@ -122,8 +117,7 @@ def main(argv):
                    _TEMPERATURE.value, log=_say, prior=_PRIOR.value,
                    emotion_guidance=_GUIDANCE.value, transfer_shift=_TRANSFER_SHIFT.value,
                    realism_bars=realism_bars, top_p=_TOP_P.value,
-                   repeat_penalty=_REPEAT_PENALTY.value,
-                   short_note_penalty=_SHORT_NOTE_PENALTY.value)
+                   **{name: holder.value for name, holder in _PENALTIES.items()})
   except (SampleError, cache_lib.CacheError) as error:
     raise cli.UsageError(error) from error
   print(f"{TOOL}: wrote the report of {len(_WORKDIRS.value)} model(s) to {out / 'report.md'} "

@@ -53,12 +53,7 @@ _PRIOR = flags.DEFINE_enum("prior", "auto", list(latent_prior_lib.KINDS),
 _GUIDANCE = flags.DEFINE_float(
     "emotion_guidance", None, "How hard the emotion steers each note: 1 none, above 1 further "
     "from a neutral emotion (0 to 10; default: the model's own, from its config.json).")
-_REPEAT_PENALTY = flags.DEFINE_float(
-    "repeat_penalty", None, "How many times less likely the last struck pitch is struck again "
-    "(1 to 100; 1: none; default: the model's own, from its config.json).")
-_SHORT_NOTE_PENALTY = flags.DEFINE_float(
-    "short_note_penalty", None, "How many times less likely a note that lasts one step (a 16th) "
-    "is (1 to 100; 1: none; default: the model's own, from its config.json).")
+_PENALTIES = cli.define_penalty_flags()  # repeat_penalty, short_note_penalty
 _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "reconstruct with another --emotion: the share of the attribute "
     "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
@@ -100,8 +95,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("top_p", _TOP_P.value, low=0.0, low_open=True, high=1.0)
   cli.check_range("tempo", _TEMPO.value, low=10.0, high=1000.0)
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
-  cli.check_range("repeat_penalty", _REPEAT_PENALTY.value, low=1.0, high=100.0)
-  cli.check_range("short_note_penalty", _SHORT_NOTE_PENALTY.value, low=1.0, high=100.0)
+  cli.check_penalty_flags(_PENALTIES)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
@@ -134,7 +128,7 @@ def _load() -> Sampler:
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
-                _REPEAT_PENALTY.value, _SHORT_NOTE_PENALTY.value)
+                **{name: holder.value for name, holder in _PENALTIES.items()})
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")

@@ -762,6 +762,23 @@ def test_repeat_penalty_divides_the_last_pitchs_probability_by_r(temperature, re
   np.testing.assert_array_equal(nucleus.repeat_penalized(logits, last_pitch, 1.0, temperature), logits)
 
 
+def _biased_sampler(family: str, event: int, bias: float):
+  """generate(**options) of a fresh model of `family` whose every output bias over the events has
+  `bias` added at `event`, at temperature 2 for 4 T steps from fixed latents and noise."""
+  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
+  vae = models_lib.build(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  params = jax.tree_util.tree_map_with_path(
+      lambda path, leaf: leaf.at[event].add(bias) if (
+          leaf.shape == (hp.num_classes,) and "bias" in jax.tree_util.keystr(path)) else leaf,
+      params)
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+  keys = jax.random.split(jax.random.key(3), B)
+  return lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
+                                     method="generate", **options)
+
+
 def _repeated_onsets(events_BxT) -> int:
   """Onsets that strike the pitch struck last (metrics.melody's repeated notes), over a batch."""
   repeats = 0
@@ -776,27 +793,13 @@ def test_a_repeat_penalty_removes_repeated_notes_and_leaves_the_models_logits(fa
   """Sampling with an overwhelming penalty never strikes the last pitch again, where the same
   noise without it does; r = 1 is the plain decode, and the returned logits are the model's
   own in both (the penalty shapes only the draw)."""
-  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
-  vae = models_lib.build(hp)
-  events, lengths, steps_per_bar, emotion = _batch()
-  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
-  # A model that loves one pitch: every output bias over the events favours event 40.
-  params = jax.tree_util.tree_map_with_path(
-      lambda path, leaf: leaf.at[40].add(6.0) if (leaf.shape == (hp.num_classes,)
-                                                  and "bias" in jax.tree_util.keystr(path)) else leaf,
-      params)
-  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
-  keys = jax.random.split(jax.random.key(3), B)
-  generate = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
-                                         method="generate", **options)
+  generate = _biased_sampler(family, event=40, bias=6.0)  # a model that loves one pitch
   plain, penalized = generate(), generate(repeat_penalty=1e9)
   assert _repeated_onsets(plain["events"]) > 0
   assert _repeated_onsets(penalized["events"]) == 0
   np.testing.assert_array_equal(generate(repeat_penalty=1.0)["events"], plain["events"])
   if family == "hrnnvae":  # guided: the requested emotion's rows carry the last pitch
-    guided = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
-                                         method="generate", guidance=1.5, **options)
-    assert _repeated_onsets(guided(repeat_penalty=1e9)["events"]) == 0
+    assert _repeated_onsets(generate(guidance=1.5, repeat_penalty=1e9)["events"]) == 0
   # The first step's logits are the model's whatever the penalty (nothing struck yet).
   np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)
 
@@ -844,18 +847,7 @@ def test_a_short_note_penalty_removes_one_step_notes_and_leaves_the_models_logit
   """A model that hates holding writes one-step notes; an overwhelming short-note penalty makes
   every struck note last at least two steps under the same noise, guided or not; s = 1 is the
   plain decode; the returned logits are the model's own."""
-  hp = _hp() if family == "hrnnvae" else _hp(family="lstm_lm")
-  vae = models_lib.build(hp)
-  events, lengths, steps_per_bar, emotion = _batch()
-  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
-  params = jax.tree_util.tree_map_with_path(  # HOLD's output bias far down
-      lambda path, leaf: leaf.at[events_lib.HOLD].add(-6.0) if (
-          leaf.shape == (hp.num_classes,) and "bias" in jax.tree_util.keystr(path)) else leaf,
-      params)
-  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
-  keys = jax.random.split(jax.random.key(3), B)
-  generate = lambda **options: vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0,
-                                         method="generate", **options)
+  generate = _biased_sampler(family, event=events_lib.HOLD, bias=-6.0)  # hates holding
   plain, penalized = generate(), generate(short_note_penalty=1e9)
   assert _one_step_notes(plain["events"]) > 0
   assert _one_step_notes(penalized["events"]) == 0
@@ -864,7 +856,5 @@ def test_a_short_note_penalty_removes_one_step_notes_and_leaves_the_models_logit
   both = generate(short_note_penalty=1e9, repeat_penalty=1e9)["events"]
   assert _one_step_notes(both) == 0 and _repeated_onsets(both) == 0
   if family == "hrnnvae":
-    guided = vae.apply(params, z, emotion, steps_per_bar, 4 * T, keys, 2.0, method="generate",
-                       guidance=1.5, short_note_penalty=1e9)
-    assert _one_step_notes(guided["events"]) == 0
+    assert _one_step_notes(generate(guidance=1.5, short_note_penalty=1e9)["events"]) == 0
   np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)

@@ -291,50 +291,31 @@ def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance
     baseline.sample([0], bars=1, seed=0)
 
 
-def test_the_repeat_penalty_is_the_models_own_and_steerable():
+@pytest.mark.parametrize("penalty", ["repeat_penalty", "short_note_penalty"])
+def test_a_penalty_is_the_models_own_and_steerable(penalty):
   """Exports from before it was recorded sample without one (1.0); the export's own is used
-  unless steered, and given to decode() it equals steering; below 1 is refused."""
+  unless steered (the other penalty stays 1), and given to decode() it equals steering; below 1
+  or NaN is refused on every path (steer, and sample as the sweep calls it)."""
+  other = ({"repeat_penalty", "short_note_penalty"} - {penalty}).pop()
   sampler = _random_sampler()
-  assert sampler.repeat_penalty == exports.sampling_settings({})["repeat_penalty"] == 1.0
-  own = Sampler(sampler.hp, sampler.params, {"data": sampler.facts,
-                                             "sampling": {"repeat_penalty": 4.0}})
-  assert own.repeat_penalty == 4.0
+  assert getattr(sampler, penalty) == exports.sampling_settings({})[penalty] == 1.0
+  own = Sampler(sampler.hp, sampler.params, {"data": sampler.facts, "sampling": {penalty: 4.0}})
+  assert getattr(own, penalty) == 4.0 and getattr(own, other) == 1.0
   z, emotions = sampler.prior(4, seed=1), [0, 1, 2, 3]
   np.testing.assert_array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
                                 sampler.decode(z, emotions, 64, seed=5, temperature=1.5,
-                                               repeat_penalty=4.0))
+                                               **{penalty: 4.0}))
   assert not np.array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
                             sampler.decode(z, emotions, 64, seed=5, temperature=1.5))
-  own.steer(repeat_penalty=2.0)
-  own.steer(None, None, None, None, None)
-  assert own.repeat_penalty == 2.0
-  with pytest.raises(SampleError, match="repeat_penalty must be at least 1"):
-    own.steer(repeat_penalty=0.5)
-  with pytest.raises(SampleError, match="repeat_penalty must be at least 1"):  # the sweep's path
-    own.sample([0], bars=1, seed=0, repeat_penalty=0.0)
-
-
-def test_the_short_note_penalty_is_the_models_own_and_steerable():
-  """As the repeat penalty: 1 for exports from before it was recorded, the export's own unless
-  steered, the same given to decode() or steered; below 1 or NaN refused on every path."""
-  sampler = _random_sampler()
-  assert sampler.short_note_penalty == exports.sampling_settings({})["short_note_penalty"] == 1.0
-  own = Sampler(sampler.hp, sampler.params, {"data": sampler.facts,
-                                             "sampling": {"short_note_penalty": 8.0}})
-  assert own.short_note_penalty == 8.0 and own.repeat_penalty == 1.0
-  z, emotions = sampler.prior(4, seed=1), [0, 1, 2, 3]
-  np.testing.assert_array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
-                                sampler.decode(z, emotions, 64, seed=5, temperature=1.5,
-                                               short_note_penalty=8.0))
-  assert not np.array_equal(own.decode(z, emotions, 64, seed=5, temperature=1.5),
-                            sampler.decode(z, emotions, 64, seed=5, temperature=1.5))
-  own.steer(short_note_penalty=2.0)
+  own.steer(**{penalty: 2.0})
   own.steer(None, None, None, None, None, None)
-  assert own.short_note_penalty == 2.0
-  with pytest.raises(SampleError, match="short_note_penalty must be at least 1"):
-    own.steer(short_note_penalty=float("nan"))
-  with pytest.raises(SampleError, match="short_note_penalty must be at least 1"):
-    own.sample([0], bars=1, seed=0, short_note_penalty=0.5)
+  assert getattr(own, penalty) == 2.0
+  with pytest.raises(SampleError, match=f"{penalty} must be at least 1"):
+    own.steer(**{penalty: 0.5})
+  with pytest.raises(SampleError, match=f"{penalty} must be at least 1"):
+    own.steer(**{penalty: float("nan")})
+  with pytest.raises(SampleError, match=f"{penalty} must be at least 1"):  # the sweep's path
+    own.sample([0], bars=1, seed=0, **{penalty: 0.0})
 
 
 def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir, tmp_path):
