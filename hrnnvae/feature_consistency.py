@@ -13,6 +13,12 @@ equal data/emotion.py's and the signs of the margins are the judge's labels (a t
   arousal margin = arousal score - 2                               (> 0: high arousal).
 The term asks each margin to sit on the target quadrant's side by a softplus on the margin over
 a scale, so a melody already well inside its quadrant costs (almost) nothing.
+
+With a density cap c (loss.arousal_density_cap; 0: none), the term's arousal score counts
+onsets per bar / median only up to c: onsets beyond what real tunes have earn nothing, so high
+arousal must come from pitch movement too. The shipped fine-tune reached tense by density
+alone, one pitch struck every sixteenth (issue 19 (ii)). The judge itself (labels, and E's
+targets on samples) stays uncapped.
 """
 
 from __future__ import annotations
@@ -64,11 +70,12 @@ def note_positions(events_BxT, lengths_B):
 
 
 def margins(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
-            thresholds: emotion_lib.ArousalThresholds):
+            thresholds: emotion_lib.ArousalThresholds, density_cap: float = 0.0):
   """{'valence': [B], 'arousal': [B], 'note_density', 'mean_abs_interval', 'pitch_class_weights'}.
 
   rows: the melody as rows over the V event classes (one-hot, or straight-through samples);
-  events: its hard events (argmax of the rows).
+  events: its hard events (argmax of the rows). density_cap: above 0, the arousal score's
+  density part (onsets per bar / median) counts at most this much (0: the judge's own score).
   """
   pitch_P, pitch_class_Px12 = pitch_columns()
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
@@ -94,8 +101,10 @@ def margins(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   previous_pitch = jnp.take_along_axis(pitch_BxT, jnp.maximum(previous_BxT, 0), axis=1)
   intervals = jnp.abs(pitch_BxT - previous_pitch) * has_previous
   mean_interval = intervals.sum(-1) / jnp.maximum(has_previous.sum(-1), 1)
-  score = (density / max(thresholds.median_note_density, 1e-9)
-           + mean_interval / max(thresholds.median_mean_abs_interval, 1e-9))
+  density_part = density / max(thresholds.median_note_density, 1e-9)
+  if density_cap > 0:
+    density_part = jnp.minimum(density_part, density_cap)
+  score = density_part + mean_interval / max(thresholds.median_mean_abs_interval, 1e-9)
   return {"valence": valence, "arousal": score - 2.0, "note_density": density,
           "mean_abs_interval": mean_interval, "pitch_class_weights": weights_Bx12}
 

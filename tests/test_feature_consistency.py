@@ -84,3 +84,26 @@ def test_a_melody_without_notes_has_a_finite_gradient():
 
   grads = jax.grad(loss)(jax.nn.one_hot(events, events_lib.NUM_CLASSES))
   chex.assert_tree_all_finite(grads)
+
+
+def test_a_density_cap_stops_density_earning_arousal():
+  """A bar of sixteenths a semitone apart (density 4 times the median, intervals half of it):
+  uncapped, its arousal score is 4 + 0.5 and scaling its onsets up raises it; capped at 1.5, the
+  score is 1.5 + 0.5 and more onsets earn nothing. A sparse melody under the cap is unchanged."""
+  thresholds = emotion_lib.ArousalThresholds(median_note_density=4.0, median_mean_abs_interval=2.0)
+  first = events_lib.pitch_to_event(60)
+  dense = jnp.asarray([[first + (step % 2) for step in range(16)]], jnp.int32)
+  sparse = jnp.asarray([[first, 0, 0, 0, 0, 0, 0, 0, first + 2] + [0] * 7], jnp.int32)
+  one_bar = jnp.array([16], jnp.int32)
+
+  def arousal(scale, events, cap):
+    rows = jax.nn.one_hot(events, events_lib.NUM_CLASSES)
+    rows = rows.at[..., events_lib.FIRST_PITCH_EVENT:].multiply(scale)  # the onsets' weight
+    return fc.margins(rows, events, one_bar, one_bar, thresholds, density_cap=cap)["arousal"][0]
+
+  value, slope = jax.value_and_grad(arousal)(1.0, dense, 0.0)
+  np.testing.assert_allclose([value, slope], [4.0 + 0.5 - 2.0, 4.0], rtol=1e-5)
+  value, slope = jax.value_and_grad(arousal)(1.0, dense, 1.5)
+  np.testing.assert_allclose([value, slope], [1.5 + 0.5 - 2.0, 0.0], atol=1e-6)
+  np.testing.assert_allclose(arousal(1.0, sparse, 1.5), arousal(1.0, sparse, 0.0), rtol=1e-6)
+  np.testing.assert_allclose(arousal(1.0, sparse, 0.0), 0.5 + 1.0 - 2.0, rtol=1e-5)

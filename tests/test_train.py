@@ -410,6 +410,20 @@ def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
 
 
 @pytest.mark.slow
+def test_a_density_cap_changes_the_emotion_term_not_the_judges_verdict(nottingham_40):
+  """loss.arousal_density_cap: an untrained model's samples strike a note nearly every step
+  (density far above the cap), so the capped term is another term and another update; the
+  reported judge agreement is the judge's own, uncapped, on the same samples."""
+  def one_step(cap):
+    return _one_fine_tune_step(nottingham_40, "no_adversarial", arousal_density_cap=cap)
+
+  (capped, capped_metrics), (plain, plain_metrics) = one_step(1.0), one_step(0.0)
+  assert float(capped_metrics["emotion_term"]) != float(plain_metrics["emotion_term"])
+  assert float(capped_metrics["prior_judge_accuracy"]) == float(plain_metrics["prior_judge_accuracy"])
+  assert not _equal_trees(capped.vae_params, plain.vae_params)
+
+
+@pytest.mark.slow
 def test_classifier_also_learns_the_judges_labels_of_the_fine_tune_samples(nottingham_40):
   """loss.classifier_on_samples: E's update also reads the step's prior samples (labelled by the
   judge), the generator's update is untouched by it, and the paper's classifier term ignores it."""

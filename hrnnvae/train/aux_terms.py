@@ -104,18 +104,23 @@ def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Arra
   return prior.hard_BxTxV + soft - jax.lax.stop_gradient(soft)
 
 
-def _margins(inputs_BxTxV, prior: PriorSamples, batch, models):
+def _margins(inputs_BxTxV, prior: PriorSamples, batch, models, density_cap: float = 0.0):
   return feature_consistency.margins(inputs_BxTxV, prior.events_BxT, prior.mask_BxT.sum(1),
-                                     batch["steps_per_bar"], models.arousal_thresholds)
+                                     batch["steps_per_bar"], models.arousal_thresholds,
+                                     density_cap)
 
 
 def features_emotion_term(inputs: TermInputs):
   """The judge's own mode and arousal margins on the samples against their targets
-  (feature_consistency.py): a term E cannot be fooled into."""
-  found = _margins(inputs.samples_BxTxV, inputs.prior, inputs.batch, inputs.models)
+  (feature_consistency.py): a term E cannot be fooled into. Its arousal counts density only up
+  to loss.arousal_density_cap (0: uncapped, the judge's own)."""
+  cap = inputs.models.loss.arousal_density_cap
+  found = _margins(inputs.samples_BxTxV, inputs.prior, inputs.batch, inputs.models, cap)
   term = feature_consistency.consistency_loss(found, inputs.prior.target_B)
+  judged = found if cap <= 0 else _margins(  # the judge's own labels, uncapped
+      inputs.samples_BxTxV, inputs.prior, inputs.batch, inputs.models)
   return term, {"emotion_term": term, "prior_judge_accuracy": (
-      feature_consistency.labels(found) == inputs.prior.target_B).mean()}
+      feature_consistency.labels(judged) == inputs.prior.target_B).mean()}
 
 
 def classifier_emotion_term(inputs: TermInputs):
