@@ -56,18 +56,18 @@ def shares_of(melodies: realism.Melodies) -> np.ndarray:
   return np.bincount(melodies.quadrants, minlength=len(emotion_lib.EMOTIONS)) / len(melodies.quadrants)
 
 
-def accuracy(generated: realism.Melodies, real: realism.Melodies, steps_per_bar: int) -> float:
-  """The feature classifier's mean accuracy over REPEATS cross-validations."""
-  return float(np.mean([realism.compare(generated, real, steps_per_bar, seed, ("features",))[
-      "features"].mean() for seed in range(REPEATS)]))
+def accuracy(generated: realism.Melodies, real: realism.Melodies, steps_per_bar: int) -> dict:
+  """{subset: the feature classifier's accuracy} (realism.model_rows: overall, real_mix and
+  each quadrant, REPEATS cross-validations)."""
+  return {row["subset"]: row["accuracy"] for row in realism.model_rows(
+      generated, real, steps_per_bar, repeats=REPEATS, classifiers=("features",))}
 
 
 def rhythm(melodies: realism.Melodies, steps_per_bar: int) -> dict:
   """Per quadrant: the mean share of notes lasting one step and the mean notes per bar."""
-  features = realism.melody_features(melodies.events, steps_per_bar)
-  names = realism.feature_names(steps_per_bar)
-  one_step = features[:, names.index("note_length/1 steps")]
-  per_bar = features[:, names.index("register/notes per bar")]
+  columns = realism.feature_columns(melodies.events, steps_per_bar,
+                                    ["note_length/1 steps", "register/notes per bar"])
+  one_step, per_bar = columns["note_length/1 steps"], columns["register/notes per bar"]
   result = {}
   for q, name in enumerate(emotion_lib.EMOTIONS):
     chosen = melodies.quadrants == q
@@ -97,9 +97,9 @@ def main(argv):
   rows = {"reference": {"split": _SPLIT.value, "windows": len(reference.events),
                         "shares": shares.round(3).tolist(), "rhythm": rhythm(reference, steps_per_bar)},
           "real, same shares": accuracy(drawn_in_shares(training, shares, _DRAWN.value, rng),
-                                        reference, steps_per_bar),
+                                        reference, steps_per_bar)["overall"],
           "real, equal shares": accuracy(drawn_in_shares(training, equal, _DRAWN.value, rng),
-                                         reference, steps_per_bar)}
+                                         reference, steps_per_bar)["overall"]}
   print(f"{_SPLIT.value} tunes: {len(reference.events)} windows of {_BARS.value} bars, quadrant "
         f"shares {dict(zip(emotion_lib.EMOTIONS, shares.round(3).tolist()))}")
   print(f"training tunes in the same shares against them: {rows['real, same shares']:.3f}")
@@ -109,10 +109,8 @@ def main(argv):
     requested = scoring.requested_emotions(_NUM_SAMPLES.value)
     melodies = [m.events for m in sampler.sample(requested, _BARS.value, _SEED.value)]
     generated = realism.generated_melodies(melodies, requested)
-    rows[model] = {"overall": accuracy(generated, reference, steps_per_bar),
-                   "real_mix": float(np.mean([realism.compare(
-                       realism.in_real_mix(generated, reference, seed), reference, steps_per_bar,
-                       seed, ("features",))["features"].mean() for seed in range(REPEATS)])),
+    found = accuracy(generated, reference, steps_per_bar)
+    rows[model] = {"overall": found["overall"], "real_mix": found["real_mix"],
                    "rhythm": rhythm(generated, steps_per_bar)}
     print(f"{model}: overall {rows[model]['overall']:.3f}, real_mix {rows[model]['real_mix']:.3f}")
   for name, row in [("reference", rows["reference"])] + [(m, rows[m]) for m in _MODELS.value]:

@@ -103,10 +103,9 @@ def choose(rows: dict) -> str:
 
 def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
   per_melody = [melody_metrics.all_metrics(m, qpm, steps_per_bar, meter) for m in melodies]
-  one_step = realism.feature_names(steps_per_bar).index("note_length/1 steps")
+  one_step = realism.feature_columns(np.asarray(melodies), steps_per_bar, ["note_length/1 steps"])
   return {**{name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE},
-          "one_step_notes": float(realism.melody_features(np.asarray(melodies), steps_per_bar)[
-              :, one_step].mean())}
+          "one_step_notes": float(one_step["note_length/1 steps"].mean())}
 
 
 def _realism(rows_of_realism) -> dict:

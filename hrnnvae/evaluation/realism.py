@@ -121,6 +121,12 @@ def feature_names(steps_per_bar: int) -> list[str]:
           + ["register/notes per bar", "register/mean pitch", "register/range"])
 
 
+def feature_columns(events_NxT: np.ndarray, steps_per_bar: int, names) -> dict[str, np.ndarray]:
+  """{name: [N]} melody_features' columns of those feature_names (e.g. "note_length/1 steps")."""
+  features, all_names = melody_features(events_NxT, steps_per_bar), feature_names(steps_per_bar)
+  return {name: features[:, all_names.index(name)] for name in names}
+
+
 def _shares(values: np.ndarray, bins: int) -> np.ndarray:
   """Histogram [bins] of ints in 0..bins-1, as shares (zeros when there are none)."""
   counts = np.bincount(values, minlength=bins).astype(float)

@@ -225,7 +225,7 @@ def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
     lines.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(
         "–" if np.isnan(r["accuracy"]) else f"{r['accuracy']:.3f} ± {r['std']:.3f}"
         for r in found) + f" | {found[0]['generated']} / {found[0]['real']} ("
-        + ", ".join(str(r["real"]) for r in found[2:]) + ") |")
+        + ", ".join(str(r["real"]) for r in found if r["subset"] in emotion_lib.EMOTIONS) + ") |")
   return lines
 
 
