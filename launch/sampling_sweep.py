@@ -9,14 +9,18 @@ when asked), scored against the validation split by realism and the independent 
   ... --temperatures=0.7 --top_ps=0.95 --guidances=1,1.25,1.5   # emotion guidance too
   ... --temperatures=0.7 --top_ps=0.95 --repeat_penalties=1,1.5,2   # the repeat penalty too
   ... --temperatures=0.7 --top_ps=0.95 --short_note_penalties=1,3,10   # the short-note penalty
+  ... --temperatures=0.7 --top_ps=0.95 --seeds=0,1,2   # means over three sampling seeds
 
-For each setting, on num_samples prior samples per emotion of `bars` bars (one seed):
+For each setting, on num_samples prior samples per emotion of `bars` bars, at each of --seeds
+(the figures are the means over seeds, and each seed's realism and judge are kept beside them:
+one seed of 64 samples an emotion moves realism by about 0.03, so settings are chosen on three):
   realism          the feature classifier's accuracy at telling them from the split's real tunes
                    (evaluation/realism.py: 0.5 cannot tell, 1.0 always can), overall, in the
                    real tunes' quadrant mix (realism_real_mix) and in each quadrant (samples
                    asked for q against real tunes the judge labels q);
   judge            the independent judge's macro agreement (the mean over quadrants of the share
-                   of samples asked for q that it labels q) and its worst quadrant;
+                   of samples asked for q that it labels q), each quadrant's (judge_q) and the
+                   worst quadrant's (judge_worst, of the means over seeds);
   note_repetition, bar_repetition, phrase_similarity: per-melody means (metrics/melody.py);
   one_step_notes   the share of a melody's notes that last one step, the melody mean.
 The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 
 import numpy as np
 from absl import app, flags
@@ -61,7 +66,9 @@ _SHORT_NOTE_PENALTIES = flags.DEFINE_list(
     "short_note_penalties", ["1.0"], "Short-note penalties (models/nucleus.short_note_penalized: a "
     "one-step note s times less likely; 1: none), each crossed with every other setting.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
-_SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
+_SEED = flags.DEFINE_integer("seed", 0, "Sampling seed (one; --seeds for several).")
+_SEEDS = flags.DEFINE_list("seeds", None, "Sampling seeds: every figure is the mean over them, "
+                           "and the default is chosen on those means. Overrides --seed.")
 _BARS = flags.DEFINE_integer("bars", 16, "Bars per melody.")
 _JSON = flags.DEFINE_string("json", None, "Where to write the figures.")
 _APPLY = flags.DEFINE_bool("apply", False, "Make the chosen setting the model's own sampling "
@@ -75,8 +82,9 @@ QUADRANT_FLOOR = 0.75  # ... and for its every quadrant
 JUDGE_TOLERANCE = 0.02  # when none passes: a judge this close to the best counts as as good
 STRUCTURE = ("note_repetition_rate", "bar_repetition_rate", "phrase_similarity")
 COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
-           "judge_worst",
+           "judge_worst", *(f"judge_{q}" for q in emotion_lib.EMOTIONS),
            *STRUCTURE, "one_step_notes")
+BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty")
 
 
@@ -114,10 +122,20 @@ def _realism(rows_of_realism) -> dict:
           **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS}}
 
 
-def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int, seed: int,
-          bars: int, split: str = "valid", log=print, guidances=(1.0,),
+def _mean_over_seeds(per_seed: list[dict]) -> dict:
+  """One setting's rows at several seeds -> one row: each column's mean, judge_worst the worst
+  quadrant of the means (not the mean of each seed's worst), and BY_SEED's figures per seed."""
+  row = {**per_seed[0], **{name: float(np.mean([r[name] for r in per_seed])) for name in COLUMNS}}
+  row["judge_worst"] = min(row[f"judge_{q}"] for q in emotion_lib.EMOTIONS)
+  return {**row, **{f"{name}_by_seed": [r[name] for r in per_seed] for name in BY_SEED}}
+
+
+def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int,
+          seed: int | Sequence[int], bars: int, split: str = "valid", log=print, guidances=(1.0,),
           repeat_penalties=(1.0,), short_note_penalties=(1.0,)) -> dict:
-  """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name)."""
+  """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name), its
+  figures the means over seed (one or several sampling seeds; BY_SEED's also per seed)."""
+  seeds = [seed] if isinstance(seed, int) else list(seed)
   thresholds = judge.thresholds_of(manifest)
   spb = sampler.steps_per_bar
   meter = tuple(sampler.facts["time_signature"])
@@ -125,32 +143,41 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
   real = realism.real_tunes(arrays, bars, spb, thresholds, split=split)
   log(f"{split} split: {len(real.events)} spans of {bars} bars from {len(np.unique(real.groups))} "
       "tunes")
+  no_judge = {name: float("nan") for name in COLUMNS if name.startswith("judge")}
   rows = {f"{split} set": {  # its quadrants are the judge's own labels: no agreement to show
-      **_realism(realism.real_against_real(real, spb, classifiers=("features",))),
-      "judge": float("nan"), "judge_worst": float("nan"),
+      **_realism(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
   own_guidance = sampler.emotion_guidance
   for guidance, short_note_penalty, repeat_penalty, temperature, top_p in itertools.product(
       guidances, short_note_penalties, repeat_penalties, temperatures, top_ps):
     name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty)
-    sampler.steer(emotion_guidance=guidance)
-    try:
-      melodies = [m.events for m in sampler.sample(list(requested), bars, seed, temperature, top_p,
-                                                   repeat_penalty, short_note_penalty)]
-    finally:
-      sampler.steer(emotion_guidance=own_guidance)
-    labels = judge.labels(melodies, spb, thresholds)
-    confusion = np.zeros((4, 4), int)
-    np.add.at(confusion, (requested, labels), 1)
-    agreement = scoring.per_quadrant_agreement(confusion)
-    generated = realism.generated_melodies(melodies, requested)
-    rows[name] = {"temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
-                  "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
-                  **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
-                  "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
-                  **_structure(melodies, qpm, spb, meter)}
-    log(f"{name}: realism {rows[name]['realism']:.3f}, judge {rows[name]['judge']:.3f}")
+    per_seed = []
+    for one_seed in seeds:
+      sampler.steer(emotion_guidance=guidance)
+      try:
+        melodies = [m.events for m in sampler.sample(list(requested), bars, one_seed, temperature,
+                                                     top_p, repeat_penalty, short_note_penalty)]
+      finally:
+        sampler.steer(emotion_guidance=own_guidance)
+      labels = judge.labels(melodies, spb, thresholds)
+      confusion = np.zeros((4, 4), int)
+      np.add.at(confusion, (requested, labels), 1)
+      agreement = scoring.per_quadrant_agreement(confusion)
+      generated = realism.generated_melodies(melodies, requested)
+      per_seed.append({
+          "temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
+          "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
+          **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
+          "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
+          **{f"judge_{q}": float(a) for q, a in zip(emotion_lib.EMOTIONS, agreement)},
+          **_structure(melodies, qpm, spb, meter)})
+      log(f"{name}, seed {one_seed}: realism {per_seed[-1]['realism']:.3f}, "
+          f"judge {per_seed[-1]['judge']:.3f}")
+    rows[name] = _mean_over_seeds(per_seed)
+    if len(seeds) > 1:
+      log(f"{name}, mean over seeds {seeds}: realism {rows[name]['realism']:.3f}, "
+          f"judge {rows[name]['judge']:.3f}")
   return rows
 
 
@@ -160,8 +187,9 @@ def main(argv):
              else Sampler.load(model_dir(_WORKDIR.value)))
   print(f"prior: {sampler.use_prior(_PRIOR.value)}")
   arrays, manifest = cache_lib.load(_CACHE.value)
+  seeds = [int(seed) for seed in _SEEDS.value] if _SEEDS.value else [_SEED.value]
   rows = sweep(sampler, arrays, manifest, [float(t) for t in _TEMPERATURES.value],
-               [float(p) for p in _TOP_PS.value], _NUM_SAMPLES.value, _SEED.value, _BARS.value,
+               [float(p) for p in _TOP_PS.value], _NUM_SAMPLES.value, seeds, _BARS.value,
                _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value],
                repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value],
                short_note_penalties=[float(s) for s in _SHORT_NOTE_PENALTIES.value])
@@ -177,12 +205,14 @@ def main(argv):
         sampler.export_dir,
         {key: rows[chosen][key] for key in SETTINGS}, log=print,
         chosen_by=(f"launch/sampling_sweep.py on the {_SPLIT.value} split, {_NUM_SAMPLES.value} "
-                   f"samples an emotion of {_BARS.value} bars, seed {_SEED.value}: {chosen}, "
+                   f"samples an emotion of {_BARS.value} bars, "
+                   f"{'seed' if len(seeds) == 1 else 'the mean over seeds'} "
+                   f"{','.join(map(str, seeds))}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "num_samples": _NUM_SAMPLES.value,
-                 "seed": _SEED.value, "bars": _BARS.value, "split": _SPLIT.value, "rows": rows,
+                 "seed": seeds[0], "seeds": seeds, "bars": _BARS.value, "split": _SPLIT.value, "rows": rows,
                  "chosen": chosen}, f, indent=1)
 
 

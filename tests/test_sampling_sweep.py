@@ -1,6 +1,7 @@
 """launch/sampling_sweep.py: its rule for the default sampling settings, and a sweep on real
 tunes that finds an untrained model's samples and not the real tunes."""
 
+import functools
 import json
 
 import numpy as np
@@ -37,6 +38,27 @@ def test_when_no_setting_passes_the_most_real_of_those_near_the_best_judge():
   assert SWEEP["choose"](rows) == "T=0.5 p=1"
 
 
+def test_the_mean_over_seeds_takes_the_worst_quadrant_of_the_means():
+  """Two seeds whose worst quadrants differ: each column is the plain mean, judge_worst is the
+  worst quadrant of the means (0.7, not the mean of each seed's worst, 0.6), and realism and
+  the judge stay per seed."""
+  columns = SWEEP["COLUMNS"]
+  one = {**dict.fromkeys(columns, 0.0), "temperature": 0.7, "realism": 0.8,
+         "judge_happy": 0.5, "judge_tense": 0.9, "judge_sad": 0.9, "judge_calm": 0.9}
+  two = {**dict.fromkeys(columns, 1.0), "temperature": 0.7, "realism": 0.9,
+         "judge_happy": 0.9, "judge_tense": 0.7, "judge_sad": 0.9, "judge_calm": 0.9}
+  for row in (one, two):
+    row["judge"] = float(np.mean([row[f"judge_{q}"] for q in ("happy", "tense", "sad", "calm")]))
+    row["judge_worst"] = min(row[f"judge_{q}"] for q in ("happy", "tense", "sad", "calm"))
+  mean = SWEEP["_mean_over_seeds"]([one, two])
+  assert mean["temperature"] == 0.7 and mean["phrase_similarity"] == 0.5
+  np.testing.assert_allclose([mean["realism"], mean["judge_happy"], mean["judge_tense"]],
+                             [0.85, 0.7, 0.8])
+  np.testing.assert_allclose(mean["judge"], (one["judge"] + two["judge"]) / 2)
+  assert mean["judge_worst"] == 0.7 and (one["judge_worst"] + two["judge_worst"]) / 2 == 0.6
+  assert mean["realism_by_seed"] == [0.8, 0.9] and mean["judge_by_seed"] == [one["judge"], two["judge"]]
+
+
 def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   """An untrained decoder's samples against the 40 tunes' training spans: the feature classifier
   tells them apart (realism near 1) where the real tunes against themselves sit near 0.5; every
@@ -52,7 +74,9 @@ def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   plain, nucleus = "T=1 p=1 g=3", "T=1 p=0.5 g=3"
   assert list(rows) == ["train set", plain, nucleus, f"{plain} r=5", f"{nucleus} r=5",
                         f"{plain} s=5", f"{nucleus} s=5", f"{plain} r=5 s=5", f"{nucleus} r=5 s=5"]
-  assert set(rows[plain]) == {*SWEEP["SETTINGS"], *SWEEP["COLUMNS"]}
+  assert set(rows[plain]) == {*SWEEP["SETTINGS"], *SWEEP["COLUMNS"], "realism_by_seed",
+                              "judge_by_seed"}
+  assert rows[plain]["realism_by_seed"] == [rows[plain]["realism"]]  # one seed
   assert rows[f"{plain} r=5"]["repeat_penalty"] == 5.0 and sampler.repeat_penalty == 1.0
   assert rows[f"{plain} r=5"]["note_repetition_rate"] < rows[plain]["note_repetition_rate"]
   assert rows[f"{plain} s=5"]["short_note_penalty"] == 5.0 and sampler.short_note_penalty == 1.0
@@ -67,5 +91,23 @@ def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   assert rows[plain]["note_repetition_rate"] != rows[nucleus]["note_repetition_rate"]
   assert any("train split" in m for m in messages)
   json.dumps(rows)  # the --json file holds it as it is
-  assert np.isnan(rows["train set"]["judge"])
+  assert np.isnan(rows["train set"]["judge"]) and np.isnan(rows["train set"]["judge_calm"])
+
+
+def test_a_sweep_over_seeds_is_the_mean_of_each_seeds_sweep(nottingham_40):
+  """--seeds=0,1: each figure is the mean of the one-seed sweeps' (the same samples, one
+  classifier), the real tunes' row is theirs, and the seeds differ."""
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  run = functools.partial(SWEEP["sweep"], sampler, arrays, manifest, [1.0], [1.0], num_samples=8,
+                          bars=4, split="train", log=lambda message: None)
+  by_seed = [run(seed=seed)["T=1 p=1"] for seed in (0, 1)]
+  both = run(seed=[0, 1])
+  np.testing.assert_equal(both["train set"], run(seed=0)["train set"])  # NaN where too few tunes
+  row = both["T=1 p=1"]
+  assert row["realism_by_seed"] == [by_seed[0]["realism"], by_seed[1]["realism"]]
+  assert by_seed[0]["note_repetition_rate"] != by_seed[1]["note_repetition_rate"]
+  for name in ("realism", "judge", "judge_happy", "note_repetition_rate", "one_step_notes"):
+    np.testing.assert_allclose(row[name], (by_seed[0][name] + by_seed[1][name]) / 2, err_msg=name)
+  assert row["judge_worst"] == min(row[f"judge_{q}"] for q in ("happy", "tense", "sad", "calm"))
 
