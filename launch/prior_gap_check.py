@@ -1,0 +1,140 @@
+"""How much of a model's realism gap is its prior and how much its decoder (issue 19).
+
+Prior samples decode latents drawn from the model's prior (the fitted Gaussian per emotion). A
+better prior fitted to the aggregate posterior could at best draw the latents of real tunes, so
+the same decoder at the same sampling settings, decoding the posteriors of real training tunes,
+shows the ceiling of any prior: what stays unreal there is the decoder's. For each seed,
+num_samples melodies an emotion; each request is paired with a training span (untransposed, of
+`bars` bars) drawn at random from those the judge labels with the requested quadrant:
+  fitted prior              the model's own prior samples (Sampler.sample);
+  posterior means           the decoded mu of each drawn training span;
+  posterior draws           the decoded mu + sigma * noise;
+each at the model's own sampling settings and scored against --split's real tunes like the
+sweep's rows: realism (the feature classifier: overall, real_mix, per quadrant), the judge's
+agreement with the request (macro), note repetition, one-step notes, and for the posterior rows
+the share of steps equal to the source span (how near a copy the decode is). The figures are
+means over --seeds. The split's tunes against themselves head the table (about 0.5).
+
+  python launch/prior_gap_check.py --pretrained=nottingham --cache=runs/nottingham_ship/data \
+      --split=valid --seeds=0,1,2 [--bars=16] [--num_samples=64] [--json=out.json]
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from absl import app, flags
+
+from hrnnvae import judge, pretrained
+from hrnnvae.data import cache as cache_lib
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.evaluation import realism, scoring
+from hrnnvae.exports import model_dir
+from hrnnvae.metrics import melody as melody_metrics
+from hrnnvae.sample import Sampler
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A training run (or its export/).")
+_PRETRAINED = flags.DEFINE_string("pretrained", None, "A model shipped in hrnnvae/pretrained/.")
+_CACHE = flags.DEFINE_string("cache", None, "The prepared cache: its training spans are encoded, "
+                             "its --split is the reference.")
+_SPLIT = flags.DEFINE_enum("split", "valid", ["valid", "test"], "The reference's real tunes.")
+_BARS = flags.DEFINE_integer("bars", 16, "Bars per span and sample (at most the training windows').")
+_NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
+_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; the figures are their means.")
+_JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+
+ROWS = ("fitted prior", "posterior means", "posterior draws")
+COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
+           "note_repetition_rate", "one_step_notes", "steps_equal_to_source")
+
+
+def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thresholds,
+          sources=None) -> dict:
+  """COLUMNS of melodies asked for `requested` against the real tunes; steps_equal_to_source
+  (the mean share of each melody's steps equal to its source's) NaN without sources."""
+  melodies = [np.asarray(m) for m in melodies]
+  requested = np.asarray(requested)
+  by_subset = {row["subset"]: row["accuracy"] for row in realism.model_rows(
+      realism.generated_melodies(melodies, requested), real, steps_per_bar, classifiers=("features",))}
+  labels = judge.labels(melodies, steps_per_bar, thresholds)
+  confusion = np.zeros((4, 4), int)
+  np.add.at(confusion, (requested, labels), 1)
+  one_step = realism.feature_columns(np.stack(melodies), steps_per_bar, ["note_length/1 steps"])
+  repetition = [melody_metrics.note_repetition_rate(m) for m in melodies]
+  copied = (float("nan") if sources is None
+            else float(np.mean([np.mean(m == s[:len(m)]) for m, s in zip(melodies, sources)])))
+  return {"realism": by_subset["overall"], "realism_real_mix": by_subset["real_mix"],
+          **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS},
+          "judge": float(np.mean(scoring.per_quadrant_agreement(confusion))),
+          "note_repetition_rate": float(np.mean(repetition)),
+          "one_step_notes": float(one_step["note_length/1 steps"].mean()),
+          "steps_equal_to_source": copied}
+
+
+def sources_for(requested, training: realism.Melodies, rng: np.random.Generator) -> np.ndarray:
+  """For each requested quadrant, the index of a training span the judge labels so, at random."""
+  return np.array([rng.choice(np.nonzero(training.quadrants == q)[0]) for q in requested])
+
+
+def gap_rows(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: int,
+             split: str = "valid", log=print) -> dict:
+  """{row: COLUMNS}: the split's tunes against themselves, then ROWS, means over seeds."""
+  thresholds = judge.thresholds_of(manifest)
+  spb = sampler.steps_per_bar
+  real = realism.real_tunes(arrays, bars, spb, thresholds, split=split)
+  training = realism.real_tunes(arrays, bars, spb, thresholds, split="train")
+  log(f"{split}: {len(real.events)} spans, train: {len(training.events)} spans of {bars} bars")
+  own = {row["subset"]: row["accuracy"]
+         for row in realism.real_against_real(real, spb, classifiers=("features",))}
+  rows = {f"{split} set": {"realism": own["overall"], "realism_real_mix": own["real_mix"],
+                           **{f"realism_{q}": own[q] for q in emotion_lib.EMOTIONS}}}
+  requested = np.array(scoring.requested_emotions(num_samples))
+  per_seed = {name: [] for name in ROWS}
+  num_steps = bars * spb
+  for seed in seeds:
+    sources = training.events[sources_for(requested, training, np.random.default_rng(seed))]
+    mu, log_var = sampler.posterior(sources, np.full(len(sources), num_steps),
+                                    np.full(len(sources), spb))
+    noise = np.random.default_rng([seed, 1]).standard_normal(mu.shape)
+    draws = mu if log_var is None else mu + np.exp(0.5 * log_var) * noise
+    decoded = {
+        "fitted prior": [m.events for m in sampler.sample(list(requested), bars, seed)],
+        "posterior means": list(sampler.decode(mu, list(requested), num_steps, seed)),
+        "posterior draws": list(sampler.decode(draws.astype(np.float32), list(requested),
+                                               num_steps, seed))}
+    for name, melodies in decoded.items():
+      per_seed[name].append(score(melodies, requested, real, spb, thresholds,
+                                  None if name == "fitted prior" else sources))
+      log(f"seed {seed}, {name}: realism {per_seed[name][-1]['realism']:.3f}, "
+          f"judge {per_seed[name][-1]['judge']:.3f}")
+  for name in ROWS:
+    rows[name] = {column: float(np.mean([r[column] for r in per_seed[name]])) for column in COLUMNS}
+    rows[name]["realism_by_seed"] = [r["realism"] for r in per_seed[name]]
+  return rows
+
+
+def main(argv):
+  del argv
+  sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
+             else Sampler.load(model_dir(_WORKDIR.value)))
+  sampler.use_prior("auto")
+  arrays, manifest = cache_lib.load(_CACHE.value)
+  seeds = [int(seed) for seed in _SEEDS.value]
+  rows = gap_rows(sampler, arrays, manifest, _NUM_SAMPLES.value, seeds, _BARS.value, _SPLIT.value)
+  print(f"{'':<18}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
+  for name, row in rows.items():
+    print(f"{name:<18}" + "".join(f"{row.get(c, float('nan')):>14.3f}" for c in COLUMNS))
+  if _JSON.value:
+    with open(_JSON.value, "w") as f:
+      json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "split": _SPLIT.value, "bars": _BARS.value,
+                 "num_samples": _NUM_SAMPLES.value, "seeds": seeds, "settings": {
+                     "temperature": sampler.temperature, "top_p": sampler.top_p,
+                     "emotion_guidance": sampler.emotion_guidance}, "rows": rows}, f, indent=1)
+    print(f"wrote {_JSON.value}")
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_mutual_exclusive(["workdir", "pretrained"], required=True)
+  flags.mark_flag_as_required("cache")
+  app.run(main)

@@ -1,0 +1,56 @@
+"""launch/prior_gap_check.py: the prior's share of the realism gap against the decoder's. Real
+tunes given back unchanged score as real and as exact copies; an untrained decoder is unreal
+from its prior and from real tunes' posteriors alike."""
+
+import json
+
+import numpy as np
+from test_sample import _random_sampler
+
+from hrnnvae import judge
+from hrnnvae.evaluation import realism, scoring
+
+from conftest import load_launch_script
+
+GAP = load_launch_script("prior_gap_check")
+
+
+def test_real_tunes_given_back_score_as_real_copies_and_random_ones_do_not(nottingham_40):
+  """The training spans asked for their own quadrants, scored against the same split's tunes:
+  realism in the real mix near 0.5, every step equal to its source and the judge agreeing
+  everywhere; shuffled pitches are told apart and copy fewer steps."""
+  _, arrays, manifest = nottingham_40
+  thresholds = judge.thresholds_of(manifest)
+  spans = realism.real_tunes(arrays, 4, 16, thresholds, split="train")
+  requested = np.array(scoring.requested_emotions(12))
+  picks = GAP["sources_for"](requested, spans, np.random.default_rng(0))
+  assert (spans.quadrants[picks] == requested).all()
+  sources = spans.events[picks]
+  given_back = GAP["score"](list(sources), requested, spans, 16, thresholds, sources)
+  assert given_back["steps_equal_to_source"] == 1.0 and given_back["judge"] == 1.0
+  assert given_back["realism_real_mix"] <= 0.7, given_back
+  assert abs(given_back["note_repetition_rate"]
+             - np.mean([GAP["melody_metrics"].note_repetition_rate(s) for s in sources])) < 1e-12
+  rng = np.random.default_rng(1)
+  shuffled = [rng.permutation(s) for s in sources]  # the same events, anywhere in the span
+  scrambled = GAP["score"](shuffled, requested, spans, 16, thresholds, sources)
+  assert scrambled["realism"] >= 0.9 and scrambled["steps_equal_to_source"] < 0.9, scrambled
+  assert np.isnan(GAP["score"](shuffled, requested, spans, 16, thresholds)["steps_equal_to_source"])
+
+
+def test_an_untrained_decoder_is_unreal_from_either_latent(nottingham_40):
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  messages = []
+  rows = GAP["gap_rows"](sampler, arrays, manifest, num_samples=8, seeds=[0, 1], bars=4,
+                         split="train", log=messages.append)
+  assert list(rows) == ["train set", *GAP["ROWS"]]
+  assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
+  for name in GAP["ROWS"]:
+    assert rows[name]["realism"] >= 0.9, (name, rows[name])
+    assert len(rows[name]["realism_by_seed"]) == 2
+    assert np.isclose(rows[name]["realism"], np.mean(rows[name]["realism_by_seed"]))
+  assert np.isnan(rows["fitted prior"]["steps_equal_to_source"])
+  assert 0.0 <= rows["posterior means"]["steps_equal_to_source"] < 0.9
+  assert sum("posterior draws" in m for m in messages) == 2
+  json.dumps(rows)
