@@ -222,6 +222,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.eval_prior_samples = 64  # per emotion, for E's accuracy on prior samples
   config.train.fit_latent_prior = True  # at the end: export/latent_prior.npz (latent_prior.py)
   config.train.latent_prior_windows = 16384  # training windows encoded for it, at most
+  # 1: one Gaussian per emotion; K > 1: a mixture of K diagonal Gaussians per emotion, fitted by
+  # EM (issue 19: 8 or 32 made the shipped model's samples more real, latent_prior.py)
+  config.train.latent_prior_components = 1
 
   # What follows training, run by hrnnvae-train when training ends (post_training.run_stages):
   # the latent prior (train.fit_latent_prior, above), E's fit to the judge, shipping. A stage done

@@ -56,9 +56,13 @@ class PostTrainingError(Exception):
 
 def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                      max_steps: int = 0, max_windows: int = 16384, seed: int = 0,
-                     arrays: dict | None = None, log: Log = None) -> pathlib.Path:
+                     arrays: dict | None = None, log: Log = None, components: int = 1,
+                     chosen_by: str | None = None) -> pathlib.Path:
   """Fits the model's latent prior to its training windows' latents and saves it in the model
   folder (latent_prior.py): sampling then draws z where the decoder learned to decode.
+  components: 1, one Gaussian per emotion; K > 1, a mixture of K diagonal Gaussians. In a
+  shipped model's folder the manifest gets the new file size and a "prior_changes" record
+  (date, components, chosen_by).
 
   max_steps: the training crop (config.data.max_steps; 0: none), so the windows are encoded as
   training read them; arrays: the cache's arrays when the caller has read them already (the
@@ -79,9 +83,20 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
     return mu[:, :fitted], None if log_var is None else log_var[:, :fitted]
 
   prior = latent_prior_lib.fit_to_split(posterior, arrays, rows, sampler.hp.num_emotions,
-                                        max_windows, seed=seed, log=log)
+                                        max_windows, seed=seed, log=log, components=components)
   path = prior.save(export_dir)
-  log(f"fitted the latent prior to {int(min(len(rows), max_windows))} training windows "
+  manifest_path = pathlib.Path(export_dir) / pretrained.MANIFEST_FILE
+  if manifest_path.is_file():
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][latent_prior_lib.FILE] = path.stat().st_size
+    manifest["size_bytes"] = sum(manifest["files"].values())
+    manifest["prior"] = "fitted"
+    manifest.setdefault("prior_changes", []).append({
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "components": components, "chosen_by": chosen_by or "not recorded"})
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+  mixture = "" if components == 1 else f" ({components} diagonal Gaussians an emotion)"
+  log(f"fitted the latent prior{mixture} to {int(min(len(rows), max_windows))} training windows "
       f"(per emotion: {prior.counts_E.tolist()}); wrote {path}")
   return path
 
@@ -349,7 +364,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     else:
       timed("latent_prior", lambda: fit_latent_prior(
           export_dir, cache_dir, max_steps=config.data.max_steps,
-          max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log))
+          max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
+          components=config.train.get("latent_prior_components", 1)))
   if post["emotion_fit_steps"]:
     if "emotion_classifier_fit" in json.loads((export_dir / "config.json").read_text()):
       done["emotion_fit"] = "E already fitted in this export"

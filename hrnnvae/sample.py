@@ -123,7 +123,7 @@ class Sampler:
     self.vae = models_lib.build(hp)
     self.classifier = SequenceClassifier(hp.num_emotions, hp.classifier_channels)
     self.params = jax.device_put(params)
-    self.latent_prior = None  # a LatentPrior fitted to the training latents (latent_prior.py)
+    self.latent_prior = None  # a prior fitted to the training latents (latent_prior.py)
     self.prior_kind = "standard"  # where prior() draws z: "standard" N(0, I) or "fitted"
     # How strongly the requested emotion steers, from the model's "sampling" facts (export's
     # config.json) unless a caller sets them:
@@ -268,7 +268,8 @@ class Sampler:
 
   def prior(self, count: int, seed: int, emotions=None) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
-    same noise through the requested emotion's Gaussian (emotions [count] needed then)."""
+    same noise through the requested emotion's Gaussian (or its mixture's component, drawn by a
+    uniform from the same key; emotions [count] needed then)."""
     hp = self.hp
     keys = self._keys(seed, count, "latent")
     noise = np.array(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(keys))
@@ -277,8 +278,9 @@ class Sampler:
         raise ValueError(f"the {'fitted' if self.prior_kind != 'standard' else 'learned bar'} "
                          "prior needs one requested emotion per latent")
     fitted = hp.fitted_latent_size
-    if self.prior_kind != "standard":
-      noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted])
+    if self.prior_kind != "standard":  # a mixture's component from the key's own uniform
+      uniform = np.array(jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(k, 1)))(keys))
+      noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted], uniform)
     if hp.prior_drops_bar_latents:  # z alone (model.bar_latent_dropout)
       return np.asarray(hp.without_bar_latents(noise))
     if not hp.learned_bar_prior:

@@ -12,8 +12,10 @@ num_samples melodies an emotion; each request is paired with a training span (un
 each at the model's own sampling settings and scored against --split's real tunes like the
 sweep's rows: realism (the feature classifier: overall, real_mix, per quadrant), the judge's
 agreement with the request (macro), note repetition, one-step notes, and for the posterior rows
-the share of steps equal to the source span (how near a copy the decode is). The figures are
-means over --seeds. The split's tunes against themselves head the table (about 0.5).
+the share of steps equal to the source span (how near a copy the decode is), and the feature
+blocks that tell each row from the real tunes best (realism.what_gives_them_away, first seed). The figures are
+means over --seeds; --temperature, --top_p and --emotion_guidance steer all three rows. The
+split's tunes against themselves head the table (about 0.5).
 
   python launch/prior_gap_check.py --pretrained=nottingham --cache=runs/nottingham_ship/data \
       --split=valid --seeds=0,1,2 [--bars=16] [--num_samples=64] [--json=out.json]
@@ -43,8 +45,12 @@ _BARS = flags.DEFINE_integer("bars", 16, "Bars per span and sample (at most the 
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; the figures are their means.")
 _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")
+_TEMPERATURE = flags.DEFINE_float("temperature", None, "Sampling temperature (default the model's).")
+_TOP_P = flags.DEFINE_float("top_p", None, "Nucleus top_p (default the model's).")
+_GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "Emotion guidance (default the model's).")
 
 ROWS = ("fitted prior", "posterior means", "posterior draws")
+TELLS = 4  # the feature blocks that tell each row from the real tunes best, kept in the rows
 COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
            "note_repetition_rate", "one_step_notes", "steps_equal_to_source")
 
@@ -90,7 +96,7 @@ def gap_rows(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: 
   rows = {f"{split} set": {"realism": own["overall"], "realism_real_mix": own["real_mix"],
                            **{f"realism_{q}": own[q] for q in emotion_lib.EMOTIONS}}}
   requested = np.array(scoring.requested_emotions(num_samples))
-  per_seed = {name: [] for name in ROWS}
+  per_seed, tells = {name: [] for name in ROWS}, {}
   num_steps = bars * spb
   for seed in seeds:
     sources = training.events[sources_for(requested, training, np.random.default_rng(seed))]
@@ -106,11 +112,15 @@ def gap_rows(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: 
     for name, melodies in decoded.items():
       per_seed[name].append(score(melodies, requested, real, spb, thresholds,
                                   None if name == "fitted prior" else sources))
+      if seed == seeds[0]:  # what tells them apart, by feature block (the first seed's)
+        tells[name] = realism.what_gives_them_away(
+            realism.generated_melodies([np.asarray(m) for m in melodies], requested), real, spb)[:TELLS]
       log(f"seed {seed}, {name}: realism {per_seed[name][-1]['realism']:.3f}, "
           f"judge {per_seed[name][-1]['judge']:.3f}")
   for name in ROWS:
     rows[name] = {column: float(np.mean([r[column] for r in per_seed[name]])) for column in COLUMNS}
     rows[name]["realism_by_seed"] = [r["realism"] for r in per_seed[name]]
+    rows[name]["gives_away"] = tells[name]
   return rows
 
 
@@ -119,12 +129,18 @@ def main(argv):
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(model_dir(_WORKDIR.value)))
   sampler.use_prior("auto")
+  sampler.steer(temperature=_TEMPERATURE.value, top_p=_TOP_P.value,
+                emotion_guidance=_GUIDANCE.value)
   arrays, manifest = cache_lib.load(_CACHE.value)
   seeds = [int(seed) for seed in _SEEDS.value]
   rows = gap_rows(sampler, arrays, manifest, _NUM_SAMPLES.value, seeds, _BARS.value, _SPLIT.value)
   print(f"{'':<18}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<18}" + "".join(f"{row.get(c, float('nan')):>14.3f}" for c in COLUMNS))
+  for name in ROWS:
+    print(f"{name}, what tells it (seed {seeds[0]}): " + "; ".join(
+        f"{t['block']} {t['accuracy']:.2f} ({t['feature']}: {t['generated_mean']:.3f} against "
+        f"{t['real_mean']:.3f})" for t in rows[name]["gives_away"]))
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "split": _SPLIT.value, "bars": _BARS.value,

@@ -1,6 +1,7 @@
 """The latent prior fitted to the aggregate posterior: its moments, sampling, files, the Sampler,
 and its fit after training (hrnnvae.post_training.fit_latent_prior, launch/fit_latent_prior.py)."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -235,3 +236,111 @@ def test_with_bar_latent_dropout_prior_samples_are_z_alone_and_reconstruction_ke
   events = np.asarray(sampler.sample([0, 1], bars=2, seed=1)[0].events)
   mu = sampler.posterior(events[None], [len(events)], [16])[0]
   assert np.abs(mu[:, hp.latent_dim:]).max() > 0
+
+
+# --- Mixture priors (issue 19) ---------------------------------------------------------------
+
+def _two_clusters(seed=0, dim=3):
+  """A quarter of the points about -5, three quarters about +5, each coordinate's deviation 0.5."""
+  rng = np.random.default_rng(seed)
+  side = np.where(rng.uniform(size=1600) < 0.25, -5.0, 5.0)
+  return side[:, None] + 0.5 * rng.normal(size=(1600, dim)), side
+
+
+def test_em_finds_two_clusters_and_widens_them_by_the_posterior_variance():
+  points, side = _two_clusters()
+  posterior_variance = np.full_like(points, 0.3 ** 2)
+  weights, means, stds = latent_prior_lib.diagonal_mixture(points, posterior_variance, 2,
+                                                           np.random.default_rng(1))
+  order = np.argsort(means[:, 0])
+  np.testing.assert_allclose(weights[order], [np.mean(side < 0), np.mean(side > 0)], atol=1e-6)
+  np.testing.assert_allclose(means[order], [[-5.0] * 3, [5.0] * 3], atol=0.08)
+  # each cluster's own spread (0.5) widened by the posterior variance: sqrt(0.25 + 0.09)
+  np.testing.assert_allclose(stds, np.sqrt(0.25 + 0.09), atol=0.04)
+  assert weights.sum() == pytest.approx(1.0)
+  # more components than points: as many as there are points, each on one
+  weights, means, stds = latent_prior_lib.diagonal_mixture(points[:3], np.zeros((3, 3)), 8,
+                                                           np.random.default_rng(0))
+  assert len(weights) == 3 and np.isfinite(means).all() and (stds > 0).all()
+
+
+def test_a_mixture_prior_samples_each_component_by_its_weight():
+  points, _ = _two_clusters(dim=2)
+  emotions = np.zeros(len(points), int)
+  emotions[::7] = 1  # emotion 1: a few points of both; emotions 2, 3: none (the pooled fit)
+  prior = latent_prior_lib.fit(points, None, emotions, 4, components=2, seed=0)
+  assert isinstance(prior, latent_prior_lib.MixturePrior) and prior.components == 2
+  assert prior.counts_E.tolist() == [int((emotions == 0).sum()), int((emotions == 1).sum()), 0, 0]
+  np.testing.assert_array_equal(prior.means_ExKxZ[2], prior.means_ExKxZ[3])  # both pooled
+  rng = np.random.default_rng(2)
+  noise, uniform = rng.normal(size=(20000, 2)), rng.uniform(size=20000)
+  z = prior.sample(np.zeros(20000, int), noise, uniform)
+  assert z.dtype == np.float32
+  low = z[:, 0] < 0
+  low_component = int(np.argmin(prior.means_ExKxZ[0, :, 0]))
+  assert abs(low.mean() - prior.weights_ExK[0, low_component]) < 4 * np.sqrt(0.25 / 20000)
+  np.testing.assert_allclose(z[low].mean(0), prior.means_ExKxZ[0, low_component], atol=0.03)
+  np.testing.assert_allclose(z[low].std(0), prior.stds_ExKxZ[0, low_component], rtol=0.05)
+  np.testing.assert_allclose(prior.means_ExZ[0], points[emotions == 0].mean(0), atol=1e-6)
+  # a uniform below the first component's weight picks it, one above picks the second
+  first = prior.weights_ExK[0, 0]
+  picked = prior.sample([0, 0], np.zeros((2, 2)), [first * 0.99, min(first * 1.01, 0.999)])
+  np.testing.assert_allclose(picked, prior.means_ExKxZ[0].astype(np.float32), rtol=1e-6)
+  # the Gaussian prior does not read the uniform
+  gaussian = latent_prior_lib.fit(points, None, emotions, 4)
+  np.testing.assert_array_equal(gaussian.sample([0, 1], noise[:2], [0.1, 0.2]),
+                                gaussian.sample([0, 1], noise[:2], [0.9, 0.7]))
+
+
+def test_a_mixture_prior_round_trips_and_bad_ones_are_refused(tmp_path):
+  points, _ = _two_clusters(dim=4)
+  prior = latent_prior_lib.fit(points, np.full_like(points, -2.0), np.arange(len(points)) % 4, 4,
+                               components=3)
+  prior.save(tmp_path)
+  loaded = latent_prior_lib.load(tmp_path, latent_dim=4, num_emotions=4)
+  assert isinstance(loaded, latent_prior_lib.MixturePrior)
+  for name in ("weights_ExK", "means_ExKxZ", "stds_ExKxZ"):
+    np.testing.assert_array_equal(getattr(loaded, name), getattr(prior, name).astype(np.float32))
+  with pytest.raises(ValueError, match="refit"):
+    latent_prior_lib.load(tmp_path, latent_dim=5, num_emotions=4)
+  for broken in ({"stds": -loaded.stds_ExKxZ}, {"weights": loaded.weights_ExK * 2}):
+    arrays = {"weights": loaded.weights_ExK, "means": loaded.means_ExKxZ,
+              "stds": loaded.stds_ExKxZ, "counts": loaded.counts_E, **broken}
+    with open(tmp_path / latent_prior_lib.FILE, "wb") as f:
+      np.savez(f, **arrays)
+    with pytest.raises(ValueError, match="refit"):
+      latent_prior_lib.load(tmp_path, 4, 4)
+
+
+def test_the_sampler_draws_a_mixtures_component_from_each_melodys_key():
+  sampler = _random_sampler()
+  dim = sampler.hp.latent_dim
+  rng = np.random.default_rng(0)
+  side = np.where(rng.uniform(size=800) < 0.5, -3.0, 3.0)
+  sampler.latent_prior = latent_prior_lib.fit(side[:, None] + 0.01 * rng.normal(size=(800, dim)),
+                                              None, np.zeros(800, int), 4, components=2)
+  sampler.use_prior("fitted")
+  z = sampler.prior(64, seed=5, emotions=[0] * 64)
+  means = np.abs(z).mean(1)
+  np.testing.assert_allclose(means, 3.0, atol=0.1)  # each latent lies on one component
+  assert 10 < (z.mean(1) < 0).sum() < 54  # both components drawn
+  np.testing.assert_array_equal(z, sampler.prior(64, seed=5, emotions=[0] * 64))
+  assert not np.array_equal(z, sampler.prior(64, seed=6, emotions=[0] * 64))
+
+
+def test_refitting_a_shipped_models_prior_records_it_in_the_manifest(tiny_workdir, nottingham_40,
+                                                                    tmp_path):
+  export = _export_without_prior(tiny_workdir, tmp_path)
+  manifest = {"files": {name: (export / name).stat().st_size for name in ("config.json",)},
+              "size_bytes": 0, "prior": "standard"}
+  (export / "manifest.json").write_text(json.dumps(manifest))
+  messages = []
+  path = post_training.fit_latent_prior(export, nottingham_40[0], components=4,
+                                        chosen_by="a test", log=messages.append)
+  recorded = json.loads((export / "manifest.json").read_text())
+  assert recorded["files"][latent_prior_lib.FILE] == path.stat().st_size
+  assert recorded["size_bytes"] == sum(recorded["files"].values()) and recorded["prior"] == "fitted"
+  assert recorded["prior_changes"][-1]["components"] == 4
+  assert recorded["prior_changes"][-1]["chosen_by"] == "a test"
+  assert "(4 diagonal Gaussians an emotion)" in messages[-1]
+  assert Sampler.load(export).latent_prior.components == 4

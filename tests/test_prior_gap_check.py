@@ -53,4 +53,6 @@ def test_an_untrained_decoder_is_unreal_from_either_latent(nottingham_40):
   assert np.isnan(rows["fitted prior"]["steps_equal_to_source"])
   assert 0.0 <= rows["posterior means"]["steps_equal_to_source"] < 0.9
   assert sum("posterior draws" in m for m in messages) == 2
+  tells = rows["posterior means"]["gives_away"]
+  assert len(tells) == GAP["TELLS"] and tells[0]["accuracy"] >= tells[-1]["accuracy"] >= 0.0
   json.dumps(rows)
