@@ -75,7 +75,10 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
   if max_steps and arrays["events"].shape[1] > max_steps:
     arrays = {**arrays, "events": arrays["events"][:, :max_steps],
               "lengths": np.minimum(arrays["lengths"], max_steps)}
-  rows = latent_prior_lib.training_rows(arrays)
+  rows = latent_prior_lib.training_rows(arrays, sampler.steps_per_bar)  # the meter it samples in
+  if not len(rows):
+    raise PostTrainingError(f"no untransposed training window of {sampler.steps_per_bar} steps a "
+                            f"bar (the meter {export_dir} samples in) in {cache_dir}")
   fitted = sampler.hp.fitted_latent_size  # z alone when a learned prior draws the bars' latents
 
   def posterior(events, lengths, steps_per_bar):
@@ -97,6 +100,7 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
   mixture = "" if components == 1 else f" ({components} diagonal Gaussians an emotion)"
   log(f"fitted the latent prior{mixture} to {int(min(len(rows), max_windows))} training windows "
+      f"of {sampler.steps_per_bar} steps a bar "
       f"(per emotion: {prior.counts_E.tolist()}); wrote {path}")
   return path
 

@@ -128,11 +128,15 @@ def test_the_sampler_draws_from_the_fitted_prior_it_finds(tmp_path):
 
 
 def test_training_fits_a_prior_that_the_export_loads(tiny_workdir, nottingham_40):
-  """hrnnvae-train fits the prior at the end; it describes the untransposed training windows."""
+  """hrnnvae-train fits the prior at the end; it describes the untransposed training windows in
+  the meter the model samples in (the tunes in other meters are left out)."""
   sampler = Sampler.load(tiny_workdir / "export")
   assert sampler.prior_kind == "fitted"
   arrays = nottingham_40[1]
-  rows = latent_prior_lib.training_rows(arrays)
+  rows = latent_prior_lib.training_rows(arrays, sampler.steps_per_bar)
+  every_meter = latent_prior_lib.training_rows(arrays)
+  assert set(rows) < set(every_meter)  # the 40 tunes have jigs and waltzes too
+  assert set(arrays["steps_per_bar"][rows]) == {sampler.steps_per_bar}
   counts = np.bincount(arrays["emotion"][rows], minlength=4)
   assert sampler.latent_prior.counts_E.sum() == counts[counts >= 32].sum()
   crop = sampler.description["config"]["data"]["max_steps"] or arrays["events"].shape[1]
@@ -167,8 +171,9 @@ def test_post_training_fits_the_prior_that_training_fitted(tiny_workdir, notting
   assert path == export / latent_prior_lib.FILE
   sampler = Sampler.load(export)
   _same_prior(export, tiny_workdir / "export", sampler.hp.latent_dim)
-  rows = latent_prior_lib.training_rows(nottingham_40[1])
-  assert messages[-1] == (f"fitted the latent prior to {len(rows)} training windows (per emotion: "
+  rows = latent_prior_lib.training_rows(nottingham_40[1], sampler.steps_per_bar)
+  assert messages[-1] == (f"fitted the latent prior to {len(rows)} training windows of "
+                          f"{sampler.steps_per_bar} steps a bar (per emotion: "
                           f"{sampler.latent_prior.counts_E.tolist()}); wrote {path}")
   assert any(message.startswith("latent prior: encoded") for message in messages[:-1])
 
