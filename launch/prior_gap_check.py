@@ -24,6 +24,7 @@ split's tunes against themselves head the table (about 0.5).
 from __future__ import annotations
 
 import json
+import pathlib
 
 import numpy as np
 from absl import app, flags
@@ -142,6 +143,7 @@ def main(argv):
         f"{t['block']} {t['accuracy']:.2f} ({t['feature']}: {t['generated_mean']:.3f} against "
         f"{t['real_mean']:.3f})" for t in rows[name]["gives_away"]))
   if _JSON.value:
+    pathlib.Path(_JSON.value).parent.mkdir(parents=True, exist_ok=True)
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "split": _SPLIT.value, "bars": _BARS.value,
                  "num_samples": _NUM_SAMPLES.value, "seeds": seeds, "settings": {

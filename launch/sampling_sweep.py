@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import pathlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -210,6 +211,7 @@ def main(argv):
                    f"{','.join(map(str, seeds))}: {chosen}, "
                    f"realism {rows[chosen]['realism']:.3f}, judge {rows[chosen]['judge']:.3f}"))
   if _JSON.value:
+    pathlib.Path(_JSON.value).parent.mkdir(parents=True, exist_ok=True)
     with open(_JSON.value, "w") as f:
       json.dump({"model": _PRETRAINED.value or _WORKDIR.value, "num_samples": _NUM_SAMPLES.value,
                  "seed": seeds[0], "seeds": seeds, "bars": _BARS.value, "split": _SPLIT.value, "rows": rows,
