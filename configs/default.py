@@ -223,7 +223,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.train.fit_latent_prior = True  # at the end: export/latent_prior.npz (latent_prior.py)
   config.train.latent_prior_windows = 16384  # training windows encoded for it, at most
   # 1: one Gaussian per emotion; K > 1: a mixture of K diagonal Gaussians per emotion, fitted by
-  # EM (issue 19: 8 or 32 made the shipped model's samples more real, latent_prior.py)
+  # EM (issue 19 (iii): 16 was no more real than one Gaussian on the shipped model, latent_prior.py)
   config.train.latent_prior_components = 1
 
   # What follows training, run by hrnnvae-train when training ends (post_training.run_stages):

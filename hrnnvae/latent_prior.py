@@ -13,13 +13,16 @@ the fitted prior is the Gaussian with those moments, the covariance shrunk towar
 conditioned on the emotion because the data's emotion is a property of the notes (mode, density):
 a z drawn from the happy windows' region agrees with a request for "happy".
 
+The windows are those of the meter prior samples are decoded in (`training_rows`): the encoder
+reads the meter, so jigs and waltzes have latents of their own, and a prior over every meter
+drew 4/4 samples from their region too (issue 19 (iii): the shipped Nottingham model's
+validation realism 0.835 with every meter, 0.767 with the 4/4 windows alone).
+
 A mixture (`fit(..., components=K)`, K > 1; `train.latent_prior_components`) fits instead, per
 emotion, K diagonal Gaussians to the windows' posterior means by EM, each component's variance
-widened by the mean posterior variance of the windows it holds. One Gaussian over a quadrant's
-256-dimensional latents puts mass between the clusters where tunes lie; on the shipped Nottingham
-model a mixture of 8 or 32 made prior samples more real (validation, seeds 0-2: 0.79-0.80
-against 0.835) without bringing them nearer the training tunes than held-out tunes are (issue
-19, docs/results/issue19_prior_gap/).
+widened by the mean posterior variance of the windows it holds. On the shipped Nottingham model
+it was no more real than the Gaussian (16 components over the 4/4 windows: 0.789 against 0.767;
+docs/results/issue19_meter_prior/NOTE.md), so it is an option, off by default.
 
 It is saved beside the exported parameters as `latent_prior.npz` (plain arrays, read without
 pickle) and used by `Sampler.prior` when present (`--prior=fitted`; `--prior=standard` is
