@@ -111,8 +111,12 @@ def test_sampling_defaults_are_the_models_own():
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
                                        "short_note_penalty", "transfer_shift"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
-  shipped = json.loads((ROOT / "hrnnvae" / "pretrained" / "nottingham" / "config.json").read_text())
+  folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
+  shipped = json.loads((folder / "config.json").read_text())
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
-                                                "emotion_guidance": 1.25, "repeat_penalty": 1.0,
+                                                "emotion_guidance": 1.0, "repeat_penalty": 1.0,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5}
+  # ... and its manifest's last recorded change says so (guidance 1 again since issue 19 (iii))
+  manifest = json.loads((folder / "manifest.json").read_text())
+  assert manifest["sampling_changes"][-1]["after"] == exports.sampling_settings(shipped)
