@@ -62,18 +62,15 @@ def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thres
   (the mean share of each melody's steps equal to its source's) NaN without sources."""
   melodies = [np.asarray(m) for m in melodies]
   requested = np.asarray(requested)
-  by_subset = {row["subset"]: row["accuracy"] for row in realism.model_rows(
-      realism.generated_melodies(melodies, requested), real, steps_per_bar, classifiers=("features",))}
-  labels = judge.labels(melodies, steps_per_bar, thresholds)
-  confusion = np.zeros((4, 4), int)
-  np.add.at(confusion, (requested, labels), 1)
+  accuracies = scoring.realism_columns(realism.model_rows(
+      realism.generated_melodies(melodies, requested), real, steps_per_bar, classifiers=("features",)))
   one_step = realism.feature_columns(np.stack(melodies), steps_per_bar, ["note_length/1 steps"])
   repetition = [melody_metrics.note_repetition_rate(m) for m in melodies]
   copied = (float("nan") if sources is None
             else float(np.mean([np.mean(m == s[:len(m)]) for m, s in zip(melodies, sources)])))
-  return {"realism": by_subset["overall"], "realism_real_mix": by_subset["real_mix"],
-          **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS},
-          "judge": float(np.mean(scoring.per_quadrant_agreement(confusion))),
+  return {**accuracies,
+          "judge": float(np.mean(scoring.judged_agreement(melodies, requested, steps_per_bar,
+                                                          thresholds))),
           "note_repetition_rate": float(np.mean(repetition)),
           "one_step_notes": float(one_step["note_length/1 steps"].mean()),
           "steps_equal_to_source": copied}
@@ -92,10 +89,8 @@ def gap_rows(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: 
   real = realism.real_tunes(arrays, bars, spb, thresholds, split=split)
   training = realism.real_tunes(arrays, bars, spb, thresholds, split="train")
   log(f"{split}: {len(real.events)} spans, train: {len(training.events)} spans of {bars} bars")
-  own = {row["subset"]: row["accuracy"]
-         for row in realism.real_against_real(real, spb, classifiers=("features",))}
-  rows = {f"{split} set": {"realism": own["overall"], "realism_real_mix": own["real_mix"],
-                           **{f"realism_{q}": own[q] for q in emotion_lib.EMOTIONS}}}
+  rows = {f"{split} set": scoring.realism_columns(
+      realism.real_against_real(real, spb, classifiers=("features",)))}
   requested = np.array(scoring.requested_emotions(num_samples))
   per_seed, tells = {name: [] for name in ROWS}, {}
   num_steps = bars * spb

@@ -117,12 +117,6 @@ def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
           "one_step_notes": float(one_step["note_length/1 steps"].mean())}
 
 
-def _realism(rows_of_realism) -> dict:
-  by_subset = {row["subset"]: row["accuracy"] for row in rows_of_realism}
-  return {"realism": by_subset["overall"], "realism_real_mix": by_subset["real_mix"],
-          **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS}}
-
-
 def _mean_over_seeds(per_seed: list[dict]) -> dict:
   """One setting's rows at several seeds -> one row: each column's mean, judge_worst the worst
   quadrant of the means (not the mean of each seed's worst), and BY_SEED's figures per seed."""
@@ -146,7 +140,7 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       "tunes")
   no_judge = {name: float("nan") for name in COLUMNS if name.startswith("judge")}
   rows = {f"{split} set": {  # its quadrants are the judge's own labels: no agreement to show
-      **_realism(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
+      **scoring.realism_columns(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
   own_guidance = sampler.emotion_guidance
@@ -161,15 +155,12 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
                                                      top_p, repeat_penalty, short_note_penalty)]
       finally:
         sampler.steer(emotion_guidance=own_guidance)
-      labels = judge.labels(melodies, spb, thresholds)
-      confusion = np.zeros((4, 4), int)
-      np.add.at(confusion, (requested, labels), 1)
-      agreement = scoring.per_quadrant_agreement(confusion)
+      agreement = scoring.judged_agreement(melodies, requested, spb, thresholds)
       generated = realism.generated_melodies(melodies, requested)
       per_seed.append({
           "temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
           "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
-          **_realism(realism.model_rows(generated, real, spb, classifiers=("features",))),
+          **scoring.realism_columns(realism.model_rows(generated, real, spb, classifiers=("features",))),
           "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
           **{f"judge_{q}": float(a) for q, a in zip(emotion_lib.EMOTIONS, agreement)},
           **_structure(melodies, qpm, spb, meter)})

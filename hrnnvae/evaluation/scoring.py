@@ -87,6 +87,21 @@ def per_quadrant_agreement(confusion) -> np.ndarray:
   return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
 
 
+def judged_agreement(melodies, requested, steps_per_bar: int, thresholds) -> np.ndarray:
+  """per_quadrant_agreement [4] of the judge's labels of melodies asked for `requested`."""
+  confusion = np.zeros((4, 4), int)
+  np.add.at(confusion, (np.asarray(requested), judge.labels(melodies, steps_per_bar, thresholds)), 1)
+  return per_quadrant_agreement(confusion)
+
+
+def realism_columns(rows_of_realism) -> dict:
+  """realism.model_rows / real_against_real rows (features) as named columns: realism (overall),
+  realism_real_mix and realism_<quadrant>, as the sweeps report them."""
+  by_subset = {row["subset"]: row["accuracy"] for row in rows_of_realism}
+  return {"realism": by_subset["overall"], "realism_real_mix": by_subset["real_mix"],
+          **{f"realism_{q}": by_subset[q] for q in emotion_lib.EMOTIONS}}
+
+
 def _set_metrics(per_melody, melodies, test_per_melody, test_melodies):
   comparisons = [corpus.distribution_comparison([m[f] for m in per_melody],
                                                 [m[f] for m in test_per_melody])
