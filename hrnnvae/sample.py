@@ -279,7 +279,8 @@ class Sampler:
                          "prior needs one requested emotion per latent")
     fitted = hp.fitted_latent_size
     if self.prior_kind != "standard":  # a mixture's component from the key's own uniform
-      uniform = np.array(jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(k, 1)))(keys))
+      uniform = (np.array(jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(k, 1)))(keys))
+                 if self.latent_prior.components > 1 else None)
       noise[:, :fitted] = self.latent_prior.sample(emotions, noise[:, :fitted], uniform)
     if hp.prior_drops_bar_latents:  # z alone (model.bar_latent_dropout)
       return np.asarray(hp.without_bar_latents(noise))

@@ -29,8 +29,6 @@ def test_real_tunes_given_back_score_as_real_copies_and_random_ones_do_not(notti
   given_back = GAP["score"](list(sources), requested, spans, 16, thresholds, sources)
   assert given_back["steps_equal_to_source"] == 1.0 and given_back["judge"] == 1.0
   assert given_back["realism_real_mix"] <= 0.7, given_back
-  assert abs(given_back["note_repetition_rate"]
-             - np.mean([GAP["melody_metrics"].note_repetition_rate(s) for s in sources])) < 1e-12
   rng = np.random.default_rng(1)
   shuffled = [rng.permutation(s) for s in sources]  # the same events, anywhere in the span
   scrambled = GAP["score"](shuffled, requested, spans, 16, thresholds, sources)
