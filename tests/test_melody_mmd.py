@@ -170,7 +170,8 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
   models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
-                                                            realism_spread=False))
+                                                            realism_spread=False,
+                                                            realism_degree_weight=0.0))
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.
@@ -179,6 +180,52 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
       cropped, batch["emotion"], cropped, batch["emotion"])), abs=1e-6)
   assert float(metrics["sample_repeated_notes"]) == pytest.approx(
       float(metrics["real_repeated_notes"]))
+  assert "realism_degree_mmd" not in metrics
+
+
+def _dwelling_on_the_tonic(events):
+  """The same rhythms with every other note moved to C5: a line that dwells on one pitch."""
+  dwelling = events.copy()
+  struck = dwelling >= events_lib.FIRST_PITCH_EVENT
+  dwelling[struck & (np.cumsum(struck, axis=1) % 2 == 0)] = events_lib.pitch_to_event(72)
+  return dwelling
+
+
+def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_weight():
+  emotion = jnp.asarray(np.arange(12) % 2)
+  real_a, real_b = _features(_melodies(1)), _features(_melodies(2))
+  dwelling = _features(_dwelling_on_the_tonic(_melodies(3)))
+  degrees = melody_mmd.DEGREES
+  assert degrees.stop == melody_mmd.NUM_FEATURES and degrees.stop - degrees.start == 12
+  np.testing.assert_allclose(np.asarray(real_a[:, degrees]).sum(1), 1.0, atol=1e-6)
+  same = float(melody_mmd.conditional_mmd(real_a[:, degrees], emotion, real_b[:, degrees], emotion))
+  apart = float(melody_mmd.conditional_mmd(dwelling[:, degrees], emotion, real_b[:, degrees],
+                                           emotion))
+  assert abs(same) < 0.25 * apart, (same, apart)
+  # The term: the MMD over every feature plus the weight times the degrees' own.
+  events = _melodies(6)
+  samples = _dwelling_on_the_tonic(events)
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(12) % 4), jnp.asarray(samples),
+                                 None, jax.nn.one_hot(samples, V), jnp.ones((12, 48), bool), None)
+  batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
+           "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
+  found = {}
+  for weight in (0.0, 2.5):
+    for per_quadrant in (False, True):
+      models = types.SimpleNamespace(loss=types.SimpleNamespace(
+          realism_per_quadrant=per_quadrant, realism_spread=False, realism_degree_weight=weight))
+      inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
+      found[weight, per_quadrant] = aux_terms.realism_term(inputs)
+  sample_features, real_features = _features(samples), _features(events)
+  for per_quadrant in (False, True):
+    degree_mmd = float(melody_mmd.conditional_mmd(
+        sample_features[:, degrees], prior.target_B, real_features[:, degrees], batch["emotion"],
+        per_quadrant=per_quadrant))
+    plain, _ = found[0.0, per_quadrant]
+    weighted, metrics = found[2.5, per_quadrant]
+    assert degree_mmd > 0
+    assert float(metrics["realism_degree_mmd"]) == pytest.approx(degree_mmd, rel=1e-5)
+    assert float(weighted) == pytest.approx(float(plain) + 2.5 * degree_mmd, rel=1e-5)
 
 
 def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():

@@ -148,7 +148,8 @@ def adversarial_term(inputs: TermInputs):
 
 def realism_term(inputs: TermInputs):
   """The samples' style (intervals, onset positions, density) against the batch's real melodies
-  of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py."""
+  of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py,
+  plus loss.realism_degree_weight times the same MMD of the scale-degree shares alone."""
   prior, batch = inputs.prior, inputs.batch
   steps = prior.events_BxT.shape[1]
   sample_lengths = prior.mask_BxT.sum(1)
@@ -160,10 +161,20 @@ def realism_term(inputs: TermInputs):
   real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
                                    real_events, real_lengths, batch["steps_per_bar"],
                                    with_spread=spread)
+  per_quadrant = inputs.models.loss.realism_per_quadrant
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
-                                    per_quadrant=inputs.models.loss.realism_per_quadrant)
+                                    per_quadrant=per_quadrant)
+  metrics = {}
+  degree_weight = inputs.models.loss.realism_degree_weight
+  if degree_weight > 0:  # the scale degrees' own MMD (melody_mmd.DEGREES)
+    degrees = melody_mmd.DEGREES
+    degree_mmd = melody_mmd.conditional_mmd(generated[:, degrees], prior.target_B,
+                                            real[:, degrees], batch["emotion"],
+                                            per_quadrant=per_quadrant)
+    term = term + degree_weight * degree_mmd
+    metrics["realism_degree_mmd"] = degree_mmd
   unison = melody_mmd.INTERVAL_EDGES.index(0)
-  return term, {"realism_term": term,
+  return term, {**metrics, "realism_term": term,
                 "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),
                 "real_repeated_notes": real[:, unison].mean()}
 
