@@ -53,18 +53,20 @@ _GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "Emotion guidance (defa
 ROWS = ("fitted prior", "posterior means", "posterior draws")
 TELLS = 4  # the feature blocks that tell each row from the real tunes best, kept in the rows
 COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
-           "note_repetition_rate", "one_step_notes", "steps_equal_to_source")
+           "note_repetition_rate", "one_step_notes", "tonic_share", "steps_equal_to_source")
 
 
 def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thresholds,
           sources=None) -> dict:
-  """COLUMNS of melodies asked for `requested` against the real tunes; steps_equal_to_source
-  (the mean share of each melody's steps equal to its source's) NaN without sources."""
+  """COLUMNS of melodies asked for `requested` against the real tunes; tonic_share: the mean
+  share of a melody's notes on its key's tonic; steps_equal_to_source (the mean share of each
+  melody's steps equal to its source's) NaN without sources."""
   melodies = [np.asarray(m) for m in melodies]
   requested = np.asarray(requested)
   accuracies = scoring.realism_columns(realism.model_rows(
       realism.generated_melodies(melodies, requested), real, steps_per_bar, classifiers=("features",)))
-  one_step = realism.feature_columns(np.stack(melodies), steps_per_bar, ["note_length/1 steps"])
+  shares = realism.feature_columns(np.stack(melodies), steps_per_bar,
+                                  ["note_length/1 steps", "pitch_class/degree 0"])
   repetition = [melody_metrics.note_repetition_rate(m) for m in melodies]
   copied = (float("nan") if sources is None
             else float(np.mean([np.mean(m == s[:len(m)]) for m, s in zip(melodies, sources)])))
@@ -72,7 +74,8 @@ def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thres
           "judge": float(np.mean(scoring.judged_agreement(melodies, requested, steps_per_bar,
                                                           thresholds))),
           "note_repetition_rate": float(np.mean(repetition)),
-          "one_step_notes": float(one_step["note_length/1 steps"].mean()),
+          "one_step_notes": float(shares["note_length/1 steps"].mean()),
+          "tonic_share": float(shares["pitch_class/degree 0"].mean()),
           "steps_equal_to_source": copied}
 
 
@@ -109,14 +112,19 @@ def gap_rows(sampler: Sampler, arrays, manifest, num_samples: int, seeds, bars: 
       per_seed[name].append(score(melodies, requested, real, spb, thresholds,
                                   None if name == "fitted prior" else sources))
       if seed == seeds[0]:  # what tells them apart, by feature block (the first seed's)
-        tells[name] = realism.what_gives_them_away(
-            realism.generated_melodies([np.asarray(m) for m in melodies], requested), real, spb)[:TELLS]
+        generated = realism.generated_melodies([np.asarray(m) for m in melodies], requested)
+        tells[name] = realism.what_gives_them_away(generated, real, spb)[:TELLS]
+        tells[name, "by quadrant"] = {  # each quadrant asked for against its real tunes
+            emotion: realism.what_gives_them_away(generated.subset(requested == q),
+                                                  real.subset(real.quadrants == q), spb)[:TELLS]
+            for q, emotion in enumerate(emotion_lib.EMOTIONS)}
       log(f"seed {seed}, {name}: realism {per_seed[name][-1]['realism']:.3f}, "
           f"judge {per_seed[name][-1]['judge']:.3f}")
   for name in ROWS:
     rows[name] = {column: float(np.mean([r[column] for r in per_seed[name]])) for column in COLUMNS}
     rows[name]["realism_by_seed"] = [r["realism"] for r in per_seed[name]]
     rows[name]["gives_away"] = tells[name]
+    rows[name]["gives_away_by_quadrant"] = tells[name, "by quadrant"]
   return rows
 
 
@@ -133,10 +141,13 @@ def main(argv):
   print(f"{'':<18}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<18}" + "".join(f"{row.get(c, float('nan')):>14.3f}" for c in COLUMNS))
+  def told(tells):
+    return "; ".join(f"{t['block']} {t['accuracy']:.2f} ({t['feature']}: {t['generated_mean']:.3f} "
+                     f"against {t['real_mean']:.3f})" for t in tells) or "too few real tunes"
   for name in ROWS:
-    print(f"{name}, what tells it (seed {seeds[0]}): " + "; ".join(
-        f"{t['block']} {t['accuracy']:.2f} ({t['feature']}: {t['generated_mean']:.3f} against "
-        f"{t['real_mean']:.3f})" for t in rows[name]["gives_away"]))
+    print(f"{name}, what tells it (seed {seeds[0]}): {told(rows[name]['gives_away'])}")
+    for emotion, tells in rows[name]["gives_away_by_quadrant"].items():
+      print(f"  asked {emotion}: {told(tells)}")
   if _JSON.value:
     pathlib.Path(_JSON.value).parent.mkdir(parents=True, exist_ok=True)
     with open(_JSON.value, "w") as f:

@@ -8,6 +8,8 @@ import numpy as np
 from test_sample import _random_sampler
 
 from hrnnvae import judge
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import realism, scoring
 
 from conftest import load_launch_script
@@ -29,6 +31,11 @@ def test_real_tunes_given_back_score_as_real_copies_and_random_ones_do_not(notti
   given_back = GAP["score"](list(sources), requested, spans, 16, thresholds, sources)
   assert given_back["steps_equal_to_source"] == 1.0 and given_back["judge"] == 1.0
   assert given_back["realism_real_mix"] <= 0.7, given_back
+  # The tonic's share of the notes, by hand: each span's notes counted on its judged key's tonic.
+  tonics = judge.features(list(sources), 16).key_tonic
+  by_hand = [np.mean([(pitch - tonic) % 12 == 0 for _, _, pitch in events_lib.events_to_notes(s)])
+             for s, tonic in zip(sources, tonics)]
+  assert np.mean(by_hand) > 0 and np.isclose(given_back["tonic_share"], np.mean(by_hand))
   rng = np.random.default_rng(1)
   shuffled = [rng.permutation(s) for s in sources]  # the same events, anywhere in the span
   scrambled = GAP["score"](shuffled, requested, spans, 16, thresholds, sources)
@@ -53,4 +60,14 @@ def test_an_untrained_decoder_is_unreal_from_either_latent(nottingham_40):
   assert sum("posterior draws" in m for m in messages) == 2
   tells = rows["posterior means"]["gives_away"]
   assert len(tells) == GAP["TELLS"] and tells[0]["accuracy"] >= tells[-1]["accuracy"] >= 0.0
+  by_quadrant = rows["posterior means"]["gives_away_by_quadrant"]
+  assert list(by_quadrant) == list(emotion_lib.EMOTIONS)
+  # Each quadrant asked for against its own real tunes: a quadrant whose real spans come from
+  # fewer than FOLDS tunes has no comparison ([]); the others rank every block they have.
+  real = realism.real_tunes(arrays, 4, 16, judge.thresholds_of(manifest), split="train")
+  for q, emotion in enumerate(emotion_lib.EMOTIONS):
+    tunes = len(np.unique(real.groups[real.quadrants == q]))
+    assert (len(by_quadrant[emotion]) == GAP["TELLS"]) == (tunes >= realism.FOLDS), (emotion, tunes)
+  assert any(by_quadrant.values())
+  assert 0.0 <= rows["fitted prior"]["tonic_share"] <= 1.0
   json.dumps(rows)
