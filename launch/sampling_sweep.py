@@ -22,7 +22,8 @@ one seed of 64 samples an emotion moves realism by about 0.03, so settings are c
                    of samples asked for q that it labels q), each quadrant's (judge_q) and the
                    worst quadrant's (judge_worst, of the means over seeds);
   note_repetition, bar_repetition, phrase_similarity: per-melody means (metrics/melody.py);
-  one_step_notes   the share of a melody's notes that last one step, the melody mean.
+  one_step_notes   the share of a melody's notes that last one step, the melody mean;
+  tonic_share      the share of a melody's notes on its judged key's tonic, the melody mean.
 The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
 `choose` picks the default: among settings whose judge meets JUDGE_FLOOR (macro) and
 QUADRANT_FLOOR (every quadrant), the most real (lowest overall realism); when none does, the
@@ -84,7 +85,7 @@ JUDGE_TOLERANCE = 0.02  # when none passes: a judge this close to the best count
 STRUCTURE = ("note_repetition_rate", "bar_repetition_rate", "phrase_similarity")
 COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
            "judge_worst", *(f"judge_{q}" for q in emotion_lib.EMOTIONS),
-           *STRUCTURE, "one_step_notes")
+           *STRUCTURE, "one_step_notes", "tonic_share")
 BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty")
 
@@ -112,9 +113,11 @@ def choose(rows: dict) -> str:
 
 def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
   per_melody = [melody_metrics.all_metrics(m, qpm, steps_per_bar, meter) for m in melodies]
-  one_step = realism.feature_columns(np.asarray(melodies), steps_per_bar, ["note_length/1 steps"])
+  shares = realism.feature_columns(np.asarray(melodies), steps_per_bar,
+                                  ["note_length/1 steps", "pitch_class/degree 0"])
   return {**{name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE},
-          "one_step_notes": float(one_step["note_length/1 steps"].mean())}
+          "one_step_notes": float(shares["note_length/1 steps"].mean()),
+          "tonic_share": float(shares["pitch_class/degree 0"].mean())}
 
 
 def _mean_over_seeds(per_seed: list[dict]) -> dict:

@@ -85,6 +85,9 @@ def test_a_sweep_on_real_tunes_finds_an_untrained_model(nottingham_40):
   assert (rows[nucleus]["temperature"], rows[nucleus]["top_p"]) == (1.0, 0.5)
   assert abs(rows["train set"]["realism"] - 0.5) <= 0.15, rows["train set"]
   assert rows["train set"]["one_step_notes"] < rows[plain]["one_step_notes"]
+  # Real tunes put about a fifth of their notes on the tonic; a random decoder's are spread.
+  assert 0.15 <= rows["train set"]["tonic_share"] <= 0.4 and rows[plain]["tonic_share"] < 0.15, (
+      rows["train set"]["tonic_share"], rows[plain]["tonic_share"])
   for name in (plain, nucleus):
     assert rows[name]["realism"] >= 0.9, rows[name]
     assert 0.0 <= rows[name]["judge_worst"] <= rows[name]["judge"] <= 1.0
@@ -107,7 +110,8 @@ def test_a_sweep_over_seeds_is_the_mean_of_each_seeds_sweep(nottingham_40):
   row = both["T=1 p=1"]
   assert row["realism_by_seed"] == [by_seed[0]["realism"], by_seed[1]["realism"]]
   assert by_seed[0]["note_repetition_rate"] != by_seed[1]["note_repetition_rate"]
-  for name in ("realism", "judge", "judge_happy", "note_repetition_rate", "one_step_notes"):
+  for name in ("realism", "judge", "judge_happy", "note_repetition_rate", "one_step_notes",
+               "tonic_share"):
     np.testing.assert_allclose(row[name], (by_seed[0][name] + by_seed[1][name]) / 2, err_msg=name)
   assert row["judge_worst"] == min(row[f"judge_{q}"] for q in ("happy", "tense", "sad", "calm"))
 
