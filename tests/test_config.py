@@ -114,9 +114,10 @@ def test_sampling_defaults_are_the_models_own():
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
-                                                "emotion_guidance": 1.0, "repeat_penalty": 1.0,
+                                                "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5}
-  # ... and its manifest's last recorded change says so (guidance 1 again since issue 19 (iii))
+  # ... and its manifest's last recorded change says so (issue 19 (iv): the repeat penalty 1.5
+  # that the validation sweep chose for the one-command model)
   manifest = json.loads((folder / "manifest.json").read_text())
   assert manifest["sampling_changes"][-1]["after"] == exports.sampling_settings(shipped)
