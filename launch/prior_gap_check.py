@@ -65,8 +65,6 @@ def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thres
   requested = np.asarray(requested)
   accuracies = scoring.realism_columns(realism.model_rows(
       realism.generated_melodies(melodies, requested), real, steps_per_bar, classifiers=("features",)))
-  shares = realism.feature_columns(np.stack(melodies), steps_per_bar,
-                                  ["note_length/1 steps", "pitch_class/degree 0"])
   repetition = [melody_metrics.note_repetition_rate(m) for m in melodies]
   copied = (float("nan") if sources is None
             else float(np.mean([np.mean(m == s[:len(m)]) for m, s in zip(melodies, sources)])))
@@ -74,8 +72,7 @@ def score(melodies, requested, real: realism.Melodies, steps_per_bar: int, thres
           "judge": float(np.mean(scoring.judged_agreement(melodies, requested, steps_per_bar,
                                                           thresholds))),
           "note_repetition_rate": float(np.mean(repetition)),
-          "one_step_notes": float(shares["note_length/1 steps"].mean()),
-          "tonic_share": float(shares["pitch_class/degree 0"].mean()),
+          **scoring.shape_shares(melodies, steps_per_bar),
           "steps_equal_to_source": copied}
 
 

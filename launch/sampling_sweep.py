@@ -113,11 +113,8 @@ def choose(rows: dict) -> str:
 
 def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
   per_melody = [melody_metrics.all_metrics(m, qpm, steps_per_bar, meter) for m in melodies]
-  shares = realism.feature_columns(np.asarray(melodies), steps_per_bar,
-                                  ["note_length/1 steps", "pitch_class/degree 0"])
   return {**{name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE},
-          "one_step_notes": float(shares["note_length/1 steps"].mean()),
-          "tonic_share": float(shares["pitch_class/degree 0"].mean())}
+          **scoring.shape_shares(melodies, steps_per_bar)}
 
 
 def _mean_over_seeds(per_seed: list[dict]) -> dict:

@@ -265,3 +265,18 @@ def test_giveaway_check_prints_what_gives_each_models_samples_away(tiny_workdir,
                                           sampler.steps_per_bar)
   assert rows == pytest.approx(expected) and len(rows) == len(realism.feature_blocks(16))
   assert f"{tiny_workdir}, 4 bars, against {len(real.events)} test spans" in result.stdout
+
+
+def test_shape_shares_count_one_step_notes_and_the_tonic_by_hand():
+  c_major = [60, 62, 64, 65, 67, 69, 71, 72]
+  sixteenths = events_lib.pitch_to_event(np.array(c_major * 4))  # 32 notes of one step each
+  quarters = np.full(32, events_lib.HOLD)
+  quarters[::4] = events_lib.pitch_to_event(np.array(c_major))  # 8 notes of four steps each
+  melodies = [sixteenths, quarters]
+  shares = scoring.shape_shares(melodies, 16)
+  # Every note of the first lasts one step, none of the second's.
+  assert np.isclose(shares["one_step_notes"], 0.5)
+  tonics = judge.features(melodies, 16).key_tonic
+  by_hand = [np.mean([(pitch - tonic) % 12 == 0 for _, _, pitch in events_lib.events_to_notes(m)])
+             for m, tonic in zip(melodies, tonics)]
+  assert 0 < np.mean(by_hand) < 1 and np.isclose(shares["tonic_share"], np.mean(by_hand))

@@ -94,6 +94,16 @@ def judged_agreement(melodies, requested, steps_per_bar: int, thresholds) -> np.
   return per_quadrant_agreement(confusion)
 
 
+def shape_shares(melodies, steps_per_bar: int) -> dict:
+  """{one_step_notes, tonic_share}: the mean over melodies of the share of notes lasting one
+  step and of the share of notes on the melody's key's tonic (realism.feature_columns), the two
+  shapes the sweeps watch beside realism."""
+  columns = realism.feature_columns(np.stack([np.asarray(m) for m in melodies]), steps_per_bar,
+                                    ["note_length/1 steps", "pitch_class/degree 0"])
+  return {"one_step_notes": float(columns["note_length/1 steps"].mean()),
+          "tonic_share": float(columns["pitch_class/degree 0"].mean())}
+
+
 def realism_columns(rows_of_realism) -> dict:
   """realism.model_rows / real_against_real rows (features) as named columns: realism (overall),
   realism_real_mix and realism_<quadrant>, as the sweeps report them."""
