@@ -198,6 +198,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.sample.repeat_penalty = 1.0  # last struck pitch r times less likely again; 1: none
   config.sample.short_note_penalty = 1.0  # one-step notes s times less likely; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
+  config.sample.candidates = 1  # prior samples drawn per melody kept by the realism critic; 1: one
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64  # global, split over all devices (the paper's)
@@ -236,6 +237,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.post = ml_collections.ConfigDict()
   config.post.emotion_fit_steps = 0  # E's fit to the judge on the model's own samples; 0: none
   config.post.emotion_fit_per_emotion = 1024  # samples drawn per emotion for E's fit
+  config.post.critic_fit_steps = 0  # the realism critic's fit (realism_critic.py); 0: none
+  config.post.critic_fit_per_emotion = 1024  # samples drawn per emotion for the critic's fit
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

@@ -5,8 +5,8 @@
 Run it again to resume where it stopped. Stages: the ELBO to step 8000 on Nottingham with
 copies transposed by up to 5 semitones (`hrnnvae-data prepare --transpose=5`), the emotion
 fine-tune to step 10000 (emotion weight 1, the realism term at 10, their own clip 1, the last
-state exported), the fitted
-latent prior, E's fit to the judge, then shipping as hrnnvae/pretrained/nottingham with its
+state exported), the fitted latent prior, the realism critic's fit, E's fit to the judge, then
+shipping as hrnnvae/pretrained/nottingham with its
 test-split figures: the step counts of the model that ships now, which five commands made by
 hand. About 2 hours on 2 idle CPU cores (BUILD_NOTES.md, issue 19: a shorter recipe, the ELBO
 to 6000 and 1,200 fine-tune steps, took 71 minutes and made a worse model on every figure).
@@ -43,8 +43,13 @@ def get_config(arg=None):
   config.train.max_steps = 10000
   config.train.eval_every_steps = 400
   config.sample.transfer_shift = 1.5  # chosen on the validation split (issue 9)
+  config.sample.repeat_penalty = 1.5  # chosen on the validation split (issue 19 (iv))
   config.post.emotion_fit_steps = 1500  # 4,096 samples, 1,500 steps: E's best held-out fit
   config.post.emotion_fit_per_emotion = 1024
+  # The realism critic (realism_critic.py): 3,000 steps on 4,096 samples against the training
+  # windows; sampling keeps one of config.sample.candidates prior samples by it (issue 19 (v)).
+  config.post.critic_fit_steps = 3000
+  config.post.critic_fit_per_emotion = 1024
   config.post.ship_as = "nottingham"
   config.variant = arg or ""
   return config

@@ -1,19 +1,23 @@
-"""What follows training, one function a step: fit the latent prior, fit E to the judge, ship.
+"""What follows training, one function a step: fit the latent prior, the realism critic and E
+to the judge, ship.
 
   path = fit_latent_prior(export_dir, cache_dir)                  # export/latent_prior.npz
+  report = fit_critic(export_dir, cache_dir, per_emotion=1024, steps=3000, seed=0)
   report = fit_emotion_classifier(export_dir, cache_dir, per_emotion=1024, steps=1500, seed=0)
   folder = ship(export_dir, "nottingham", cache_dir, command=..., device=..., wall_time_s=...)
   set_sampling(folder, {"temperature": 0.7, "top_p": 0.95}, chosen_by="launch/sampling_sweep.py")
 
 `hrnnvae-train` runs them when training ends, as its config asks (run_stages: the prior when
-config.train.fit_latent_prior, E's fit when config.post.emotion_fit_steps, shipping when
-config.post.ship_as), each once for the run's current export, so one command trains what ships
-and a second call resumes where the first stopped (configs/nottingham_ship.py);
+config.train.fit_latent_prior, the critic's fit when config.post.critic_fit_steps, E's fit when
+config.post.emotion_fit_steps, shipping when config.post.ship_as), each once for the run's
+current export, so one command trains what ships and a second call resumes where the first
+stopped (configs/nottingham_ship.py);
 launch/fit_latent_prior.py, launch/fit_emotion_classifier.py and launch/ship_pretrained.py are
 flag wrappers over these functions, for exports made before a step existed or for a refit. The
-science lives beside: latent_prior.py (the prior), classifier_fit.py (E's fit), exports.py (model
-folders). Every function reports progress through `log` (one message a call; None: silent) and
-raises PostTrainingError, naming the fix, for inputs it cannot use.
+science lives beside: latent_prior.py (the prior), realism_critic.py (the critic),
+classifier_fit.py (E's fit), exports.py (model folders). Every function reports progress
+through `log` (one message a call; None: silent) and raises PostTrainingError, naming the fix,
+for inputs it cannot use.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import numpy as np
 from flax import serialization
 
 import hrnnvae
-from hrnnvae import classifier_fit, exports, pretrained, progress
+from hrnnvae import classifier_fit, exports, pretrained, progress, realism_critic
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -47,7 +51,8 @@ Log = Callable[[str], None] | None
 MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-sized download
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
-POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "ship_as", "ship_root", "command"}
+POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
+               "critic_fit_per_emotion", "ship_as", "ship_root", "command"}
 
 
 class PostTrainingError(Exception):
@@ -125,10 +130,37 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
                                       bars=bars, temperature=temperature, steps=steps, seed=seed,
                                       log=log)
   description = dict(sampler.description, emotion_classifier_fit=report)
-  exports.rewrite_export(export_dir, {"vae": sampler.params["vae"], "emotion": params}, description)
+  exports.rewrite_export(export_dir, {**sampler.params, "emotion": params}, description)
   log(f"E agrees with the judge on {report['held_out_melodies']} held-out samples: "
       f"{report['held_out_agreement_with_judge_before']:.3f} before, "
       f"{report['held_out_agreement_with_judge_after']:.3f} after; wrote {export_dir}")
+  return report
+
+
+def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
+               per_emotion: int, steps: int, seed: int, bars: int = realism_critic.BARS,
+               log: Log = None) -> dict:
+  """Fits the export's realism critic (realism_critic.py) on training windows against the
+  model's own plain prior samples, drawn with its own settings, and writes its parameters into
+  the export beside the VAE's and E's, the fit recorded in config.json ("realism_critic_fit").
+  Returns the fit's report."""
+  log, export_dir = log or progress.silent, pathlib.Path(export_dir)
+  if not (export_dir / "params").is_dir():
+    raise PostTrainingError(f"{export_dir} is not a training run's export/ (a shipped model is "
+                            "refit from the run it came from, then shipped again)")
+  sampler = Sampler.load(export_dir)
+  arrays, manifest = cache_lib.load(cache_dir)
+  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  try:
+    params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
+                                        steps=steps, seed=seed, bars=bars, log=log)
+  except ValueError as error:
+    raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
+                            f"tunes of at least {bars} bars") from error
+  description = dict(sampler.description, realism_critic_fit=report)
+  exports.rewrite_export(export_dir, {**sampler.params, realism_critic.PARAMS_KEY: params},
+                         description)
+  log(f"wrote the realism critic into {export_dir}")
   return report
 
 
@@ -331,12 +363,15 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   """What follows training, as `config` asks, each stage once for the run's current export:
 
     latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
-    E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
+    critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion)
+    E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion), on
+                   samples drawn as the model samples (its critic's candidates too)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
-  export step; E's fit is recorded in the export's config.json, which a new export replaces; the
-  shipped manifest records the export's config.json digest), so calling it again after an
+  export step; the critic's and E's fits are recorded in the export's config.json, which a new
+  export replaces; the shipped manifest records the export's config.json digest), so calling it
+  again after an
   interruption does only what is left. The manifest gets `command` (config.post.command wins
   when set), this machine's devices and the run's wall time: its training calls
   (workdir/run_time.json) plus these stages. arrays: the cache's arrays when the caller has
@@ -370,6 +405,13 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           export_dir, cache_dir, max_steps=config.data.max_steps,
           max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
           components=config.train.get("latent_prior_components", 1)))
+  if post["critic_fit_steps"]:
+    if "realism_critic_fit" in json.loads((export_dir / "config.json").read_text()):
+      done["critic_fit"] = "the realism critic already fitted in this export"
+    else:
+      timed("critic_fit", lambda: fit_critic(
+          export_dir, cache_dir, per_emotion=post["critic_fit_per_emotion"],
+          steps=post["critic_fit_steps"], seed=config.seed, log=log))
   if post["emotion_fit_steps"]:
     if "emotion_classifier_fit" in json.loads((export_dir / "config.json").read_text()):
       done["emotion_fit"] = "E already fitted in this export"
@@ -386,7 +428,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       done["ship"] = f"this export is already shipped as {manifest_path.parent}"
     else:
       stage_seconds = sum(record.get(stage, {}).get("seconds", 0.0)
-                          for stage in ("latent_prior", "emotion_fit")
+                          for stage in ("latent_prior", "critic_fit", "emotion_fit")
                           if record.get(stage, {}).get("export_step") == step)
       timed("ship", lambda: ship(
           export_dir, post["ship_as"], cache_dir, command=post["command"] or command,

@@ -11,7 +11,9 @@ whether it is sampled alone or in a batch. The jitted functions take the model (
 module) as a static argument, so samplers of one architecture share their compilations.
 
 Every sampling call uses the model's own settings (temperature, nucleus top_p, emotion guidance,
-repeat penalty, transfer shift: the export's sampling facts) unless given others. Reading a
+repeat penalty, transfer shift, candidates: the export's sampling facts) unless given others.
+With candidates K > 1, each prior sample is one of K drawn for it, kept by the model's realism
+critic (realism_critic.py: importance resampling toward the real tunes). Reading a
 melody from MIDI is melody_io.py's; the judge of a melody's emotion is judge.py's.
 """
 
@@ -25,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hrnnvae import exports, judge
+from hrnnvae import exports, judge, realism_critic
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -80,6 +82,18 @@ def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb
     options["short_note_penalty"] = short_note_penalty
   return vae.apply({"params": params}, z_BxZ, emotion_B, spb_B, num_steps, keys_B, temperature,
                    method="generate", **options)["events"]
+
+
+def _checked_candidates(candidates, has_critic: bool) -> int:
+  """candidates as an int; SampleError below 1, or above 1 for a model without a realism critic."""
+  if not (candidates >= 1 and float(candidates) == int(candidates)):
+    raise SampleError(f"candidates must be a whole number at least 1 (1: plain sampling), "
+                      f"not {candidates}")
+  if candidates > 1 and not has_critic:
+    raise SampleError(f"candidates={int(candidates)} needs the model's realism critic, which this "
+                      "model lacks: fit one with config.post.critic_fit_steps (hrnnvae-train "
+                      "runs it after training), or sample with candidates=1")
+  return int(candidates)
 
 
 def _checked_penalty(name: str, penalty) -> float:
@@ -141,8 +155,11 @@ class Sampler:
     # how many times less likely a note that lasts one step is (models/nucleus.py's
     # short_note_penalized; 1: no penalty);
     self.short_note_penalty = float(sampling["short_note_penalty"])
-    # the share of the attribute vector that transfer_latents adds (0: none).
+    # the share of the attribute vector that transfer_latents adds (0: none);
     self.transfer_shift = float(sampling["transfer_shift"])
+    # how many prior samples sample() draws for each melody it keeps (realism_critic.py; 1: one).
+    # Checked when used: a run's export records it before its critic is fitted.
+    self.candidates = int(sampling["candidates"])
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
@@ -180,10 +197,17 @@ class Sampler:
     """Whether the model can encode a melody (lstm_lm, a plain language model, cannot)."""
     return self.hp.family != "lstm_lm"
 
+  @property
+  def has_critic(self) -> bool:
+    """Whether the model has a realism critic (realism_critic.py) to keep one of candidates."""
+    return realism_critic.PARAMS_KEY in self.params
+
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
-            top_p=None, repeat_penalty=None, short_note_penalty=None) -> None:
+            top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None) -> None:
     """Sets the emotion guidance, transfer shift, temperature, top_p, repeat and short-note
-    penalties that are given (None keeps the model's own)."""
+    penalties and candidates that are given (None keeps the model's own)."""
+    if candidates is not None:
+      self.candidates = _checked_candidates(candidates, self.has_critic)
     if temperature is not None:
       self.temperature = float(temperature)
     if top_p is not None:
@@ -215,10 +239,11 @@ class Sampler:
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
              top_p: float | None = None, repeat_penalty: float | None = None,
-             short_note_penalty: float | None = None) -> np.ndarray:
+             short_note_penalty: float | None = None, candidate: int = 0) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
-    Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1.
+    Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1;
+    candidate k > 0 (sample()'s k-th draw) folds k into the seed's key.
     temperature: default self.temperature (the model's own unless steered).
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
@@ -236,7 +261,7 @@ class Sampler:
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
                         f"{self.hp.family} model samples with --emotion_guidance=1 only")
-    keys = self._keys(seed, len(emotions_B), "decode", melody_ids)
+    keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
     events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
@@ -247,8 +272,10 @@ class Sampler:
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty))
     return np.asarray(events)
 
-  def _keys(self, seed: int, count: int, purpose: str, melody_ids=None):
+  def _keys(self, seed: int, count: int, purpose: str, melody_ids=None, candidate: int = 0):
     base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))
+    if candidate:  # candidate 0 is the plain sample of (seed, melody id)
+      base = jax.random.fold_in(base, 1_000_000 + candidate)
     ids = jnp.arange(count) if melody_ids is None else jnp.asarray(melody_ids)
     return jax.vmap(lambda i: jax.random.fold_in(base, i))(ids)
 
@@ -266,12 +293,13 @@ class Sampler:
     self.prior_kind = kind
     return kind
 
-  def prior(self, count: int, seed: int, emotions=None) -> np.ndarray:
+  def prior(self, count: int, seed: int, emotions=None, candidate: int = 0) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
     same noise through the requested emotion's Gaussian (or its mixture's component, drawn by a
-    uniform from the same key; emotions [count] needed then)."""
+    uniform from the same key; emotions [count] needed then). candidate k > 0: sample()'s k-th
+    draw, from another key."""
     hp = self.hp
-    keys = self._keys(seed, count, "latent")
+    keys = self._keys(seed, count, "latent", candidate=candidate)
     noise = np.array(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(keys))
     if self.prior_kind != "standard" or hp.learned_bar_prior:
       if emotions is None or len(emotions) != count:
@@ -291,14 +319,26 @@ class Sampler:
 
   def sample(self, emotions: list[int], bars: int, seed: int, temperature: float | None = None,
              top_p: float | None = None, repeat_penalty: float | None = None,
-             short_note_penalty: float | None = None):
+             short_note_penalty: float | None = None, candidates: int | None = None):
     """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
     `temperature`, `top_p`, `repeat_penalty` and `short_note_penalty` (default the sampler's
-    own)."""
+    own). candidates K (default self.candidates): each melody is one of K drawn for it, the
+    realism critic's importance resampling (realism_critic.choose, its draw from the seed);
+    candidate 0 is the melody K = 1 gives."""
     num_steps = self._steps(bars)
-    events = self.decode(self.prior(len(emotions), seed, emotions), emotions, num_steps, seed,
-                         temperature, top_p=top_p, repeat_penalty=repeat_penalty,
-                         short_note_penalty=short_note_penalty)
+    candidates = _checked_candidates(self.candidates if candidates is None else candidates,
+                                     self.has_critic)
+    drawn = np.stack([
+        self.decode(self.prior(len(emotions), seed, emotions, candidate), emotions, num_steps,
+                    seed, temperature, top_p=top_p, repeat_penalty=repeat_penalty,
+                    short_note_penalty=short_note_penalty, candidate=candidate)
+        for candidate in range(candidates)])
+    kept = np.zeros(len(emotions), int)
+    if candidates > 1:
+      ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
+                                                   events, emotions) for events in drawn])
+      kept = realism_critic.choose(ratios, np.random.default_rng([seed, candidates]))
+    events = drawn[kept, np.arange(len(emotions))]
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 
   def _steps(self, bars: int) -> int:

@@ -58,6 +58,9 @@ _TRANSFER_SHIFT = flags.DEFINE_float(
     "transfer_shift", None, "reconstruct with another --emotion: the share of the attribute "
     "vector (the fitted prior's emotion means) added to the melody's latent (0 to 3; default: "
     "the model's own).")
+_CANDIDATES = flags.DEFINE_integer(
+    "candidates", None, "sample: prior samples drawn for each melody written, the model's realism "
+    "critic keeping one (1 to 64; 1: plain sampling; default: the model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
                              "same melodies.")
@@ -74,7 +77,8 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
                                "--output_dir.")
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
-              "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift", "bars",
+              "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
+              "candidates", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -97,6 +101,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("emotion_guidance", _GUIDANCE.value, low=0.0, high=10.0)
   cli.check_penalty_flags(_PENALTIES)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
+  cli.check_range("candidates", _CANDIDATES.value, low=1, high=64)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -128,7 +133,8 @@ def _load() -> Sampler:
   elif _PRIOR.value == "fitted":
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
-                **{name: holder.value for name, holder in _PENALTIES.items()})
+                **{name: holder.value for name, holder in _PENALTIES.items()},
+                candidates=_CANDIDATES.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -202,7 +208,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "prior": sampler.prior_kind, "emotion_guidance": sampler.emotion_guidance,
               "repeat_penalty": sampler.repeat_penalty,
               "short_note_penalty": sampler.short_note_penalty,
-              "transfer_shift": sampler.transfer_shift,
+              "transfer_shift": sampler.transfer_shift, "candidates": sampler.candidates,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

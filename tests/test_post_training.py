@@ -12,6 +12,7 @@ import pytest
 
 from hrnnvae import post_training
 from hrnnvae.post_training import RunClock
+from hrnnvae.sample import Sampler
 
 from conftest import load_config
 
@@ -46,17 +47,19 @@ def _ship_config(cache_dir, ship_root, **post):
 @pytest.mark.slow
 def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_workdir, nottingham_40,
                                                                        tmp_path):
-  """On a copy of the tiny run (whose training fitted the prior): E's fit and shipping run, the
-  manifest records the command, this machine and the run's wall time; a second call redoes
-  nothing; a new export (training resumed further) is fitted and shipped again."""
+  """On a copy of the tiny run (whose training fitted the prior): the critic's fit, E's fit and
+  shipping run, the manifest records the command, this machine and the run's wall time, and the
+  shipped model samples with its critic; a second call redoes nothing; a new export (training
+  resumed further) is fitted and shipped again."""
   run = tmp_path / "run"
   shutil.copytree(tiny_workdir, run, ignore=shutil.ignore_patterns("checkpoints", "tensorboard"))
-  config = _ship_config(nottingham_40[0], tmp_path / "pretrained")
+  config = _ship_config(nottingham_40[0], tmp_path / "pretrained", critic_fit_steps=20,
+                        critic_fit_per_emotion=4)
   messages = []
   done = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py",
                                   log=messages.append)
   assert done["latent_prior"] == "already fitted to this export"  # hrnnvae-train fitted it
-  assert done["emotion_fit"].startswith("done") and done["ship"].startswith("done"), done
+  assert all(done[stage].startswith("done") for stage in ("critic_fit", "emotion_fit", "ship")), done
   shipped = tmp_path / "pretrained" / "tiny_ship"
   manifest = json.loads((shipped / "manifest.json").read_text())
   stages = json.loads((run / post_training.STAGES_FILE).read_text())
@@ -65,20 +68,25 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert RunClock.total_seconds(run) > 0
   assert manifest["wall_time_s"] == pytest.approx(
       RunClock.total_seconds(run) + stages["latent_prior"]["seconds"]
-      + stages["emotion_fit"]["seconds"], abs=0.2)
+      + stages["critic_fit"]["seconds"] + stages["emotion_fit"]["seconds"], abs=0.3)
   shipped_config = json.loads((shipped / "config.json").read_text())
   assert "emotion_classifier_fit" in shipped_config  # E's fit came before shipping
+  assert shipped_config["realism_critic_fit"]["steps"] == 20  # and kept the critic's fit
+  sampler = Sampler.load(shipped)
+  assert sampler.has_critic
+  assert len(sampler.sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
   assert manifest["prior"] == "fitted"
   assert any(message.startswith("shipped ") for message in messages)
 
   again = post_training.run_stages(config, run, command="another command")
   assert again == {"latent_prior": "already fitted to this export",
+                   "critic_fit": "the realism critic already fitted in this export",
                    "emotion_fit": "E already fitted in this export",
                    "ship": f"this export is already shipped as {shipped}"}
   assert json.loads((shipped / "manifest.json").read_text()) == manifest
 
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
-  del export_config["emotion_classifier_fit"]
+  del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]
   export_config["step"] += 1
   (run / "export" / "config.json").write_text(json.dumps(export_config))
   config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
@@ -151,6 +159,7 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.loss.emotion_weight, config.train.finetune_export) == (1.0, "last")
     assert config.loss.realism_weight == 10.0
     assert config.train.fit_latent_prior and config.post.emotion_fit_steps > 0
+    assert config.post.critic_fit_steps > 0
     assert config.post.ship_as == "nottingham"
   assert paper_size.variant == "paper_size"
   assert load_config("nottingham_ship.py", "paper_size,no_vae").model.use_vae is False

@@ -161,7 +161,7 @@ def _drum_file(path):
 
 
 @pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
-                                  "seed_too_big"])
+                                  "seed_too_big", "candidates"])
 def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
@@ -179,6 +179,8 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
     message = "has no usable melody (drum_only"
   elif case == "bars":
     args, message = [workdir, "--bars=0"], "--bars must be at least 1"
+  elif case == "candidates":  # the tiny model has no realism critic
+    args, message = [workdir, "--candidates=4"], "needs the model's realism critic"
   elif case == "seed":  # was a traceback from numpy's generator
     args, message = [workdir, "--seed=-1"], "--seed must be at least 0 and at most 4294967295, not -1"
   else:  # a JAX key keeps 32 bits: 2**32 would repeat seed 0

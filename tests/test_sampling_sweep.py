@@ -115,3 +115,28 @@ def test_a_sweep_over_seeds_is_the_mean_of_each_seeds_sweep(nottingham_40):
     np.testing.assert_allclose(row[name], (by_seed[0][name] + by_seed[1][name]) / 2, err_msg=name)
   assert row["judge_worst"] == min(row[f"judge_{q}"] for q in ("happy", "tense", "sad", "calm"))
 
+
+
+def test_a_sweep_over_candidates_keeps_one_of_k_by_the_models_critic(nottingham_40):
+  """--candidates=1,3: a row for each, the K = 1 row the plain sweep's; a model without a
+  realism critic is told it needs one."""
+  import jax
+  import jax.numpy as jnp
+  import pytest
+
+  from hrnnvae import realism_critic
+  from hrnnvae.sample import SampleError
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  run = functools.partial(SWEEP["sweep"], sampler, arrays, manifest, [1.0], [1.0], num_samples=8,
+                          seed=0, bars=4, split="train", log=lambda message: None)
+  with pytest.raises(SampleError, match="realism critic"):
+    run(candidates=[3])
+  critic = realism_critic.RealismCritic().init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
+                                               jnp.ones((1, 64), bool))
+  sampler.params = {**sampler.params, realism_critic.PARAMS_KEY: critic}
+  rows = run(candidates=[1, 3])
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=1 K=3"]
+  assert rows["T=1 p=1"]["candidates"] == 1 and rows["T=1 p=1 K=3"]["candidates"] == 3
+  plain = run()["T=1 p=1"]
+  assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]

@@ -1,0 +1,175 @@
+"""The realism critic: which of several prior samples to keep.
+
+A decoder that writes tunes a classifier tells from real ones (issue 19) can still be sampled
+closer to the real tunes after training, by the adversarial idea used at sampling time:
+discriminator rejection sampling (Azadi et al. 2019, "Discriminator rejection sampling"). A
+critic D trained to tell real training tunes from the model's own samples estimates the density
+ratio p_real(x) / p_model(x) = exp(logit D(x)) (for a well-fitted D). Drawing K candidates from
+the model and keeping one with probability proportional to that ratio (sampling-importance-
+resampling) draws from p_model reweighted toward p_real; K = 1 is plain sampling. Weighting,
+not the critic's favourite: the kept tunes keep the model's variety.
+
+The critic is told which emotion was asked for: one logit per quadrant, each trained on the
+real training windows the independent judge labels with it against samples asked for it, so
+that a sad tune is compared with real sad tunes (the minor mode is rare in Nottingham, and a
+critic that did not know the request would weed out every minor tune). Its shape is the
+evaluation's sequence critic (evaluation/realism.SequenceCritic: an event embedding, two strided
+windowed layers that see about a bar, a masked mean, an MLP), wider, with four outputs; the
+feature classifier, the realism figure the settings are chosen by, is a different model on
+different inputs, so it checks the critic rather than repeating it.
+
+  params, report = fit(sampler, arrays, thresholds, per_emotion=1024, steps=3000, seed=0)
+  kept = choose(log_ratios(params, candidates_KxBxT, emotions_B), rng)   # [B] candidate index
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from hrnnvae import progress
+from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.evaluation import realism
+
+CHANNELS = 64
+BATCH = 64  # real windows and samples each, a step
+LEARNING_RATE = 1e-3
+BARS = 16  # bars of the real windows and samples it is trained on (the Nottingham max_bars)
+PARAMS_KEY = "realism_critic"  # its parameters beside {'vae', 'emotion'} in a model's params
+
+
+class RealismCritic(nn.Module):
+  """Logits [B, num_emotions]: for each quadrant, log p_real / p_model of a melody asked for it."""
+  num_emotions: int = len(emotion_lib.EMOTIONS)
+  channels: int = CHANNELS
+
+  @nn.compact
+  def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
+    mask = mask_BxT[..., None].astype(jnp.float32)
+    x = nn.Embed(events_lib.NUM_CLASSES, self.channels)(events_BxT) * mask
+    for stride in (4, 2):  # T a multiple of 8 (padded())
+      x = x.reshape(x.shape[0], -1, stride * x.shape[-1])  # [B, positions, stride x C]
+      windows = jnp.concatenate([x, jnp.pad(x[:, 1:], ((0, 0), (0, 1), (0, 0)))], axis=-1)
+      x = nn.gelu(nn.Dense(self.channels)(windows))
+      mask = mask.reshape(mask.shape[0], -1, stride).max(-1, keepdims=True)
+    pooled_BxC = (x * mask).sum(1) / jnp.maximum(mask.sum(1), 1.0)
+    return nn.Dense(self.num_emotions)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))
+
+
+_CRITIC = RealismCritic()
+
+
+def padded(events_BxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """(events [B, T'] int32, mask [B, T']): steps padded to a multiple of 8 with masked HOLDs."""
+  events_BxT = np.asarray(events_BxT)
+  steps = -(-events_BxT.shape[1] // 8) * 8
+  events = np.full((len(events_BxT), steps), events_lib.HOLD, np.int32)
+  events[:, :events_BxT.shape[1]] = events_BxT
+  mask = np.zeros(events.shape, bool)
+  mask[:, :events_BxT.shape[1]] = True
+  return events, mask
+
+
+@jax.jit
+def _logits(params, events_BxT, mask_BxT):
+  return _CRITIC.apply(params, events_BxT, mask_BxT)
+
+
+def log_ratios(params, events_BxT: np.ndarray, emotions_B) -> np.ndarray:
+  """[B] the critic's logit for each melody's requested emotion: its estimate of
+  log p_real / p_model."""
+  events, mask = padded(events_BxT)
+  logits = np.asarray(_logits(params, jnp.asarray(events), jnp.asarray(mask)))
+  return logits[np.arange(len(logits)), np.asarray(emotions_B)]
+
+
+def choose(log_ratios_KxB: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+  """[B] which of K candidates each melody keeps: candidate k with probability
+  softmax_k(log_ratios[:, b]) (sampling-importance-resampling)."""
+  weights = np.exp(log_ratios_KxB - log_ratios_KxB.max(0, keepdims=True))
+  weights /= weights.sum(0, keepdims=True)
+  cumulative = np.cumsum(weights, axis=0)
+  draws = rng.random(weights.shape[1])
+  return np.minimum((cumulative < draws[None]).sum(0), len(weights) - 1)
+
+
+def _samples(sampler, per_emotion: int, bars: int, seed: int, chunk: int = 512):
+  """(events [N, T], requested [N]): plain prior samples (one candidate), every emotion alike."""
+  requested = np.repeat(np.arange(sampler.hp.num_emotions), per_emotion)
+  events = []
+  for start in range(0, len(requested), chunk):
+    batch = requested[start:start + chunk].tolist()
+    events += [m.events for m in sampler.sample(batch, bars, seed * 1_000_003 + start,
+                                                candidates=1)]
+  return np.stack(events), requested
+
+
+def accuracy(params, real: realism.Melodies, generated_events, generated_emotions) -> dict:
+  """The critic's accuracy on real melodies (called real) and on samples (called generated),
+  and their mean."""
+  on_real = float((log_ratios(params, real.events, real.quadrants) > 0).mean())
+  on_generated = float((log_ratios(params, generated_events, generated_emotions) < 0).mean())
+  return {"real": on_real, "generated": on_generated, "balanced": (on_real + on_generated) / 2}
+
+
+def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emotion: int,
+        steps: int, seed: int, bars: int = BARS, log=progress.silent) -> tuple[dict, dict]:
+  """(the critic's parameters, a report): trained for `steps` Adam steps on batches of BATCH real
+  training windows of `bars` bars (each with the judge's quadrant) and BATCH of the model's own
+  plain prior samples (each with its requested quadrant), binary cross-entropy on the logit of
+  the row's quadrant. The report holds its accuracy on the validation split's windows against
+  fresh samples (another seed), held out from the fit."""
+  spb = sampler.steps_per_bar
+  real = realism.real_tunes(arrays, bars, spb, thresholds, split="train")
+  if not len(real.events):
+    raise ValueError(f"no training windows of {bars} bars to fit the realism critic on")
+  generated, requested = _samples(sampler, per_emotion, bars, seed)
+  log(f"realism critic: {len(real.events)} real training windows of {bars} bars "
+      f"(per quadrant {np.bincount(real.quadrants, minlength=sampler.hp.num_emotions).tolist()}) "
+      f"against {len(generated)} samples")
+  events = np.concatenate([padded(real.events)[0], padded(generated)[0]])
+  emotions = np.concatenate([real.quadrants, requested]).astype(np.int32)
+  labels = np.concatenate([np.ones(len(real.events)), np.zeros(len(generated))]).astype(np.float32)
+  real_rows, generated_rows = np.arange(len(real.events)), len(real.events) + np.arange(len(generated))
+  mask = np.ones(events.shape, bool)  # every window and sample fills its `bars` bars
+  optimizer = optax.adam(LEARNING_RATE)
+  params = _CRITIC.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
+  opt_state = optimizer.init(params)
+
+  def loss_fn(params, rows_events, rows_mask, rows_emotions, rows_labels):
+    logits = _CRITIC.apply(params, rows_events, rows_mask)
+    chosen = jnp.take_along_axis(logits, rows_emotions[:, None], axis=1)[:, 0]
+    return optax.sigmoid_binary_cross_entropy(chosen, rows_labels).mean()
+
+  @functools.partial(jax.jit, donate_argnums=(0, 1))
+  def step(params, opt_state, rows_events, rows_mask, rows_emotions, rows_labels):
+    loss, grads = jax.value_and_grad(loss_fn)(params, rows_events, rows_mask, rows_emotions,
+                                              rows_labels)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  rng = np.random.default_rng(seed)
+  losses = []
+  for index in range(steps):
+    rows = np.concatenate([rng.choice(real_rows, BATCH), rng.choice(generated_rows, BATCH)])
+    params, opt_state, loss = step(params, opt_state, events[rows], mask[rows], emotions[rows],
+                                   labels[rows])
+    losses.append(float(loss))
+    if (index + 1) % 500 == 0:
+      log(f"realism critic: step {index + 1}/{steps}, loss {np.mean(losses[-500:]):.4f}")
+  params = jax.tree.map(np.asarray, jax.device_get(params))
+  held_out = realism.real_tunes(arrays, bars, spb, thresholds, split="valid")
+  fresh, fresh_requested = _samples(sampler, max(per_emotion // 4, 16), bars, seed + 1)
+  report = {"steps": steps, "per_emotion": per_emotion, "bars": bars, "seed": seed,
+            "real_windows": len(real.events), "samples": len(generated),
+            "final_loss": float(np.mean(losses[-100:])) if losses else None,
+            "held_out_accuracy": (accuracy(params, held_out, fresh, fresh_requested)
+                                  if len(held_out.events) else None)}
+  log(f"realism critic fitted: held-out accuracy {report['held_out_accuracy']}")
+  return params, report

@@ -1,0 +1,71 @@
+"""The realism critic (hrnnvae/realism_critic.py): its importance resampling against a numpy
+count, a critic that tells real tunes from a barely trained model's, and sampling with it."""
+
+import numpy as np
+import pytest
+
+from hrnnvae import judge, realism_critic
+from hrnnvae.sample import SampleError, Sampler
+
+
+def test_choose_keeps_each_candidate_as_often_as_its_weight():
+  # Candidates weighted 1 : 3 : 0 (log ratios 0, log 3, -inf-like): kept 1/4, 3/4, never.
+  ratios = np.tile(np.array([[0.0], [np.log(3.0)], [-50.0]]), (1, 20000))
+  kept = realism_critic.choose(ratios, np.random.default_rng(0))
+  shares = np.bincount(kept, minlength=3) / kept.size
+  np.testing.assert_allclose(shares, [0.25, 0.75, 0.0], atol=0.01)
+  assert (realism_critic.choose(np.zeros((1, 5)), np.random.default_rng(0)) == 0).all()
+
+
+def test_padding_masks_the_steps_it_adds():
+  events, mask = realism_critic.padded(np.ones((2, 12), np.int64))
+  assert events.shape == mask.shape == (2, 16) and events.dtype == np.int32
+  assert mask[:, :12].all() and not mask[:, 12:].any()
+
+
+@pytest.fixture(scope="module")
+def tiny_critic(tiny_workdir, nottingham_40):
+  """The tiny model (15 training steps: an obviously unreal generator) and a critic fitted to
+  tell its samples from the real training windows."""
+  from hrnnvae.data import cache as cache_lib
+  sampler = Sampler.load(tiny_workdir / "export")
+  arrays, manifest = cache_lib.load(nottingham_40[0])
+  params, report = realism_critic.fit(sampler, arrays, judge.thresholds_of(manifest),
+                                      per_emotion=32, steps=150, seed=0)
+  return sampler, params, report
+
+
+def test_a_critic_tells_real_tunes_from_an_unreal_generators_on_held_out_melodies(tiny_critic):
+  _, _, report = tiny_critic
+  held_out = report["held_out_accuracy"]
+  assert report["samples"] == 4 * 32 and report["real_windows"] > 0
+  assert held_out["real"] >= 0.9 and held_out["generated"] >= 0.9, report
+
+
+def test_candidates_need_a_critic_and_keep_one_of_the_candidates_toward_the_real(tiny_critic):
+  sampler, params, _ = tiny_critic
+  emotions = [0, 1, 2, 3] * 8
+  plain = np.stack([m.events for m in sampler.sample(emotions, 16, seed=3, candidates=1)])
+  with pytest.raises(SampleError, match="realism critic"):
+    sampler.sample(emotions, 16, seed=3, candidates=4)
+  with pytest.raises(SampleError, match="whole number"):
+    sampler.steer(candidates=0)
+  sampler.params = {**sampler.params, realism_critic.PARAMS_KEY: params}
+  try:
+    steps = 16 * sampler.steps_per_bar
+    drawn = np.stack([sampler.decode(sampler.prior(len(emotions), 3, emotions, k), emotions, steps,
+                                     3, candidate=k) for k in range(8)])
+    np.testing.assert_array_equal(drawn[0], plain)  # candidate 0 is the plain sample
+    kept = np.stack([m.events for m in sampler.sample(emotions, 16, seed=3, candidates=8)])
+    matches = (kept[None] == drawn).all(-1)  # [K, B]: which candidate each kept melody is
+    assert matches.any(0).all()
+    index = matches.argmax(0)
+    ratios = np.stack([realism_critic.log_ratios(params, d, emotions) for d in drawn])
+    chosen = ratios[index, np.arange(len(emotions))]
+    assert chosen.mean() > ratios[0].mean()  # moved toward what the critic takes for real
+    sampler.steer(candidates=8)  # the model's own setting from now on
+    again = np.stack([m.events for m in sampler.sample(emotions, 16, seed=3)])
+    np.testing.assert_array_equal(again, kept)
+  finally:
+    sampler.params = {k: v for k, v in sampler.params.items() if k != realism_critic.PARAMS_KEY}
+    sampler.candidates = 1
