@@ -323,8 +323,9 @@ class Sampler:
     """Melodies of `bars` bars from the prior (self.prior_kind), one per requested emotion, at
     `temperature`, `top_p`, `repeat_penalty` and `short_note_penalty` (default the sampler's
     own). candidates K (default self.candidates): each melody is one of K drawn for it, the
-    realism critic's importance resampling (realism_critic.choose, its draw from the seed);
-    candidate 0 is the melody K = 1 gives."""
+    realism critic's importance resampling (realism_critic.choose, its draw from the seed), in
+    the quadrants the critic resamples (realism_critic.resampled); candidate 0 is the melody
+    K = 1 gives, and every melody of the other quadrants."""
     num_steps = self._steps(bars)
     candidates = _checked_candidates(self.candidates if candidates is None else candidates,
                                      self.has_critic)
@@ -338,6 +339,8 @@ class Sampler:
       ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
                                                    events, emotions) for events in drawn])
       kept = realism_critic.choose(ratios, np.random.default_rng([seed, candidates]))
+      trusted = realism_critic.resampled(self.description, self.hp.num_emotions)
+      kept = np.where(np.isin(emotions, trusted), kept, 0)  # the rest: the plain sample
     events = drawn[kept, np.arange(len(emotions))]
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]
 

@@ -39,6 +39,9 @@ def test_a_critic_tells_real_tunes_from_an_unreal_generators_on_held_out_melodie
   _, _, report = tiny_critic
   held_out = report["held_out_accuracy"]
   assert report["samples"] == 4 * 32 and report["real_windows"] > 0
+  counts = np.array(report["real_windows_per_quadrant"])
+  assert counts.sum() == report["real_windows"]
+  assert report["resampled_quadrants"] == np.nonzero(counts >= realism_critic.MIN_REAL_WINDOWS)[0].tolist()
   assert held_out["real"] >= 0.9 and held_out["generated"] >= 0.9, report
 
 
@@ -66,6 +69,14 @@ def test_candidates_need_a_critic_and_keep_one_of_the_candidates_toward_the_real
     sampler.steer(candidates=8)  # the model's own setting from now on
     again = np.stack([m.events for m in sampler.sample(emotions, 16, seed=3)])
     np.testing.assert_array_equal(again, kept)
+    # A critic that resamples happy alone leaves the other quadrants' plain samples.
+    sampler.description = {**sampler.description, "realism_critic_fit": {"resampled_quadrants": [0]}}
+    happy_only = np.stack([m.events for m in sampler.sample(emotions, 16, seed=3)])
+    others = np.array(emotions) != 0
+    np.testing.assert_array_equal(happy_only[others], plain[others])
+    np.testing.assert_array_equal(happy_only[~others], kept[~others])
   finally:
+    sampler.description = {k: v for k, v in sampler.description.items()
+                           if k != "realism_critic_fit"}
     sampler.params = {k: v for k, v in sampler.params.items() if k != realism_critic.PARAMS_KEY}
     sampler.candidates = 1
