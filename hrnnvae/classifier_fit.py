@@ -32,12 +32,14 @@ POOL_BARS = 16  # bars of each pool melody (the Nottingham models' max_bars)
 
 def judged_samples(sampler: Sampler, per_emotion: int, bars: int, temperature: float, seed: int,
                    thresholds: emotion_lib.ArousalThresholds, chunk: int = 512):
-  """(events [N, T], requested [N], the judge's labels [N]) of N = 4 * per_emotion prior samples."""
+  """(events [N, T], requested [N], the judge's labels [N]) of N = 4 * per_emotion prior samples,
+  plain (one candidate: the model's own distribution, which its realism critic only reweights)."""
   requested = np.repeat(np.arange(sampler.hp.num_emotions), per_emotion)
   events = []
   for start in range(0, len(requested), chunk):
     batch = requested[start:start + chunk].tolist()
-    events += [m.events for m in sampler.sample(batch, bars, seed * 1_000_003 + start, temperature)]
+    events += [m.events for m in sampler.sample(batch, bars, seed * 1_000_003 + start, temperature,
+                                                candidates=1)]
   events = np.stack(events)
   return events, requested, judge.labels(list(events), sampler.steps_per_bar, thresholds)
 

@@ -364,8 +364,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
 
     latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
     critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion)
-    E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion), on
-                   samples drawn as the model samples (its critic's candidates too)
+    E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
