@@ -109,15 +109,15 @@ def test_sampling_defaults_are_the_models_own():
   from hrnnvae import exports
   config = load_config("default.py")
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
-                                       "short_note_penalty", "transfer_shift"}
+                                       "short_note_penalty", "transfer_shift", "candidates"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
-                                                "transfer_shift": 1.5}
-  # ... and its manifest's last recorded change says so (issue 19 (iv): the repeat penalty 1.5
-  # that the validation sweep chose for the one-command model)
-  manifest = json.loads((folder / "manifest.json").read_text())
-  assert manifest["sampling_changes"][-1]["after"] == exports.sampling_settings(shipped)
+                                                "transfer_shift": 1.5, "candidates": 16}
+  # ... which are the one command's (issue 19 (v): the repeat penalty 1.5 and the critic's 16
+  # candidates that the validation sweeps chose), so the command reproduces how it samples
+  assert exports.sampling_settings(shipped) == load_config("nottingham_ship.py").sample.to_dict()
+  assert "realism_critic_fit" in shipped and "emotion_classifier_fit" in shipped
