@@ -23,6 +23,7 @@ for inputs it cannot use.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -110,6 +111,18 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
   return path
 
 
+def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
+                                                                  emotion_lib.ArousalThresholds]:
+  """(the export's Sampler, the cache's arrays, its arousal thresholds) for a fit written back
+  into a run's export/; PostTrainingError for a shipped model's folder."""
+  if not (export_dir / "params").is_dir():
+    raise PostTrainingError(f"{export_dir} is not a training run's export/ (a shipped model is "
+                            "refit from the run it came from, then shipped again)")
+  arrays, manifest = cache_lib.load(cache_dir)
+  return (Sampler.load(export_dir), arrays,
+          emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"]))
+
+
 def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                            per_emotion: int, steps: int, temperature: float | None = None,
                            seed: int, bars: int = classifier_fit.POOL_BARS,
@@ -120,12 +133,7 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
   own settings (emotion guidance, fitted prior) at `temperature` (None: the model's own).
   Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
-  if not (export_dir / "params").is_dir():
-    raise PostTrainingError(f"{export_dir} is not a training run's export/ (a shipped model is "
-                            "refit from the run it came from, then shipped again)")
-  sampler = Sampler.load(export_dir)
-  arrays, manifest = cache_lib.load(cache_dir)
-  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   params, report = classifier_fit.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
                                       bars=bars, temperature=temperature, steps=steps, seed=seed,
                                       log=log)
@@ -145,12 +153,7 @@ def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
   the export beside the VAE's and E's, the fit recorded in config.json ("realism_critic_fit").
   Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
-  if not (export_dir / "params").is_dir():
-    raise PostTrainingError(f"{export_dir} is not a training run's export/ (a shipped model is "
-                            "refit from the run it came from, then shipped again)")
-  sampler = Sampler.load(export_dir)
-  arrays, manifest = cache_lib.load(cache_dir)
-  thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   try:
     params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
                                         steps=steps, seed=seed, bars=bars, log=log)
@@ -404,20 +407,20 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           export_dir, cache_dir, max_steps=config.data.max_steps,
           max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
           components=config.train.get("latent_prior_components", 1)))
-  if post["critic_fit_steps"]:
-    if "realism_critic_fit" in json.loads((export_dir / "config.json").read_text()):
-      done["critic_fit"] = "the realism critic already fitted in this export"
+  fits = (  # (stage, its config.post prefix, its record in config.json, the fit, when done)
+      ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
+       "the realism critic already fitted in this export"),
+      ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier,
+       "E already fitted in this export"))
+  for stage, prefix, recorded_as, fit, already in fits:
+    if not post[f"{prefix}_steps"]:
+      continue
+    if recorded_as in json.loads((export_dir / "config.json").read_text()):
+      done[stage] = already
     else:
-      timed("critic_fit", lambda: fit_critic(
-          export_dir, cache_dir, per_emotion=post["critic_fit_per_emotion"],
-          steps=post["critic_fit_steps"], seed=config.seed, log=log))
-  if post["emotion_fit_steps"]:
-    if "emotion_classifier_fit" in json.loads((export_dir / "config.json").read_text()):
-      done["emotion_fit"] = "E already fitted in this export"
-    else:
-      timed("emotion_fit", lambda: fit_emotion_classifier(
-          export_dir, cache_dir, per_emotion=post["emotion_fit_per_emotion"],
-          steps=post["emotion_fit_steps"], seed=config.seed, log=log))
+      timed(stage, functools.partial(
+          fit, export_dir, cache_dir, per_emotion=post[f"{prefix}_per_emotion"],
+          steps=post[f"{prefix}_steps"], seed=config.seed, log=log))
   if post["ship_as"]:
     out_root = pathlib.Path(post["ship_root"]) if post["ship_root"] else pretrained.root()
     manifest_path = out_root / post["ship_as"] / pretrained.MANIFEST_FILE
