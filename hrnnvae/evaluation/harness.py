@@ -54,7 +54,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
-  short_note_penalties = {}
+  short_note_penalties, candidates = {}, {}
   shifts, transfers = {}, {}
   giveaways = {}
   thresholds = judge.thresholds_of(manifest)
@@ -75,6 +75,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     guidances[name] = sampler.emotion_guidance
     repeat_penalties[name] = sampler.repeat_penalty
     short_note_penalties[name] = sampler.short_note_penalty
+    candidates[name] = sampler.candidates
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
@@ -111,7 +112,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
               + f"; emotion guidance {each(guidances)} (1: none); repeat penalty "
               f"{each(repeat_penalties)} (1: none); short-note penalty "
-              f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none).")
+              f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
+              f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
+              "of K, realism_critic.py).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
                       (roll_bars, long_rolls), giveaways)
