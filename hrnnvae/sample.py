@@ -239,11 +239,13 @@ class Sampler:
   def decode(self, z_BxZ, emotions_B, num_steps: int, seed: int, temperature: float | None = None,
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
              top_p: float | None = None, repeat_penalty: float | None = None,
-             short_note_penalty: float | None = None, candidate: int = 0) -> np.ndarray:
+             short_note_penalty: float | None = None, candidate: int = 0,
+             keys=None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1;
-    candidate k > 0 (sample()'s k-th draw) folds k into the seed's key.
+    candidate k > 0 (sample()'s k-th draw) folds k into the seed's key; keys [B], when given,
+    replace all three (sample() decodes every candidate in one batch).
     temperature: default self.temperature (the model's own unless steered).
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
     emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
@@ -261,7 +263,8 @@ class Sampler:
     if guidance != 1.0 and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
                         f"{self.hp.family} model samples with --emotion_guidance=1 only")
-    keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
+    if keys is None:
+      keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
     events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
@@ -329,11 +332,15 @@ class Sampler:
     num_steps = self._steps(bars)
     candidates = _checked_candidates(self.candidates if candidates is None else candidates,
                                      self.has_critic)
-    drawn = np.stack([
-        self.decode(self.prior(len(emotions), seed, emotions, candidate), emotions, num_steps,
-                    seed, temperature, top_p=top_p, repeat_penalty=repeat_penalty,
-                    short_note_penalty=short_note_penalty, candidate=candidate)
-        for candidate in range(candidates)])
+    count = len(emotions)  # every candidate in one batch: [K * count], candidate-major
+    latents = np.concatenate([self.prior(count, seed, emotions, candidate)
+                              for candidate in range(candidates)])
+    keys = jnp.concatenate([self._keys(seed, count, "decode", candidate=candidate)
+                            for candidate in range(candidates)])
+    drawn = self.decode(latents, list(emotions) * candidates, num_steps, seed, temperature,
+                        top_p=top_p, repeat_penalty=repeat_penalty,
+                        short_note_penalty=short_note_penalty, keys=keys)
+    drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:
       ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
