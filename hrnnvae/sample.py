@@ -332,6 +332,9 @@ class Sampler:
     num_steps = self._steps(bars)
     candidates = _checked_candidates(self.candidates if candidates is None else candidates,
                                      self.has_critic)
+    trusted = realism_critic.resampled(self.description, self.hp.num_emotions)
+    if not np.isin(emotions, trusted).any():
+      candidates = 1  # no melody asked for would be resampled: draw the plain ones alone
     count = len(emotions)  # every candidate in one batch: [K * count], candidate-major
     latents = np.concatenate([self.prior(count, seed, emotions, candidate)
                               for candidate in range(candidates)])
@@ -346,7 +349,6 @@ class Sampler:
       ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
                                                    events, emotions) for events in drawn])
       kept = realism_critic.choose(ratios, np.random.default_rng([seed, candidates]))
-      trusted = realism_critic.resampled(self.description, self.hp.num_emotions)
       kept = np.where(np.isin(emotions, trusted), kept, 0)  # the rest: the plain sample
     events = drawn[kept, np.arange(len(emotions))]
     return [Melody(e, emotion) for e, emotion in zip(events, emotions)]

@@ -75,6 +75,9 @@ def test_candidates_need_a_critic_and_keep_one_of_the_candidates_toward_the_real
     others = np.array(emotions) != 0
     np.testing.assert_array_equal(happy_only[others], plain[others])
     np.testing.assert_array_equal(happy_only[~others], kept[~others])
+    sad_alone = [m.events for m in sampler.sample([2, 2], 16, seed=3)]  # nothing to resample
+    np.testing.assert_array_equal(np.stack(sad_alone), np.stack(
+        [m.events for m in sampler.sample([2, 2], 16, seed=3, candidates=1)]))
   finally:
     sampler.description = {k: v for k, v in sampler.description.items()
                            if k != "realism_critic_fit"}
