@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -48,25 +47,9 @@ PARAMS_KEY = "realism_critic"  # its parameters beside {'vae', 'emotion'} in a m
 MIN_REAL_WINDOWS = 500
 
 
-class RealismCritic(nn.Module):
-  """Logits [B, num_emotions]: for each quadrant, log p_real / p_model of a melody asked for it."""
-  num_emotions: int = len(emotion_lib.EMOTIONS)
-  channels: int = CHANNELS
-
-  @nn.compact
-  def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
-    mask = mask_BxT[..., None].astype(jnp.float32)
-    x = nn.Embed(events_lib.NUM_CLASSES, self.channels)(events_BxT) * mask
-    for stride in (4, 2):  # T a multiple of 8 (padded())
-      x = x.reshape(x.shape[0], -1, stride * x.shape[-1])  # [B, positions, stride x C]
-      windows = jnp.concatenate([x, jnp.pad(x[:, 1:], ((0, 0), (0, 1), (0, 0)))], axis=-1)
-      x = nn.gelu(nn.Dense(self.channels)(windows))
-      mask = mask.reshape(mask.shape[0], -1, stride).max(-1, keepdims=True)
-    pooled_BxC = (x * mask).sum(1) / jnp.maximum(mask.sum(1), 1.0)
-    return nn.Dense(self.num_emotions)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))
-
-
-_CRITIC = RealismCritic()
+# Logits [B, num_emotions]: for each quadrant, log p_real / p_model of a melody asked for it;
+# the evaluation's sequence critic, wider, with an output a quadrant.
+CRITIC = realism.SequenceCritic(channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS))
 
 
 def padded(events_BxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +65,7 @@ def padded(events_BxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @jax.jit
 def _logits(params, events_BxT, mask_BxT):
-  return _CRITIC.apply(params, events_BxT, mask_BxT)
+  return CRITIC.apply(params, events_BxT, mask_BxT)
 
 
 def log_ratios(params, events_BxT: np.ndarray, emotions_B) -> np.ndarray:
@@ -145,17 +128,18 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   log(f"realism critic: {len(real.events)} real training windows of {bars} bars "
       f"(per quadrant {np.bincount(real.quadrants, minlength=sampler.hp.num_emotions).tolist()}) "
       f"against {len(generated)} samples")
-  events = np.concatenate([padded(real.events)[0], padded(generated)[0]])
+  (real_events, real_mask), (generated_events, generated_mask) = padded(real.events), padded(generated)
+  events = np.concatenate([real_events, generated_events])
+  mask = np.concatenate([real_mask, generated_mask])
   emotions = np.concatenate([real.quadrants, requested]).astype(np.int32)
   labels = np.concatenate([np.ones(len(real.events)), np.zeros(len(generated))]).astype(np.float32)
   real_rows, generated_rows = np.arange(len(real.events)), len(real.events) + np.arange(len(generated))
-  mask = np.ones(events.shape, bool)  # every window and sample fills its `bars` bars
   optimizer = optax.adam(LEARNING_RATE)
-  params = _CRITIC.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
+  params = CRITIC.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
   opt_state = optimizer.init(params)
 
   def loss_fn(params, rows_events, rows_mask, rows_emotions, rows_labels):
-    logits = _CRITIC.apply(params, rows_events, rows_mask)
+    logits = CRITIC.apply(params, rows_events, rows_mask)
     chosen = jnp.take_along_axis(logits, rows_emotions[:, None], axis=1)[:, 0]
     return optax.sigmoid_binary_cross_entropy(chosen, rows_labels).mean()
 

@@ -75,7 +75,13 @@ def test_candidates_need_a_critic_and_keep_one_of_the_candidates_toward_the_real
     others = np.array(emotions) != 0
     np.testing.assert_array_equal(happy_only[others], plain[others])
     np.testing.assert_array_equal(happy_only[~others], kept[~others])
-    sad_alone = [m.events for m in sampler.sample([2, 2], 16, seed=3)]  # nothing to resample
+    decoded_rows, decode = [], sampler.decode  # nothing to resample: only the plain ones drawn
+    sampler.decode = lambda z, *args, **kwargs: decoded_rows.append(len(z)) or decode(z, *args, **kwargs)
+    try:
+      sad_alone = [m.events for m in sampler.sample([2, 2], 16, seed=3)]
+    finally:
+      del sampler.decode
+    assert decoded_rows == [2]
     np.testing.assert_array_equal(np.stack(sad_alone), np.stack(
         [m.events for m in sampler.sample([2, 2], 16, seed=3, candidates=1)]))
   finally:

@@ -132,8 +132,8 @@ def test_a_sweep_over_candidates_keeps_one_of_k_by_the_models_critic(nottingham_
                           seed=0, bars=4, split="train", log=lambda message: None)
   with pytest.raises(SampleError, match="realism critic"):
     run(candidates=[3])
-  critic = realism_critic.RealismCritic().init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
-                                               jnp.ones((1, 64), bool))
+  critic = realism_critic.CRITIC.init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
+                                      jnp.ones((1, 64), bool))
   sampler.params = {**sampler.params, realism_critic.PARAMS_KEY: critic}
   rows = run(candidates=[1, 3])
   assert list(rows) == ["train set", "T=1 p=1", "T=1 p=1 K=3"]

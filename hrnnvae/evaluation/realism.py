@@ -162,12 +162,14 @@ class SequenceCritic(nn.Module):
   """models/critics.SequenceClassifier's shape (a step embedding, two strided 1-D convolutions
   that see about a bar, a masked mean over positions, an MLP) with each convolution written as a
   dense layer over overlapping windows (kernel 2 x stride, stride 4 then 2): XLA's CPU
-  convolutions train about 18 times slower. T must be a multiple of 8."""
+  convolutions train about 18 times slower. T must be a multiple of 8. num_outputs None: one
+  logit a melody, [B]; else [B, num_outputs] (realism_critic.py: one a quadrant)."""
   channels: int = SEQUENCE_CHANNELS
+  num_outputs: int | None = None
 
   @nn.compact
   def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
-    """Logits [B]; steps where mask_BxT is False are ignored."""
+    """Logits [B] (or [B, num_outputs]); steps where mask_BxT is False are ignored."""
     mask = mask_BxT[..., None].astype(jnp.float32)
     x = nn.Embed(events_lib.NUM_CLASSES, self.channels)(events_BxT) * mask
     for stride in (4, 2):
@@ -176,7 +178,8 @@ class SequenceCritic(nn.Module):
       x = nn.gelu(nn.Dense(self.channels)(windows))
       mask = mask.reshape(mask.shape[0], -1, stride).max(-1, keepdims=True)
     pooled_BxC = (x * mask).sum(1) / jnp.maximum(mask.sum(1), 1.0)
-    return nn.Dense(1)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))[:, 0]
+    logits = nn.Dense(self.num_outputs or 1)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))
+    return logits[:, 0] if self.num_outputs is None else logits
 
 
 _CRITIC = SequenceCritic()
