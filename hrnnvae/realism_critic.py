@@ -33,7 +33,6 @@ import optax
 
 from hrnnvae import progress
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import realism
 
 CHANNELS = 64
@@ -52,17 +51,6 @@ MIN_REAL_WINDOWS = 500
 CRITIC = realism.SequenceCritic(channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS))
 
 
-def padded(events_BxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """(events [B, T'] int32, mask [B, T']): steps padded to a multiple of 8 with masked HOLDs."""
-  events_BxT = np.asarray(events_BxT)
-  steps = -(-events_BxT.shape[1] // 8) * 8
-  events = np.full((len(events_BxT), steps), events_lib.HOLD, np.int32)
-  events[:, :events_BxT.shape[1]] = events_BxT
-  mask = np.zeros(events.shape, bool)
-  mask[:, :events_BxT.shape[1]] = True
-  return events, mask
-
-
 @jax.jit
 def _logits(params, events_BxT, mask_BxT):
   return CRITIC.apply(params, events_BxT, mask_BxT)
@@ -71,7 +59,7 @@ def _logits(params, events_BxT, mask_BxT):
 def log_ratios(params, events_BxT: np.ndarray, emotions_B) -> np.ndarray:
   """[B] the critic's logit for each melody's requested emotion: its estimate of
   log p_real / p_model."""
-  events, mask = padded(events_BxT)
+  events, mask = realism.pad_steps(events_BxT)
   logits = np.asarray(_logits(params, jnp.asarray(events), jnp.asarray(mask)))
   return logits[np.arange(len(logits)), np.asarray(emotions_B)]
 
@@ -128,9 +116,7 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   log(f"realism critic: {len(real.events)} real training windows of {bars} bars "
       f"(per quadrant {np.bincount(real.quadrants, minlength=sampler.hp.num_emotions).tolist()}) "
       f"against {len(generated)} samples")
-  (real_events, real_mask), (generated_events, generated_mask) = padded(real.events), padded(generated)
-  events = np.concatenate([real_events, generated_events])
-  mask = np.concatenate([real_mask, generated_mask])
+  events, mask = realism.pad_steps(np.concatenate([real.events, generated]))
   emotions = np.concatenate([real.quadrants, requested]).astype(np.int32)
   labels = np.concatenate([np.ones(len(real.events)), np.zeros(len(generated))]).astype(np.float32)
   real_rows, generated_rows = np.arange(len(real.events)), len(real.events) + np.arange(len(generated))

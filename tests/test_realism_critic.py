@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from hrnnvae import judge, realism_critic
+from hrnnvae.evaluation import realism
 from hrnnvae.sample import SampleError, Sampler
 
 
@@ -18,7 +19,7 @@ def test_choose_keeps_each_candidate_as_often_as_its_weight():
 
 
 def test_padding_masks_the_steps_it_adds():
-  events, mask = realism_critic.padded(np.ones((2, 12), np.int64))
+  events, mask = realism.pad_steps(np.ones((2, 12), np.int64))
   assert events.shape == mask.shape == (2, 16) and events.dtype == np.int32
   assert mask[:, :12].all() and not mask[:, 12:].any()
 

@@ -224,16 +224,25 @@ def sequence_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
   return np.asarray(_predict_sequence(params, test, test_mask))[:len(x_test)].astype(np.int64)
 
 
-def _padded(events_NxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """(events [N', T'] int32, mask [N', T']): rows padded to a power of two (at least 512: one
-  compilation serves most folds) and steps to a multiple of 8 with masked HOLDs."""
-  rows = max(512, 1 << int(np.ceil(np.log2(max(len(events_NxT), 1)))))
+def pad_steps(events_NxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """(events [N, T'] int32, mask [N, T']): steps padded to a multiple of 8 (SequenceCritic's
+  strides) with masked HOLDs."""
+  events_NxT = np.asarray(events_NxT)
   steps = -(-events_NxT.shape[1] // 8) * 8
-  events = np.zeros((rows, steps), np.int32)
-  events[:len(events_NxT), :events_NxT.shape[1]] = events_NxT
-  mask = np.zeros((rows, steps), bool)
-  mask[:len(events_NxT), :events_NxT.shape[1]] = True
+  events = np.full((len(events_NxT), steps), events_lib.HOLD, np.int32)
+  events[:, :events_NxT.shape[1]] = events_NxT
+  mask = np.zeros(events.shape, bool)
+  mask[:, :events_NxT.shape[1]] = True
   return events, mask
+
+
+def _padded(events_NxT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """pad_steps, with rows padded to a power of two (at least 512: one compilation serves most
+  folds) by masked rows."""
+  rows = max(512, 1 << int(np.ceil(np.log2(max(len(events_NxT), 1)))))
+  events, mask = pad_steps(events_NxT)
+  extra = ((0, rows - len(events)), (0, 0))
+  return np.pad(events, extra, constant_values=events_lib.HOLD), np.pad(mask, extra)
 
 
 # --- Cross-validation -----------------------------------------------------------------------
