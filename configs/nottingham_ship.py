@@ -51,6 +51,9 @@ def get_config(arg=None):
   config.post.critic_fit_steps = 3000
   config.post.critic_fit_per_emotion = 1024
   config.sample.candidates = 16  # chosen on the validation split (issue 19 (v))
+  # The decoder attends over 8 bars as it samples, twice the 4 it trained with, so a 32-bar tune
+  # can restate the matching bar of its previous 8-bar phrase (validation split, issue 19 (vi)).
+  config.sample.attention_bars = 8
   config.post.ship_as = "nottingham"
   config.variant = arg or ""
   return config

@@ -111,6 +111,20 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
   return path
 
 
+# The sampling settings that shape the plain prior samples E's and the critic's fits are trained
+# on (candidates and transfer_shift do not): each fit records them, and run_stages redoes a fit
+# whose samples were drawn with other settings than the model's own now.
+FIT_SAMPLING = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
+                "attention_bars")
+
+
+def _fit_sampling(description: dict, **used) -> dict:
+  """The model's own FIT_SAMPLING settings, with those a fit was given instead (`used`)."""
+  settings = exports.sampling_settings(description)
+  return {key: float(used.get(key) if used.get(key) is not None else settings[key])
+          for key in FIT_SAMPLING}
+
+
 def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
                                                                   emotion_lib.ArousalThresholds]:
   """(the export's Sampler, the cache's arrays, its arousal thresholds) for a fit written back
@@ -137,6 +151,7 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
   params, report = classifier_fit.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
                                       bars=bars, temperature=temperature, steps=steps, seed=seed,
                                       log=log)
+  report["sampling"] = _fit_sampling(sampler.description, temperature=report["temperature"])
   description = dict(sampler.description, emotion_classifier_fit=report)
   exports.rewrite_export(export_dir, {**sampler.params, "emotion": params}, description)
   log(f"E agrees with the judge on {report['held_out_melodies']} held-out samples: "
@@ -160,6 +175,7 @@ def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
   except ValueError as error:
     raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
                             f"tunes of at least {bars} bars") from error
+  report["sampling"] = _fit_sampling(sampler.description)
   description = dict(sampler.description, realism_critic_fit=report)
   exports.rewrite_export(export_dir, {**sampler.params, realism_critic.PARAMS_KEY: params},
                          description)
@@ -372,12 +388,12 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
   export step; the critic's and E's fits are recorded in the export's config.json, which a new
-  export replaces; the shipped manifest records the export's config.json digest), so calling it
-  again after an
-  interruption does only what is left. The manifest gets `command` (config.post.command wins
-  when set), this machine's devices and the run's wall time: its training calls
-  (workdir/run_time.json) plus these stages. arrays: the cache's arrays when the caller has
-  them. Returns {stage: what happened}."""
+  export replaces, with the FIT_SAMPLING settings their samples were drawn with, so new sampling
+  settings (post_training.set_sampling) redo them; the shipped manifest records the export's
+  config.json digest), so calling it again after an interruption does only what is left. The
+  manifest gets `command` (config.post.command wins when set), this machine's devices and the
+  run's wall time: its training calls (workdir/run_time.json) plus these stages. arrays: the
+  cache's arrays when the caller has them. Returns {stage: what happened}."""
   log, workdir = log or progress.silent, pathlib.Path(workdir)
   from hrnnvae.models.hparams import config_values  # noqa: PLC0415 - models import jax modules
   post = config_values(config.post, "post", POST_FIELDS)
@@ -415,9 +431,14 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   for stage, prefix, recorded_as, fit, already in fits:
     if not post[f"{prefix}_steps"]:
       continue
-    if recorded_as in json.loads((export_dir / "config.json").read_text()):
+    description = json.loads((export_dir / "config.json").read_text())
+    fitted = description.get(recorded_as)
+    if fitted is not None and fitted.get("sampling") == _fit_sampling(description):
       done[stage] = already
     else:
+      if fitted is not None:
+        log(f"{stage}: fitted on samples drawn with {fitted.get('sampling', 'settings not recorded')}"
+            f"; the model now samples with {_fit_sampling(description)}: fitting it again")
       timed(stage, functools.partial(
           fit, export_dir, cache_dir, per_emotion=post[f"{prefix}_per_emotion"],
           steps=post[f"{prefix}_steps"], seed=config.seed, log=log))

@@ -96,6 +96,14 @@ def _checked_candidates(candidates, has_critic: bool) -> int:
   return int(candidates)
 
 
+def _checked_attention_bars(attention_bars) -> int:
+  """attention_bars as an int; SampleError when it is not a whole number of bars at least 0."""
+  if not (attention_bars >= 0 and float(attention_bars) == int(attention_bars)):
+    raise SampleError(f"attention_bars must be a whole number of bars at least 0 (0: the window "
+                      f"the model trained with), not {attention_bars}")
+  return int(attention_bars)
+
+
 def _checked_penalty(name: str, penalty) -> float:
   """A sampling penalty (repeat_penalty, short_note_penalty) as a float; SampleError below 1
   (it would favour what it penalises) or NaN."""
@@ -160,6 +168,10 @@ class Sampler:
     # how many prior samples sample() draws for each melody it keeps (realism_critic.py; 1: one).
     # Checked when used: a run's export records it before its critic is fitted.
     self.candidates = int(sampling["candidates"])
+    # the bars the decoder attends over when it decodes freely (0: the window it trained with,
+    # model.attention_window_bars; 8 reaches the matching bar of the previous 8-bar phrase);
+    self.attention_bars = _checked_attention_bars(sampling["attention_bars"])
+    self._decoders = {}  # the VAE module for each attention reach asked for
 
   @classmethod
   def load(cls, export_dir: str | pathlib.Path) -> "Sampler":
@@ -203,9 +215,12 @@ class Sampler:
     return realism_critic.PARAMS_KEY in self.params
 
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
-            top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None) -> None:
+            top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
+            attention_bars=None) -> None:
     """Sets the emotion guidance, transfer shift, temperature, top_p, repeat and short-note
-    penalties and candidates that are given (None keeps the model's own)."""
+    penalties, candidates and attention reach that are given (None keeps the model's own)."""
+    if attention_bars is not None:
+      self.attention_bars = _checked_attention_bars(attention_bars)
     if candidates is not None:
       self.candidates = _checked_candidates(candidates, self.has_critic)
     if temperature is not None:
@@ -267,13 +282,26 @@ class Sampler:
       keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
-    events = _generate(self.vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
+    events = _generate(self.decoding_vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty))
     return np.asarray(events)
+
+  @property
+  def decoding_vae(self):
+    """The model decode() runs: self.vae, or with attention_bars the same parameters attending
+    over that many bars (of the longest bar) when decoding freely. Teacher-forced scoring and
+    encoding keep the trained window."""
+    if not self.attention_bars:
+      return self.vae
+    if self.attention_bars not in self._decoders:
+      window = int(self.attention_bars) * self.hp.max_steps_per_bar
+      self._decoders[self.attention_bars] = models_lib.build(
+          dataclasses.replace(self.hp, attention_window=window))
+    return self._decoders[self.attention_bars]
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None, candidate: int = 0):
     base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))

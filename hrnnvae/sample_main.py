@@ -61,6 +61,10 @@ _TRANSFER_SHIFT = flags.DEFINE_float(
 _CANDIDATES = flags.DEFINE_integer(
     "candidates", None, "sample: prior samples drawn for each melody written, the model's realism "
     "critic keeping one (1 to 64; 1: plain sampling; default: the model's own).")
+_ATTENTION_BARS = flags.DEFINE_integer(
+    "attention_bars", None, "Bars the decoder attends over as it writes (0 to 64; 0: the window "
+    "it trained with; 8 reaches the matching bar of the previous 8-bar phrase; default: the "
+    "model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
                              "same melodies.")
@@ -78,7 +82,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
-              "candidates", "bars",
+              "candidates", "attention_bars", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -102,6 +106,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_penalty_flags(_PENALTIES)
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("candidates", _CANDIDATES.value, low=1, high=64)
+  cli.check_range("attention_bars", _ATTENTION_BARS.value, low=0, high=64)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -134,7 +139,7 @@ def _load() -> Sampler:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
                 **{name: holder.value for name, holder in _PENALTIES.items()},
-                candidates=_CANDIDATES.value)
+                candidates=_CANDIDATES.value, attention_bars=_ATTENTION_BARS.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -209,6 +214,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "repeat_penalty": sampler.repeat_penalty,
               "short_note_penalty": sampler.short_note_penalty,
               "transfer_shift": sampler.transfer_shift, "candidates": sampler.candidates,
+              "attention_bars": sampler.attention_bars,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

@@ -11,6 +11,7 @@ when asked), scored against the validation split by realism and the independent 
   ... --temperatures=0.7 --top_ps=0.95 --short_note_penalties=1,3,10   # the short-note penalty
   ... --temperatures=0.7 --top_ps=0.95 --seeds=0,1,2   # means over three sampling seeds
   ... --temperatures=0.7 --top_ps=0.95 --candidates=1,4,8   # the realism critic's resampling
+  ... --temperatures=0.7 --top_ps=0.95 --attention_bars=0,8   # the decoder's attention reach
 
 For each setting, on num_samples prior samples per emotion of `bars` bars, at each of --seeds
 (the figures are the means over seeds, and each seed's realism and judge are kept beside them:
@@ -71,6 +72,9 @@ _SHORT_NOTE_PENALTIES = flags.DEFINE_list(
 _CANDIDATES = flags.DEFINE_list(
     "candidates", ["1"], "Candidates drawn per kept melody (realism_critic.py: the model's realism "
     "critic keeps one; 1: plain sampling), each crossed with every other setting.")
+_ATTENTION_BARS = flags.DEFINE_list(
+    "attention_bars", ["0"], "Bars the decoder attends over as it samples (Sampler.attention_bars; "
+    "0: the window it trained with), each crossed with every other setting.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed (one; --seeds for several).")
 _SEEDS = flags.DEFINE_list("seeds", None, "Sampling seeds: every figure is the mean over them, "
@@ -92,16 +96,17 @@ COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.
            *STRUCTURE, "one_step_notes", "tonic_share")
 BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
-            "candidates")
+            "candidates", "attention_bars")
 
 
 def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
                  repeat_penalty: float = 1.0, short_note_penalty: float = 1.0,
-                 candidates: int = 1) -> str:
+                 candidates: int = 1, attention_bars: int = 0) -> str:
   return (f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
           + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else "")
           + (f" s={short_note_penalty:g}" if short_note_penalty != 1.0 else "")
-          + (f" K={candidates}" if candidates != 1 else ""))
+          + (f" K={candidates}" if candidates != 1 else "")
+          + (f" A={attention_bars}" if attention_bars else ""))
 
 
 def choose(rows: dict) -> str:
@@ -134,7 +139,8 @@ def _mean_over_seeds(per_seed: list[dict]) -> dict:
 
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int,
           seed: int | Sequence[int], bars: int, split: str = "valid", log=print, guidances=(1.0,),
-          repeat_penalties=(1.0,), short_note_penalties=(1.0,), candidates=(1,)) -> dict:
+          repeat_penalties=(1.0,), short_note_penalties=(1.0,), candidates=(1,),
+          attention_bars=(0,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name), its
   figures the means over seed (one or several sampling seeds; BY_SEED's also per seed)."""
   seeds = [seed] if isinstance(seed, int) else list(seed)
@@ -150,25 +156,27 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       **scoring.realism_columns(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
-  own_guidance = sampler.emotion_guidance
-  for guidance, short_note_penalty, repeat_penalty, temperature, top_p, count in itertools.product(
-      guidances, short_note_penalties, repeat_penalties, temperatures, top_ps, candidates):
-    name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty, count)
+  own_guidance, own_reach = sampler.emotion_guidance, sampler.attention_bars
+  for reach, guidance, short_note_penalty, repeat_penalty, temperature, top_p, count in (
+      itertools.product(attention_bars, guidances, short_note_penalties, repeat_penalties,
+                        temperatures, top_ps, candidates)):
+    name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty, count,
+                        reach)
     per_seed = []
     for one_seed in seeds:
-      sampler.steer(emotion_guidance=guidance)
+      sampler.steer(emotion_guidance=guidance, attention_bars=reach)
       try:
         melodies = [m.events for m in sampler.sample(list(requested), bars, one_seed, temperature,
                                                      top_p, repeat_penalty, short_note_penalty,
                                                      candidates=count)]
       finally:
-        sampler.steer(emotion_guidance=own_guidance)
+        sampler.steer(emotion_guidance=own_guidance, attention_bars=own_reach)
       agreement = scoring.judged_agreement(melodies, requested, spb, thresholds)
       generated = realism.generated_melodies(melodies, requested)
       per_seed.append({
           "temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
           "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
-          "candidates": count,
+          "candidates": count, "attention_bars": reach,
           **scoring.realism_columns(realism.model_rows(generated, real, spb, classifiers=("features",))),
           "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
           **{f"judge_{q}": float(a) for q, a in zip(emotion_lib.EMOTIONS, agreement)},
@@ -194,7 +202,8 @@ def main(argv):
                _SPLIT.value, guidances=[float(g) for g in _GUIDANCES.value],
                repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value],
                short_note_penalties=[float(s) for s in _SHORT_NOTE_PENALTIES.value],
-               candidates=[int(k) for k in _CANDIDATES.value])
+               candidates=[int(k) for k in _CANDIDATES.value],
+               attention_bars=[int(a) for a in _ATTENTION_BARS.value])
   print(f"{'':<26}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))

@@ -109,7 +109,8 @@ def test_sampling_defaults_are_the_models_own():
   from hrnnvae import exports
   config = load_config("default.py")
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
-                                       "short_note_penalty", "transfer_shift", "candidates"}
+                                       "short_note_penalty", "transfer_shift", "candidates",
+                                       "attention_bars"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())

@@ -85,6 +85,19 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
                    "ship": f"this export is already shipped as {shipped}"}
   assert json.loads((shipped / "manifest.json").read_text()) == manifest
 
+  # New sampling settings: the critic's and E's samples are not the model's any more, so both
+  # are fitted again (on samples drawn with them) and the model shipped again; the prior stays.
+  post_training.set_sampling(run / "export", {"attention_bars": 2, "candidates": 3},
+                             chosen_by="a test")
+  resampled = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
+  assert resampled["latent_prior"] == "already fitted to this export"
+  assert all(resampled[stage].startswith("done") for stage in ("critic_fit", "emotion_fit", "ship"))
+  refitted = json.loads((shipped / "config.json").read_text())
+  for fit in ("realism_critic_fit", "emotion_classifier_fit"):
+    assert refitted[fit]["sampling"]["attention_bars"] == 2.0
+    assert refitted[fit]["sampling"]["temperature"] == Sampler.load(shipped).temperature
+  assert post_training.run_stages(config, run, command="c")["critic_fit"].startswith("the realism")
+
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
   del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]
   export_config["step"] += 1

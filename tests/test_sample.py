@@ -1,6 +1,8 @@
 """Sampling: determinism, batch independence, MIDI round trips, interpolation, the model's own
 settings, CLI errors, demo."""
 
+import dataclasses
+import functools
 import json
 import os
 import pathlib
@@ -161,7 +163,7 @@ def _drum_file(path):
 
 
 @pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
-                                  "seed_too_big", "candidates"])
+                                  "seed_too_big", "candidates", "attention_bars"])
 def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
@@ -181,6 +183,8 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
     args, message = [workdir, "--bars=0"], "--bars must be at least 1"
   elif case == "candidates":  # the tiny model has no realism critic
     args, message = [workdir, "--candidates=4"], "needs the model's realism critic"
+  elif case == "attention_bars":
+    args, message = [workdir, "--attention_bars=-1"], "--attention_bars must be at least 0"
   elif case == "seed":  # was a traceback from numpy's generator
     args, message = [workdir, "--seed=-1"], "--seed must be at least 0 and at most 4294967295, not -1"
   else:  # a JAX key keeps 32 bits: 2**32 would repeat seed 0
@@ -291,6 +295,37 @@ def test_sampling_facts_set_the_guidance_and_shift_and_baselines_refuse_guidance
   baseline.emotion_guidance = 2.0
   with pytest.raises(SampleError, match="emotion_guidance=1"):
     baseline.sample([0], bars=1, seed=0)
+
+
+def test_attention_reach_is_the_models_own_and_reaches_further_only_past_the_trained_window():
+  """attention_bars 0 decodes with the window the model trained with (exports from before it was
+  recorded too); A bars decodes the same parameters attending over A bars: the melodies of a model
+  built with that window, the same as the trained window's while a decode fits in it, others once
+  it is longer. Only whole bars from 0 up."""
+  plain = _random_sampler()
+  spb = plain.steps_per_bar
+  one_bar = dataclasses.replace(plain.hp, attention_window=spb)  # "trained" with a 1-bar window
+  windowed = Sampler(one_bar, plain.params, {"data": plain.facts})
+  assert windowed.attention_bars == exports.sampling_settings({})["attention_bars"] == 0
+  assert windowed.decoding_vae is windowed.vae
+  reaching = Sampler(one_bar, plain.params, {"data": plain.facts, "sampling": {"attention_bars": 3}})
+  assert reaching.attention_bars == 3 and reaching.decoding_vae.hp.attention_window == 3 * spb
+  three_bars = Sampler(dataclasses.replace(one_bar, attention_window=3 * spb), plain.params,
+                       {"data": plain.facts})
+  z, emotions = plain.prior(4, seed=1), [0, 1, 2, 3]
+  decode = functools.partial(Sampler.decode, z_BxZ=z, emotions_B=emotions, seed=5, temperature=1.5)
+  np.testing.assert_array_equal(decode(reaching, num_steps=spb), decode(windowed, num_steps=spb))
+  np.testing.assert_array_equal(decode(reaching, num_steps=4 * spb),
+                                decode(three_bars, num_steps=4 * spb))
+  assert not np.array_equal(decode(reaching, num_steps=4 * spb), decode(windowed, num_steps=4 * spb))
+  windowed.steer(attention_bars=3)
+  windowed.steer(None, None, None, None, None, None, None)
+  assert windowed.attention_bars == 3
+  np.testing.assert_array_equal(decode(windowed, num_steps=4 * spb),
+                                decode(reaching, num_steps=4 * spb))
+  for wrong in (-1, 1.5):
+    with pytest.raises(SampleError, match="whole number of bars"):
+      windowed.steer(attention_bars=wrong)
 
 
 @pytest.mark.parametrize("penalty", ["repeat_penalty", "short_note_penalty"])

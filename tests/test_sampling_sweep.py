@@ -140,3 +140,19 @@ def test_a_sweep_over_candidates_keeps_one_of_k_by_the_models_critic(nottingham_
   assert rows["T=1 p=1"]["candidates"] == 1 and rows["T=1 p=1 K=3"]["candidates"] == 3
   plain = run()["T=1 p=1"]
   assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
+
+
+def test_a_sweep_over_attention_reach_has_a_row_for_each_and_restores_the_models_own(nottingham_40):
+  """--attention_bars=0,2: the 0 row is the plain sweep's, the 2-bar row decodes with a 2-bar
+  reach (other melodies than the tiny model's whole history gives 4-bar samples), and the
+  sampler keeps its own reach afterwards."""
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  run = functools.partial(SWEEP["sweep"], sampler, arrays, manifest, [1.0], [1.0], num_samples=8,
+                          seed=0, bars=4, split="train", log=lambda message: None)
+  rows = run(attention_bars=[0, 2])
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=1 A=2"]
+  assert rows["T=1 p=1 A=2"]["attention_bars"] == 2 and sampler.attention_bars == 0
+  plain = run()["T=1 p=1"]
+  assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
+  assert rows["T=1 p=1 A=2"]["note_repetition_rate"] != plain["note_repetition_rate"]

@@ -54,7 +54,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
-  short_note_penalties, candidates = {}, {}
+  short_note_penalties, candidates, reaches = {}, {}, {}
   shifts, transfers = {}, {}
   giveaways = {}
   thresholds = judge.thresholds_of(manifest)
@@ -76,6 +76,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     repeat_penalties[name] = sampler.repeat_penalty
     short_note_penalties[name] = sampler.short_note_penalty
     candidates[name] = sampler.candidates
+    reaches[name] = sampler.attention_bars
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
@@ -114,7 +115,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               f"{each(repeat_penalties)} (1: none); short-note penalty "
               f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
               f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
-              "of K, realism_critic.py).")
+              f"of K, realism_critic.py); attention reach in bars {each(reaches)} (0: the window "
+              "the model trained with).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
                       (roll_bars, long_rolls), giveaways)
