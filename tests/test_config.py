@@ -117,8 +117,14 @@ def test_sampling_defaults_are_the_models_own():
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
-                                                "transfer_shift": 1.5, "candidates": 16}
-  # ... which are the one command's (issue 19 (v): the repeat penalty 1.5 and the critic's 16
-  # candidates that the validation sweeps chose), so the command reproduces how it samples
+                                                "transfer_shift": 1.5, "candidates": 16,
+                                                "attention_bars": 8}
+  # ... which are the one command's (issue 19 (v), (vi): the repeat penalty 1.5, the critic's 16
+  # candidates and the 8-bar reach that the validation sweeps chose), so the command reproduces
+  # how it samples, and E and the critic were fitted on samples drawn that way
   assert exports.sampling_settings(shipped) == load_config("nottingham_ship.py").sample.to_dict()
+  for fit in ("realism_critic_fit", "emotion_classifier_fit"):
+    assert shipped[fit]["sampling"] == {key: float(value) for key, value in
+                                        exports.sampling_settings(shipped).items()
+                                        if key not in ("candidates", "transfer_shift")}
   assert "realism_critic_fit" in shipped and "emotion_classifier_fit" in shipped
