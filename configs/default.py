@@ -199,7 +199,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.sample.short_note_penalty = 1.0  # one-step notes s times less likely; 1: none
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
   config.sample.candidates = 1  # prior samples drawn per melody kept by the realism critic; 1: one
-  config.sample.attention_bars = 0  # bars the decoder attends over as it samples; 0: its window
+  config.sample.attention_bars = 0  # bars prior samples' decoder attends over; 0: its window
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64  # global, split over all devices (the paper's)

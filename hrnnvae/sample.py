@@ -168,8 +168,10 @@ class Sampler:
     # how many prior samples sample() draws for each melody it keeps (realism_critic.py; 1: one).
     # Checked when used: a run's export records it before its critic is fitted.
     self.candidates = int(sampling["candidates"])
-    # the bars the decoder attends over when it decodes freely (0: the window it trained with,
-    # model.attention_window_bars; 8 reaches the matching bar of the previous 8-bar phrase);
+    # the bars the decoder attends over when it writes a prior sample (0: the window it trained
+    # with, model.attention_window_bars; 8 reaches the matching bar of the previous 8-bar
+    # phrase); decodes of an encoded tune (reconstruction, transfer, interpolation) keep the
+    # trained window: they decode training-window sections, the shape it learned;
     self.attention_bars = _checked_attention_bars(sampling["attention_bars"])
     self._decoders = {}  # the VAE module for each attention reach asked for
 
@@ -255,7 +257,7 @@ class Sampler:
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
              top_p: float | None = None, repeat_penalty: float | None = None,
              short_note_penalty: float | None = None, candidate: int = 0,
-             keys=None) -> np.ndarray:
+             keys=None, attention_bars: int = 0) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1;
@@ -267,6 +269,8 @@ class Sampler:
     top_p: default self.top_p (1: every event; below 1, nucleus sampling).
     repeat_penalty: default self.repeat_penalty (1: none).
     short_note_penalty: default self.short_note_penalty (1: none).
+    attention_bars: the bars it attends over (0: the window it trained with); sample() passes
+    self.attention_bars.
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
@@ -282,7 +286,7 @@ class Sampler:
       keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
-    events = _generate(self.decoding_vae, self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
+    events = _generate(self.decoder(attention_bars), self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
@@ -290,18 +294,17 @@ class Sampler:
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty))
     return np.asarray(events)
 
-  @property
-  def decoding_vae(self):
-    """The model decode() runs: self.vae, or with attention_bars the same parameters attending
-    over that many bars (of the longest bar) when decoding freely. Teacher-forced scoring and
-    encoding keep the trained window."""
-    if not self.attention_bars:
+  def decoder(self, attention_bars: int = 0):
+    """The model decode() runs: self.vae, or for attention_bars > 0 the same parameters
+    attending over that many bars (of the longest bar)."""
+    attention_bars = _checked_attention_bars(attention_bars)
+    if not attention_bars:
       return self.vae
-    if self.attention_bars not in self._decoders:
-      window = int(self.attention_bars) * self.hp.max_steps_per_bar
-      self._decoders[self.attention_bars] = models_lib.build(
+    if attention_bars not in self._decoders:
+      window = attention_bars * self.hp.max_steps_per_bar
+      self._decoders[attention_bars] = models_lib.build(
           dataclasses.replace(self.hp, attention_window=window))
-    return self._decoders[self.attention_bars]
+    return self._decoders[attention_bars]
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None, candidate: int = 0):
     base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))
@@ -356,7 +359,8 @@ class Sampler:
     own). candidates K (default self.candidates): each melody is one of K drawn for it, the
     realism critic's importance resampling (realism_critic.choose, its draw from the seed), in
     the quadrants the critic resamples (realism_critic.resampled); candidate 0 is the melody
-    K = 1 gives, and every melody of the other quadrants."""
+    K = 1 gives, and every melody of the other quadrants. The decoder attends over
+    self.attention_bars bars."""
     num_steps = self._steps(bars)
     candidates = _checked_candidates(self.candidates if candidates is None else candidates,
                                      self.has_critic)
@@ -370,7 +374,8 @@ class Sampler:
                             for candidate in range(candidates)])
     drawn = self.decode(latents, list(emotions) * candidates, num_steps, seed, temperature,
                         top_p=top_p, repeat_penalty=repeat_penalty,
-                        short_note_penalty=short_note_penalty, keys=keys)
+                        short_note_penalty=short_note_penalty, keys=keys,
+                        attention_bars=self.attention_bars)
     drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:

@@ -62,9 +62,9 @@ _CANDIDATES = flags.DEFINE_integer(
     "candidates", None, "sample: prior samples drawn for each melody written, the model's realism "
     "critic keeping one (1 to 64; 1: plain sampling; default: the model's own).")
 _ATTENTION_BARS = flags.DEFINE_integer(
-    "attention_bars", None, "Bars the decoder attends over as it writes (0 to 64; 0: the window "
-    "it trained with; 8 reaches the matching bar of the previous 8-bar phrase; default: the "
-    "model's own).")
+    "attention_bars", None, "sample: bars the decoder attends over as it writes (0 to 64; 0: "
+    "the window it trained with; 8 reaches the matching bar of the previous 8-bar phrase; "
+    "default: the model's own). Reconstructions keep the trained window.")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
                              "same melodies.")

@@ -301,28 +301,38 @@ def test_attention_reach_is_the_models_own_and_reaches_further_only_past_the_tra
   """attention_bars 0 decodes with the window the model trained with (exports from before it was
   recorded too); A bars decodes the same parameters attending over A bars: the melodies of a model
   built with that window, the same as the trained window's while a decode fits in it, others once
-  it is longer. Only whole bars from 0 up."""
+  it is longer. Prior samples use the model's own reach; decodes of a given latent (reconstruction,
+  transfer, interpolation) the trained window unless told. Only whole bars from 0 up."""
   plain = _random_sampler()
   spb = plain.steps_per_bar
   one_bar = dataclasses.replace(plain.hp, attention_window=spb)  # "trained" with a 1-bar window
   windowed = Sampler(one_bar, plain.params, {"data": plain.facts})
   assert windowed.attention_bars == exports.sampling_settings({})["attention_bars"] == 0
-  assert windowed.decoding_vae is windowed.vae
+  assert windowed.decoder() is windowed.vae
   reaching = Sampler(one_bar, plain.params, {"data": plain.facts, "sampling": {"attention_bars": 3}})
-  assert reaching.attention_bars == 3 and reaching.decoding_vae.hp.attention_window == 3 * spb
+  assert reaching.attention_bars == 3 and reaching.decoder(3).hp.attention_window == 3 * spb
   three_bars = Sampler(dataclasses.replace(one_bar, attention_window=3 * spb), plain.params,
                        {"data": plain.facts})
   z, emotions = plain.prior(4, seed=1), [0, 1, 2, 3]
   decode = functools.partial(Sampler.decode, z_BxZ=z, emotions_B=emotions, seed=5, temperature=1.5)
-  np.testing.assert_array_equal(decode(reaching, num_steps=spb), decode(windowed, num_steps=spb))
-  np.testing.assert_array_equal(decode(reaching, num_steps=4 * spb),
+  np.testing.assert_array_equal(decode(windowed, num_steps=spb, attention_bars=3),
+                                decode(windowed, num_steps=spb))
+  np.testing.assert_array_equal(decode(windowed, num_steps=4 * spb, attention_bars=3),
                                 decode(three_bars, num_steps=4 * spb))
-  assert not np.array_equal(decode(reaching, num_steps=4 * spb), decode(windowed, num_steps=4 * spb))
+  assert not np.array_equal(decode(windowed, num_steps=4 * spb, attention_bars=3),
+                            decode(windowed, num_steps=4 * spb))
+  np.testing.assert_array_equal(decode(reaching, num_steps=4 * spb),  # a latent's decode
+                                decode(windowed, num_steps=4 * spb))
+  samples = {name: np.stack([m.events for m in sampler.sample(emotions, bars=4, seed=2)])
+             for name, sampler in (("reaching", reaching), ("windowed", windowed),
+                                   ("three_bars", three_bars))}
+  np.testing.assert_array_equal(samples["reaching"], samples["three_bars"])
+  assert not np.array_equal(samples["reaching"], samples["windowed"])
   windowed.steer(attention_bars=3)
   windowed.steer(None, None, None, None, None, None, None)
   assert windowed.attention_bars == 3
-  np.testing.assert_array_equal(decode(windowed, num_steps=4 * spb),
-                                decode(reaching, num_steps=4 * spb))
+  np.testing.assert_array_equal(
+      np.stack([m.events for m in windowed.sample(emotions, bars=4, seed=2)]), samples["reaching"])
   for wrong in (-1, 1.5):
     with pytest.raises(SampleError, match="whole number of bars"):
       windowed.steer(attention_bars=wrong)

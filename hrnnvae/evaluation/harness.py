@@ -115,8 +115,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               f"{each(repeat_penalties)} (1: none); short-note penalty "
               f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
               f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
-              f"of K, realism_critic.py); attention reach in bars {each(reaches)} (0: the window "
-              "the model trained with).")
+              f"of K, realism_critic.py); prior samples' attention reach in bars {each(reaches)} "
+              "(0: the window the model trained with).")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
                       (roll_bars, long_rolls), giveaways)
