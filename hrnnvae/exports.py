@@ -40,8 +40,7 @@ SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a mod
 def sampling_settings(description: dict) -> dict:
   """The model's own sampling settings (config.json's "sampling" facts): temperature, top_p,
   emotion_guidance, repeat_penalty, short_note_penalty, transfer_shift, candidates and
-  attention_bars, each
-  filled in for exports made before it was recorded."""
+  attention_bars, each filled in for exports made before it was recorded."""
   return {**_SAMPLING_BEFORE_RECORDED, **description.get("sampling", {})}
 
 

@@ -381,3 +381,4 @@ def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir,
   assert [row["batch"] for row in rows] == [1, 4]
   assert all(row["p50_ms"] > 0 and row["steps"] == 2 * sampler.steps_per_bar for row in rows)
   assert all(row["candidates"] == 1 and row["sample_p50_ms"] > 0 for row in rows)
+  assert all(row["attention_bars"] == 0 for row in rows)  # the tiny model's own reach
