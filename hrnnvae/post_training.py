@@ -112,17 +112,17 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
 
 
 # The sampling settings that shape the plain prior samples E's and the critic's fits are trained
-# on (candidates and transfer_shift do not): each fit records them, and run_stages redoes a fit
-# whose samples were drawn with other settings than the model's own now.
-FIT_SAMPLING = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
-                "attention_bars")
+# on: every one but the critic's candidates and the transfer shift (plain samples use neither).
+# Each fit records them, and run_stages redoes a fit whose samples were drawn with other
+# settings than the model's own now.
+FIT_SAMPLING = tuple(key for key in exports.SAMPLING_KEYS
+                     if key not in ("candidates", "transfer_shift"))
 
 
 def _fit_sampling(description: dict, **used) -> dict:
   """The model's own FIT_SAMPLING settings, with those a fit was given instead (`used`)."""
-  settings = exports.sampling_settings(description)
-  return {key: float(used.get(key) if used.get(key) is not None else settings[key])
-          for key in FIT_SAMPLING}
+  settings = {**exports.sampling_settings(description), **used}
+  return {key: float(settings[key]) for key in FIT_SAMPLING}
 
 
 def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
