@@ -200,6 +200,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.sample.transfer_shift = 0.0  # attribute-vector share added in emotion transfer; 0: none
   config.sample.candidates = 1  # prior samples drawn per melody kept by the realism critic; 1: one
   config.sample.attention_bars = 0  # bars prior samples' decoder attends over; 0: its window
+  # A prior sample longer than section_bars is written in sections of that many bars, each
+  # planned by the conductor from its own latent (0: one latent however long the tune), each
+  # latent correlating section_correlation with the section's before (hrnnvae/sample.py).
+  config.sample.section_bars = 0  # bars of each section; 0: one latent (measured: 19 (vii))
+  config.sample.section_correlation = 0.0  # a section's latent with the one before; 0: afresh
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 64  # global, split over all devices (the paper's)

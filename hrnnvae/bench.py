@@ -7,7 +7,8 @@
     variant's fine-tune step in the same run;
   hrnnvae-bench latency --config=configs/nottingham.py [--bars=32] [--batch_sizes=1,64,1024]
     p50/p99 wall time of the jitted free-running decode from a warm function to host tokens
-    (at the model's attention reach, Sampler.attention_bars),
+    (at the model's attention reach and in its sections, Sampler.attention_bars and
+    section_bars),
     compile time and melodies/s, on randomly initialised weights of the config's model (the
     cost does not depend on the weights) or on a trained --export; and the p50 of the whole
     prior sample (z, the decode, and with the model's candidates K > 1 its K decodes and its
@@ -109,15 +110,19 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
   num_steps = bars * sampler.steps_per_bar
   for batch in batch_sizes:
     emotions = np.arange(batch) % 4
-    z = sampler.prior(batch, seed=0, emotions=emotions)  # a fitted prior draws per emotion
+    sections = sampler.sections(bars)  # the prior sample's decode: the model's sections
+    z = sampler.prior(batch, seed=0, emotions=emotions,  # a fitted prior draws per emotion
+                      sections=sections, correlation=sampler.section_correlation)
     start = time.perf_counter()
-    reach = sampler.attention_bars  # the prior sample's decode: the model's attention reach
-    sampler.decode(z, emotions, num_steps, seed=0, attention_bars=reach)
+    reach = sampler.attention_bars  # ... and its attention reach
+    section_bars = sampler.section_bars if sections > 1 else 0
+    sampler.decode(z, emotions, num_steps, seed=0, attention_bars=reach, section_bars=section_bars)
     compile_s = time.perf_counter() - start
     times = []
     for call in range(max(3, calls * 64 // max(batch, 64) if batch > 1 else calls)):
       start = time.perf_counter()
-      sampler.decode(z, emotions, num_steps, seed=call, attention_bars=reach)  # host tokens
+      sampler.decode(z, emotions, num_steps, seed=call, attention_bars=reach,  # host tokens
+                     section_bars=section_bars)
       times.append(time.perf_counter() - start)
     p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
     sampler.sample(list(emotions), bars, seed=0)  # warm: the critic's compilation too
@@ -128,7 +133,8 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
       whole.append(time.perf_counter() - start)
     rows.append({"batch": batch, "steps": num_steps, "calls": len(times), "compile_s": compile_s,
                  "p50_ms": 1e3 * p50, "p99_ms": 1e3 * p99, "melodies_per_s": batch / p50,
-                 "attention_bars": reach, "candidates": sampler.candidates,
+                 "attention_bars": reach, "section_bars": section_bars,
+                 "candidates": sampler.candidates,
                  "sample_p50_ms": 1e3 * np.percentile(whole, 50)})
   return rows
 
@@ -172,11 +178,12 @@ def main(argv):
     result = {"device": device, "export": _EXPORT.value, "model": sampler.hp.__dict__, "rows": rows}
     print(f"latency of a {_BARS.value}-bar melody on {device}")
     print(f"{'batch':>6}{'steps':>6}{'calls':>6}{'compile s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'melodies/s':>12}{'A':>4}{'K':>4}{'sample p50 ms':>15}")
+          f"{'melodies/s':>12}{'A':>4}{'S':>4}{'K':>4}{'sample p50 ms':>15}")
     for row in rows:
       print(f"{row['batch']:>6}{row['steps']:>6}{row['calls']:>6}{row['compile_s']:>10.2f}"
             f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['melodies_per_s']:>12.0f}"
-            f"{row['attention_bars']:>4}{row['candidates']:>4}{row['sample_p50_ms']:>15.2f}")
+            f"{row['attention_bars']:>4}{row['section_bars']:>4}{row['candidates']:>4}"
+            f"{row['sample_p50_ms']:>15.2f}")
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump(result, f, indent=1)

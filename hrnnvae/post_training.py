@@ -125,6 +125,15 @@ def _fit_sampling(description: dict, **used) -> dict:
   return {key: float(settings[key]) for key in FIT_SAMPLING}
 
 
+def recorded_fit_sampling(fit_report: dict) -> dict | None:
+  """The FIT_SAMPLING settings a fit's samples were drawn with (its report's "sampling"); a
+  setting added after the fit was recorded at its value before it existed
+  (exports.sampling_settings' rule); None for a fit that recorded none."""
+  if "sampling" not in fit_report:
+    return None
+  return _fit_sampling({"sampling": {**exports.sampling_settings({}), **fit_report["sampling"]}})
+
+
 def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
                                                                   emotion_lib.ArousalThresholds]:
   """(the export's Sampler, the cache's arrays, its arousal thresholds) for a fit written back

@@ -67,13 +67,16 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
       np.float32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14))
+@functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14, 16))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
               nucleus, top_p, repeats_penalized, repeat_penalty, short_notes_penalized,
-              short_note_penalty):
+              short_note_penalty, section_bars):
   """Events [B, num_steps]; guided, nucleus, repeats_penalized and short_notes_penalized
-  (static) switch emotion guidance, top-p, the repeat and the short-note penalties on."""
+  (static) switch emotion guidance, top-p, the repeat and the short-note penalties on;
+  section_bars > 0 (static): z_BxZ is [B, S, Z], a latent for each section of that many bars."""
   options = {"guidance": guidance} if guided else {}
+  if section_bars:
+    options["section_bars"] = section_bars
   if nucleus:
     options["top_p"] = top_p
   if repeats_penalized:
@@ -102,6 +105,25 @@ def _checked_attention_bars(attention_bars) -> int:
     raise SampleError(f"attention_bars must be a whole number of bars at least 0 (0: the window "
                       f"the model trained with), not {attention_bars}")
   return int(attention_bars)
+
+
+def _checked_section_bars(section_bars) -> int:
+  """section_bars as an int; SampleError when it is not a whole number of bars at least 0."""
+  if not (section_bars >= 0 and float(section_bars) == int(section_bars)):
+    raise SampleError(f"section_bars must be a whole number of bars at least 0 (0: one latent "
+                      f"for the whole tune), not {section_bars}")
+  return int(section_bars)
+
+
+def _checked_correlation(correlation) -> float:
+  """section_correlation as a float; SampleError outside [0, 1]."""
+  if not 0.0 <= correlation <= 1.0:
+    raise SampleError(f"section_correlation must lie in [0, 1] (0: each section's latent drawn "
+                      f"afresh; 1: the same latent), not {correlation}")
+  return float(correlation)
+
+
+SECTION_KEYS = 2_000_000  # folded (plus the section) into a melody's latent key for its sections
 
 
 def _checked_penalty(name: str, penalty) -> float:
@@ -173,6 +195,12 @@ class Sampler:
     # phrase); decodes of an encoded tune (reconstruction, transfer, interpolation) keep the
     # trained window: they decode training-window sections, the shape it learned;
     self.attention_bars = _checked_attention_bars(sampling["attention_bars"])
+    # a prior sample longer than section_bars is written in sections of that many bars, each
+    # planned by the conductor from its own latent (0: one latent for the whole tune), so that
+    # no conductor runs past the training window's bars and a tune can move to a new phrase
+    # (AABB); each section's latent correlates section_correlation with the one before.
+    self.section_bars = _checked_section_bars(sampling["section_bars"])
+    self.section_correlation = _checked_correlation(sampling["section_correlation"])
     self._decoders = {}  # the VAE module for each attention reach asked for
 
   @classmethod
@@ -218,9 +246,14 @@ class Sampler:
 
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
-            attention_bars=None) -> None:
+            attention_bars=None, section_bars=None, section_correlation=None) -> None:
     """Sets the emotion guidance, transfer shift, temperature, top_p, repeat and short-note
-    penalties, candidates and attention reach that are given (None keeps the model's own)."""
+    penalties, candidates, attention reach and sections that are given (None keeps the model's
+    own)."""
+    if section_bars is not None:
+      self.section_bars = _checked_section_bars(section_bars)
+    if section_correlation is not None:
+      self.section_correlation = _checked_correlation(section_correlation)
     if attention_bars is not None:
       self.attention_bars = _checked_attention_bars(attention_bars)
     if candidates is not None:
@@ -241,6 +274,21 @@ class Sampler:
       self.transfer_shift = float(transfer_shift)
 
   @property
+  def has_sections(self) -> bool:
+    """Whether the decoder can write a tune in sections (the bar_reset hierarchical one)."""
+    return (self.hp.family == "hrnnvae" and self.hp.hierarchical
+            and self.hp.decoder == "bar_reset")
+
+  def sections(self, bars: int) -> int:
+    """How many sections sample() writes a tune of `bars` bars in (1: one latent)."""
+    if not self.section_bars or bars <= self.section_bars:
+      return 1
+    if not self.has_sections:
+      raise SampleError(f"section_bars={self.section_bars} needs the bar_reset hierarchical "
+                        f"decoder; this {self.hp.family} model samples with section_bars=0")
+    return -(-bars // self.section_bars)
+
+  @property
   def has_guidance(self) -> bool:
     """Whether the decoder can sample with emotion guidance (the baselines cannot)."""
     return self.hp.family == "hrnnvae"
@@ -257,9 +305,11 @@ class Sampler:
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
              top_p: float | None = None, repeat_penalty: float | None = None,
              short_note_penalty: float | None = None, candidate: int = 0,
-             keys=None, attention_bars: int = 0) -> np.ndarray:
+             keys=None, attention_bars: int = 0, section_bars: int = 0) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
+    z_BxZ: [B, Z], or [B, S, Z] with section_bars > 0: a latent for each section of that many
+    bars (sample()'s sections).
     Melody i draws its noise from key (seed, melody_ids[i]); melody_ids default to 0..B-1;
     candidate k > 0 (sample()'s k-th draw) folds k into the seed's key; keys [B], when given,
     replace all three (sample() decodes every candidate in one batch).
@@ -291,7 +341,8 @@ class Sampler:
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
-                       short_note_penalty != 1.0, jnp.float32(short_note_penalty))
+                       short_note_penalty != 1.0, jnp.float32(short_note_penalty),
+                       _checked_section_bars(section_bars))
     return np.asarray(events)
 
   def decoder(self, attention_bars: int = 0):
@@ -327,14 +378,32 @@ class Sampler:
     self.prior_kind = kind
     return kind
 
-  def prior(self, count: int, seed: int, emotions=None, candidate: int = 0) -> np.ndarray:
+  def prior(self, count: int, seed: int, emotions=None, candidate: int = 0, sections: int = 1,
+            correlation: float = 0.0) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
     same noise through the requested emotion's Gaussian (or its mixture's component, drawn by a
     uniform from the same key; emotions [count] needed then). candidate k > 0: sample()'s k-th
-    draw, from another key."""
-    hp = self.hp
+    draw, from another key.
+
+    sections S > 1: [count, S, Z], a latent for each section of a tune. Section 0's is the one
+    S = 1 gives; section s's noise is correlation * section s-1's + sqrt(1 - correlation^2) *
+    its own (from the melody's key folded with SECTION_KEYS + s), so every section's latent has
+    the prior's distribution, and sections s and t correlate correlation^|s - t|."""
     keys = self._keys(seed, count, "latent", candidate=candidate)
-    noise = np.array(jax.vmap(lambda k: jax.random.normal(k, (hp.latent_size,)))(keys))
+
+    def normal(keys):
+      return np.array(jax.vmap(lambda k: jax.random.normal(k, (self.hp.latent_size,)))(keys))
+
+    noises = [normal(keys)]
+    for section in range(1, sections):
+      own = normal(jax.vmap(lambda k, s=section: jax.random.fold_in(k, SECTION_KEYS + s))(keys))
+      noises.append(correlation * noises[-1] + np.sqrt(1.0 - correlation ** 2) * own)
+    latents = [self._prior_latents(noise.astype(np.float32), keys, emotions) for noise in noises]
+    return latents[0] if sections == 1 else np.stack(latents, axis=1)
+
+  def _prior_latents(self, noise: np.ndarray, keys, emotions) -> np.ndarray:
+    """prior()'s latents [count, Z] from its standard-normal noise and the melodies' keys."""
+    hp, count = self.hp, len(noise)
     if self.prior_kind != "standard" or hp.learned_bar_prior:
       if emotions is None or len(emotions) != count:
         raise ValueError(f"the {'fitted' if self.prior_kind != 'standard' else 'learned bar'} "
@@ -360,22 +429,26 @@ class Sampler:
     realism critic's importance resampling (realism_critic.choose, its draw from the seed), in
     the quadrants the critic resamples (realism_critic.resampled); candidate 0 is the melody
     K = 1 gives, and every melody of the other quadrants. The decoder attends over
-    self.attention_bars bars."""
+    self.attention_bars bars. A tune longer than self.section_bars is written in sections
+    (sections(), prior()'s correlated latents); its first section is the shorter tune's."""
     num_steps = self._steps(bars)
+    sections = self.sections(bars)
     candidates = _checked_candidates(self.candidates if candidates is None else candidates,
                                      self.has_critic)
     trusted = realism_critic.resampled(self.description, self.hp.num_emotions)
     if not np.isin(emotions, trusted).any():
       candidates = 1  # no melody asked for would be resampled: draw the plain ones alone
     count = len(emotions)  # every candidate in one batch: [K * count], candidate-major
-    latents = np.concatenate([self.prior(count, seed, emotions, candidate)
+    latents = np.concatenate([self.prior(count, seed, emotions, candidate, sections,
+                                         self.section_correlation)
                               for candidate in range(candidates)])
     keys = jnp.concatenate([self._keys(seed, count, "decode", candidate=candidate)
                             for candidate in range(candidates)])
     drawn = self.decode(latents, list(emotions) * candidates, num_steps, seed, temperature,
                         top_p=top_p, repeat_penalty=repeat_penalty,
                         short_note_penalty=short_note_penalty, keys=keys,
-                        attention_bars=self.attention_bars)
+                        attention_bars=self.attention_bars,
+                        section_bars=self.section_bars if sections > 1 else 0)
     drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:

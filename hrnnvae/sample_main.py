@@ -65,6 +65,13 @@ _ATTENTION_BARS = flags.DEFINE_integer(
     "attention_bars", None, "sample: bars the decoder attends over as it writes (0 to 64; 0: "
     "the window it trained with; 8 reaches the matching bar of the previous 8-bar phrase; "
     "default: the model's own). Reconstructions keep the trained window.")
+_SECTION_BARS = flags.DEFINE_integer(
+    "section_bars", None, "sample: a melody longer than this many bars is written in sections of "
+    "that many, each planned from its own latent (0 to 512; 0: one latent; default: the model's "
+    "own).")
+_SECTION_CORRELATION = flags.DEFINE_float(
+    "section_correlation", None, "sample: how much a section's latent correlates with the one "
+    "before (0 to 1; 0: drawn afresh; default: the model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
                              "same melodies.")
@@ -82,7 +89,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
-              "candidates", "attention_bars", "bars",
+              "candidates", "attention_bars", "section_bars", "section_correlation", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -107,6 +114,8 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("candidates", _CANDIDATES.value, low=1, high=64)
   cli.check_range("attention_bars", _ATTENTION_BARS.value, low=0, high=64)
+  cli.check_range("section_bars", _SECTION_BARS.value, low=0, high=512)
+  cli.check_range("section_correlation", _SECTION_CORRELATION.value, low=0.0, high=1.0)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -139,7 +148,8 @@ def _load() -> Sampler:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model: it has no latent")
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, _TEMPERATURE.value, _TOP_P.value,
                 **{name: holder.value for name, holder in _PENALTIES.items()},
-                candidates=_CANDIDATES.value, attention_bars=_ATTENTION_BARS.value)
+                candidates=_CANDIDATES.value, attention_bars=_ATTENTION_BARS.value,
+                section_bars=_SECTION_BARS.value, section_correlation=_SECTION_CORRELATION.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -214,7 +224,8 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "repeat_penalty": sampler.repeat_penalty,
               "short_note_penalty": sampler.short_note_penalty,
               "transfer_shift": sampler.transfer_shift, "candidates": sampler.candidates,
-              "attention_bars": sampler.attention_bars,
+              "attention_bars": sampler.attention_bars, "section_bars": sampler.section_bars,
+              "section_correlation": sampler.section_correlation,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

@@ -12,6 +12,7 @@ when asked), scored against the validation split by realism and the independent 
   ... --temperatures=0.7 --top_ps=0.95 --seeds=0,1,2   # means over three sampling seeds
   ... --temperatures=0.7 --top_ps=0.95 --candidates=1,4,8   # the realism critic's resampling
   ... --temperatures=0.7 --top_ps=0.95 --attention_bars=0,8   # the decoder's attention reach
+  ... --bars=32 --section_bars=0,16 --section_correlations=0,0.5   # tunes in sections
 
 For each setting, on num_samples prior samples per emotion of `bars` bars, at each of --seeds
 (the figures are the means over seeds, and each seed's realism and judge are kept beside them:
@@ -24,6 +25,10 @@ one seed of 64 samples an emotion moves realism by about 0.03, so settings are c
                    of samples asked for q that it labels q), each quadrant's (judge_q) and the
                    worst quadrant's (judge_worst, of the means over seeds);
   note_repetition, bar_repetition, phrase_similarity: per-melody means (metrics/melody.py);
+  part_similarity, part_lift: in melodies of two 16-bar parts or more (--bars=32), the share of
+                   steps the first two parts share (phrase_similarity of 16-bar phrases: an AAAA
+                   tune is high, AABB low) and how many semitones the second sits above the
+                   first (metrics/melody.part_lift), the melody means; NaN for shorter ones;
   one_step_notes   the share of a melody's notes that last one step, the melody mean;
   tonic_share      the share of a melody's notes on its judged key's tonic, the melody mean.
 The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
@@ -75,6 +80,12 @@ _CANDIDATES = flags.DEFINE_list(
 _ATTENTION_BARS = flags.DEFINE_list(
     "attention_bars", ["0"], "Bars the decoder attends over as it samples (Sampler.attention_bars; "
     "0: the window it trained with), each crossed with every other setting.")
+_SECTION_BARS = flags.DEFINE_list(
+    "section_bars", ["0"], "Bars of each section a longer prior sample is written in "
+    "(Sampler.section_bars; 0: one latent), each crossed with every other setting.")
+_SECTION_CORRELATIONS = flags.DEFINE_list(
+    "section_correlations", ["0"], "Correlations of a section's latent with the section's before "
+    "(Sampler.section_correlation), each crossed with every other setting where section_bars > 0.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed (one; --seeds for several).")
 _SEEDS = flags.DEFINE_list("seeds", None, "Sampling seeds: every figure is the mean over them, "
@@ -93,20 +104,22 @@ JUDGE_TOLERANCE = 0.02  # when none passes: a judge this close to the best count
 STRUCTURE = ("note_repetition_rate", "bar_repetition_rate", "phrase_similarity")
 COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.EMOTIONS), "judge",
            "judge_worst", *(f"judge_{q}" for q in emotion_lib.EMOTIONS),
-           *STRUCTURE, "one_step_notes", "tonic_share")
+           *STRUCTURE, "part_similarity", "part_lift", "one_step_notes", "tonic_share")
 BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
-            "candidates", "attention_bars")
+            "candidates", "attention_bars", "section_bars", "section_correlation")
 
 
 def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
                  repeat_penalty: float = 1.0, short_note_penalty: float = 1.0,
-                 candidates: int = 1, attention_bars: int = 0) -> str:
+                 candidates: int = 1, attention_bars: int = 0, section_bars: int = 0,
+                 section_correlation: float = 0.0) -> str:
   return (f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
           + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else "")
           + (f" s={short_note_penalty:g}" if short_note_penalty != 1.0 else "")
           + (f" K={candidates}" if candidates != 1 else "")
-          + (f" A={attention_bars}" if attention_bars else ""))
+          + (f" A={attention_bars}" if attention_bars else "")
+          + (f" S={section_bars} c={section_correlation:g}" if section_bars else ""))
 
 
 def choose(rows: dict) -> str:
@@ -123,10 +136,23 @@ def choose(rows: dict) -> str:
   return min(passing, key=lambda name: (passing[name]["realism"], -passing[name]["judge"]))
 
 
+def _parts(melodies, steps_per_bar) -> dict:
+  """{part_similarity, part_lift}: the melody means over melodies of at least two parts
+  (metrics/melody.PART_BARS bars each) of phrase_similarity between the parts and part_lift;
+  NaN for shorter melodies."""
+  long = [m for m in melodies if len(m) >= 2 * melody_metrics.PART_BARS * steps_per_bar]
+  similarity = [melody_metrics.phrase_similarity(m, steps_per_bar, melody_metrics.PART_BARS)
+                for m in long]
+  lift = [value for value in (melody_metrics.part_lift(m, steps_per_bar) for m in long)
+          if np.isfinite(value)]
+  return {"part_similarity": float(np.mean(similarity)) if similarity else float("nan"),
+          "part_lift": float(np.mean(lift)) if lift else float("nan")}
+
+
 def _structure(melodies, qpm, steps_per_bar, meter) -> dict:
   per_melody = [melody_metrics.all_metrics(m, qpm, steps_per_bar, meter) for m in melodies]
   return {**{name: float(np.mean([m[name] for m in per_melody])) for name in STRUCTURE},
-          **scoring.shape_shares(melodies, steps_per_bar)}
+          **_parts(melodies, steps_per_bar), **scoring.shape_shares(melodies, steps_per_bar)}
 
 
 def _mean_over_seeds(per_seed: list[dict]) -> dict:
@@ -140,7 +166,7 @@ def _mean_over_seeds(per_seed: list[dict]) -> dict:
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int,
           seed: int | Sequence[int], bars: int, split: str = "valid", log=print, guidances=(1.0,),
           repeat_penalties=(1.0,), short_note_penalties=(1.0,), candidates=(1,),
-          attention_bars=(0,)) -> dict:
+          attention_bars=(0,), section_bars=(0,), section_correlations=(0.0,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name), its
   figures the means over seed (one or several sampling seeds; BY_SEED's also per seed)."""
   seeds = [seed] if isinstance(seed, int) else list(seed)
@@ -156,27 +182,35 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
       **scoring.realism_columns(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
       **_structure(list(real.events), qpm, spb, meter)}}
   requested = np.array(scoring.requested_emotions(num_samples))
-  own_guidance, own_reach = sampler.emotion_guidance, sampler.attention_bars
-  for reach, guidance, short_note_penalty, repeat_penalty, temperature, top_p, count in (
-      itertools.product(attention_bars, guidances, short_note_penalties, repeat_penalties,
-                        temperatures, top_ps, candidates)):
+  own = {"emotion_guidance": sampler.emotion_guidance, "attention_bars": sampler.attention_bars,
+         "section_bars": sampler.section_bars,
+         "section_correlation": sampler.section_correlation}
+  sectionings = [(0, 0.0)] if not any(section_bars) else [
+      (bars_each, correlation if bars_each else 0.0) for bars_each in section_bars
+      for correlation in (section_correlations if bars_each else (0.0,))]
+  for (section, correlation), reach, guidance, short_note_penalty, repeat_penalty, temperature, \
+      top_p, count in itertools.product(sectionings, attention_bars, guidances,
+                                        short_note_penalties, repeat_penalties, temperatures,
+                                        top_ps, candidates):
     name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty, count,
-                        reach)
+                        reach, section, correlation)
     per_seed = []
     for one_seed in seeds:
-      sampler.steer(emotion_guidance=guidance, attention_bars=reach)
+      sampler.steer(emotion_guidance=guidance, attention_bars=reach, section_bars=section,
+                    section_correlation=correlation)
       try:
         melodies = [m.events for m in sampler.sample(list(requested), bars, one_seed, temperature,
                                                      top_p, repeat_penalty, short_note_penalty,
                                                      candidates=count)]
       finally:
-        sampler.steer(emotion_guidance=own_guidance, attention_bars=own_reach)
+        sampler.steer(**own)
       agreement = scoring.judged_agreement(melodies, requested, spb, thresholds)
       generated = realism.generated_melodies(melodies, requested)
       per_seed.append({
           "temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
           "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
-          "candidates": count, "attention_bars": reach,
+          "candidates": count, "attention_bars": reach, "section_bars": section,
+          "section_correlation": correlation,
           **scoring.realism_columns(realism.model_rows(generated, real, spb, classifiers=("features",))),
           "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
           **{f"judge_{q}": float(a) for q, a in zip(emotion_lib.EMOTIONS, agreement)},
@@ -203,7 +237,9 @@ def main(argv):
                repeat_penalties=[float(r) for r in _REPEAT_PENALTIES.value],
                short_note_penalties=[float(s) for s in _SHORT_NOTE_PENALTIES.value],
                candidates=[int(k) for k in _CANDIDATES.value],
-               attention_bars=[int(a) for a in _ATTENTION_BARS.value])
+               attention_bars=[int(a) for a in _ATTENTION_BARS.value],
+               section_bars=[int(b) for b in _SECTION_BARS.value],
+               section_correlations=[float(c) for c in _SECTION_CORRELATIONS.value])
   print(f"{'':<26}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))

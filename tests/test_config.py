@@ -106,11 +106,11 @@ def test_exports_load_as_recorded_and_removed_fields_are_checked():
 def test_sampling_defaults_are_the_models_own():
   """The default config's sampling settings are what a new export records; the shipped model
   records its own, which every tool reads through Sampler (exports.sampling_settings)."""
-  from hrnnvae import exports
+  from hrnnvae import exports, post_training
   config = load_config("default.py")
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
                                        "short_note_penalty", "transfer_shift", "candidates",
-                                       "attention_bars"}
+                                       "attention_bars", "section_bars", "section_correlation"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
@@ -118,13 +118,14 @@ def test_sampling_defaults_are_the_models_own():
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5, "candidates": 16,
-                                                "attention_bars": 8}
+                                                "attention_bars": 8, "section_bars": 0,
+                                                "section_correlation": 0.0}
   # ... which are the one command's (issue 19 (v), (vi): the repeat penalty 1.5, the critic's 16
   # candidates and the 8-bar reach that the validation sweeps chose), so the command reproduces
   # how it samples, and E and the critic were fitted on samples drawn that way
   assert exports.sampling_settings(shipped) == load_config("nottingham_ship.py").sample.to_dict()
   for fit in ("realism_critic_fit", "emotion_classifier_fit"):
-    assert shipped[fit]["sampling"] == {key: float(value) for key, value in
-                                        exports.sampling_settings(shipped).items()
-                                        if key not in ("candidates", "transfer_shift")}
+    assert post_training.recorded_fit_sampling(shipped[fit]) == {
+        key: float(value) for key, value in exports.sampling_settings(shipped).items()
+        if key not in ("candidates", "transfer_shift")}
   assert "realism_critic_fit" in shipped and "emotion_classifier_fit" in shipped

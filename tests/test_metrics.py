@@ -149,6 +149,18 @@ def test_bar_repetition():
   assert melody.bar_repetition_rate(SCALE_EVENTS, 16) == 0.0
 
 
+def test_part_lift():
+  a_part, b_part = [60, 0, 62, 0], [72, 0, 0, 74]
+  # Two 2-bar parts: A strikes 60, 62 twice (mean 61), B strikes 72, 74, 72 (mean 218 / 3): B
+  # sits that far above A; the 5th bar is not read.
+  tune = _bars(a_part, a_part, b_part, [72, 0, 0, 0], [40, 0, 0, 0])
+  assert melody.part_lift(tune, 4, part_bars=2) == pytest.approx((72 + 74 + 72) / 3 - 61)
+  assert math.isnan(melody.part_lift(tune[:12], 4, part_bars=2))  # 3 whole bars: one part
+  assert math.isnan(melody.part_lift(_bars(a_part, a_part, [0] * 4, [None, 0, 0, 0]), 4, 2))
+  assert melody.part_lift(np.tile(SCALE_EVENTS, 2), 16, part_bars=2) == 0.0  # the scale twice
+  assert melody.part_lift(SCALE_EVENTS, 16, part_bars=1) == pytest.approx(69.75 - 62.75)  # bar 2 over bar 1
+
+
 def test_phrase_similarity():
   e = _bars([60, 0, 62, 0], [64, 0, 0, 0], [60, 0, 62, 0], [65, 0, 0, 0], [None, 0, 0, 0],
             [0, 0, 0, 0], [60, 0, 0, 0])

@@ -163,7 +163,8 @@ def _drum_file(path):
 
 
 @pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
-                                  "seed_too_big", "candidates", "attention_bars"])
+                                  "seed_too_big", "candidates", "attention_bars",
+                                  "section_correlation"])
 def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
@@ -185,6 +186,9 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
     args, message = [workdir, "--candidates=4"], "needs the model's realism critic"
   elif case == "attention_bars":
     args, message = [workdir, "--attention_bars=-1"], "--attention_bars must be at least 0"
+  elif case == "section_correlation":
+    args = [workdir, "--section_bars=2", "--section_correlation=1.5"]
+    message = "--section_correlation must be at least 0 and at most 1"
   elif case == "seed":  # was a traceback from numpy's generator
     args, message = [workdir, "--seed=-1"], "--seed must be at least 0 and at most 4294967295, not -1"
   else:  # a JAX key keeps 32 bits: 2**32 would repeat seed 0
@@ -338,6 +342,96 @@ def test_attention_reach_is_the_models_own_and_reaches_further_only_past_the_tra
       windowed.steer(attention_bars=wrong)
 
 
+def test_a_long_prior_sample_is_written_in_sections_each_planned_from_its_own_latent():
+  """section_bars P: a prior sample longer than P bars is written in sections of P bars. Bar n of
+  the plan is bar n - sP of the plan section s's latent alone gives (the last section runs on),
+  so the first section is the unsectioned tune's, and the next ones differ. A tune of at most P
+  bars, and exports from before it was recorded (P = 0), sample as before."""
+  sampler = _random_sampler()
+  spb, emotions = sampler.steps_per_bar, [0, 1, 2, 3]
+  assert sampler.section_bars == exports.sampling_settings({})["section_bars"] == 0
+  z = sampler.prior(4, seed=1, emotions=emotions, sections=3, correlation=0.5)
+  assert z.shape == (4, 3, sampler.hp.latent_size)
+  np.testing.assert_array_equal(z[:, 0], sampler.prior(4, seed=1, emotions=emotions))
+
+  def plan(module, z, emotion, sectioned):
+    embedded = module.emotion_embed(emotion)
+    if sectioned:
+      return module.decoder._sectioned_plan(z, embedded, 7, 2)
+    return module.decoder._plan(z, embedded, 7)
+
+  apply = functools.partial(sampler.vae.apply, {"params": sampler.params["vae"]}, method=plan)
+  context, bars, states = apply(jnp.asarray(z), jnp.asarray(emotions), sectioned=True)
+  for section in range(3):
+    own_context, own_bars, own_states = apply(jnp.asarray(z[:, section]), jnp.asarray(emotions),
+                                              sectioned=False)
+    for bar in range(2 * section, 7 if section == 2 else 2 * section + 2):
+      np.testing.assert_array_equal(bars[:, bar], own_bars[:, bar - 2 * section])
+      np.testing.assert_array_equal(context[:, bar], own_context)
+      for state, own_state in zip(states, own_states):
+        np.testing.assert_array_equal(state[:, bar], own_state[:, bar - 2 * section])
+  sectioned = Sampler(sampler.hp, sampler.params,
+                      {"data": sampler.facts, "sampling": {"section_bars": 2,
+                                                           "section_correlation": 0.5}})
+  assert sectioned.sections(2) == 1 and sectioned.sections(5) == 3
+  whole = np.stack([m.events for m in sampler.sample(emotions, bars=6, seed=3)])
+  parts = np.stack([m.events for m in sectioned.sample(emotions, bars=6, seed=3)])
+  np.testing.assert_array_equal(parts[:, :2 * spb], whole[:, :2 * spb])
+  assert not np.array_equal(parts[:, 2 * spb:], whole[:, 2 * spb:])
+  np.testing.assert_array_equal(  # sample() is decode() of prior()'s section latents
+      parts, sampler.decode(sampler.prior(4, seed=3, emotions=emotions, sections=3,
+                                          correlation=0.5),
+                            emotions, 6 * spb, seed=3, section_bars=2,
+                            keys=sampler._keys(3, 4, "decode")))
+  for bars in (1, 2):  # no longer than a section: the tune one latent gives
+    np.testing.assert_array_equal(
+        np.stack([m.events for m in sectioned.sample(emotions, bars=bars, seed=3)]),
+        np.stack([m.events for m in sampler.sample(emotions, bars=bars, seed=3)]))
+
+
+def test_section_latents_correlate_as_asked_and_keep_the_priors_distribution():
+  """Section s's noise is c * section s-1's + sqrt(1 - c^2) * its own: c = 1 repeats the first
+  latent, and for c in (0, 1) neighbouring sections correlate c, sections two apart c^2, each
+  with unit variance under N(0, I); with a fitted prior each section's latent is that prior's."""
+  sampler = _random_sampler()
+  same = sampler.prior(8, seed=0, sections=3, correlation=1.0)
+  np.testing.assert_allclose(same[:, 1], same[:, 0], atol=1e-6)
+  np.testing.assert_allclose(same[:, 2], same[:, 0], atol=1e-6)
+  draws = sampler.prior(4096, seed=0, sections=3, correlation=0.6)
+  flat = draws.transpose(1, 0, 2).reshape(3, -1)
+  np.testing.assert_allclose(flat.std(axis=1), 1.0, atol=0.02)
+  np.testing.assert_allclose(np.corrcoef(flat[0], flat[1])[0, 1], 0.6, atol=0.02)
+  np.testing.assert_allclose(np.corrcoef(flat[1], flat[2])[0, 1], 0.6, atol=0.02)
+  np.testing.assert_allclose(np.corrcoef(flat[0], flat[2])[0, 1], 0.36, atol=0.02)
+  latent = sampler.hp.latent_size
+  means = np.stack([np.full(latent, 3.0), np.zeros(latent), np.zeros(latent), np.zeros(latent)])
+  scales = np.stack([2.0 * np.eye(latent)] + [np.eye(latent)] * 3)
+  sampler.latent_prior = latent_prior_lib.LatentPrior(means, scales, np.full(4, 100))
+  sampler.use_prior("fitted")
+  fitted = sampler.prior(4096, seed=0, emotions=[0] * 4096, sections=2, correlation=0.6)
+  for section in range(2):
+    np.testing.assert_allclose(fitted[:, section].mean(), 3.0, atol=0.05)
+    np.testing.assert_allclose(fitted[:, section].std(), 2.0, atol=0.05)
+
+
+def test_sections_are_steerable_and_wrong_values_are_refused():
+  sampler = _random_sampler()
+  sampler.steer(section_bars=4, section_correlation=0.25)
+  sampler.steer(None, None, None, None, None, None, None, None)
+  assert (sampler.section_bars, sampler.section_correlation) == (4, 0.25)
+  for wrong in (-1, 1.5):
+    with pytest.raises(SampleError, match="section_bars must be a whole number"):
+      sampler.steer(section_bars=wrong)
+  for wrong in (-0.1, 1.5, float("nan")):
+    with pytest.raises(SampleError, match="section_correlation must lie in"):
+      sampler.steer(section_correlation=wrong)
+  baseline = _random_sampler(variant="lstm_lm")
+  baseline.steer(section_bars=1)
+  assert len(baseline.sample([0], bars=1, seed=0)) == 1  # one section: nothing to refuse
+  with pytest.raises(SampleError, match="section_bars=1 needs the bar_reset"):
+    baseline.sample([0], bars=2, seed=0)
+
+
 @pytest.mark.parametrize("penalty", ["repeat_penalty", "short_note_penalty"])
 def test_a_penalty_is_the_models_own_and_steerable(penalty):
   """Exports from before it was recorded sample without one (1.0); the export's own is used
@@ -382,3 +476,4 @@ def test_the_latency_benchmark_runs_on_a_model_with_a_fitted_prior(tiny_workdir,
   assert all(row["p50_ms"] > 0 and row["steps"] == 2 * sampler.steps_per_bar for row in rows)
   assert all(row["candidates"] == 1 and row["sample_p50_ms"] > 0 for row in rows)
   assert all(row["attention_bars"] == 0 for row in rows)  # the tiny model's own reach
+  assert all(row["section_bars"] == 0 for row in rows)  # ... and its one latent

@@ -156,3 +156,20 @@ def test_a_sweep_over_attention_reach_has_a_row_for_each_and_restores_the_models
   plain = run()["T=1 p=1"]
   assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
   assert rows["T=1 p=1 A=2"]["note_repetition_rate"] != plain["note_repetition_rate"]
+
+
+def test_a_sweep_over_sections_has_a_row_for_each_and_restores_the_models_own(nottingham_40):
+  """--section_bars=0,2 --section_correlations=0,0.5: one row without sections (the plain
+  sweep's), one for each correlation at 2-bar sections (other melodies past bar 2), and the
+  sampler keeps its own sections afterwards."""
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  run = functools.partial(SWEEP["sweep"], sampler, arrays, manifest, [1.0], [1.0], num_samples=8,
+                          seed=0, bars=4, split="train", log=lambda message: None)
+  rows = run(section_bars=[0, 2], section_correlations=[0.0, 0.5])
+  assert list(rows) == ["train set", "T=1 p=1", "T=1 p=1 S=2 c=0", "T=1 p=1 S=2 c=0.5"]
+  assert rows["T=1 p=1 S=2 c=0.5"]["section_correlation"] == 0.5
+  assert (sampler.section_bars, sampler.section_correlation) == (0, 0.0)
+  plain = run()["T=1 p=1"]
+  assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
+  assert rows["T=1 p=1 S=2 c=0"]["note_repetition_rate"] != plain["note_repetition_rate"]

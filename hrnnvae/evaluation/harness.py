@@ -54,7 +54,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
-  short_note_penalties, candidates, reaches = {}, {}, {}
+  short_note_penalties, candidates, reaches, sections = {}, {}, {}, {}
   shifts, transfers = {}, {}
   giveaways = {}
   thresholds = judge.thresholds_of(manifest)
@@ -77,6 +77,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     short_note_penalties[name] = sampler.short_note_penalty
     candidates[name] = sampler.candidates
     reaches[name] = sampler.attention_bars
+    sections[name] = (f"{sampler.section_bars} bars, correlation {sampler.section_correlation:g}"
+                      if sampler.section_bars else "one latent")
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
         f"model {number}/{len(workdirs)} {name}: {message}")
@@ -116,7 +118,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
               f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
               f"of K, realism_critic.py); prior samples' attention reach in bars {each(reaches)} "
-              "(0: the window the model trained with).")
+              "(0: the window the model trained with); a prior sample longer than a section is "
+              "written in sections, each from its own latent: "
+              + ", ".join(f"{name}: {value}" for name, value in sections.items()) + ".")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
                       (roll_bars, long_rolls), giveaways)

@@ -242,6 +242,23 @@ def phrase_similarity(events, steps_per_bar: int, phrase_bars: int = PHRASE_BARS
   return float((phrases[first] == phrases[second]).mean())
 
 
+PART_BARS = 16  # a Nottingham tune's part: an 8-bar phrase played twice (AABB: part A, part B)
+
+
+def part_lift(events, steps_per_bar: int, part_bars: int = PART_BARS) -> float:
+  """How far the second part sits above the first, in semitones: the mean pitch of the notes
+  struck in whole bars part_bars + 1 .. 2 * part_bars minus that of bars 1 .. part_bars (a folk
+  tune's B part often climbs above its A part). NaN without a note in each part, or with fewer
+  than 2 * part_bars whole bars."""
+  if len(events) // steps_per_bar < 2 * part_bars:
+    return float("nan")
+  pitches, onsets, _ = _notes(np.asarray(events)[:2 * part_bars * steps_per_bar])
+  second = onsets >= part_bars * steps_per_bar
+  if second.all() or not second.any():
+    return float("nan")
+  return float(pitches[second].mean() - pitches[~second].mean())
+
+
 def bar_chords(events, steps_per_bar: int) -> list[int | None]:
   """The best-matching triad per bar (index into TRIADS) by the duration each pitch class sounds
   in the bar; None for a bar with no note. Ties go to the lower index."""

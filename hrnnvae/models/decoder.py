@@ -164,6 +164,8 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
     starts = step_in_bar_B[:, None] == 0
     states = tuple(jnp.where(starts, _gather_bar(s, clipped_bar_B), h)
                    for s, h in zip(bar_states, states))
+  if context_BxC.ndim == 3:  # a tune in sections: each bar's own section's context
+    context_BxC = _gather_bar(context_BxC, clipped_bar_B)
   condition_BxC = jnp.concatenate(
       [_gather_bar(bars_BxNxC, clipped_bar_B), context_BxC]
       + ([bars_lib.position_features(step_in_bar_B, bar_B, context_BxC.dtype)]
@@ -251,6 +253,28 @@ class Decoder(nn.Module):
     states = (jnp.tanh(self.short_term_init(source)), jnp.tanh(self.long_term_init(source)))
     return context_BxC, bars_BxNxC, states
 
+  def _sectioned_plan(self, z_BxSxZ, emotion_BxE, num_bars: int, section_bars: int):
+    """_plan for a tune in sections of `section_bars` bars, section s from its own latent
+    z_BxSxZ[:, s] (the last section runs on to bar num_bars): each section's conductor starts
+    afresh from its latent, as at the start of a training window, so no conductor runs past the
+    bars it was trained on. The context is then per bar, [B, N, C]."""
+    if not self._restarts:
+      raise ValueError("a tune in sections needs the bar_reset hierarchical decoder")
+    batch, sections = z_BxSxZ.shape[:2]
+    emotion_BSxE = jnp.repeat(emotion_BxE, sections, axis=0)
+    context, bars, states = self._plan(z_BxSxZ.reshape(batch * sections, -1), emotion_BSxE,
+                                       num_bars)
+    section_N = jnp.minimum(jnp.arange(num_bars) // section_bars, sections - 1)
+    in_section_N = jnp.arange(num_bars) - section_N * section_bars
+
+    def per_bar(values_BSxNxD):  # bar n from its section's plan, at its place in the section
+      values = values_BSxNxD.reshape(batch, sections, num_bars, -1)
+      return values[:, section_N, in_section_N]
+
+    return (per_bar(jnp.broadcast_to(context[:, None], (batch * sections, num_bars,
+                                                        context.shape[-1]))),
+            per_bar(bars), tuple(per_bar(s) for s in states))
+
   def _split_latents(self, z_BxZ, num_bars: int):
     """(z [B, latent_dim], each plan bar's latent [B, N, bar_latent_dim]) from a melody's whole
     latent (hp.latent_size wide): bar n reads slot n mod hp.bar_latent_slots, so a decode longer
@@ -335,8 +359,12 @@ class Decoder(nn.Module):
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
-                   repeat_penalty=None, short_note_penalty=None):
+                   repeat_penalty=None, short_note_penalty=None, section_bars: int = 0):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
+
+    z_BxZ: one latent a melody, or [B, S, Z] with section_bars > 0: a tune in S sections of
+    section_bars bars, each planned from its own latent (_sectioned_plan); attention and the
+    previous event still cross the section lines.
 
     Each melody draws its noise from its own key, so a melody does not depend on its batch.
     neutral_BxE: with it, emotion guidance of scale `guidance` (guided_logits): the decoder runs
@@ -357,7 +385,11 @@ class Decoder(nn.Module):
       emotion_BxE = jnp.concatenate([emotion_BxE, neutral_BxE])
       steps_per_bar_B = jnp.concatenate([steps_per_bar_B, steps_per_bar_B])
       batch = 2 * batch
-    context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
+    if section_bars:
+      context, bars_BxNxC, bar_states = self._sectioned_plan(z_BxZ, emotion_BxE,
+                                                             hp.num_bars(num_steps), section_bars)
+    else:
+      context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
     slots = hp.cache_slots(num_steps)
     initial = tuple(s[:, 0] for s in bar_states)
     carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), hp.cache_jnp_dtype),

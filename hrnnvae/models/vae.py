@@ -132,9 +132,13 @@ class HierarchicalVAE(nn.Module):
                                        steps_per_bar_B, grid)
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
-               guidance=None, top_p=None, repeat_penalty=None, short_note_penalty=None):
+               guidance=None, top_p=None, repeat_penalty=None, short_note_penalty=None,
+               section_bars: int = 0):
     """Free-running decode from given latents, one key per melody:
     {'events' [B, T], 'logits', 'gumbel' [B, T, V]}.
+
+    section_bars > 0: z_BxZ is [B, S, Z], a latent for each section of that many bars
+    (decoder.Decoder.free_running).
 
     guidance: None, or the emotion guidance scale (decoder.guided_logits) against the neutral
     emotion, the mean of the emotion embeddings. top_p: None, or nucleus sampling
@@ -147,7 +151,7 @@ class HierarchicalVAE(nn.Module):
                                  (z_BxZ.shape[0], self.hp.emotion_dim)).astype(z_BxZ.dtype)
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
                                      num_steps, keys_B, temperature, neutral, guidance, top_p,
-                                     repeat_penalty, short_note_penalty)
+                                     repeat_penalty, short_note_penalty, section_bars)
 
   def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
     return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid)
