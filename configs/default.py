@@ -245,6 +245,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.post.emotion_fit_per_emotion = 1024  # samples drawn per emotion for E's fit
   config.post.critic_fit_steps = 0  # the realism critic's fit (realism_critic.py); 0: none
   config.post.critic_fit_per_emotion = 1024  # samples drawn per emotion for the critic's fit
+  # What the critic reads: "absolute" (the events) or "key_relative" (each melody moved so that
+  # its judged key's tonic is C; realism_critic.key_relative)
+  config.post.critic_input = "absolute"
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

@@ -53,7 +53,7 @@ MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-siz
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
-               "critic_fit_per_emotion", "ship_as", "ship_root", "command"}
+               "critic_fit_per_emotion", "critic_input", "ship_as", "ship_root", "command"}
 
 
 class PostTrainingError(Exception):
@@ -171,16 +171,17 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
 
 def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                per_emotion: int, steps: int, seed: int, bars: int = realism_critic.BARS,
-               log: Log = None) -> dict:
+               input_kind: str = "absolute", log: Log = None) -> dict:
   """Fits the export's realism critic (realism_critic.py) on training windows against the
-  model's own plain prior samples, drawn with its own settings, and writes its parameters into
-  the export beside the VAE's and E's, the fit recorded in config.json ("realism_critic_fit").
-  Returns the fit's report."""
+  model's own plain prior samples, drawn with its own settings, reading input_kind
+  (realism_critic.INPUTS), and writes its parameters into the export beside the VAE's and E's,
+  the fit recorded in config.json ("realism_critic_fit"). Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   try:
     params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
-                                        steps=steps, seed=seed, bars=bars, log=log)
+                                        steps=steps, seed=seed, bars=bars,
+                                        input_kind=input_kind, log=log)
   except ValueError as error:
     raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
                             f"tunes of at least {bars} bars") from error
@@ -391,14 +392,16 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   """What follows training, as `config` asks, each stage once for the run's current export:
 
     latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
-    critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion)
+    critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion,
+                   reading config.post.critic_input)
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
   export step; the critic's and E's fits are recorded in the export's config.json, which a new
   export replaces, with the FIT_SAMPLING settings their samples were drawn with, so new sampling
-  settings (post_training.set_sampling) redo them; the shipped manifest records the export's
+  settings (post_training.set_sampling) redo them, as another critic_input redoes the critic's;
+  the shipped manifest records the export's
   config.json digest), so calling it again after an interruption does only what is left. The
   manifest gets `command` (config.post.command wins when set), this machine's devices and the
   run's wall time: its training calls (workdir/run_time.json) plus these stages. arrays: the
@@ -432,25 +435,31 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           export_dir, cache_dir, max_steps=config.data.max_steps,
           max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
           components=config.train.get("latent_prior_components", 1)))
-  fits = (  # (stage, its config.post prefix, its record in config.json, the fit, when done)
+  fits = (  # (stage, its config.post prefix, its record in config.json, the fit, its options,
+      #     when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
-       "the realism critic already fitted in this export"),
-      ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier,
+       {"input_kind": post["critic_input"]}, "the realism critic already fitted in this export"),
+      ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier, {},
        "E already fitted in this export"))
-  for stage, prefix, recorded_as, fit, already in fits:
+  for stage, prefix, recorded_as, fit, options, already in fits:
     if not post[f"{prefix}_steps"]:
       continue
     description = json.loads((export_dir / "config.json").read_text())
     fitted = description.get(recorded_as)
-    if fitted is not None and fitted.get("sampling") == _fit_sampling(description):
+    same_input = (fitted or {}).get("input", "absolute") == options.get("input_kind", "absolute")
+    if (fitted is not None and recorded_fit_sampling(fitted) == _fit_sampling(description)
+        and same_input):
       done[stage] = already
     else:
-      if fitted is not None:
+      if fitted is not None and not same_input:
+        log(f"{stage}: fitted on {fitted.get('input', 'absolute')} input; the config asks for "
+            f"{options['input_kind']}: fitting it again")
+      elif fitted is not None:
         log(f"{stage}: fitted on samples drawn with {fitted.get('sampling', 'settings not recorded')}"
             f"; the model now samples with {_fit_sampling(description)}: fitting it again")
       timed(stage, functools.partial(
           fit, export_dir, cache_dir, per_emotion=post[f"{prefix}_per_emotion"],
-          steps=post[f"{prefix}_steps"], seed=config.seed, log=log))
+          steps=post[f"{prefix}_steps"], seed=config.seed, log=log, **options))
   if post["ship_as"]:
     out_root = pathlib.Path(post["ship_root"]) if post["ship_root"] else pretrained.root()
     manifest_path = out_root / post["ship_as"] / pretrained.MANIFEST_FILE

@@ -452,8 +452,9 @@ class Sampler:
     drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:
-      ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
-                                                   events, emotions) for events in drawn])
+      ratios = np.stack([realism_critic.log_ratios(
+          self.params[realism_critic.PARAMS_KEY], events, emotions,
+          realism_critic.input_of(self.description), self.steps_per_bar) for events in drawn])
       kept = realism_critic.choose(ratios, np.random.default_rng([seed, candidates]))
       kept = np.where(np.isin(emotions, trusted), kept, 0)  # the rest: the plain sample
     events = drawn[kept, np.arange(len(emotions))]

@@ -24,6 +24,48 @@ def test_padding_masks_the_steps_it_adds():
   assert mask[:, :12].all() and not mask[:, 12:].any()
 
 
+def test_key_relative_moves_each_melody_to_a_c_tonic_by_the_nearest_shift():
+  """A melody whose judged tonic is t moves by -t (t <= 6) or 12 - t semitones; HOLD and
+  NOTE_OFF stay; a pitch the shift would take out of the 88 keys moves an octave the other way.
+  So every transposition of a melody reads as the same tune on C, up to an octave, and one that
+  lands in the same octave gets the same ratios from a critic."""
+  from hrnnvae.data import events as events_lib
+
+  from conftest import melody
+  pitches = (57, 60, 64, 69, 67, 64, 62, 60, 59, 57, 64, 57)
+  a_minor = melody(*[(p, 4) for p in pitches], steps=48)
+  spb = 16
+  tonic = judge.features([a_minor], spb).key_tonic[0]
+  assert tonic == 9  # A: up 3 semitones to C
+  moved = realism_critic.key_relative(a_minor[None], spb)[0]
+  pitched = a_minor >= events_lib.FIRST_PITCH_EVENT
+  np.testing.assert_array_equal(moved[pitched], a_minor[pitched] + 3)
+  np.testing.assert_array_equal(moved[~pitched], a_minor[~pitched])
+  for shift in (-5, -1, 2, 6):  # every transposition: the same tune on C, the octave may differ
+    transposed = np.where(pitched, a_minor + shift, a_minor)
+    octaves = realism_critic.key_relative(transposed[None], spb)[0].astype(int) - moved
+    assert not octaves[~pitched].any() and len(set(octaves[pitched])) == 1
+    assert octaves[pitched][0] in (-12, 0, 12) and (shift != 2 or octaves[pitched][0] == 0)
+  high = [p + 36 for p in pitches]  # three octaves up, its B at 107: up 3 is past the top key
+  high[8] = 107
+  top = melody(*[(p, 4) for p in high], steps=48)
+  top_moved = realism_critic.key_relative(top[None], spb)[0]
+  np.testing.assert_array_equal(top_moved[pitched], [events_lib.pitch_to_event(p + 3 - 12 * (p == 107))
+                                                     for p in high])
+  import jax
+  import jax.numpy as jnp
+  params = realism_critic.CRITIC.init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
+                                      jnp.ones((1, 64), bool))
+  melodies = np.stack([a_minor, np.where(pitched, a_minor + 2, a_minor)])
+  ratios = realism_critic.log_ratios(params, melodies, [2, 2], "key_relative", spb)
+  np.testing.assert_allclose(ratios[0], ratios[1], rtol=1e-6)
+  np.testing.assert_array_equal(ratios, realism_critic.log_ratios(
+      params, realism_critic.key_relative(melodies, spb), [2, 2]))
+  with pytest.raises(ValueError, match="unknown realism critic input"):
+    realism_critic.log_ratios(params, melodies, [2, 2], "relative", spb)
+  assert realism_critic.input_of({}) == "absolute"
+
+
 @pytest.fixture(scope="module")
 def tiny_critic(tiny_workdir, nottingham_40):
   """The tiny model (15 training steps: an obviously unreal generator) and a critic fitted to
