@@ -248,6 +248,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # What the critic reads: "absolute" (the events) or "key_relative" (each melody moved so that
   # its judged key's tonic is C; realism_critic.key_relative)
   config.post.critic_input = "absolute"
+  config.post.critic_min_windows = 500  # quadrants with fewer real windows keep their plain sample
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

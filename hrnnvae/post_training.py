@@ -53,7 +53,8 @@ MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-siz
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
-               "critic_fit_per_emotion", "critic_input", "ship_as", "ship_root", "command"}
+               "critic_fit_per_emotion", "critic_input", "critic_min_windows", "ship_as",
+               "ship_root", "command"}
 
 
 class PostTrainingError(Exception):
@@ -171,17 +172,20 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
 
 def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                per_emotion: int, steps: int, seed: int, bars: int = realism_critic.BARS,
-               input_kind: str = "absolute", log: Log = None) -> dict:
+               input_kind: str = "absolute",
+               min_real_windows: int = realism_critic.MIN_REAL_WINDOWS, log: Log = None) -> dict:
   """Fits the export's realism critic (realism_critic.py) on training windows against the
   model's own plain prior samples, drawn with its own settings, reading input_kind
-  (realism_critic.INPUTS), and writes its parameters into the export beside the VAE's and E's,
+  (realism_critic.INPUTS), resampling the quadrants with at least min_real_windows real
+  training windows, and writes its parameters into the export beside the VAE's and E's,
   the fit recorded in config.json ("realism_critic_fit"). Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   try:
     params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
                                         steps=steps, seed=seed, bars=bars,
-                                        input_kind=input_kind, log=log)
+                                        input_kind=input_kind,
+                                        min_real_windows=min_real_windows, log=log)
   except ValueError as error:
     raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
                             f"tunes of at least {bars} bars") from error
@@ -393,7 +397,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
 
     latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
     critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion,
-                   reading config.post.critic_input)
+                   reading config.post.critic_input, resampling the quadrants with
+                   config.post.critic_min_windows real windows)
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
@@ -438,7 +443,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, its options,
       #     when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
-       {"input_kind": post["critic_input"]}, "the realism critic already fitted in this export"),
+       {"input_kind": post["critic_input"], "min_real_windows": post["critic_min_windows"]},
+       "the realism critic already fitted in this export"),
       ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier, {},
        "E already fitted in this export"))
   for stage, prefix, recorded_as, fit, options, already in fits:
@@ -446,14 +452,18 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       continue
     description = json.loads((export_dir / "config.json").read_text())
     fitted = description.get(recorded_as)
-    same_input = (fitted or {}).get("input", "absolute") == options.get("input_kind", "absolute")
+    same_input = ((fitted or {}).get("input", "absolute") == options.get("input_kind", "absolute")
+                  and (fitted or {}).get("min_real_windows", realism_critic.MIN_REAL_WINDOWS)
+                  == options.get("min_real_windows", realism_critic.MIN_REAL_WINDOWS))
     if (fitted is not None and recorded_fit_sampling(fitted) == _fit_sampling(description)
         and same_input):
       done[stage] = already
     else:
       if fitted is not None and not same_input:
-        log(f"{stage}: fitted on {fitted.get('input', 'absolute')} input; the config asks for "
-            f"{options['input_kind']}: fitting it again")
+        log(f"{stage}: fitted on {fitted.get('input', 'absolute')} input, resampling quadrants "
+            f"with {fitted.get('min_real_windows', realism_critic.MIN_REAL_WINDOWS)} real "
+            f"windows; the config asks for {options['input_kind']}, "
+            f"{options['min_real_windows']}: fitting it again")
       elif fitted is not None:
         log(f"{stage}: fitted on samples drawn with {fitted.get('sampling', 'settings not recorded')}"
             f"; the model now samples with {_fit_sampling(description)}: fitting it again")

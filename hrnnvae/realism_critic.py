@@ -47,9 +47,10 @@ BATCH = 64  # real windows and samples each, a step
 LEARNING_RATE = 1e-3
 BARS = 16  # bars of the real windows and samples it is trained on (the Nottingham max_bars)
 PARAMS_KEY = "realism_critic"  # its parameters beside {'vae', 'emotion'} in a model's params
-# A quadrant is resampled only when the critic saw at least this many real training windows of
-# it: on Nottingham's few minor-mode windows (tense 251, sad 223 of 2,470) its logit traded the
-# judge's agreement for little realism (issue 19 (v)).
+# By default a quadrant is resampled only when the critic saw at least this many real training
+# windows of it: on Nottingham's few minor-mode windows (tense 251, sad 223 of 2,470) the
+# absolute critic's logit traded the judge's agreement for little realism (issue 19 (v)); the
+# key-relative one gains both there (19 (vii)), and fit() takes another floor.
 MIN_REAL_WINDOWS = 500
 INPUTS = ("absolute", "key_relative")  # what the critic reads: the events, or key_relative's
 
@@ -137,13 +138,13 @@ def accuracy(params, real: realism.Melodies, generated_events, generated_emotion
 
 def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emotion: int,
         steps: int, seed: int, bars: int = BARS, input_kind: str = "absolute",
-        log=progress.silent) -> tuple[dict, dict]:
+        min_real_windows: int = MIN_REAL_WINDOWS, log=progress.silent) -> tuple[dict, dict]:
   """(the critic's parameters, a report): trained for `steps` Adam steps on batches of BATCH real
   training windows of `bars` bars (each with the judge's quadrant) and BATCH of the model's own
   plain prior samples (each with its requested quadrant), binary cross-entropy on the logit of
   the row's quadrant. The report holds its accuracy on the validation split's windows against
   fresh samples (another seed), held out from the fit, the real windows of each quadrant and
-  the quadrants it resamples (resampled_quadrants: those with MIN_REAL_WINDOWS) and its input
+  the quadrants it resamples (resampled_quadrants: those with at least min_real_windows) and its input
   (INPUTS: the events as written, or key_relative)."""
   if input_kind not in INPUTS:
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
@@ -192,10 +193,10 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   fresh, fresh_requested = _samples(sampler, max(per_emotion // 4, 16), bars, seed + 1)
   per_quadrant = np.bincount(real.quadrants, minlength=sampler.hp.num_emotions)
   report = {"steps": steps, "per_emotion": per_emotion, "bars": bars, "seed": seed,
-            "input": input_kind,
+            "input": input_kind, "min_real_windows": min_real_windows,
             "real_windows": len(real.events), "samples": len(generated),
             "real_windows_per_quadrant": per_quadrant.tolist(),
-            "resampled_quadrants": np.nonzero(per_quadrant >= MIN_REAL_WINDOWS)[0].tolist(),
+            "resampled_quadrants": np.nonzero(per_quadrant >= min_real_windows)[0].tolist(),
             "final_loss": float(np.mean(losses[-100:])) if losses else None,
             "held_out_accuracy": (accuracy(params, held_out, fresh, fresh_requested, input_kind,
                                            spb)

@@ -99,14 +99,14 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert post_training.run_stages(config, run, command="c")["critic_fit"].startswith("the realism")
 
   # Another critic input: only the critic is fitted again (reading it), and shipped again.
-  config.post.critic_input = "key_relative"
+  config.post.critic_input, config.post.critic_min_windows = "key_relative", 0
   rekeyed = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
   assert rekeyed["critic_fit"].startswith("done") and rekeyed["ship"].startswith("done")
   assert rekeyed["emotion_fit"] == "E already fitted in this export"
-  assert json.loads((shipped / "config.json").read_text())["realism_critic_fit"]["input"] == (
-      "key_relative")
+  rekeyed_fit = json.loads((shipped / "config.json").read_text())["realism_critic_fit"]
+  assert rekeyed_fit["input"] == "key_relative" and rekeyed_fit["resampled_quadrants"] == [0, 1, 2, 3]
   assert len(Sampler.load(shipped).sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
-  config.post.critic_input = "absolute"
+  config.post.critic_input, config.post.critic_min_windows = "absolute", 500
 
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
   del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]
