@@ -129,3 +129,6 @@ def test_sampling_defaults_are_the_models_own():
         key: float(value) for key, value in exports.sampling_settings(shipped).items()
         if key not in ("candidates", "transfer_shift")}
   assert "realism_critic_fit" in shipped and "emotion_classifier_fit" in shipped
+  recipe = load_config("nottingham_ship.py").post  # the critic the one command fits
+  assert shipped["realism_critic_fit"]["input"] == recipe.critic_input
+  assert shipped["realism_critic_fit"]["min_real_windows"] == recipe.critic_min_windows

@@ -183,6 +183,7 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert config.loss.realism_weight == 10.0
     assert config.train.fit_latent_prior and config.post.emotion_fit_steps > 0
     assert config.post.critic_fit_steps > 0
+    assert (config.post.critic_input, config.post.critic_min_windows) == ("key_relative", 0)
     assert config.post.ship_as == "nottingham"
   assert paper_size.variant == "paper_size"
   assert load_config("nottingham_ship.py", "paper_size,no_vae").model.use_vae is False
