@@ -132,7 +132,7 @@ def recorded_fit_sampling(fit_report: dict) -> dict | None:
   (exports.sampling_settings' rule); None for a fit that recorded none."""
   if "sampling" not in fit_report:
     return None
-  return _fit_sampling({"sampling": {**exports.sampling_settings({}), **fit_report["sampling"]}})
+  return _fit_sampling({"sampling": fit_report["sampling"]})
 
 
 def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
@@ -440,30 +440,25 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           export_dir, cache_dir, max_steps=config.data.max_steps,
           max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
           components=config.train.get("latent_prior_components", 1)))
-  fits = (  # (stage, its config.post prefix, its record in config.json, the fit, its options,
-      #     when done)
+  fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
+      #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
        {"input_kind": post["critic_input"], "min_real_windows": post["critic_min_windows"]},
-       "the realism critic already fitted in this export"),
+       realism_critic.fit_options, "the realism critic already fitted in this export"),
       ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier, {},
-       "E already fitted in this export"))
-  for stage, prefix, recorded_as, fit, options, already in fits:
+       lambda report: {}, "E already fitted in this export"))
+  for stage, prefix, recorded_as, fit, options, recorded_options, already in fits:
     if not post[f"{prefix}_steps"]:
       continue
     description = json.loads((export_dir / "config.json").read_text())
     fitted = description.get(recorded_as)
-    same_input = ((fitted or {}).get("input", "absolute") == options.get("input_kind", "absolute")
-                  and (fitted or {}).get("min_real_windows", realism_critic.MIN_REAL_WINDOWS)
-                  == options.get("min_real_windows", realism_critic.MIN_REAL_WINDOWS))
-    if (fitted is not None and recorded_fit_sampling(fitted) == _fit_sampling(description)
-        and same_input):
+    same_options = fitted is not None and recorded_options(fitted) == options
+    if same_options and recorded_fit_sampling(fitted) == _fit_sampling(description):
       done[stage] = already
     else:
-      if fitted is not None and not same_input:
-        log(f"{stage}: fitted on {fitted.get('input', 'absolute')} input, resampling quadrants "
-            f"with {fitted.get('min_real_windows', realism_critic.MIN_REAL_WINDOWS)} real "
-            f"windows; the config asks for {options['input_kind']}, "
-            f"{options['min_real_windows']}: fitting it again")
+      if fitted is not None and not same_options:
+        log(f"{stage}: fitted with {recorded_options(fitted)}; the config asks for {options}: "
+            "fitting it again")
       elif fitted is not None:
         log(f"{stage}: fitted on samples drawn with {fitted.get('sampling', 'settings not recorded')}"
             f"; the model now samples with {_fit_sampling(description)}: fitting it again")

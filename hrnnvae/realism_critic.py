@@ -79,9 +79,16 @@ def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
   return np.where(pitched, moved, events_BxT)
 
 
+def fit_options(report: dict) -> dict:
+  """The fit() options a fit's report records, as fit() takes them: {input_kind,
+  min_real_windows} (their defaults for fits from before they were recorded)."""
+  return {"input_kind": report.get("input", "absolute"),
+          "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS)}
+
+
 def input_of(description: dict) -> str:
-  """What a model's critic reads (its fit's report; "absolute" for fits before it was recorded)."""
-  return description.get("realism_critic_fit", {}).get("input", "absolute")
+  """What a model's critic reads (INPUTS), from its fit's report in config.json."""
+  return fit_options(description.get("realism_critic_fit", {}))["input_kind"]
 
 
 def log_ratios(params, events_BxT: np.ndarray, emotions_B, input_kind: str = "absolute",

@@ -185,9 +185,8 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
   own = {"emotion_guidance": sampler.emotion_guidance, "attention_bars": sampler.attention_bars,
          "section_bars": sampler.section_bars,
          "section_correlation": sampler.section_correlation}
-  sectionings = [(0, 0.0)] if not any(section_bars) else [
-      (bars_each, correlation if bars_each else 0.0) for bars_each in section_bars
-      for correlation in (section_correlations if bars_each else (0.0,))]
+  sectionings = [(bars_each, correlation) for bars_each in section_bars  # one row for 0 bars
+                 for correlation in (section_correlations if bars_each else (0.0,))]
   for (section, correlation), reach, guidance, short_note_penalty, repeat_penalty, temperature, \
       top_p, count in itertools.product(sectionings, attention_bars, guidances,
                                         short_note_penalties, repeat_penalties, temperatures,
