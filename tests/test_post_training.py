@@ -196,4 +196,7 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert (recipe.loss.emotion_weight, recipe.train.finetune_export) == (1.0, "last")
   assert recipe.loss.realism_weight == 10.0
   assert recipe.train.fit_latent_prior and recipe.post.emotion_fit_steps > 0
+  assert recipe.post.critic_fit_steps > 0 and recipe.sample.candidates > 1
+  assert (recipe.post.critic_input, recipe.post.critic_min_windows) == ("key_relative", 0)
+  assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales
   assert recipe.post.ship_as == "jsb_chorales"
