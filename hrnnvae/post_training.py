@@ -391,6 +391,27 @@ def _export_step(export_dir: pathlib.Path) -> int:
   return int(json.loads((export_dir / "config.json").read_text())["step"])
 
 
+def _apply_recipe_sampling(config, export_dir: pathlib.Path, record: dict, step: int,
+                           log: Log) -> dict:
+  """Makes the export sample as the run's config (config.sample) asks when the config changed a
+  setting after the export was written: a recipe whose sampling was chosen after training then
+  ships with it when its one command runs again. The settings compared against are those the
+  config gave at the last call for this export (record["sampling"]), else the export's own, so a
+  setting changed by hand on the export (set_sampling) stays until the config changes it.
+  Updates `record`; returns the settings changed."""
+  recipe = {key: float(config.sample[key]) for key in exports.SAMPLING_KEYS if key in config.sample}
+  description = json.loads((export_dir / "config.json").read_text())
+  current = {key: float(value) for key, value in exports.sampling_settings(description).items()}
+  last = record.get("sampling", {})
+  before = last["settings"] if last.get("export_step") == step else current
+  changed = {key: value for key, value in recipe.items()
+             if before.get(key) != value and current.get(key) != value}
+  if changed:
+    set_sampling(export_dir, changed, chosen_by="the run's config (config.sample)", log=log)
+  record["sampling"] = {"export_step": step, "settings": recipe}
+  return changed
+
+
 def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dict | None = None,
                log: Log = None) -> dict:
   """What follows training, as `config` asks, each stage once for the run's current export:
@@ -401,6 +422,9 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
                    config.post.critic_min_windows real windows)
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
+
+  First, a sampling setting the config changed since the export was written is set on the export
+  (_apply_recipe_sampling), so the fits and the shipped model use the recipe's settings.
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
   export step; the critic's and E's fits are recorded in the export's config.json, which a new
@@ -430,6 +454,11 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     stages_path.write_text(json.dumps(record, indent=1) + "\n")
     done[stage] = f"done in {record[stage]['seconds']:.0f} s"
 
+  if "sample" in config:
+    applied = _apply_recipe_sampling(config, export_dir, record, step, log)
+    stages_path.write_text(json.dumps(record, indent=1) + "\n")
+    if applied:
+      done["sampling"] = f"set from the config: {applied}"
   has_latent = model.get("use_vae", True) and model.get("family", "hrnnvae") == "hrnnvae"
   if config.train.fit_latent_prior and has_latent:
     fitted = record.get("latent_prior", {}).get("export_step") == step

@@ -106,13 +106,25 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   rekeyed_fit = json.loads((shipped / "config.json").read_text())["realism_critic_fit"]
   assert rekeyed_fit["input"] == "key_relative" and rekeyed_fit["resampled_quadrants"] == [0, 1, 2, 3]
   assert len(Sampler.load(shipped).sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
-  config.post.critic_input, config.post.critic_min_windows = "absolute", 500
 
+  # The recipe changes a sampling setting after training: the export takes it and ships again.
+  # Candidates shape neither fit's samples, so neither is redone; the reach set by hand stays.
+  config.sample.candidates = 5
+  recipe = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
+  assert recipe["sampling"] == "set from the config: {'candidates': 5.0}"
+  assert recipe["critic_fit"].startswith("the realism") and recipe["emotion_fit"].startswith("E ")
+  assert recipe["ship"].startswith("done")
+  shipped_sampling = json.loads((shipped / "config.json").read_text())["sampling"]
+  assert (shipped_sampling["candidates"], shipped_sampling["attention_bars"]) == (5, 2)
+  assert Sampler.load(shipped).candidates == 5
+  assert "sampling" not in post_training.run_stages(config, run, command="c")
+
+  config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
   del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]
   export_config["step"] += 1
+  export_config["sampling"] = config.sample.to_dict()  # as the export writes them
   (run / "export" / "config.json").write_text(json.dumps(export_config))
-  config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
   later = post_training.run_stages(config, run, command="ignored: post.command wins")
   assert all(what.startswith("done") for what in later.values()), later
   manifest = json.loads((shipped / "manifest.json").read_text())
