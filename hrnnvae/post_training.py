@@ -429,7 +429,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   A stage already done for this export is skipped (workdir/stages.json records the prior's
   export step; the critic's and E's fits are recorded in the export's config.json, which a new
   export replaces, with the FIT_SAMPLING settings their samples were drawn with, so new sampling
-  settings (post_training.set_sampling) redo them, as another critic_input redoes the critic's;
+  settings (post_training.set_sampling) redo them, as another step count or critic_input does;
   the shipped manifest records the export's
   config.json digest), so calling it again after an interruption does only what is left. The
   manifest gets `command` (config.post.command wins when set), this machine's devices and the
@@ -481,13 +481,13 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       continue
     description = json.loads((export_dir / "config.json").read_text())
     fitted = description.get(recorded_as)
-    same_options = fitted is not None and recorded_options(fitted) == options
-    if same_options and recorded_fit_sampling(fitted) == _fit_sampling(description):
+    asked = {"steps": post[f"{prefix}_steps"], **options}
+    had = fitted is not None and {"steps": fitted.get("steps"), **recorded_options(fitted)}
+    if had == asked and recorded_fit_sampling(fitted) == _fit_sampling(description):
       done[stage] = already
     else:
-      if fitted is not None and not same_options:
-        log(f"{stage}: fitted with {recorded_options(fitted)}; the config asks for {options}: "
-            "fitting it again")
+      if fitted is not None and had != asked:
+        log(f"{stage}: fitted with {had}; the config asks for {asked}: fitting it again")
       elif fitted is not None:
         log(f"{stage}: fitted on samples drawn with {fitted.get('sampling', 'settings not recorded')}"
             f"; the model now samples with {_fit_sampling(description)}: fitting it again")

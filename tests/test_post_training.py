@@ -119,6 +119,12 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert Sampler.load(shipped).candidates == 5
   assert "sampling" not in post_training.run_stages(config, run, command="c")
 
+  # Another step count for the critic's fit: only the critic is fitted again, for that many.
+  config.post.critic_fit_steps = 10
+  restepped = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
+  assert restepped["critic_fit"].startswith("done") and restepped["emotion_fit"].startswith("E ")
+  assert json.loads((shipped / "config.json").read_text())["realism_critic_fit"]["steps"] == 10
+
   config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
   del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]
