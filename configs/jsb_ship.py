@@ -8,7 +8,7 @@ semitones): the ELBO to step 2000 (JSB's best CPU run stopped there), the emotio
 step 2600 (JSB's best: +600 features steps, BUILD_NOTES.md issue 9) with the realism term at
 10 and the last state exported, the fitted latent prior, the key-relative realism critic's fit,
 E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its test-split
-figures. About 55 minutes on 2 idle cores.
+figures. About 45 minutes on 2 idle cores (2,483 s on 2026-12-02).
 """
 
 import pathlib
