@@ -482,7 +482,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     description = json.loads((export_dir / "config.json").read_text())
     fitted = description.get(recorded_as)
     asked = {"steps": post[f"{prefix}_steps"], **options}
-    had = fitted is not None and {"steps": fitted.get("steps"), **recorded_options(fitted)}
+    had = None if fitted is None else {"steps": fitted.get("steps"), **recorded_options(fitted)}
     if had == asked and recorded_fit_sampling(fitted) == _fit_sampling(description):
       done[stage] = already
     else:
