@@ -249,6 +249,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # its judged key's tonic is C; realism_critic.key_relative)
   config.post.critic_input = "absolute"
   config.post.critic_min_windows = 500  # quadrants with fewer real windows keep their plain sample
+  # Bars of the windows the critic is fitted on and reads (fewer than 16: longer melodies are read
+  # in windows at half that hop, realism_critic.py)
+  config.post.critic_bars = 16
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

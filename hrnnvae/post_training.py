@@ -53,7 +53,7 @@ MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-siz
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
-               "critic_fit_per_emotion", "critic_input", "critic_min_windows", "ship_as",
+               "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars", "ship_as",
                "ship_root", "command"}
 
 
@@ -418,8 +418,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
 
     latent prior   config.train.fit_latent_prior (a VAE of the hrnnvae family)
     critic's fit   config.post.critic_fit_steps > 0 (config.post.critic_fit_per_emotion,
-                   reading config.post.critic_input, resampling the quadrants with
-                   config.post.critic_min_windows real windows)
+                   reading config.post.critic_input in windows of config.post.critic_bars,
+                   resampling the quadrants with config.post.critic_min_windows real windows)
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
@@ -429,7 +429,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   A stage already done for this export is skipped (workdir/stages.json records the prior's
   export step; the critic's and E's fits are recorded in the export's config.json, which a new
   export replaces, with the FIT_SAMPLING settings their samples were drawn with, so new sampling
-  settings (post_training.set_sampling) redo them, as another step count or critic_input does;
+  settings (post_training.set_sampling) redo them, as another step count, critic_input or
+  critic_bars does;
   the shipped manifest records the export's
   config.json digest), so calling it again after an interruption does only what is left. The
   manifest gets `command` (config.post.command wins when set), this machine's devices and the
@@ -472,7 +473,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
       #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
-       {"input_kind": post["critic_input"], "min_real_windows": post["critic_min_windows"]},
+       {"input_kind": post["critic_input"], "min_real_windows": post["critic_min_windows"],
+        "bars": post["critic_bars"]},
        realism_critic.fit_options, "the realism critic already fitted in this export"),
       ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier, {},
        lambda report: {}, "E already fitted in this export"))

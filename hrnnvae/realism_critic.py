@@ -23,6 +23,13 @@ by at most a tritone so that the tonic of the judge's key estimate is C (key_rel
 tune in E and one in A then look alike, so the few minor-mode windows (sad 223, tense 251 on
 Nottingham) teach one pattern instead of twelve. The fit's report records which.
 
+A critic fitted on windows shorter than the melodies it scores (bars < BARS: JSB has 172 real
+16-bar windows, far more of 8 bars) reads each melody in windows of its fit's length, each
+hop_bars = bars // 2 after the last (the last one ending at the melody's end), and scores it by
+their mean logit; it is fitted on the real training windows at that hop within every cached
+window and on its samples of BARS bars cut the same way. A fit's report records the hop
+("window_hop_bars"); a critic fitted before reads the whole melody, as it was fitted.
+
   params, report = fit(sampler, arrays, thresholds, per_emotion=1024, steps=3000, seed=0)
   ratios = log_ratios(params, candidates_BxT, emotions_B, report["input"], steps_per_bar)
   kept = choose(ratios_KxB, rng)   # [B] candidate index
@@ -40,6 +47,7 @@ import optax
 from hrnnvae import judge, progress
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
+from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation import realism
 
 CHANNELS = 64
@@ -81,9 +89,37 @@ def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
 
 def fit_options(report: dict) -> dict:
   """The fit() options a fit's report records, as fit() takes them: {input_kind,
-  min_real_windows} (their defaults for fits from before they were recorded)."""
+  min_real_windows, bars} (their defaults for fits from before they were recorded)."""
   return {"input_kind": report.get("input", "absolute"),
-          "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS)}
+          "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS),
+          "bars": report.get("bars", BARS)}
+
+
+def windows_of(description: dict) -> tuple[int, int] | None:
+  """(bars, hop_bars) of the windows a model's critic reads a melody in (its fit's report), or
+  None: the whole melody (a fit from before windows were recorded)."""
+  fit_report = description.get("realism_critic_fit", {})
+  if "window_hop_bars" not in fit_report:
+    return None
+  return int(fit_report.get("bars", BARS)), int(fit_report["window_hop_bars"])
+
+
+def window_starts(num_steps: int, window_steps: int, hop_steps: int) -> list[int]:
+  """The first step of each window of window_steps in a melody of num_steps: every hop_steps,
+  and one ending at the melody's end when the hops miss it; none for a shorter melody."""
+  if num_steps < window_steps:
+    return []
+  starts = list(range(0, num_steps - window_steps + 1, hop_steps))
+  if starts[-1] + window_steps < num_steps:
+    starts.append(num_steps - window_steps)
+  return starts
+
+
+def _cut(events_BxT: np.ndarray, window_steps: int, hop_steps: int) -> tuple[np.ndarray, int]:
+  """(windows [B * W, window_steps], W): each melody's windows (window_starts), melody-major."""
+  starts = window_starts(events_BxT.shape[1], window_steps, hop_steps)
+  windows = np.stack([events_BxT[:, start:start + window_steps] for start in starts], axis=1)
+  return windows.reshape(-1, window_steps), len(starts)
 
 
 def input_of(description: dict) -> str:
@@ -92,10 +128,18 @@ def input_of(description: dict) -> str:
 
 
 def log_ratios(params, events_BxT: np.ndarray, emotions_B, input_kind: str = "absolute",
-               steps_per_bar: int | None = None) -> np.ndarray:
+               steps_per_bar: int | None = None,
+               windows: tuple[int, int] | None = None) -> np.ndarray:
   """[B] the critic's logit for each melody's requested emotion: its estimate of
   log p_real / p_model. input_kind: what the critic was fitted on (INPUTS; key_relative needs
-  the melodies' steps_per_bar)."""
+  the melodies' steps_per_bar). windows: (bars, hop_bars) (windows_of): a melody longer than
+  `bars` bars is scored by the mean logit of its windows, each read as input_kind says."""
+  events_BxT = np.asarray(events_BxT)
+  if windows is not None and events_BxT.shape[1] > windows[0] * steps_per_bar:
+    cut, count = _cut(events_BxT, windows[0] * steps_per_bar, windows[1] * steps_per_bar)
+    ratios = log_ratios(params, cut, np.repeat(np.asarray(emotions_B), count), input_kind,
+                        steps_per_bar)
+    return ratios.reshape(-1, count).mean(1)
   if input_kind == "key_relative":
     events_BxT = key_relative(events_BxT, steps_per_bar)
   elif input_kind != "absolute":
@@ -120,6 +164,30 @@ def choose(log_ratios_KxB: np.ndarray, rng: np.random.Generator) -> np.ndarray:
   cumulative = np.cumsum(weights, axis=0)
   draws = rng.random(weights.shape[1])
   return np.minimum((cumulative < draws[None]).sum(0), len(weights) - 1)
+
+
+def real_windows(arrays, bars: int, hop_bars: int, steps_per_bar: int, thresholds,
+                 split: str) -> realism.Melodies:
+  """The split's untransposed windows of `bars` bars, each hop_bars after the last within every
+  cached window (window_starts), with the judge's quadrants: what a critic fitted on windows
+  shorter than the cache's reads. Windows as long as the cache's, or longer: realism.real_tunes'."""
+  rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
+                    & (arrays["transposition"] == 0)
+                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
+  window_steps = bars * steps_per_bar
+  if window_steps >= int(arrays["lengths"][rows].max(initial=0)):
+    return realism.real_tunes(arrays, bars, steps_per_bar, thresholds, split=split)
+  spans, pieces = [], []
+  for row in rows:
+    for start in window_starts(int(arrays["lengths"][row]), window_steps, hop_bars * steps_per_bar):
+      spans.append(arrays["events"][row, start:start + window_steps].astype(np.int64))
+      pieces.append(int(arrays["piece"][row]))
+  if not spans:
+    return realism.Melodies(np.zeros((0, window_steps), np.int64), np.zeros(0, np.int64),
+                            np.zeros(0, np.int64))
+  events = np.stack(spans)
+  return realism.Melodies(events, np.array(pieces, np.int64),
+                          judge.labels(list(events), steps_per_bar, thresholds))
 
 
 def _samples(sampler, per_emotion: int, bars: int, seed: int, chunk: int = 512):
@@ -152,14 +220,25 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   the row's quadrant. The report holds its accuracy on the validation split's windows against
   fresh samples (another seed), held out from the fit, the real windows of each quadrant and
   the quadrants it resamples (resampled_quadrants: those with at least min_real_windows) and its input
-  (INPUTS: the events as written, or key_relative)."""
+  (INPUTS: the events as written, or key_relative). bars < BARS: the real windows are
+  real_windows' at hop bars // 2, the samples are of BARS bars cut the same way, and the report's
+  window_hop_bars tells log_ratios to read longer melodies in such windows."""
   if input_kind not in INPUTS:
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
   spb = sampler.steps_per_bar
-  real = realism.real_tunes(arrays, bars, spb, thresholds, split="train")
+  hop_bars = max(bars // 2, 1)
+  real = real_windows(arrays, bars, hop_bars, spb, thresholds, split="train")
   if not len(real.events):
     raise ValueError(f"no training windows of {bars} bars to fit the realism critic on")
-  generated, requested = _samples(sampler, per_emotion, bars, seed)
+
+  def samples(count, seed):  # (windows, requested) of samples of max(bars, BARS) bars
+    events, requested = _samples(sampler, count, max(bars, BARS), seed)
+    if bars >= BARS:
+      return events, requested
+    cut, per_sample = _cut(events, bars * spb, hop_bars * spb)
+    return cut, np.repeat(requested, per_sample)
+
+  generated, requested = samples(per_emotion, seed)
   log(f"realism critic: {len(real.events)} real training windows of {bars} bars "
       f"(per quadrant {np.bincount(real.quadrants, minlength=sampler.hp.num_emotions).tolist()}) "
       f"against {len(generated)} samples")
@@ -196,11 +275,12 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
     if (index + 1) % 500 == 0:
       log(f"realism critic: step {index + 1}/{steps}, loss {np.mean(losses[-500:]):.4f}")
   params = jax.tree.map(np.asarray, jax.device_get(params))
-  held_out = realism.real_tunes(arrays, bars, spb, thresholds, split="valid")
-  fresh, fresh_requested = _samples(sampler, max(per_emotion // 4, 16), bars, seed + 1)
+  held_out = real_windows(arrays, bars, hop_bars, spb, thresholds, split="valid")
+  fresh, fresh_requested = samples(max(per_emotion // 4, 16), seed + 1)
   per_quadrant = np.bincount(real.quadrants, minlength=sampler.hp.num_emotions)
   report = {"steps": steps, "per_emotion": per_emotion, "bars": bars, "seed": seed,
             "input": input_kind, "min_real_windows": min_real_windows,
+            "window_hop_bars": hop_bars,
             "real_windows": len(real.events), "samples": len(generated),
             "real_windows_per_quadrant": per_quadrant.tolist(),
             "resampled_quadrants": np.nonzero(per_quadrant >= min_real_windows)[0].tolist(),

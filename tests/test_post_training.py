@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from hrnnvae import post_training
+from hrnnvae import post_training, realism_critic
 from hrnnvae.post_training import RunClock
 from hrnnvae.sample import Sampler
 
@@ -124,6 +124,13 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   restepped = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
   assert restepped["critic_fit"].startswith("done") and restepped["emotion_fit"].startswith("E ")
   assert json.loads((shipped / "config.json").read_text())["realism_critic_fit"]["steps"] == 10
+
+  # Shorter windows for the critic: only the critic is fitted again, on them, and the shipped
+  # model reads its samples in them.
+  config.post.critic_bars = 8
+  rewindowed = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
+  assert rewindowed["critic_fit"].startswith("done") and rewindowed["emotion_fit"].startswith("E ")
+  assert realism_critic.windows_of(json.loads((shipped / "config.json").read_text())) == (8, 4)
 
   config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export

@@ -132,3 +132,102 @@ def test_candidates_need_a_critic_and_keep_one_of_the_candidates_toward_the_real
                            if k != "realism_critic_fit"}
     sampler.params = {k: v for k, v in sampler.params.items() if k != realism_critic.PARAMS_KEY}
     sampler.candidates = 1
+
+
+def test_windows_start_every_hop_and_end_at_the_melodys_end():
+  assert realism_critic.window_starts(256, 128, 64) == [0, 64, 128]
+  assert realism_critic.window_starts(200, 128, 64) == [0, 64, 72]  # the last ends at step 200
+  assert realism_critic.window_starts(128, 128, 64) == [0]
+  assert realism_critic.window_starts(100, 128, 64) == []
+  assert realism_critic.windows_of({}) is None  # a fit from before windows: the whole melody
+  assert realism_critic.windows_of({"realism_critic_fit": {"bars": 8, "window_hop_bars": 4}}) == (8, 4)
+
+
+def test_a_melody_longer_than_the_critics_windows_scores_their_mean_logit():
+  """A 16-bar melody read by an 8-bar critic at hop 4: the mean of the logits of bars 1-8, 5-12
+  and 9-16, each moved to C on its own when key-relative; a melody of the windows' length, and
+  any melody without windows, is read whole."""
+  import jax
+  import jax.numpy as jnp
+  spb = 4
+  rng = np.random.default_rng(0)
+  melodies = rng.integers(0, 90, (3, 16 * spb))
+  emotions = [0, 2, 3]
+  params = realism_critic.CRITIC.init(jax.random.key(1), jnp.zeros((1, 32), jnp.int32),
+                                      jnp.ones((1, 32), bool))
+  for input_kind in realism_critic.INPUTS:
+    windowed = realism_critic.log_ratios(params, melodies, emotions, input_kind, spb, (8, 4))
+    each = np.stack([realism_critic.log_ratios(params, melodies[:, start:start + 8 * spb],
+                                               emotions, input_kind, spb)
+                     for start in (0, 4 * spb, 8 * spb)])
+    np.testing.assert_allclose(windowed, each.mean(0), rtol=1e-5, atol=1e-6)
+    whole = realism_critic.log_ratios(params, melodies, emotions, input_kind, spb)
+    assert not np.allclose(windowed, whole)
+    short = melodies[:, :8 * spb]
+    np.testing.assert_array_equal(
+        realism_critic.log_ratios(params, short, emotions, input_kind, spb, (8, 4)),
+        realism_critic.log_ratios(params, short, emotions, input_kind, spb))
+
+
+def test_real_windows_cut_every_cached_window_at_the_hop():
+  """Windows of 2 bars at hop 1 in cached windows of 4 and 3 bars (and one of another split, one
+  transposed): 3 + 2 of the untransposed training rows, in order; windows as long as the cache's
+  are realism.real_tunes'."""
+  from hrnnvae.data import emotion as emotion_lib
+  from hrnnvae.data import sources as sources_lib
+  spb, steps = 4, 16
+  events = np.stack([np.arange(steps) + 10 * row for row in range(4)]) % 90
+  train, valid = (sources_lib.SPLITS.index(s) for s in ("train", "valid"))
+  arrays = {"events": events, "lengths": np.array([16, 12, 16, 16]),
+            "split": np.array([train, train, valid, train]),
+            "transposition": np.array([0, 0, 0, 2]), "steps_per_bar": np.full(4, spb),
+            "piece": np.array([0, 1, 2, 0]), "segment": np.zeros(4, int),
+            "start_bar": np.zeros(4, int)}
+  thresholds = emotion_lib.ArousalThresholds(0.3, 0.3)
+  windows = realism_critic.real_windows(arrays, 2, 1, spb, thresholds, "train")
+  expected = [events[0, s:s + 8] for s in (0, 4, 8)] + [events[1, s:s + 8] for s in (0, 4)]
+  np.testing.assert_array_equal(windows.events, np.stack(expected))
+  np.testing.assert_array_equal(windows.groups, [0, 0, 0, 1, 1])
+  assert windows.quadrants.shape == (5,)
+  whole = realism_critic.real_windows(arrays, 4, 2, spb, thresholds, "train")
+  reference = realism.real_tunes(arrays, 4, spb, thresholds, split="train")
+  np.testing.assert_array_equal(whole.events, reference.events)
+
+
+def test_a_critic_fitted_on_shorter_windows_reads_longer_samples_in_them(tiny_workdir,
+                                                                         nottingham_40):
+  """An 8-bar critic: fitted on the real windows at hop 4 against 16-bar samples cut the same
+  way, its report records the hop, and a sampler with it scores a 16-bar candidate by its
+  windows' mean (the candidate it keeps is the one those ratios weight)."""
+  from hrnnvae.data import cache as cache_lib
+  sampler = Sampler.load(tiny_workdir / "export")
+  arrays, manifest = cache_lib.load(nottingham_40[0])
+  thresholds = judge.thresholds_of(manifest)
+  params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=8, steps=20,
+                                      seed=0, bars=8, min_real_windows=0)
+  assert report["bars"] == 8 and report["window_hop_bars"] == 4
+  assert report["samples"] == 4 * 8 * 3  # each 16-bar sample cut into bars 1-8, 5-12, 9-16
+  spb = sampler.steps_per_bar
+  real = realism_critic.real_windows(arrays, 8, 4, spb, thresholds, "train")
+  assert report["real_windows"] == len(real.events) > len(
+      realism.real_tunes(arrays, 16, spb, thresholds, split="train").events)
+  assert realism_critic.fit_options(report)["bars"] == 8
+  sampler.params = {**sampler.params, realism_critic.PARAMS_KEY: params}
+  sampler.description = {**sampler.description, "realism_critic_fit": report}
+  try:
+    emotions, count = [0, 1, 2, 3] * 4, 8
+    drawn = np.stack([sampler.decode(sampler.prior(16, 5, emotions, k), emotions, 16 * spb, 5,
+                                     candidate=k) for k in range(count)])
+    kept = np.stack([m.events for m in sampler.sample(emotions, 16, seed=5, candidates=count)])
+    windowed, whole = (np.stack([realism_critic.log_ratios(params, d, emotions, "absolute", spb,
+                                                           windows) for d in drawn])
+                       for windows in ((8, 4), None))
+    choice = realism_critic.choose(windowed, np.random.default_rng([5, count]))
+    assert (choice != realism_critic.choose(whole, np.random.default_rng([5, count]))).any()
+    matches = (kept[None] == drawn).all(-1)  # [K, B]: which candidate each kept melody is
+    assert matches.any(0).all(), matches
+    np.testing.assert_array_equal(matches.argmax(0), choice)
+  finally:
+    sampler.description = {k: v for k, v in sampler.description.items()
+                           if k != "realism_critic_fit"}
+    sampler.params = {k: v for k, v in sampler.params.items() if k != realism_critic.PARAMS_KEY}
