@@ -147,6 +147,10 @@ def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
           emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"]))
 
 
+# Training's E, kept beside a run's export at E's first fit: every later fit starts from it.
+E_START_FILE = "emotion_before_fit.msgpack"
+
+
 def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                            per_emotion: int, steps: int, temperature: float | None = None,
                            seed: int, bars: int = classifier_fit.POOL_BARS,
@@ -155,9 +159,18 @@ def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | path
   (classifier_fit.py) and writes E's new parameters into the export (the VAE's untouched), with
   the fit recorded in config.json ("emotion_classifier_fit"). The pool is drawn with the model's
   own settings (emotion guidance, fitted prior) at `temperature` (None: the model's own).
-  Returns the fit's report."""
+  Each fit starts from the E the export was written with (training's, kept in
+  E_START_FILE beside the export at the first fit; a new export replaces the folder), so
+  fitting again is fitting once. Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
+  start_file = export_dir / E_START_FILE
+  if start_file.is_file():
+    sampler.params = {**sampler.params,
+                      "emotion": serialization.msgpack_restore(start_file.read_bytes())}
+  else:
+    start_file.write_bytes(serialization.msgpack_serialize(
+        jax.tree.map(np.asarray, sampler.params["emotion"])))
   params, report = classifier_fit.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
                                       bars=bars, temperature=temperature, steps=steps, seed=seed,
                                       log=log)

@@ -10,6 +10,7 @@ import sys
 import jax
 import numpy as np
 import pytest
+from flax import serialization
 
 from hrnnvae import classifier_fit, exports, post_training
 from hrnnvae.data import emotion as emotion_lib
@@ -51,11 +52,32 @@ def test_fit_learns_the_judges_labels_and_the_export_keeps_them(tiny_workdir, no
                                           original.params["vae"])))
   description = json.loads((export / "config.json").read_text())
   assert description == dict(original.description, emotion_classifier_fit=report)
-  assert sorted(p.name for p in export.iterdir()) == sorted(
-      p.name for p in (tiny_workdir / "export").iterdir())  # no partial or old folder left
+  assert sorted(p.name for p in export.iterdir()) == sorted(  # no partial or old folder left
+      [p.name for p in (tiny_workdir / "export").iterdir()] + [post_training.E_START_FILE])
   # The session's export is untouched: the fit reads its own copy of the parameters.
   _, kept = exports.load_export(tiny_workdir / "export")
   assert "emotion_classifier_fit" not in kept
+
+
+def test_fitting_e_again_starts_from_trainings_e_so_it_is_fitting_once(tiny_workdir, nottingham_40,
+                                                                       tmp_path):
+  export = tmp_path / "export"
+  shutil.copytree(tiny_workdir / "export", export)
+  trained = Sampler.load(export).params["emotion"]
+
+  def fit():
+    report = post_training.fit_emotion_classifier(export, nottingham_40[0], per_emotion=8,
+                                                  steps=5, seed=0, bars=2)
+    return report, Sampler.load(export).params["emotion"]
+
+  first_report, first = fit()
+  kept = serialization.msgpack_restore((export / post_training.E_START_FILE).read_bytes())
+  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, kept, trained)))
+  second_report, second = fit()
+  assert not all(jax.tree.leaves(jax.tree.map(np.array_equal, first, trained)))
+  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, second, first)))
+  assert (second_report["held_out_agreement_with_judge_before"]
+          == first_report["held_out_agreement_with_judge_before"])
 
 
 def test_a_shipped_model_is_refit_from_its_run(tiny_workdir, nottingham_40, tmp_path):
