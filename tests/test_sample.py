@@ -365,11 +365,14 @@ def test_a_long_prior_sample_is_written_in_sections_each_planned_from_its_own_la
   for section in range(3):
     own_context, own_bars, own_states = apply(jnp.asarray(z[:, section]), jnp.asarray(emotions),
                                               sectioned=False)
+    # Equal to float32 rounding: the sectioned plan runs at another shape, which XLA's CPU
+    # compiles differently on some machines (1.8e-7 apart on one, bit-equal on another).
+    same = functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6)
     for bar in range(2 * section, 7 if section == 2 else 2 * section + 2):
-      np.testing.assert_array_equal(bars[:, bar], own_bars[:, bar - 2 * section])
-      np.testing.assert_array_equal(context[:, bar], own_context)
+      same(bars[:, bar], own_bars[:, bar - 2 * section])
+      same(context[:, bar], own_context)
       for state, own_state in zip(states, own_states):
-        np.testing.assert_array_equal(state[:, bar], own_state[:, bar - 2 * section])
+        same(state[:, bar], own_state[:, bar - 2 * section])
   sectioned = Sampler(sampler.hp, sampler.params,
                       {"data": sampler.facts, "sampling": {"section_bars": 2,
                                                            "section_correlation": 0.5}})
