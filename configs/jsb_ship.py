@@ -8,7 +8,8 @@ semitones): the ELBO to step 2000 (JSB's best CPU run stopped there), the emotio
 step 2600 (JSB's best: +600 features steps, BUILD_NOTES.md issue 9) with the realism term at
 10 and the last state exported, the fitted latent prior, the key-relative realism critic's fit,
 E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its test-split
-figures. About 45 minutes on 2 idle cores (2,483 s on 2026-12-02).
+figures; it samples 16-bar tunes in two 8-bar sections. About 30-45 minutes on 2 cores (2,483 s
+on 2026-12-02 (i)'s machine, 1,882 s on (ii)'s beside a test run).
 """
 
 import pathlib

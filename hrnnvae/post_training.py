@@ -53,8 +53,8 @@ MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-siz
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
-               "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars", "ship_as",
-               "ship_root", "command"}
+               "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars",
+               "ship_as", "ship_root", "command"}
 
 
 class PostTrainingError(Exception):
