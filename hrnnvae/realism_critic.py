@@ -47,7 +47,6 @@ import optax
 from hrnnvae import judge, progress
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
-from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation import realism
 
 CHANNELS = 64
@@ -171,9 +170,7 @@ def real_windows(arrays, bars: int, hop_bars: int, steps_per_bar: int, threshold
   """The split's untransposed windows of `bars` bars, each hop_bars after the last within every
   cached window (window_starts), with the judge's quadrants: what a critic fitted on windows
   shorter than the cache's reads. Windows as long as the cache's, or longer: realism.real_tunes'."""
-  rows = np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
-                    & (arrays["transposition"] == 0)
-                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
+  rows = realism.split_rows(arrays, split, steps_per_bar)
   window_steps = bars * steps_per_bar
   if window_steps >= int(arrays["lengths"][rows].max(initial=0)):
     return realism.real_tunes(arrays, bars, steps_per_bar, thresholds, split=split)

@@ -452,10 +452,11 @@ class Sampler:
     drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:
-      ratios = np.stack([realism_critic.log_ratios(
-          self.params[realism_critic.PARAMS_KEY], events, emotions,
-          realism_critic.input_of(self.description), self.steps_per_bar,
-          realism_critic.windows_of(self.description)) for events in drawn])
+      reads = (realism_critic.input_of(self.description), self.steps_per_bar,
+               realism_critic.windows_of(self.description))
+      ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
+                                                   events, emotions, *reads)
+                         for events in drawn])
       kept = realism_critic.choose(ratios, np.random.default_rng([seed, candidates]))
       kept = np.where(np.isin(emotions, trusted), kept, 0)  # the rest: the plain sample
     events = drawn[kept, np.arange(len(emotions))]

@@ -362,12 +362,12 @@ def test_a_long_prior_sample_is_written_in_sections_each_planned_from_its_own_la
 
   apply = functools.partial(sampler.vae.apply, {"params": sampler.params["vae"]}, method=plan)
   context, bars, states = apply(jnp.asarray(z), jnp.asarray(emotions), sectioned=True)
+  # Equal to float32 rounding: the sectioned plan runs at another shape, which XLA's CPU
+  # compiles differently on some machines (1.8e-7 apart on one, bit-equal on another).
+  same = functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6)
   for section in range(3):
     own_context, own_bars, own_states = apply(jnp.asarray(z[:, section]), jnp.asarray(emotions),
                                               sectioned=False)
-    # Equal to float32 rounding: the sectioned plan runs at another shape, which XLA's CPU
-    # compiles differently on some machines (1.8e-7 apart on one, bit-equal on another).
-    same = functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6)
     for bar in range(2 * section, 7 if section == 2 else 2 * section + 2):
       same(bars[:, bar], own_bars[:, bar - 2 * section])
       same(context[:, bar], own_context)

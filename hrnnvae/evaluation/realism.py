@@ -375,15 +375,20 @@ def what_gives_them_away(generated: Melodies, real: Melodies, steps_per_bar: int
 
 # --- Real tunes -----------------------------------------------------------------------------
 
+def split_rows(arrays, split: str, steps_per_bar: int) -> np.ndarray:
+  """Row indices of the split's untransposed windows with bars of `steps_per_bar` steps."""
+  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
+                    & (arrays["transposition"] == 0)
+                    & (arrays["steps_per_bar"] == steps_per_bar))[0]
+
+
 def real_tunes(arrays, bars: int, steps_per_bar: int, thresholds, split: str = "test") -> Melodies:
   """The split's untransposed tunes with bars of `steps_per_bar` steps (the bar a model is
   conditioned on: 3/4 and 6/8 alike) as spans of `bars` bars: each window cut to `bars` bars, or
   joined to the windows that follow it in the same tune and segment (start_bar b, b + W, ... for
   windows of W bars) until `bars` are covered; spans that would run past the tune's end are left
   out. Groups are the cache's `piece`, quadrants the judge's labels of the spans."""
-  rows_index = np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
-                          & (arrays["transposition"] == 0)
-                          & (arrays["steps_per_bar"] == steps_per_bar))[0]
+  rows_index = split_rows(arrays, split, steps_per_bar)
   window_bars = int(arrays["lengths"][rows_index].max(initial=0)) // steps_per_bar
   where = {(arrays["piece"][r], arrays["segment"][r], arrays["start_bar"][r]): r for r in rows_index}
   spans, pieces = [], []
