@@ -204,8 +204,9 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
   for config in (recipe, paper_size):
     assert config.model.latent_dim == 256 and config.loss.free_bits == 256
     assert (config.loss.aux_start_step, config.train.max_steps) == (8000, 10000)
-    assert (config.loss.emotion_weight, config.train.finetune_export) == (1.0, "last")
-    assert config.loss.realism_weight == 10.0
+    assert (config.loss.emotion_weight, config.train.finetune_export) == (2.0, "last")
+    assert config.loss.arousal_density_cap == 1.6  # the shipped model's overrides, folded in
+    assert config.loss.realism_weight == 10.0 and config.loss.realism_per_quadrant
     assert config.train.fit_latent_prior and config.post.emotion_fit_steps > 0
     assert config.post.critic_fit_steps > 0
     assert (config.post.critic_input, config.post.critic_min_windows) == ("key_relative", 0)
