@@ -5,11 +5,12 @@
 Run it again to resume where it stopped. Stages: the ELBO to step 8000 on Nottingham with
 copies transposed by up to 5 semitones (`hrnnvae-data prepare --transpose=5`), the emotion
 fine-tune to step 10000 (emotion weight 2 with tense's density reward capped at 1.6, the
-realism term at 10 with one MMD per quadrant, their own clip 1, the last state exported), the fitted latent prior, the realism critic's fit, E's fit to the judge, then
-shipping as hrnnvae/pretrained/nottingham with its
-test-split figures: the step counts of the model that ships now, which five commands made by
-hand. About 2 hours on 2 idle CPU cores (BUILD_NOTES.md, issue 19: a shorter recipe, the ELBO
-to 6000 and 1,200 fine-tune steps, took 71 minutes and made a worse model on every figure).
+realism term at 10 with one MMD per quadrant, their own clip 1, the last state exported), the
+fitted latent prior, the realism critic's fit, E's fit to the judge, then shipping as
+hrnnvae/pretrained/nottingham with its test-split figures. About 2 hours on the previous dev
+machine's 2 cores; on the current one its bar-latent variant (:bar_dropout, the same steps)
+ran whole in 70 minutes (BUILD_NOTES.md, issue 19; a shorter recipe, the ELBO to 6000 and 1,200
+fine-tune steps, made a worse model on every figure).
 The GPU recipe is the same at the paper's size: configs/nottingham_ship.py:paper_size.
 """
 
