@@ -229,3 +229,17 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert recipe.model.hierarchical and recipe.model.decoder == "bar_reset"
   assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales
   assert recipe.post.ship_as == "jsb_chorales"
+
+
+def test_the_recipe_holds_every_override_of_the_shipped_nottingham_command():
+  """The shipped manifest's command passed config overrides as flags; the recipe now sets each,
+  so the bare one command trains what ships."""
+  from hrnnvae import pretrained  # noqa: PLC0415
+  command = pretrained.manifest("nottingham")["command"].split()
+  overrides = [flag[len("--config."):].split("=", 1) for flag in command
+               if flag.startswith("--config.")]
+  assert overrides, command
+  recipe = load_config("nottingham_ship.py")
+  for path, value in overrides:
+    section, field = path.split(".")
+    assert str(recipe[section][field]) == value or recipe[section][field] == float(value), path
