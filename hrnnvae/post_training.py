@@ -52,6 +52,7 @@ Log = Callable[[str], None] | None
 MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-sized download
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
+E_START_FILE = "emotion_before_fit.msgpack"  # beside the export: training's E, where E's fits start
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
                "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars",
                "ship_as", "ship_root", "command"}
@@ -145,10 +146,6 @@ def _refit_inputs(export_dir: pathlib.Path, cache_dir) -> tuple[Sampler, dict,
   arrays, manifest = cache_lib.load(cache_dir)
   return (Sampler.load(export_dir), arrays,
           emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"]))
-
-
-# Training's E, kept beside a run's export at E's first fit: every later fit starts from it.
-E_START_FILE = "emotion_before_fit.msgpack"
 
 
 def fit_emotion_classifier(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
