@@ -70,11 +70,14 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
 @functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14, 16))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
               nucleus, top_p, repeats_penalized, repeat_penalty, short_notes_penalized,
-              short_note_penalty, section_bars):
+              short_note_penalty, section_bars, keep_BxT=None, keep_bias=None):
   """Events [B, num_steps]; guided, nucleus, repeats_penalized and short_notes_penalized
   (static) switch emotion guidance, top-p, the repeat and the short-note penalties on;
-  section_bars > 0 (static): z_BxZ is [B, S, Z], a latent for each section of that many bars."""
+  section_bars > 0 (static): z_BxZ is [B, S, Z], a latent for each section of that many bars;
+  keep_BxT (None or events [B, num_steps]): each step favours that event by keep_bias."""
   options = {"guidance": guidance} if guided else {}
+  if keep_BxT is not None:
+    options.update(keep_BxT=keep_BxT, keep_bias=keep_bias)
   if section_bars:
     options["section_bars"] = section_bars
   if nucleus:
@@ -124,6 +127,13 @@ def _checked_correlation(correlation) -> float:
 
 
 SECTION_KEYS = 2_000_000  # folded (plus the section) into a melody's latent key for its sections
+
+
+def _checked_keep(keep_bias) -> float:
+  keep_bias = float(keep_bias)
+  if not 0.0 <= keep_bias <= 20.0:
+    raise SampleError(f"transfer_keep must lie in [0, 20] (0: off), not {keep_bias:g}")
+  return keep_bias
 
 
 def _checked_penalty(name: str, penalty) -> float:
@@ -187,6 +197,9 @@ class Sampler:
     self.short_note_penalty = float(sampling["short_note_penalty"])
     # the share of the attribute vector that transfer_latents adds (0: none);
     self.transfer_shift = float(sampling["transfer_shift"])
+    # how much emotion transfer favours the tune's own event at each step: b added to its logit
+    # before temperature and nucleus, so it is e^(b / T) times more likely (0: not at all);
+    self.transfer_keep = _checked_keep(sampling["transfer_keep"])
     # how many prior samples sample() draws for each melody it keeps (realism_critic.py; 1: one).
     # Checked when used: a run's export records it before its critic is fitted.
     self.candidates = int(sampling["candidates"])
@@ -246,10 +259,13 @@ class Sampler:
 
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
-            attention_bars=None, section_bars=None, section_correlation=None) -> None:
-    """Sets the emotion guidance, transfer shift, temperature, top_p, repeat and short-note
-    penalties, candidates, attention reach and sections that are given (None keeps the model's
-    own)."""
+            attention_bars=None, section_bars=None, section_correlation=None,
+            transfer_keep=None) -> None:
+    """Sets the emotion guidance, transfer shift and keep, temperature, top_p, repeat and
+    short-note penalties, candidates, attention reach and sections that are given (None keeps the
+    model's own)."""
+    if transfer_keep is not None:
+      self.transfer_keep = _checked_keep(transfer_keep)
     if section_bars is not None:
       self.section_bars = _checked_section_bars(section_bars)
     if section_correlation is not None:
@@ -305,7 +321,8 @@ class Sampler:
              melody_ids=None, steps_per_bar=None, emotion_guidance=None,
              top_p: float | None = None, repeat_penalty: float | None = None,
              short_note_penalty: float | None = None, candidate: int = 0,
-             keys=None, attention_bars: int = 0, section_bars: int = 0) -> np.ndarray:
+             keys=None, attention_bars: int = 0, section_bars: int = 0,
+             keep=None, keep_bias: float | None = None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     z_BxZ: [B, Z], or [B, S, Z] with section_bars > 0: a latent for each section of that many
@@ -321,6 +338,9 @@ class Sampler:
     short_note_penalty: default self.short_note_penalty (1: none).
     attention_bars: the bars it attends over (0: the window it trained with); sample() passes
     self.attention_bars.
+    keep: None, or events [B, num_steps] each step favours (emotion transfer: the tune's own),
+    by keep_bias (default self.transfer_keep; 0: not at all) added to the kept event's logit
+    before temperature and nucleus.
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
@@ -342,8 +362,18 @@ class Sampler:
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty),
-                       _checked_section_bars(section_bars))
+                       _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps))
     return np.asarray(events)
+
+  def _kept(self, keep, keep_bias, num_steps: int) -> tuple:
+    """_generate's (keep_BxT, keep_bias): () when nothing is favoured."""
+    keep_bias = self.transfer_keep if keep_bias is None else _checked_keep(keep_bias)
+    if keep is None or not keep_bias:
+      return ()
+    keep = np.asarray(keep, np.int32)
+    if keep.shape[-1] != num_steps:
+      raise SampleError(f"keep holds {keep.shape[-1]} steps a melody, not the {num_steps} decoded")
+    return jnp.asarray(keep), jnp.float32(keep_bias)
 
   def decoder(self, attention_bars: int = 0):
     """The model decode() runs: self.vae, or for attention_bars > 0 the same parameters
@@ -513,9 +543,10 @@ class Sampler:
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
       z = self.transfer_latents(mu, own, np.full(len(pieces), emotion))
+      moved = own != emotion  # a section asked for another emotion keeps what it can
       decoded = self.decode(z, [emotion] * len(pieces), section, seed, temperature,
                             melody_ids=index * len(pieces) + np.arange(len(pieces)),
-                            steps_per_bar=spb)
+                            steps_per_bar=spb, keep=np.where(moved[:, None], padded, -1))
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
     return melodies
 

@@ -50,6 +50,14 @@ _GUIDANCE = flags.DEFINE_float("emotion_guidance", None, "Decoder emotion guidan
                                "model's own).")
 _TRANSFER_SHIFT = flags.DEFINE_float("transfer_shift", None, "Attribute-vector share added in "
                                      "emotion transfer (default: the model's own).")
+_TRANSFER_KEEP = flags.DEFINE_float("transfer_keep", None, "Emotion transfer's fidelity to the "
+                                    "tune (default: the model's own).")
+_TRANSFER_KEEPS = flags.DEFINE_list(
+    "transfer_keeps", None, "Emotion transfer again at each of these fidelities to the tune "
+    "(Sampler.transfer_keep; default: the model's own alone), at the first temperature.")
+_TRANSFER_SPLIT = flags.DEFINE_enum("transfer_split", "test", ["valid", "test"], "The split "
+                                    "whose opening windows emotion transfer moves (its settings "
+                                    "are chosen on valid).")
 
 
 def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
@@ -72,6 +80,23 @@ def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
                            "tunes_at_80_percent": float((match >= 0.8).mean()),
                            "key_kept": float(same_key.mean())})
   return result
+
+
+def transfer_keeps(sampler: Sampler, arrays, thresholds, temperature: float, keeps, seed: int,
+                   split: str = "test") -> list:
+  """Emotion transfer (scoring.emotion_transfer) at each transfer_keep, one temperature: the
+  trade-off between the judge's agreement and the steps kept. The sampler's own keep is
+  restored."""
+  own_keep, rows = sampler.transfer_keep, []
+  try:
+    for keep in keeps:
+      sampler.steer(transfer_keep=keep)
+      row = scoring.emotion_transfer(sampler, arrays, thresholds, [temperature], seed,
+                                     split)["rows"][0]
+      rows.append({"transfer_keep": keep, **row})
+  finally:
+    sampler.steer(transfer_keep=own_keep)
+  return rows
 
 
 def _key(events: np.ndarray, steps_per_bar: int):
@@ -121,8 +146,9 @@ def main(argv):
     raise app.UsageError("give one of --workdir or --pretrained")
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(pathlib.Path(_WORKDIR.value) / "export"))
-  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value)
-  print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}")
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, transfer_keep=_TRANSFER_KEEP.value)
+  print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}, "
+        f"transfer keep {sampler.transfer_keep:g}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   temperatures = [float(t) for t in _TEMPERATURES.value]
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}
@@ -134,13 +160,24 @@ def main(argv):
         f"{ends['first_end']:.3f}, last {ends['last_end']:.3f}); ends at >= 80%: "
         f"{ends['ends_at_80_percent']:.3f}")
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
-  result["transfer"] = scoring.emotion_transfer(sampler, arrays, thresholds, temperatures, _SEED.value)
+  result["transfer"] = scoring.emotion_transfer(sampler, arrays, thresholds, temperatures,
+                                                _SEED.value, _TRANSFER_SPLIT.value)
   print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
         "three other emotions")
   print(f"{'temperature':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
   for row in result["transfer"]["rows"]:
     print(f"{row['temperature']:>12g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
           + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+  if _TRANSFER_KEEPS.value:
+    result["transfer_keeps"] = transfer_keeps(sampler, arrays, thresholds, temperatures[0],
+                                              [float(k) for k in _TRANSFER_KEEPS.value],
+                                              _SEED.value, _TRANSFER_SPLIT.value)
+    print(f"emotion transfer at T {temperatures[0]:g} by fidelity to the tune (transfer_keep)")
+    print(f"{'keep':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
+    for row in result["transfer_keeps"]:
+      print(f"{row['transfer_keep']:>12g}{row['judge_agreement']:>14.3f}"
+            f"{row['step_match']:>12.3f}  "
+            + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
   if _MIDI_DIR.value:
     result["tunes"] = check_tunes(sampler, manifest, pathlib.Path(_MIDI_DIR.value), temperatures,
                                   _SEED.value)

@@ -183,6 +183,20 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   row = result["rows"][0]
   assert 0 <= row["judge_agreement"] <= 1 and 0 <= row["step_match"] <= 1
   assert set(row["per_quadrant"]) <= set(emotion_lib.EMOTIONS)
+  # transfer_keep favours each window's own events: at a bias no logit gap reaches, every step
+  # is kept; the validation split's windows are others.
+  sampler.steer(transfer_keep=20.0)
+  try:
+    kept = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1.0], 0)
+    valid = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1.0], 0,
+                                     "valid")
+  finally:
+    sampler.steer(transfer_keep=0.0)
+  assert kept["rows"][0]["step_match"] == 1.0
+  assert valid["tunes"] == len(scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"))
+  assert valid["tunes"] != windows or not np.array_equal(
+      scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"),
+      scoring.opening_windows(arrays, sampler.steps_per_bar))
 
 
 def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, nottingham_40,

@@ -224,9 +224,11 @@ def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeyp
   decoded_with = []
   real_decode = sampler.decode
 
-  def spy(z, emotions, num_steps, seed, temperature=None, melody_ids=None, steps_per_bar=None):
+  def spy(z, emotions, num_steps, seed, temperature=None, melody_ids=None, steps_per_bar=None,
+          keep=None):
     decoded_with.append((len(z), num_steps, int(np.asarray(steps_per_bar).flat[0])))
-    return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar)
+    return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar,
+                       keep=keep)
 
   monkeypatch.setattr(sampler, "decode", spy)
   melodies = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
@@ -250,6 +252,53 @@ def test_transfer_latents_add_the_attribute_vector_between_the_fitted_means():
   expected = mu + 0.5 * (means[requested] - means[own])
   np.testing.assert_allclose(sampler.transfer_latents(mu, own, requested), expected, rtol=1e-6)
   assert np.array_equal(sampler.transfer_latents(mu, own, requested)[1], mu[1])  # same emotion
+
+
+@pytest.mark.parametrize("guidance", [1.0, 2.0])
+def test_transfer_keep_favours_the_tunes_own_events_by_its_bias(guidance):
+  """decode(keep=...) raises the kept event's logit by transfer_keep: off at 0 (the plain decode),
+  every kept event at a bias no logit gap of an untrained model reaches, more kept events at a
+  moderate one; a negative event favours nothing (the rows Sampler.reconstruct leaves be)."""
+  sampler = _random_sampler()
+  sampler.steer(emotion_guidance=guidance)
+  z, emotions = sampler.prior(4, seed=2), [0, 1, 2, 3]
+  tune = np.random.default_rng(0).integers(0, sampler.hp.num_classes, (4, 64))
+  plain = sampler.decode(z, emotions, 64, seed=5, temperature=1.0)
+  assert sampler.transfer_keep == 0.0  # exports before it was recorded: off
+  np.testing.assert_array_equal(sampler.decode(z, emotions, 64, seed=5, temperature=1.0, keep=tune),
+                                plain)
+  np.testing.assert_array_equal(
+      sampler.decode(z, emotions, 64, seed=5, temperature=1.0, keep=tune, keep_bias=20.0), tune)
+  sampler.steer(transfer_keep=3.0)  # e^3 times likelier: about a fifth of the steps kept
+  moderate = sampler.decode(z, emotions, 64, seed=5, temperature=1.0, keep=tune)
+  assert (moderate == tune).mean() > (plain == tune).mean() + 0.05
+  assert (moderate != tune).mean() > 0.3
+  kept_rows = np.where(np.array([True, False, True, False])[:, None], tune, -1)
+  some = sampler.decode(z, emotions, 64, seed=5, temperature=1.0, keep=kept_rows, keep_bias=20.0)
+  np.testing.assert_array_equal(some[[0, 2]], tune[[0, 2]])
+  np.testing.assert_array_equal(some[[1, 3]], plain[[1, 3]])
+  with pytest.raises(SampleError, match="transfer_keep"):
+    sampler.steer(transfer_keep=-1.0)
+  with pytest.raises(SampleError, match="steps"):
+    sampler.decode(z, emotions, 32, seed=5, keep=tune)
+
+
+def test_reconstruct_keeps_the_tune_only_where_it_moves_the_emotion():
+  """Sampler.reconstruct favours the tune's own events in the sections asked for another
+  emotion than their own (emotion transfer), not in a plain reconstruction."""
+  from hrnnvae import judge
+  sampler = _random_sampler()
+  sampler.facts["max_bars"] = 4
+  tune = np.zeros(4 * 16, np.int64)
+  tune[::4] = np.tile([60, 62, 64, 65, 67, 65, 64, 62], 2)  # one 4-bar section
+  own = int(judge.labels([tune], 16, judge.thresholds_of(sampler.facts))[0])
+  other = (own + 1) % 4
+  sampler.steer(transfer_keep=20.0)
+  kept, moved = sampler.reconstruct(tune, (4, 4), [own, other], seed=3, temperature=1.0)
+  np.testing.assert_array_equal(moved, tune)
+  assert (kept == tune).mean() < 0.5
+  sampler.steer(transfer_keep=0.0)
+  assert (sampler.reconstruct(tune, (4, 4), [other], seed=3, temperature=1.0)[0] == tune).mean() < 0.5
 
 
 def test_top_p_is_the_models_own_and_a_tiny_nucleus_is_the_greedy_decode():

@@ -184,9 +184,9 @@ def realism_rows(sampler: Sampler, real_of, num_samples: int, seed: int, realism
   return result, drawn
 
 
-def opening_windows(arrays, steps_per_bar: int):
-  """Rows of the test split's first window of each tune, in the model's meter, untransposed."""
-  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index("test"))
+def opening_windows(arrays, steps_per_bar: int, split: str = "test"):
+  """Rows of a split's first window of each tune, in the model's meter, untransposed."""
+  return np.nonzero((arrays["split"] == sources_lib.SPLITS.index(split))
                     & (arrays["transposition"] == 0) & (arrays["start_bar"] == 0)
                     & (arrays["steps_per_bar"] == steps_per_bar))[0]
 
@@ -215,13 +215,15 @@ def interpolation_ends(sampler: Sampler, arrays, seed: int) -> dict:
 
 
 def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
-                     temperatures, seed: int) -> dict:
+                     temperatures, seed: int, split: str = "test") -> dict:
   """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
-  (moved by Sampler.transfer_latents) for each of the three other emotions, as
+  (moved by Sampler.transfer_latents, favouring its own events by the model's transfer_keep) for
+  each of the three other emotions, as
   `--mode=reconstruct --emotion=OTHER` does. Per
   temperature: the judge's agreement with the requested emotion (overall and per requested
-  quadrant) and the share of the original's steps kept."""
-  rows = opening_windows(arrays, sampler.steps_per_bar)
+  quadrant) and the share of the original's steps kept. split: whose opening windows (settings
+  are chosen on "valid")."""
+  rows = opening_windows(arrays, sampler.steps_per_bar, split)
   meter = tuple(sampler.facts["time_signature"])
   events = arrays["events"][rows].astype(np.int64)
   lengths = arrays["lengths"][rows].astype(np.int64)
@@ -235,7 +237,7 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
   for temperature in temperatures:
     decoded = sampler.decode(sampler.transfer_latents(mu[tune], own[tune], requested), requested,
-                             events.shape[1], seed, temperature)
+                             events.shape[1], seed, temperature, keep=events[tune])
     judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])], sampler.steps_per_bar,
                           thresholds)
     agree = judged == requested

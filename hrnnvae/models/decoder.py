@@ -143,7 +143,7 @@ def _gather_bar(values_BxNxD, bar_B):
 
 
 def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=None, top_p=None,
-                 repeat_penalty=None, short_note_penalty=None):
+                 repeat_penalty=None, short_note_penalty=None, keep_bias=None):
   """(restart at a bar line) -> recur -> cache -> emit -> Gumbel-max sample -> next input.
 
   top_p: None, or the nucleus (nucleus.nucleus_logits) each event is drawn from.
@@ -151,13 +151,16 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   (nucleus.repeat_penalized), before the nucleus is taken.
   short_note_penalty: None, or s: a note that lasts one step is s times less likely
   (nucleus.short_note_penalized), before the nucleus is taken.
+  keep_bias: None, or b with a fourth input, the event [B] each melody is to keep at this step:
+  its logit is raised by b before temperature and nucleus (emotion transfer's fidelity to the
+  tune, Decoder.free_running's keep_BxT).
 
   guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
   emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
   neutral + s * (requested - neutral) logits and fed back to both halves.
   """
   states, keys, values, t, previous_BxV1, history_BxT, sounding_B = carry
-  step_in_bar_B, bar_B, gumbel_BxV = inputs
+  step_in_bar_B, bar_B, gumbel_BxV, *kept = inputs
   context_BxC, bars_BxNxC, bar_states, steps_per_bar_B = plan
   clipped_bar_B = jnp.minimum(bar_B, bars_BxNxC.shape[1] - 1)
   if step.hp.decoder == "bar_reset" and step.hp.hierarchical:
@@ -191,6 +194,9 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
     drawn_from_BxV = nucleus.short_note_penalized(
         drawn_from_BxV, jnp.argmax(previous_BxV1[:logits_BxV.shape[0]], axis=-1),
         short_note_penalty, temperature)
+  if keep_bias is not None:
+    drawn_from_BxV = drawn_from_BxV + keep_bias * jax.nn.one_hot(kept[0], drawn_from_BxV.shape[-1],
+                                                                 dtype=drawn_from_BxV.dtype)
   event_B = jnp.argmax(nucleus.nucleus_logits(drawn_from_BxV, temperature, top_p) + gumbel_BxV,
                        axis=-1)
   fed_back = event_B if guidance is None else jnp.concatenate([event_B, event_B])  # every row
@@ -359,7 +365,8 @@ class Decoder(nn.Module):
 
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
-                   repeat_penalty=None, short_note_penalty=None, section_bars: int = 0):
+                   repeat_penalty=None, short_note_penalty=None, section_bars: int = 0,
+                   keep_BxT=None, keep_bias=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     z_BxZ: one latent a melody, or [B, S, Z] with section_bars > 0: a tune in S sections of
@@ -376,6 +383,10 @@ class Decoder(nn.Module):
     (nucleus.repeat_penalized); the returned logits are the model's, without the penalty.
     short_note_penalty: None, or s: a one-step note is s times less likely
     (nucleus.short_note_penalized); the returned logits are the model's, without it.
+    keep_BxT, keep_bias: None, or events [B, T] and b: at step t the event keep_BxT[:, t] is
+    e^(b / temperature) times more likely than the model says (before the nucleus), so that
+    emotion transfer keeps a tune's own events where the requested emotion lets it; the returned
+    logits are the model's, without it.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
@@ -403,11 +414,13 @@ class Decoder(nn.Module):
     plan = (context, bars_BxNxC, bar_states, steps_per_bar_B)
     body = functools.partial(_sample_body, guidance=guidance if guided else None, top_p=top_p,
                              repeat_penalty=repeat_penalty,
-                             short_note_penalty=short_note_penalty)
+                             short_note_penalty=short_note_penalty,
+                             keep_bias=None if keep_BxT is None else keep_bias)
+    inputs = (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1))
+    if keep_BxT is not None:
+      inputs += (jnp.asarray(keep_BxT, jnp.int32).T,)
     sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
-    _, (events_TxB, logits_TxBxV) = sample(
-        self.step, carry, (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1)),
-        plan, temperature)
+    _, (events_TxB, logits_TxBxV) = sample(self.step, carry, inputs, plan, temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}
