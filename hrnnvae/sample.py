@@ -340,7 +340,7 @@ class Sampler:
     self.attention_bars.
     keep: None, or events [B, num_steps] each step favours (emotion transfer: the tune's own),
     by keep_bias (default self.transfer_keep; 0: not at all) added to the kept event's logit
-    before temperature and nucleus.
+    before temperature and nucleus; a negative event favours nothing at its step.
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p

@@ -254,12 +254,12 @@ def test_transfer_latents_add_the_attribute_vector_between_the_fitted_means():
   assert np.array_equal(sampler.transfer_latents(mu, own, requested)[1], mu[1])  # same emotion
 
 
-@pytest.mark.parametrize("guidance", [1.0, 2.0])
-def test_transfer_keep_favours_the_tunes_own_events_by_its_bias(guidance):
+@pytest.mark.parametrize("variant, guidance", [(None, 1.0), (None, 2.0), ("musicvae_like", 1.0)])
+def test_transfer_keep_favours_the_tunes_own_events_by_its_bias(variant, guidance):
   """decode(keep=...) raises the kept event's logit by transfer_keep: off at 0 (the plain decode),
   every kept event at a bias no logit gap of an untrained model reaches, more kept events at a
   moderate one; a negative event favours nothing (the rows Sampler.reconstruct leaves be)."""
-  sampler = _random_sampler()
+  sampler = _random_sampler(variant=variant)
   sampler.steer(emotion_guidance=guidance)
   z, emotions = sampler.prior(4, seed=2), [0, 1, 2, 3]
   tune = np.random.default_rng(0).integers(0, sampler.hp.num_classes, (4, 64))

@@ -44,10 +44,10 @@ def _forced_body(step, carry, inputs):
 
 
 def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=None,
-                 short_note_penalty=None):
+                 short_note_penalty=None, keep_bias=None):
   """As decoder._sample_body without the bars: carry (state, previous input, last struck pitch)."""
   state, previous, last_pitch_B = carry
-  condition, gumbel_BxV = inputs
+  condition, gumbel_BxV, *kept = inputs
   state, logits = step(state, previous, condition)
   drawn_from = logits
   if repeat_penalty is not None:
@@ -55,6 +55,9 @@ def _sample_body(step, carry, inputs, temperature, top_p=None, repeat_penalty=No
   if short_note_penalty is not None:
     drawn_from = nucleus.short_note_penalized(drawn_from, jnp.argmax(previous, axis=-1),
                                               short_note_penalty, temperature)
+  if keep_bias is not None:
+    drawn_from = drawn_from + keep_bias * jax.nn.one_hot(kept[0], drawn_from.shape[-1],
+                                                         dtype=drawn_from.dtype)
   event = jnp.argmax(nucleus.nucleus_logits(drawn_from, temperature, top_p) + gumbel_BxV, axis=-1)
   last_pitch_B = jnp.where(event >= events_lib.FIRST_PITCH_EVENT, event, last_pitch_B)
   return ((state, jax.nn.one_hot(event, previous.shape[-1], dtype=previous.dtype), last_pitch_B),
@@ -84,21 +87,25 @@ class _Autoregressive(nn.Module):
     return jnp.swapaxes(logits_TxBxV, 0, 1), None
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
-               top_p=None, repeat_penalty=None, short_note_penalty=None):
+               top_p=None, repeat_penalty=None, short_note_penalty=None, keep_BxT=None,
+               keep_bias=None):
+    """As HierarchicalVAE.generate, without emotion guidance or sections."""
     batch = z_BxZ.shape[0]
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     gumbel_BxTxV = jax.vmap(
         lambda key: jax.random.gumbel(key, (num_steps, self.hp.num_classes), z_BxZ.dtype))(keys_B)
     scan = nn.scan(functools.partial(_sample_body, top_p=top_p, repeat_penalty=repeat_penalty,
-                                     short_note_penalty=short_note_penalty),
+                                     short_note_penalty=short_note_penalty,
+                                     keep_bias=None if keep_BxT is None else keep_bias),
                    variable_broadcast="params",
                    split_rngs={"params": False}, in_axes=(0, nn.broadcast),
                    unroll=self.hp.sample_unroll)
     start = (carry, self._start(batch, z_BxZ.dtype),
              jnp.full((batch,), self.hp.start_token, jnp.int32))
-    _, (events_TxB, logits_TxBxV) = scan(self.step, start,
-                                         (condition_TxBxC, jnp.swapaxes(gumbel_BxTxV, 0, 1)),
-                                         temperature)
+    inputs = (condition_TxBxC, jnp.swapaxes(gumbel_BxTxV, 0, 1))
+    if keep_BxT is not None:
+      inputs += (jnp.asarray(keep_BxT, jnp.int32).T,)
+    _, (events_TxB, logits_TxBxV) = scan(self.step, start, inputs, temperature)
     return {"events": events_TxB.T.astype(jnp.int32), "logits": jnp.swapaxes(logits_TxBxV, 0, 1),
             "gumbel": gumbel_BxTxV}
 
