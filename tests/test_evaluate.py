@@ -199,6 +199,24 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
       scoring.opening_windows(arrays, sampler.steps_per_bar))
 
 
+def test_reconstruct_check_sweeps_transfer_keep_and_restores_the_models_own(tiny_sampler,
+                                                                           nottingham_40):
+  """launch/reconstruct_check.py --transfer_keeps: one emotion_transfer row per keep, the steps
+  kept rising to every step at a bias no logit gap reaches; the sampler's own keep restored."""
+  from conftest import load_launch_script
+  check = load_launch_script("reconstruct_check")
+  _, arrays, manifest = nottingham_40
+  sampler = tiny_sampler
+  own = sampler.transfer_keep
+  rows = check["transfer_keeps"](sampler, arrays, judge.thresholds_of(manifest), 1.0,
+                                 [0.0, 20.0], seed=0)
+  assert sampler.transfer_keep == own
+  assert [row["transfer_keep"] for row in rows] == [0.0, 20.0]
+  plain = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1.0], 0)
+  assert rows[0]["step_match"] == plain["rows"][0]["step_match"] < 1.0
+  assert rows[1]["step_match"] == 1.0
+
+
 def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, nottingham_40,
                                                               tiny_report, tmp_path):
   """launch/pitch_check.py (issue 19's measure of what z carries): its figures are the harness's
