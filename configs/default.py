@@ -185,7 +185,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   # The exported model's own sampling settings (hrnnvae/sample.py), written into
   # export/config.json's "sampling" facts; the tools' --temperature, --top_p, --emotion_guidance,
-  # --repeat_penalty, --short_note_penalty, --transfer_shift and --transfer_keep override them.
+  # --repeat_penalty, --short_note_penalty, --transfer_shift, --transfer_keep and
+  # --transfer_guidance override them.
   config.sample = ml_collections.ConfigDict()
   # The sampling temperature and nucleus every tool uses unless told otherwise (--temperature,
   # --top_p: each event drawn from the most likely events whose probability reaches top_p,
@@ -202,6 +203,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # step (e^(b / T) times likelier), so a transfer keeps more of the tune and moves the emotion
   # less (a trade-off measured in BUILD_NOTES.md, issue 19); 0: none.
   config.sample.transfer_keep = 0.0
+  config.sample.transfer_guidance = 1.0  # emotion guidance of transfer's decodes; 1: none
   config.sample.candidates = 1  # prior samples drawn per melody kept by the realism critic; 1: one
   config.sample.attention_bars = 0  # bars prior samples' decoder attends over; 0: its window
   # A prior sample longer than section_bars is written in sections of that many bars, each

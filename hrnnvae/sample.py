@@ -200,6 +200,9 @@ class Sampler:
     # how much emotion transfer favours the tune's own event at each step: b added to its logit
     # before temperature and nucleus, so it is e^(b / T) times more likely (0: not at all);
     self.transfer_keep = _checked_keep(sampling["transfer_keep"])
+    # the emotion guidance of emotion transfer's decodes (decode()'s emotion_guidance; the
+    # prior samples' own is self.emotion_guidance);
+    self.transfer_guidance = float(sampling["transfer_guidance"])
     # how many prior samples sample() draws for each melody it keeps (realism_critic.py; 1: one).
     # Checked when used: a run's export records it before its critic is fitted.
     self.candidates = int(sampling["candidates"])
@@ -260,12 +263,14 @@ class Sampler:
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
             attention_bars=None, section_bars=None, section_correlation=None,
-            transfer_keep=None) -> None:
-    """Sets the emotion guidance, transfer shift and keep, temperature, top_p, repeat and
-    short-note penalties, candidates, attention reach and sections that are given (None keeps the
-    model's own)."""
+            transfer_keep=None, transfer_guidance=None) -> None:
+    """Sets the emotion guidance, transfer shift, keep and guidance, temperature, top_p, repeat
+    and short-note penalties, candidates, attention reach and sections that are given (None
+    keeps the model's own)."""
     if transfer_keep is not None:
       self.transfer_keep = _checked_keep(transfer_keep)
+    if transfer_guidance is not None:
+      self.transfer_guidance = float(transfer_guidance)
     if section_bars is not None:
       self.section_bars = _checked_section_bars(section_bars)
     if section_correlation is not None:
@@ -512,8 +517,14 @@ class Sampler:
   def transfer_latents(self, mu_BxZ, own_B, requested_B) -> np.ndarray:
     """Latents that decode melody b, of emotion own_b, asked for requested_b: mu plus
     transfer_shift times the attribute vector from own to requested, the difference of the fitted
-    prior's per-emotion means (MusicVAE's attribute vectors); mu itself without a fitted prior."""
+    prior's per-emotion means (MusicVAE's attribute vectors); mu itself without a fitted prior.
+    A model trained with bar-latent dropout moves z alone, its bars' latents zero where the
+    emotion moves, as its prior samples decode: the bars' latents hold the tune's notes, which
+    the decoder follows whatever emotion is asked (BUILD_NOTES.md, issue 19)."""
     mu_BxZ = np.asarray(mu_BxZ, np.float32)
+    if self.hp.prior_drops_bar_latents:
+      moved = np.asarray(own_B) != np.asarray(requested_B)
+      mu_BxZ = np.where(moved[:, None], np.asarray(self.hp.without_bar_latents(mu_BxZ)), mu_BxZ)
     if self.latent_prior is None or not self.transfer_shift:
       return mu_BxZ
     means_ExZ = self.latent_prior.means_ExZ  # z's part alone with a learned bar prior
@@ -543,10 +554,14 @@ class Sampler:
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
       z = self.transfer_latents(mu, own, np.full(len(pieces), emotion))
-      moved = own != emotion  # a section asked for another emotion keeps what it can
-      decoded = self.decode(z, [emotion] * len(pieces), section, seed, temperature,
-                            melody_ids=index * len(pieces) + np.arange(len(pieces)),
-                            steps_per_bar=spb, keep=np.where(moved[:, None], padded, -1))
+      moved = own != emotion  # a section asked for another emotion: transfer's settings
+      decoded = np.zeros_like(padded)
+      for rows, guidance in ((~moved, self.emotion_guidance), (moved, self.transfer_guidance)):
+        if rows.any():
+          decoded[rows] = self.decode(
+              z[rows], [emotion] * int(rows.sum()), section, seed, temperature,
+              melody_ids=index * len(pieces) + np.nonzero(rows)[0], steps_per_bar=spb,
+              emotion_guidance=guidance, keep=np.where(moved[rows, None], padded[rows], -1))
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
     return melodies
 

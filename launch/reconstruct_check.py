@@ -52,6 +52,8 @@ _TRANSFER_SHIFT = flags.DEFINE_float("transfer_shift", None, "Attribute-vector s
                                      "emotion transfer (default: the model's own).")
 _TRANSFER_KEEP = flags.DEFINE_float("transfer_keep", None, "Emotion transfer's fidelity to the "
                                     "tune (default: the model's own).")
+_TRANSFER_GUIDANCE = flags.DEFINE_float("transfer_guidance", None, "Emotion guidance of the "
+                                        "transfers' decodes (default: the model's own).")
 _TRANSFER_KEEPS = flags.DEFINE_list(
     "transfer_keeps", None, "Emotion transfer again at each of these fidelities to the tune "
     "(Sampler.transfer_keep; default: the model's own alone), at the first temperature.")
@@ -146,9 +148,10 @@ def main(argv):
     raise app.UsageError("give one of --workdir or --pretrained")
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(pathlib.Path(_WORKDIR.value) / "export"))
-  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, transfer_keep=_TRANSFER_KEEP.value)
+  sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, transfer_keep=_TRANSFER_KEEP.value,
+                transfer_guidance=_TRANSFER_GUIDANCE.value)
   print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}, "
-        f"transfer keep {sampler.transfer_keep:g}")
+        f"transfer keep {sampler.transfer_keep:g}, transfer guidance {sampler.transfer_guidance:g}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   temperatures = [float(t) for t in _TEMPERATURES.value]
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}

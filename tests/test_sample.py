@@ -225,10 +225,10 @@ def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeyp
   real_decode = sampler.decode
 
   def spy(z, emotions, num_steps, seed, temperature=None, melody_ids=None, steps_per_bar=None,
-          keep=None):
+          emotion_guidance=None, keep=None):
     decoded_with.append((len(z), num_steps, int(np.asarray(steps_per_bar).flat[0])))
     return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar,
-                       keep=keep)
+                       emotion_guidance, keep=keep)
 
   monkeypatch.setattr(sampler, "decode", spy)
   melodies = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
@@ -299,6 +299,50 @@ def test_reconstruct_keeps_the_tune_only_where_it_moves_the_emotion():
   assert (kept == tune).mean() < 0.5
   sampler.steer(transfer_keep=0.0)
   assert (sampler.reconstruct(tune, (4, 4), [other], seed=3, temperature=1.0)[0] == tune).mean() < 0.5
+
+
+def test_a_bar_dropout_model_transfers_from_z_alone_and_reconstructs_with_its_bars():
+  """On a model trained with bar-latent dropout, transfer_latents zero the bars' latents of the
+  melodies whose emotion moves (they decode z alone, as prior samples do) and keep them where it
+  stays (a plain reconstruction)."""
+  sampler = _random_sampler(variant="bar_dropout")
+  hp = sampler.hp
+  assert hp.prior_drops_bar_latents
+  mu = np.random.default_rng(0).normal(size=(3, hp.latent_size)).astype(np.float32)
+  own, requested = np.array([0, 2, 1]), np.array([2, 2, 3])
+  moved = sampler.transfer_latents(mu, own, requested)
+  np.testing.assert_array_equal(moved[1], mu[1])
+  np.testing.assert_array_equal(moved[[0, 2], :hp.latent_dim], mu[[0, 2], :hp.latent_dim])
+  assert not moved[[0, 2], hp.latent_dim:].any()
+  plain = _random_sampler()  # no bar latents: mu as it was
+  small = mu[:, :plain.hp.latent_size]
+  np.testing.assert_array_equal(plain.transfer_latents(small, own, requested), small)
+
+
+def test_transfer_guidance_is_the_models_own_and_steers_only_the_moved_sections():
+  """transfer_guidance defaults to the model's emotion_guidance (what transfers used before it
+  was recorded); Sampler.reconstruct decodes the sections asked for another emotion at it and
+  the others at emotion_guidance."""
+  from hrnnvae import judge
+  sampler = _random_sampler()
+  assert exports.sampling_settings({"sampling": {"emotion_guidance": 1.5}})["transfer_guidance"] == 1.5
+  assert exports.sampling_settings(
+      {"sampling": {"emotion_guidance": 1.5, "transfer_guidance": 2.0}})["transfer_guidance"] == 2.0
+  assert sampler.transfer_guidance == 1.0
+  sampler.facts["max_bars"] = 4
+  tune = np.zeros(4 * 16, np.int64)
+  tune[::4] = np.tile([60, 62, 64, 65, 67, 65, 64, 62], 2)
+  own = int(judge.labels([tune], 16, judge.thresholds_of(sampler.facts))[0])
+  other = (own + 1) % 4
+  mu = sampler.encode(tune, (4, 4))[None]
+  sampler.steer(transfer_guidance=3.0)
+  kept, moved = sampler.reconstruct(tune, (4, 4), [own, other], seed=3, temperature=1.0)
+  np.testing.assert_array_equal(
+      moved, sampler.decode(mu, [other], 64, 3, 1.0, melody_ids=[1], emotion_guidance=3.0)[0])
+  np.testing.assert_array_equal(
+      kept, sampler.decode(mu, [own], 64, 3, 1.0, melody_ids=[0], emotion_guidance=1.0)[0])
+  assert not np.array_equal(
+      moved, sampler.decode(mu, [other], 64, 3, 1.0, melody_ids=[1], emotion_guidance=1.0)[0])
 
 
 def test_top_p_is_the_models_own_and_a_tiny_nucleus_is_the_greedy_decode():
