@@ -211,8 +211,13 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert config.post.critic_fit_steps > 0
     assert (config.post.critic_input, config.post.critic_min_windows) == ("key_relative", 0)
     assert config.post.ship_as == "nottingham"
+    # per-bar latents that most training melodies drop; transfer's own guidance
+    assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
+    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
   assert paper_size.variant == "paper_size"
-  assert load_config("nottingham_ship.py", "paper_size,no_vae").model.use_vae is False
+  no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
+  assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
+  assert load_config("nottingham_ship.py", "flat").model.bar_latent_dim == 0
 
 
 def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
@@ -246,3 +251,13 @@ def test_the_recipe_holds_every_override_of_the_shipped_nottingham_command():
     except ValueError:
       expected = {"True": True, "False": False}.get(value, value)
     assert recipe[section][field] == expected, path
+  # ... and the command's config with its variant and overrides is the bare recipe
+  (config_flag,) = [flag for flag in command if flag.startswith("--config=")]
+  variant = config_flag.partition(":")[2]
+  commanded = load_config("nottingham_ship.py", variant or None)
+  for path, value in overrides:
+    section, field = path.split(".")
+    commanded[section][field] = type(commanded[section][field])(
+        {"True": True, "False": False}.get(value, value))
+  for section in ("model", "loss", "train", "sample", "post"):
+    assert commanded[section].to_dict() == recipe[section].to_dict(), section
