@@ -59,10 +59,12 @@ def get_config(arg=None):
   # 0.695 against 0.727, greedy reconstruction 0.809 against 0.707, whole tunes 0.804 against
   # 0.702; at 0.5 the bars carried so much that z alone was less real (0.801; BUILD_NOTES.md,
   # issue 19). Variants whose model cannot read bar latents (flat, no_vae, the baselines) train
-  # without them.
+  # without them; those with a learned bar prior (:bar_prior, :bar_copy_prior) draw the bars'
+  # latents from it instead of dropping them.
   if _reads_bar_latents(config.model):
     config.model.bar_latent_dim = 16
-    config.model.bar_latent_dropout = 0.8
+    if config.model.bar_latent_prior == "standard":
+      config.model.bar_latent_dropout = 0.8
   config.train.max_steps = 10000
   config.train.eval_every_steps = 400
   config.sample.transfer_shift = 1.5  # chosen on the validation split (issue 9)

@@ -119,7 +119,7 @@ def test_sampling_defaults_are_the_models_own():
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5, "transfer_keep": 0.0,
-                                                "transfer_guidance": 1.0,
+                                                "transfer_guidance": 1.5,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
                                                 "section_correlation": 0.0}
