@@ -532,15 +532,16 @@ class Sampler:
     shift[:, :means_ExZ.shape[1]] = means_ExZ[np.asarray(requested_B)] - means_ExZ[np.asarray(own_B)]
     return (mu_BxZ + self.transfer_shift * shift).astype(np.float32)
 
-  def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int],
+  def reconstruct(self, events: np.ndarray, meter: tuple[int, int], emotions: list[int | None],
                   seed: int, temperature: float | None = None) -> list[np.ndarray]:
     """One reconstruction [len(events)] of a melody per requested emotion, section by section.
 
     The melody is cut into sections as long as the training windows (the data's most bars, 16
     for the bundled datasets); each is encoded to its own mu and decoded in the melody's own
-    meter, so a long tune or a 6/8 jig stays in the shape the model learned. A section asked for
-    another emotion than its own (the judge's label) decodes from transfer_latents. temperature:
-    default self.temperature.
+    meter, so a long tune or a 6/8 jig stays in the shape the model learned. An emotion of None
+    reconstructs each section as it is (its own emotion, the judge's label); a section asked for
+    another emotion than its own decodes from transfer_latents at transfer's settings (emotion
+    transfer). temperature: default self.temperature.
     """
     spb = self.bar_steps(meter)
     section = int(self.facts.get("max_bars", 16)) * spb
@@ -553,13 +554,14 @@ class Sampler:
     own = judge.labels(pieces, spb, judge.thresholds_of(self.facts))
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
-      z = self.transfer_latents(mu, own, np.full(len(pieces), emotion))
-      moved = own != emotion  # a section asked for another emotion: transfer's settings
+      requested = own if emotion is None else np.full(len(pieces), emotion)
+      z = self.transfer_latents(mu, own, requested)
+      moved = own != requested  # a section asked for another emotion: transfer's settings
       decoded = np.zeros_like(padded)
       for rows, guidance in ((~moved, self.emotion_guidance), (moved, self.transfer_guidance)):
         if rows.any():
           decoded[rows] = self.decode(
-              z[rows], [emotion] * int(rows.sum()), section, seed, temperature,
+              z[rows], requested[rows], section, seed, temperature,
               melody_ids=index * len(pieces) + np.nonzero(rows)[0], steps_per_bar=spb,
               emotion_guidance=guidance, keep=np.where(moved[rows, None], padded[rows], -1))
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))

@@ -179,10 +179,13 @@ def _generate(sampler: Sampler) -> tuple[list[np.ndarray], list[int], dict]:
   if mode == "reconstruct":
     events, meter = melody_io.read_melody(_INPUT_MIDI.value)
     own = _own_emotion(sampler, events, meter)
-    emotions = emotion_indices(_EMOTION.value, count, rng) if _EMOTION.value else [own] * count
+    # Without --emotion each section is reconstructed as it is (its own emotion); with it, the
+    # sections of another emotion are moved to it (emotion transfer).
+    asked = emotion_indices(_EMOTION.value, count, rng) if _EMOTION.value else [None] * count
+    emotions = [own if emotion is None else emotion for emotion in asked]
     _say(f"reconstructing {_INPUT_MIDI.value} ({len(events)} steps, "
          f"{meter[0]}/{meter[1]}) {len(emotions)} times")
-    return sampler.reconstruct(events, meter, emotions, seed), emotions, {
+    return sampler.reconstruct(events, meter, asked, seed), emotions, {
         "input_midi": _INPUT_MIDI.value, "input_emotion": emotion_lib.EMOTIONS[own],
         "time_signature": list(meter)}
   (first, meter_1), (second, meter_2) = map(melody_io.read_melody,

@@ -319,6 +319,30 @@ def test_a_bar_dropout_model_transfers_from_z_alone_and_reconstructs_with_its_ba
   np.testing.assert_array_equal(plain.transfer_latents(small, own, requested), small)
 
 
+def test_reconstruct_as_it_is_keeps_each_sections_own_emotion():
+  """An emotion of None (hrnnvae-sample --mode=reconstruct without --emotion) decodes every
+  section with its own emotion and none of transfer's settings, even where the sections' emotions
+  differ; asking for one emotion moves the sections of another."""
+  from hrnnvae import judge
+  sampler = _random_sampler()
+  sampler.facts["max_bars"] = 4
+  calm = np.zeros(64, np.int64)
+  calm[::8] = events_lib.pitch_to_event(np.array([60, 62, 64, 62, 60, 64, 62, 60]))
+  busy = np.zeros(64, np.int64)
+  busy[::2] = events_lib.pitch_to_event(np.tile([60, 67, 63, 70], 8))
+  tune = np.concatenate([calm, busy])
+  own = judge.labels([calm, busy], 16, judge.thresholds_of(sampler.facts))
+  assert own[0] != own[1]
+  sampler.steer(transfer_guidance=3.0, transfer_keep=5.0)
+  as_it_is = sampler.reconstruct(tune, (4, 4), [None], seed=2, temperature=1.0)[0]
+  mu = np.stack([sampler.encode(calm, (4, 4)), sampler.encode(busy, (4, 4))])
+  plain = sampler.decode(mu, own, 64, 2, 1.0, melody_ids=[0, 1], emotion_guidance=1.0)
+  np.testing.assert_array_equal(as_it_is, plain.reshape(-1))
+  moved = sampler.reconstruct(tune, (4, 4), [int(own[0])], seed=2, temperature=1.0)[0]
+  np.testing.assert_array_equal(moved[:64], plain[0])  # already its emotion
+  assert not np.array_equal(moved[64:], plain[1])  # moved: z shifted, guided, keeping the tune
+
+
 def test_transfer_guidance_is_the_models_own_and_steers_only_the_moved_sections():
   """transfer_guidance defaults to the model's emotion_guidance (what transfers used before it
   was recorded); Sampler.reconstruct decodes the sections asked for another emotion at it and
