@@ -3,7 +3,8 @@
 # then `hrnnvae-train --config=configs/nottingham_ship.py` runs every stage (the ELBO, the emotion
 # fine-tune, the latent prior, E's fit) and ships the model as hrnnvae/pretrained/nottingham,
 # whose manifest records this command and the run's wall time. Run it again to resume where it
-# stopped (a Ctrl-C stops cleanly). About 2 hours on 2 CPU cores (BUILD_NOTES.md, issue 19).
+# stopped (a Ctrl-C stops cleanly). 71 minutes in one call on 2 CPU cores for the shipped model
+# (its manifest; BUILD_NOTES.md, issue 19).
 #   bash launch/train_shipped.sh --source=DIR [--run=runs/nottingham_ship] [hrnnvae-train flags]
 #   bash launch/train_shipped.sh --dataset=jsb_chorales --source=DIR   # configs/jsb_ship.py
 # DIR holds the dataset (hrnnvae-data download --dataset=nottingham --out=DIR fetches it). Extra flags go to hrnnvae-train, e.g. --config=configs/nottingham_ship.py:paper_size for
