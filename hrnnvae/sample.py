@@ -555,17 +555,33 @@ class Sampler:
     melodies = []
     for index, emotion in enumerate(emotions):  # each output draws its own noise
       requested = own if emotion is None else np.full(len(pieces), emotion)
-      z = self.transfer_latents(mu, own, requested)
-      moved = own != requested  # a section asked for another emotion: transfer's settings
-      decoded = np.zeros_like(padded)
-      for rows, guidance in ((~moved, self.emotion_guidance), (moved, self.transfer_guidance)):
-        if rows.any():
-          decoded[rows] = self.decode(
-              z[rows], requested[rows], section, seed, temperature,
-              melody_ids=index * len(pieces) + np.nonzero(rows)[0], steps_per_bar=spb,
-              emotion_guidance=guidance, keep=np.where(moved[rows, None], padded[rows], -1))
+      decoded = self.decode_posterior(mu, own, requested, padded, seed, temperature,
+                                      melody_ids=index * len(pieces) + np.arange(len(pieces)),
+                                      steps_per_bar=spb)
       melodies.append(np.concatenate([d[:n] for d, n in zip(decoded, lengths)]))
     return melodies
+
+  def decode_posterior(self, mu_BxZ, own_B, requested_B, tunes_BxT, seed: int,
+                       temperature: float | None = None, melody_ids=None,
+                       steps_per_bar=None) -> np.ndarray:
+    """Decodes [B, T] of encoded tunes (tunes_BxT, whose latents are mu_BxZ): a tune asked for
+    its own emotion is reconstructed at emotion_guidance; one asked for another is an emotion
+    transfer, from transfer_latents at transfer_guidance, favouring its own events by
+    transfer_keep. melody_ids and steps_per_bar as in decode()."""
+    own_B, requested_B = np.asarray(own_B), np.asarray(requested_B)
+    tunes_BxT = np.asarray(tunes_BxT)
+    z = self.transfer_latents(mu_BxZ, own_B, requested_B)
+    ids = np.arange(len(own_B)) if melody_ids is None else np.asarray(melody_ids)
+    moved = own_B != requested_B
+    decoded = np.zeros(tunes_BxT.shape, np.int32)
+    for rows, transfer in ((~moved, False), (moved, True)):
+      if rows.any():
+        decoded[rows] = self.decode(
+            z[rows], requested_B[rows], tunes_BxT.shape[1], seed, temperature,
+            melody_ids=ids[rows], steps_per_bar=steps_per_bar,
+            emotion_guidance=self.transfer_guidance if transfer else self.emotion_guidance,
+            keep=tunes_BxT[rows] if transfer else None)
+    return decoded
 
   def _classify(self, params, events_BxT):
     """The probabilities [B, 4] of the classifier with `params` (E's, or a fit's in progress)."""

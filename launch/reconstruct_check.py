@@ -141,6 +141,14 @@ def _print(title: str, result: dict) -> None:
           f"{row['key_kept']:>10.3f}")
 
 
+def _print_transfer(setting: str, rows) -> None:
+  """One line per transfer row: the setting it varies, the judge's agreement, the steps kept."""
+  print(f"{setting:>14}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
+  for row in rows:
+    print(f"{row[setting]:>14g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
+          + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+
+
 def main(argv):
   del argv
   if bool(_WORKDIR.value) == bool(_PRETRAINED.value):
@@ -166,20 +174,13 @@ def main(argv):
                                                 _SEED.value, _TRANSFER_SPLIT.value)
   print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
         "three other emotions")
-  print(f"{'temperature':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
-  for row in result["transfer"]["rows"]:
-    print(f"{row['temperature']:>12g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
-          + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+  _print_transfer("temperature", result["transfer"]["rows"])
   if _TRANSFER_KEEPS.value:
     result["transfer_keeps"] = transfer_keeps(sampler, arrays, thresholds, temperatures[0],
                                               [float(k) for k in _TRANSFER_KEEPS.value],
                                               _SEED.value, _TRANSFER_SPLIT.value)
     print(f"emotion transfer at T {temperatures[0]:g} by fidelity to the tune (transfer_keep)")
-    print(f"{'keep':>12}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
-    for row in result["transfer_keeps"]:
-      print(f"{row['transfer_keep']:>12g}{row['judge_agreement']:>14.3f}"
-            f"{row['step_match']:>12.3f}  "
-            + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+    _print_transfer("transfer_keep", result["transfer_keeps"])
   if _MIDI_DIR.value:
     result["tunes"] = check_tunes(sampler, manifest, pathlib.Path(_MIDI_DIR.value), temperatures,
                                   _SEED.value)

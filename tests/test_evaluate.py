@@ -193,10 +193,9 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   finally:
     sampler.steer(transfer_keep=0.0)
   assert kept["rows"][0]["step_match"] == 1.0
-  assert valid["tunes"] == len(scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"))
-  assert valid["tunes"] != windows or not np.array_equal(
-      scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"),
-      scoring.opening_windows(arrays, sampler.steps_per_bar))
+  valid_windows = len(scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"))
+  assert 0 < valid_windows != windows  # so the count below tells the splits apart
+  assert valid["tunes"] == valid_windows
 
 
 def test_reconstruct_check_sweeps_transfer_keep_and_restores_the_models_own(tiny_sampler,

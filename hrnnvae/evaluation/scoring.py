@@ -217,8 +217,8 @@ def interpolation_ends(sampler: Sampler, arrays, seed: int) -> dict:
 def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
                      temperatures, seed: int, split: str = "test") -> dict:
   """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
-  (moved by Sampler.transfer_latents, favouring its own events by the model's transfer_keep, at
-  its transfer_guidance) for each of the three other emotions, as
+  (Sampler.decode_posterior: moved by transfer_latents, at the model's transfer_guidance,
+  favouring its own events by its transfer_keep) for each of the three other emotions, as
   `--mode=reconstruct --emotion=OTHER` does. Per
   temperature: the judge's agreement with the requested emotion (overall and per requested
   quadrant) and the share of the original's steps kept. split: whose opening windows (settings
@@ -236,9 +236,8 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   real = np.arange(events.shape[1])[None] < lengths[tune, None]
   result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
   for temperature in temperatures:
-    decoded = sampler.decode(sampler.transfer_latents(mu[tune], own[tune], requested), requested,
-                             events.shape[1], seed, temperature,
-                             emotion_guidance=sampler.transfer_guidance, keep=events[tune])
+    decoded = sampler.decode_posterior(mu[tune], own[tune], requested, events[tune], seed,
+                                       temperature)
     judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])], sampler.steps_per_bar,
                           thresholds)
     agree = judged == requested
