@@ -185,8 +185,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   # The exported model's own sampling settings (hrnnvae/sample.py), written into
   # export/config.json's "sampling" facts; the tools' --temperature, --top_p, --emotion_guidance,
-  # --repeat_penalty, --short_note_penalty, --transfer_shift, --transfer_keep and
-  # --transfer_guidance override them.
+  # --repeat_penalty, --short_note_penalty, --transfer_shift, --transfer_keep,
+  # --transfer_guidance and --transfer_edits override them.
   config.sample = ml_collections.ConfigDict()
   # The sampling temperature and nucleus every tool uses unless told otherwise (--temperature,
   # --top_p: each event drawn from the most likely events whose probability reaches top_p,
@@ -204,6 +204,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # less (a trade-off measured in BUILD_NOTES.md, issue 19); 0: none.
   config.sample.transfer_keep = 0.0
   config.sample.transfer_guidance = 1.0  # emotion guidance of transfer's decodes; 1: none
+  # Emotion transfer as edits of the tune (hrnnvae/sample.py's Sampler.edit_toward): the share of
+  # its steps the model may change, chosen by what the requested emotion wants over the tune's
+  # own; 0: off (transfer is a free-running decode). 0.2 agreed 0.718 keeping 0.801 of the steps
+  # on the shipped Nottingham model's validation windows, against 0.885 keeping 0.648 off
+  # (BUILD_NOTES.md, issue 19 (v)).
+  config.sample.transfer_edits = 0.0
   config.sample.candidates = 1  # prior samples drawn per melody kept by the realism critic; 1: one
   config.sample.attention_bars = 0  # bars prior samples' decoder attends over; 0: its window
   # A prior sample longer than section_bars is written in sections of that many bars, each

@@ -65,6 +65,10 @@ _TRANSFER_KEEP = flags.DEFINE_float(
 _TRANSFER_GUIDANCE = flags.DEFINE_float(
     "transfer_guidance", None, "reconstruct with another --emotion: the emotion guidance of the "
     "moved sections' decode (0 to 10; default: the model's own).")
+_TRANSFER_EDITS = flags.DEFINE_float(
+    "transfer_edits", None, "reconstruct with another --emotion: edit the melody instead of "
+    "decoding it afresh, changing at most this share of its steps, those the model most wants "
+    "changed for the emotion (0 to 1; 0: off; default: the model's own).")
 _CANDIDATES = flags.DEFINE_integer(
     "candidates", None, "sample: prior samples drawn for each melody written, the model's realism "
     "critic keeping one (1 to 64; 1: plain sampling; default: the model's own).")
@@ -96,8 +100,8 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
-              "transfer_keep", "transfer_guidance", "candidates", "attention_bars", "section_bars",
-              "section_correlation", "bars",
+              "transfer_keep", "transfer_guidance", "transfer_edits", "candidates", "attention_bars",
+              "section_bars", "section_correlation", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -122,6 +126,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("transfer_shift", _TRANSFER_SHIFT.value, low=0.0, high=3.0)
   cli.check_range("transfer_keep", _TRANSFER_KEEP.value, low=0.0, high=20.0)
   cli.check_range("transfer_guidance", _TRANSFER_GUIDANCE.value, low=0.0, high=10.0)
+  cli.check_range("transfer_edits", _TRANSFER_EDITS.value, low=0.0, high=1.0)
   cli.check_range("candidates", _CANDIDATES.value, low=1, high=64)
   cli.check_range("attention_bars", _ATTENTION_BARS.value, low=0, high=64)
   cli.check_range("section_bars", _SECTION_BARS.value, low=0, high=512)
@@ -160,7 +165,8 @@ def _load() -> Sampler:
                 **{name: holder.value for name, holder in _PENALTIES.items()},
                 candidates=_CANDIDATES.value, attention_bars=_ATTENTION_BARS.value,
                 section_bars=_SECTION_BARS.value, section_correlation=_SECTION_CORRELATION.value,
-                transfer_keep=_TRANSFER_KEEP.value, transfer_guidance=_TRANSFER_GUIDANCE.value)
+                transfer_keep=_TRANSFER_KEEP.value, transfer_guidance=_TRANSFER_GUIDANCE.value,
+                transfer_edits=_TRANSFER_EDITS.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -239,7 +245,8 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "short_note_penalty": sampler.short_note_penalty,
               "transfer_shift": sampler.transfer_shift,
               "transfer_keep": sampler.transfer_keep,
-              "transfer_guidance": sampler.transfer_guidance, "candidates": sampler.candidates,
+              "transfer_guidance": sampler.transfer_guidance,
+              "transfer_edits": sampler.transfer_edits, "candidates": sampler.candidates,
               "attention_bars": sampler.attention_bars, "section_bars": sampler.section_bars,
               "section_correlation": sampler.section_correlation,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),

@@ -54,6 +54,9 @@ _TRANSFER_KEEP = flags.DEFINE_float("transfer_keep", None, "Emotion transfer's f
                                     "tune (default: the model's own).")
 _TRANSFER_GUIDANCE = flags.DEFINE_float("transfer_guidance", None, "Emotion guidance of the "
                                         "transfers' decodes (default: the model's own).")
+_TRANSFER_EDITS = flags.DEFINE_float("transfer_edits", None, "Emotion transfer as edits of the "
+                                     "tune: the share of its steps it may change (default: the "
+                                     "model's own; 0: a free-running decode).")
 _TRANSFER_KEEPS = flags.DEFINE_list(
     "transfer_keeps", None, "Emotion transfer again at each of these fidelities to the tune "
     "(Sampler.transfer_keep; default: the model's own alone), at the first temperature.")
@@ -156,9 +159,10 @@ def main(argv):
   sampler = (pretrained.load(_PRETRAINED.value) if _PRETRAINED.value
              else Sampler.load(pathlib.Path(_WORKDIR.value) / "export"))
   sampler.steer(_GUIDANCE.value, _TRANSFER_SHIFT.value, transfer_keep=_TRANSFER_KEEP.value,
-                transfer_guidance=_TRANSFER_GUIDANCE.value)
+                transfer_guidance=_TRANSFER_GUIDANCE.value, transfer_edits=_TRANSFER_EDITS.value)
   print(f"emotion guidance {sampler.emotion_guidance:g}, transfer shift {sampler.transfer_shift:g}, "
-        f"transfer keep {sampler.transfer_keep:g}, transfer guidance {sampler.transfer_guidance:g}")
+        f"transfer keep {sampler.transfer_keep:g}, transfer guidance {sampler.transfer_guidance:g}, "
+        f"transfer edits {sampler.transfer_edits:g}")
   arrays, manifest = cache_lib.load(_CACHE.value)
   temperatures = [float(t) for t in _TEMPERATURES.value]
   result = {"windows": check(sampler, arrays, temperatures, _SEED.value)}

@@ -110,8 +110,8 @@ def test_sampling_defaults_are_the_models_own():
   config = load_config("default.py")
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
                                        "short_note_penalty", "transfer_shift", "transfer_keep",
-                                       "transfer_guidance", "candidates", "attention_bars", "section_bars",
-                                       "section_correlation"}
+                                       "transfer_guidance", "transfer_edits", "candidates",
+                                       "attention_bars", "section_bars", "section_correlation"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
@@ -119,7 +119,7 @@ def test_sampling_defaults_are_the_models_own():
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5, "transfer_keep": 0.0,
-                                                "transfer_guidance": 1.5,
+                                                "transfer_guidance": 1.5, "transfer_edits": 0.0,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
                                                 "section_correlation": 0.0}
@@ -130,7 +130,8 @@ def test_sampling_defaults_are_the_models_own():
   for fit in ("realism_critic_fit", "emotion_classifier_fit"):
     assert post_training.recorded_fit_sampling(shipped[fit]) == {
         key: float(value) for key, value in exports.sampling_settings(shipped).items()
-        if key not in ("candidates", "transfer_shift", "transfer_keep", "transfer_guidance")}
+        if key not in ("candidates", "transfer_shift", "transfer_keep", "transfer_guidance",
+                       "transfer_edits")}
   assert "realism_critic_fit" in shipped and "emotion_classifier_fit" in shipped
   recipe = load_config("nottingham_ship.py").post  # the critic the one command fits
   assert shipped["realism_critic_fit"]["input"] == recipe.critic_input

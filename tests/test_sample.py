@@ -369,6 +369,86 @@ def test_transfer_guidance_is_the_models_own_and_steers_only_the_moved_sections(
       moved, sampler.decode(mu, [other], 64, 3, 1.0, melody_ids=[1], emotion_guidance=1.0)[0])
 
 
+def _edit_round_reference(sampler, z, own, requested, tunes, lengths, rooms):
+  """One round of Sampler.edit_toward in plain numpy on the decoder's teacher-forced
+  log-probabilities: each tune's EDITS_PER_ROUND (at most its room) real steps whose best event
+  gains most (score lp_requested + alpha (lp_requested - lp_own)) get that event."""
+  from hrnnvae import sample as sample_lib
+  spb = jnp.full(len(tunes), sampler.steps_per_bar, jnp.int32)
+
+  def log_probs(emotions):
+    logits, _ = sampler.vae.apply({"params": sampler.params["vae"]}, jnp.asarray(z),
+                                  jnp.asarray(emotions, jnp.int32), jnp.asarray(tunes, jnp.int32),
+                                  spb, method="decode")
+    logits = np.asarray(logits, np.float64)
+    return logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
+        - logits.max(-1, keepdims=True)
+
+  wanted, theirs = log_probs(requested), log_probs(own)
+  score = wanted + sample_lib.EDIT_CONTRAST * (wanted - theirs)
+  edited = tunes.copy()
+  for row in range(len(tunes)):
+    gains = [(score[row, t].max() - score[row, t, tunes[row, t]], t) for t in range(lengths[row])]
+    for gain, t in sorted(gains, key=lambda pair: -pair[0])[:min(sample_lib.EDITS_PER_ROUND,
+                                                                 rooms[row])]:
+      if gain > 1e-6:
+        edited[row, t] = score[row, t].argmax()
+  return edited
+
+
+def test_transfer_edits_change_the_steps_the_model_wants_within_their_budget():
+  """Sampler.edit_toward: one round equals a plain-numpy reference (the EDITS_PER_ROUND steps
+  whose best event gains most under the requested emotion against the tune's own); a budget
+  caps the edited share of each tune's real steps and never touches its padding; 0 edits
+  nothing; it is deterministic and refuses a budget outside [0, 1]."""
+  from hrnnvae import sample as sample_lib
+  sampler = _random_sampler()
+  assert sampler.transfer_edits == 0.0  # exports before it was recorded: off
+  rng = np.random.default_rng(4)
+  tunes = rng.integers(0, sampler.hp.num_classes, (3, 64))
+  lengths = np.array([64, 48, 64])
+  tunes[1, 48:] = 0
+  own, requested = np.array([0, 1, 2]), np.array([1, 3, 0])
+  z = sampler.prior(3, seed=1)
+  one_round = sample_lib.EDITS_PER_ROUND / 64
+  edited = sampler.edit_toward(z, own, requested, tunes, lengths, budget=one_round)
+  reference = _edit_round_reference(sampler, z, own, requested, tunes, lengths, [4, 3, 4])
+  np.testing.assert_array_equal(edited, reference)
+  assert ((edited != tunes).sum(1) == [4, 3, 4]).all()  # floor(share * 48) = 3 for the short one
+  for budget in (0.1, 0.3):
+    edited = sampler.edit_toward(z, own, requested, tunes, lengths, budget=budget)
+    changed = (edited != tunes).sum(1)
+    assert (changed <= np.floor(budget * lengths)).all() and (changed > 0).all()
+    np.testing.assert_array_equal(edited[1, 48:], tunes[1, 48:])
+    np.testing.assert_array_equal(edited, sampler.edit_toward(z, own, requested, tunes, lengths,
+                                                              budget=budget))
+  np.testing.assert_array_equal(sampler.edit_toward(z, own, requested, tunes, lengths, budget=0.0),
+                                tunes)
+  with pytest.raises(SampleError, match="transfer_edits"):
+    sampler.steer(transfer_edits=1.5)
+
+
+def test_transfer_edits_apply_to_the_moved_sections_only():
+  """With transfer_edits, Sampler.reconstruct edits the sections asked for another emotion
+  (edit_toward from transfer_latents, within the budget) and reconstructs the others as before."""
+  from hrnnvae import judge
+  sampler = _random_sampler()
+  sampler.facts["max_bars"] = 4
+  tune = np.zeros(4 * 16, np.int64)
+  tune[::4] = events_lib.pitch_to_event(np.tile([60, 62, 64, 65, 67, 65, 64, 62], 2))
+  own = int(judge.labels([tune], 16, judge.thresholds_of(sampler.facts))[0])
+  other = (own + 1) % 4
+  plain_kept, _ = sampler.reconstruct(tune, (4, 4), [own, other], seed=3, temperature=1.0)
+  sampler.steer(transfer_edits=0.25)
+  kept, moved = sampler.reconstruct(tune, (4, 4), [own, other], seed=3, temperature=1.0)
+  np.testing.assert_array_equal(kept, plain_kept)
+  mu = sampler.encode(tune, (4, 4))[None]
+  z = sampler.transfer_latents(mu, [own], [other])
+  np.testing.assert_array_equal(
+      moved, sampler.edit_toward(z, [own], [other], tune[None], [64], budget=0.25)[0])
+  assert 0 < (moved != tune).sum() <= 16
+
+
 def test_top_p_is_the_models_own_and_a_tiny_nucleus_is_the_greedy_decode():
   """The export's top_p is what sampling uses unless steered; exports from before it was recorded
   sample every event (1.0); a nucleus of the single most likely event decodes greedily."""

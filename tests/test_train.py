@@ -465,7 +465,8 @@ def test_fine_tune_can_export_its_last_validated_state(nottingham_40, tmp_path):
   assert description["sampling"] == {"temperature": 0.7, "top_p": 0.95, "emotion_guidance": 1.0,
                                      "repeat_penalty": 1.0, "short_note_penalty": 1.0,
                                      "transfer_shift": 0.0, "transfer_keep": 0.0,
-                                     "transfer_guidance": 1.0, "candidates": 1,
+                                     "transfer_guidance": 1.0, "transfer_edits": 0.0,
+                                     "candidates": 1,
                                      "attention_bars": 0, "section_bars": 0,
                                      "section_correlation": 0.0}
   config.train.finetune_export = "latest"

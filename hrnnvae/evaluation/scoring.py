@@ -218,8 +218,8 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
                      temperatures, seed: int, split: str = "test") -> dict:
   """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
   (Sampler.decode_posterior: moved by transfer_latents, at the model's transfer_guidance,
-  favouring its own events by its transfer_keep) for each of the three other emotions, as
-  `--mode=reconstruct --emotion=OTHER` does. Per
+  favouring its own events by its transfer_keep; or edited, with transfer_edits) for each of
+  the three other emotions, as `--mode=reconstruct --emotion=OTHER` does. Per
   temperature: the judge's agreement with the requested emotion (overall and per requested
   quadrant) and the share of the original's steps kept. split: whose opening windows (settings
   are chosen on "valid")."""
@@ -237,7 +237,7 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "rows": []}
   for temperature in temperatures:
     decoded = sampler.decode_posterior(mu[tune], own[tune], requested, events[tune], seed,
-                                       temperature)
+                                       temperature, lengths_B=lengths[tune])
     judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])], sampler.steps_per_bar,
                           thresholds)
     agree = judged == requested
