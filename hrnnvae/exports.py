@@ -43,9 +43,10 @@ SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a mod
 def sampling_settings(description: dict) -> dict:
   """The model's own sampling settings (config.json's "sampling" facts): temperature, top_p,
   emotion_guidance, repeat_penalty, short_note_penalty, transfer_shift, transfer_keep,
-  transfer_guidance, transfer_edits, candidates, attention_bars, section_bars and section_correlation, each
-  filled in for exports made before it was recorded (transfer_guidance: the model's
-  emotion_guidance, which transfers decoded with before it had its own)."""
+  transfer_guidance, transfer_edits, candidates, attention_bars, section_bars and
+  section_correlation, each filled in for exports made before it was recorded
+  (transfer_guidance: the model's emotion_guidance, which transfers decoded with before it had
+  its own)."""
   own = description.get("sampling", {})
   settings = {**_SAMPLING_BEFORE_RECORDED, **own}
   if "transfer_guidance" not in own:

@@ -114,8 +114,8 @@ def fit_latent_prior(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pa
 
 
 # The sampling settings that shape the plain prior samples E's and the critic's fits are trained
-# on: every one but the critic's candidates and the transfer's shift, keep, guidance and edits (plain
-# samples use none of them).
+# on: every one but the critic's candidates and the transfer's shift, keep, guidance and edits
+# (plain samples use none of them).
 # Each fit records them, and run_stages redoes a fit whose samples were drawn with other
 # settings than the model's own now.
 FIT_SAMPLING = tuple(key for key in exports.SAMPLING_KEYS
