@@ -265,6 +265,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Bars of the windows the critic is fitted on and reads (fewer than 16: longer melodies are read
   # in windows at half that hop, realism_critic.py)
   config.post.critic_bars = 16
+  # The bar adapter's fit (hrnnvae/bar_adapter.py; issue 19, pitch that z carries): a model
+  # trained with bar-latent dropout gets a layer of bar_adapter_dim units that reads each step's
+  # bar latent beside the decoder's output state and adds to the logits what the bar changes,
+  # f(state, bar) - f(state, 0): exactly zero from z alone, so prior samples, E's and the
+  # critic's fits are untouched, while reconstruction and interpolation follow the bars. It is
+  # fitted for bar_adapter_steps on the training windows with the bars always present, the
+  # adapter and the encoder's bar heads learning, the rest frozen. 0 steps: none.
+  config.post.bar_adapter_steps = 0
+  config.post.bar_adapter_dim = 256  # the adapter's hidden units
+  config.post.bar_adapter_learning_rate = 1e-3  # Adam's, constant, at batch 64
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

@@ -40,12 +40,14 @@ import numpy as np
 from flax import serialization
 
 import hrnnvae
-from hrnnvae import classifier_fit, exports, pretrained, progress, realism_critic
+from hrnnvae import bar_adapter, classifier_fit, exports, pretrained, progress, realism_critic
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.evaluation.scoring import likelihood_row  # the manifest's test-split figures
+from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.sample import SampleError, Sampler
+from hrnnvae.train import input_pipeline
 
 Log = Callable[[str], None] | None
 
@@ -53,8 +55,12 @@ MAX_SHIP_BYTES = 10_000_000  # a model in the package: a few MB, not a wheel-siz
 STAGES_FILE = "stages.json"  # in the run's workdir: what run_stages did, for which export
 RUN_TIME_FILE = "run_time.json"  # in the run's workdir: the wall time of each training call
 E_START_FILE = "emotion_before_fit.msgpack"  # beside the export: training's E, where E's fits start
+# Beside the export: the VAE's parameters as training left them (no adapter), where the bar
+# adapter's fits start.
+ADAPTER_START_FILE = "vae_before_bar_adapter.msgpack"
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
                "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars",
+               "bar_adapter_steps", "bar_adapter_dim", "bar_adapter_learning_rate",
                "ship_as", "ship_root", "command"}
 
 
@@ -206,6 +212,44 @@ def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
   exports.rewrite_export(export_dir, {**sampler.params, realism_critic.PARAMS_KEY: params},
                          description)
   log(f"wrote the realism critic into {export_dir}")
+  return report
+
+
+def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
+                    width: int, steps: int, learning_rate: float, beta: float, free_bits: float,
+                    grad_clip_norm: float, max_steps: int, seed: int, log: Log = None) -> dict:
+  """Fits the bar adapter (bar_adapter.py) into the export: its parameters join the VAE's, the
+  model's facts in config.json record its width ("model" / bar_adapter_dim) and the fit is
+  recorded ("bar_adapter_fit"). Each fit starts from the VAE as training left it (kept in
+  ADAPTER_START_FILE beside the export at the first fit), so fitting again is fitting once.
+  Returns the fit's report."""
+  log, export_dir = log or progress.silent, pathlib.Path(export_dir)
+  sampler, _, _ = _refit_inputs(export_dir, cache_dir)
+  start_file = export_dir / ADAPTER_START_FILE
+  description = dict(sampler.description)
+  if start_file.is_file():
+    trained = serialization.msgpack_restore(start_file.read_bytes())
+    model = {**description["model"], "bar_adapter_dim": 0}
+    sampler = Sampler(ModelHParams.from_export(model), {**sampler.params, "vae": trained},
+                      {**description, "model": model}, export_dir)
+  elif sampler.hp.bar_adapter_dim:
+    raise PostTrainingError(f"{export_dir} has a bar adapter but not {ADAPTER_START_FILE}: "
+                            "export the run again (hrnnvae-train) before fitting another")
+  else:
+    start_file.write_bytes(serialization.msgpack_serialize(
+        jax.tree.map(np.asarray, sampler.params["vae"])))
+  data = input_pipeline.load(str(cache_dir), max_steps)
+  try:
+    hp, params, report = bar_adapter.fit(sampler, data, width=width, steps=steps,
+                                         learning_rate=learning_rate, beta=beta,
+                                         free_bits=free_bits, grad_clip_norm=grad_clip_norm,
+                                         seed=seed, log=log)
+  except ValueError as error:
+    raise PostTrainingError(f"cannot fit the bar adapter: {error}") from error
+  description["model"] = {**description["model"], "bar_adapter_dim": hp.bar_adapter_dim}
+  description["bar_adapter_fit"] = report
+  exports.rewrite_export(export_dir, {**sampler.params, "vae": params}, description)
+  log(f"wrote the bar adapter into {export_dir}")
   return report
 
 
@@ -433,6 +477,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
                    reading config.post.critic_input in windows of config.post.critic_bars,
                    resampling the quadrants with config.post.critic_min_windows real windows)
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
+    bar adapter    config.post.bar_adapter_steps > 0 (config.post.bar_adapter_dim units at
+                   config.post.bar_adapter_learning_rate; bar_adapter.py)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   First, a sampling setting the config changed since the export was written is set on the export
@@ -482,6 +528,20 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           export_dir, cache_dir, max_steps=config.data.max_steps,
           max_windows=config.train.latent_prior_windows, seed=config.seed, arrays=arrays, log=log,
           components=config.train.get("latent_prior_components", 1)))
+  if post["bar_adapter_steps"]:
+    description = json.loads((export_dir / "config.json").read_text())
+    fitted = description.get("bar_adapter_fit") or {}
+    asked = {"width": post["bar_adapter_dim"], "steps": post["bar_adapter_steps"],
+             "learning_rate": float(post["bar_adapter_learning_rate"])}
+    if {key: fitted.get(key) for key in asked} == asked:
+      done["bar_adapter"] = "the bar adapter already fitted in this export"
+    else:
+      timed("bar_adapter", functools.partial(
+          fit_bar_adapter, export_dir, cache_dir, width=post["bar_adapter_dim"],
+          steps=post["bar_adapter_steps"], learning_rate=post["bar_adapter_learning_rate"],
+          beta=config.loss.beta_max, free_bits=config.loss.free_bits,
+          grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
+          seed=config.seed, log=log))
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
       #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
@@ -517,7 +577,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       done["ship"] = f"this export is already shipped as {manifest_path.parent}"
     else:
       stage_seconds = sum(record.get(stage, {}).get("seconds", 0.0)
-                          for stage in ("latent_prior", "critic_fit", "emotion_fit")
+                          for stage in ("latent_prior", "bar_adapter", "critic_fit",
+                                        "emotion_fit")
                           if record.get(stage, {}).get("export_step") == step)
       timed("ship", lambda: ship(
           export_dir, post["ship_as"], cache_dir, command=post["command"] or command,

@@ -858,3 +858,74 @@ def test_a_short_note_penalty_removes_one_step_notes_and_leaves_the_models_logit
   if family == "hrnnvae":
     assert _one_step_notes(generate(guidance=1.5, short_note_penalty=1e9)["events"]) == 0
   np.testing.assert_allclose(penalized["logits"][:, 0], plain["logits"][:, 0], rtol=1e-6)
+
+
+class TestBarAdapter(chex.TestCase):
+  """model.bar_adapter_dim (bar_adapter.py): a logit change that only the bars' latents reach."""
+
+  def _models(self):
+    hp = _hp(bar_latent_dim=5, bar_latent_dropout=0.5)
+    with_adapter = dataclasses.replace(hp, bar_adapter_dim=6)
+    events, lengths, steps_per_bar, emotion = _batch()
+    init = lambda h: HierarchicalVAE(h).init(jax.random.key(0), events, lengths, steps_per_bar,
+                                             emotion, jax.random.key(1))
+    params = init(hp)
+    adapted = init(with_adapter)
+    # The same weights everywhere else, and a nonzero adapter (a fresh one's output is zero).
+    adapted = jax.tree_util.tree_map_with_path(
+        lambda path, leaf: _at(params, path) if "adapter" not in jax.tree_util.keystr(path)
+        else jax.random.normal(jax.random.key(len(leaf.shape)), leaf.shape), adapted)
+    return hp, with_adapter, params, adapted, (events, lengths, steps_per_bar, emotion)
+
+  def test_a_decode_from_z_alone_is_bit_equal_with_and_without_the_adapter(self):
+    hp, with_adapter, params, adapted, (events, _, steps_per_bar, emotion) = self._models()
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
+    alone = hp.without_bar_latents(z)
+    plain_vae, adapter_vae = HierarchicalVAE(hp), HierarchicalVAE(with_adapter)
+    forced = lambda vae, p, latents, e=events: _teacher_forced(vae, p, latents, emotion, e,
+                                                               steps_per_bar)[0]
+    np.testing.assert_array_equal(forced(adapter_vae, adapted, alone),
+                                  forced(plain_vae, params, alone))
+    keys = jax.random.split(jax.random.key(3), B)
+    generate = lambda vae, p, latents: vae.apply(p, latents, emotion, steps_per_bar, T, keys,
+                                                 method=HierarchicalVAE.generate)
+    np.testing.assert_array_equal(generate(adapter_vae, adapted, alone)["logits"],
+                                  generate(plain_vae, params, alone)["logits"])
+    # With the bars' latents the adapter changes the logits, and both drivers agree.
+    moved = np.abs(forced(adapter_vae, adapted, z) - forced(plain_vae, params, z)).max(-1)
+    assert (moved > 0.1).all()  # every step of every melody
+    sampled = generate(adapter_vae, adapted, z)
+    np.testing.assert_allclose(forced(adapter_vae, adapted, z, sampled["events"]), sampled["logits"],
+                               atol=1e-5)
+
+  def test_the_adapter_is_its_numpy_reference_and_starts_at_zero(self):
+    _, with_adapter, _, adapted, _ = self._models()
+    vae = HierarchicalVAE(with_adapter)
+    state = jax.random.normal(jax.random.key(4), (B, 5, 2 * with_adapter.decoder_dim))
+    inputs = jnp.concatenate([jax.random.normal(jax.random.key(5), (B, 5, 5)),
+                              bars_lib.position_features(jnp.arange(5)[None].repeat(B, 0),
+                                                         jnp.ones((B, 5), jnp.int32))], axis=-1)
+    change = vae.apply(adapted, state, inputs,
+                       method=lambda module, s, i: module.decoder.step.bar_adapter(s, i))
+    p = {name: np.asarray(v["kernel"]) for name, v in adapted["params"]["decoder"]["step"].items()
+         if name.startswith("adapter")}
+    bias = np.asarray(adapted["params"]["decoder"]["step"]["adapter_state"]["bias"])
+    bar, position = np.asarray(inputs[..., :5]), np.asarray(inputs[..., 5:])
+    pre = np.concatenate([np.asarray(state), position], -1) @ p["adapter_state"] + bias
+    expected = (np.tanh(pre + bar @ p["adapter_bar"]) - np.tanh(pre)) @ p["adapter_out"]
+    np.testing.assert_allclose(change, expected, rtol=1e-4, atol=1e-4)
+    fresh = HierarchicalVAE(with_adapter).init(jax.random.key(0), *_batch()[:4], jax.random.key(1))
+    assert not np.asarray(fresh["params"]["decoder"]["step"]["adapter_out"]["kernel"]).any()
+
+  def test_the_adapter_needs_bar_latent_dropout_and_is_never_a_config_field(self):
+    with pytest.raises(ValueError, match="bar_adapter_dim"):
+      dataclasses.replace(_hp(bar_latent_dim=5), bar_adapter_dim=6).validate()
+    assert _hp(bar_latent_dim=5, bar_latent_dropout=0.5).bar_adapter_dim == 0
+    with pytest.raises(KeyError, match="bar_adapter_dim"):  # configs/default.py has no such field
+      _hp(bar_adapter_dim=6)
+
+
+def _at(tree, path):
+  for key in path:
+    tree = tree[key.key]
+  return tree

@@ -8,7 +8,10 @@ import shutil
 import stat
 import subprocess
 
+import jax
+import numpy as np
 import pytest
+from flax import serialization
 
 from hrnnvae import post_training, pretrained, realism_critic
 from hrnnvae.post_training import RunClock
@@ -261,3 +264,58 @@ def test_the_recipe_holds_every_override_of_the_shipped_nottingham_command():
         {"True": True, "False": False}.get(value, value))
   for section in ("model", "loss", "train", "sample", "post"):
     assert commanded[section].to_dict() == recipe[section].to_dict(), section
+
+
+@pytest.mark.slow
+def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(nottingham_40,
+                                                                                  tmp_path):
+  """A tiny model trained with bar-latent dropout, then config.post.bar_adapter_steps: only the
+  adapter and the encoder's bar heads move, the validation ELBO with the bars falls on real
+  tunes, prior samples (z alone) are bit-equal to the model's before, the shipped model loads
+  with it; a second call redoes nothing and a refit starts from the model as trained."""
+  from hrnnvae.models.hparams import ModelHParams
+  from hrnnvae.train import train
+  config = load_config("tiny.py", "bar_dropout")
+  config.data.cache_dir = str(nottingham_40[0])
+  config.train.max_steps = 6
+  run = tmp_path / "run"
+  train.train_and_evaluate(config, str(run))
+  config.post.bar_adapter_steps, config.post.bar_adapter_dim = 20, 8
+  config.post.bar_adapter_learning_rate = 3e-3
+  config.post.ship_as, config.post.ship_root = "tiny_adapter", str(tmp_path / "pretrained")
+  done = post_training.run_stages(config, run, command="c")
+  assert done["bar_adapter"].startswith("done") and done["ship"].startswith("done"), done
+  export = run / "export"
+  description = json.loads((export / "config.json").read_text())
+  report = description["bar_adapter_fit"]
+  assert description["model"]["bar_adapter_dim"] == 8
+  assert report["z_alone_decodes_unchanged"] and report["steps"] == 20
+  assert report["validation_loss_after"] < report["validation_loss_before"]
+  start = serialization.msgpack_restore((export / post_training.ADAPTER_START_FILE).read_bytes())
+  fitted = Sampler.load(export)
+  flat = {jax.tree_util.keystr(path): leaf
+          for path, leaf in jax.tree_util.tree_flatten_with_path(fitted.params["vae"])[0]}
+  moved = set()
+  for path, leaf in jax.tree_util.tree_flatten_with_path(start)[0]:
+    if not np.array_equal(flat.pop(jax.tree_util.keystr(path)), leaf):
+      moved.add(jax.tree_util.keystr(path).split("'")[1])
+  assert moved == {"bar_mu", "bar_log_var"}  # of the model as trained, only the bar heads
+  assert flat and all("adapter_" in name for name in flat)  # and the adapter is new
+  trained = Sampler(ModelHParams.from_export({**description["model"], "bar_adapter_dim": 0}),
+                    {**fitted.params, "vae": start}, description)
+  for sampler in (trained, fitted):
+    sampler.use_prior("standard")
+  np.testing.assert_array_equal(fitted.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events,
+                                trained.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events)
+  shipped = Sampler.load(tmp_path / "pretrained" / "tiny_adapter")
+  assert shipped.hp.bar_adapter_dim == 8
+
+  again = post_training.run_stages(config, run, command="c")
+  assert again["bar_adapter"] == "the bar adapter already fitted in this export"
+  assert again["ship"].startswith("this export is already shipped")
+  config.post.bar_adapter_steps = 10  # another fit: from the model as trained, not the last fit
+  refit = post_training.run_stages(config, run, command="c")
+  assert refit["bar_adapter"].startswith("done") and refit["ship"].startswith("done")
+  report_again = json.loads((export / "config.json").read_text())["bar_adapter_fit"]
+  assert report_again["steps"] == 10
+  assert report_again["validation_loss_before"] == report["validation_loss_before"]

@@ -68,6 +68,13 @@ class DecoderStep(nn.Module):
                                kernel_init=nn.initializers.normal(
                                    bars_lib.lookback_dim(hp.lookback_bars) ** -0.5),
                                name="lookback")
+    if hp.bar_adapter_dim:
+      self.adapter_state = nn.Dense(hp.bar_adapter_dim, dtype=hp.dtype, name="adapter_state")
+      self.adapter_bar = nn.Dense(hp.bar_adapter_dim, use_bias=False, dtype=hp.dtype,
+                                  name="adapter_bar")
+      # Zero-initialised: a fresh adapter leaves the decoder's logits as they were.
+      self.adapter_out = nn.Dense(hp.num_classes, use_bias=False, dtype=hp.dtype,
+                                  kernel_init=nn.initializers.zeros, name="adapter_out")
 
   def embed_inputs(self, previous_xV1, lookback_xL=None):
     """[previous event embedding, lookback embedding] from an input distribution over V+1 classes
@@ -94,11 +101,34 @@ class DecoderStep(nn.Module):
   def keys_values(self, h_long):
     return self.attention.keys_values(h_long)
 
-  def emit(self, h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK):
-    """(logits [B, Q, V], attention weights [B, Q, K]) from [h_t, c_t]."""
+  def emit(self, h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK, adapter_BxQxI=None):
+    """(logits [B, Q, V], attention weights [B, Q, K]) from [h_t, c_t].
+
+    adapter_BxQxI: with model.bar_adapter_dim, each query's [bar latent, position features]
+    (adapter_inputs): the bar adapter's change is added to the logits."""
     c_BxQxD, alpha_BxQxK = self.attention(h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK)
-    logits = self.output(jnp.concatenate([h_long_BxQxH, c_BxQxD], axis=-1))
+    output_in = jnp.concatenate([h_long_BxQxH, c_BxQxD], axis=-1)
+    logits = self.output(output_in)
+    if self.hp.bar_adapter_dim:
+      logits = logits + self.bar_adapter(output_in, adapter_BxQxI)
     return logits.astype(jnp.float32), alpha_BxQxK  # softmax and losses in float32
+
+  def bar_adapter(self, output_in_BxQxD, adapter_BxQxI):
+    """What the bar's latent changes in the logits: W (tanh(A [state, position] + U bar) -
+    tanh(A [state, position])), exactly zero where the bar latent is zero (z alone), so a
+    decode from z alone is bit-equal with or without the adapter."""
+    bar_BxQxZ = adapter_BxQxI[..., :self.hp.bar_latent_dim]
+    position_BxQxP = adapter_BxQxI[..., self.hp.bar_latent_dim:]
+    state = self.adapter_state(jnp.concatenate([output_in_BxQxD, position_BxQxP], axis=-1))
+    return self.adapter_out(jnp.tanh(state + self.adapter_bar(bar_BxQxZ)) - jnp.tanh(state))
+
+  def adapter_inputs(self, bar_latent_BxQxZ, step_in_bar, bar, dtype):
+    """The adapter's per-step input: the step's bar latent and its position features (None
+    without the adapter)."""
+    if not self.hp.bar_adapter_dim:
+      return None
+    return jnp.concatenate([bar_latent_BxQxZ.astype(dtype),
+                            bars_lib.position_features(step_in_bar, bar, dtype)], axis=-1)
 
   def value_dim(self) -> int:
     return self.hp.decoder_dim if self.hp.attention == "additive" else self.hp.attention_dim
@@ -111,9 +141,9 @@ def _recur_body(step: DecoderStep, states, inputs):
 
 
 def _emit_body(step: DecoderStep, carry, inputs, keys, values, window):
-  h_long_BxQxH, query_steps_Q = inputs
+  h_long_BxQxH, query_steps_Q, *adapter = inputs
   visible_QxK = attention_lib.causal_mask(query_steps_Q, keys.shape[1], window)
-  return carry, step.emit(h_long_BxQxH, keys, values, visible_QxK)
+  return carry, step.emit(h_long_BxQxH, keys, values, visible_QxK, *adapter)
 
 
 def _windowed_emit_body(step: DecoderStep, carry, inputs, keys, values, window):
@@ -121,7 +151,7 @@ def _windowed_emit_body(step: DecoderStep, carry, inputs, keys, values, window):
   `window` - 1 before them. keys/values arrive padded in front by `window` steps (never visible)."""
   del window  # traced when broadcast; the static value is the configured one
   window = step.hp.attention_window
-  h_long_BxQxH, query_steps_Q = inputs
+  h_long_BxQxH, query_steps_Q, *adapter = inputs
   chunk = query_steps_Q.shape[0]
   first = query_steps_Q[0]  # padded index of step `first - window`
   keys_BxKxA = jax.lax.dynamic_slice_in_dim(keys, first, chunk + window, axis=1)
@@ -130,7 +160,7 @@ def _windowed_emit_body(step: DecoderStep, carry, inputs, keys, values, window):
   visible_QxK = ((key_steps_K[None, :] <= query_steps_Q[:, None])
                  & (key_steps_K[None, :] > query_steps_Q[:, None] - window)
                  & (key_steps_K[None, :] >= 0))
-  logits, alpha_BxQxK = step.emit(h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK)
+  logits, alpha_BxQxK = step.emit(h_long_BxQxH, keys_BxKxA, values_BxKxD, visible_QxK, *adapter)
   # Attention weights in the same [B, Q, T] layout as the full-history driver.
   num_steps = keys.shape[1] - window
   alpha_BxQxT = jnp.zeros(alpha_BxQxK.shape[:2] + (num_steps + chunk + window,), alpha_BxQxK.dtype)
@@ -169,8 +199,9 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
                    for s, h in zip(bar_states, states))
   if context_BxC.ndim == 3:  # a tune in sections: each bar's own section's context
     context_BxC = _gather_bar(context_BxC, clipped_bar_B)
+  bar_BxC = _gather_bar(bars_BxNxC, clipped_bar_B)
   condition_BxC = jnp.concatenate(
-      [_gather_bar(bars_BxNxC, clipped_bar_B), context_BxC]
+      [bar_BxC, context_BxC]
       + ([bars_lib.position_features(step_in_bar_B, bar_B, context_BxC.dtype)]
          if step.hp.position_input else []), axis=-1)
   lookback_BxL = None
@@ -180,8 +211,10 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   states = step.recur(states, previous_BxV1, condition_BxC, lookback_BxL)
   key, value = step.keys_values(states[1])
   keys, values = attention_lib.ring_write(keys, t, key), attention_lib.ring_write(values, t, value)
+  adapter_Bx1xI = step.adapter_inputs(bar_BxC[:, None, bar_BxC.shape[-1] - step.hp.bar_latent_dim:],
+                                      step_in_bar_B[:, None], bar_B[:, None], context_BxC.dtype)
   logits_Bx1xV, _ = step.emit(states[1][:, None], keys, values,
-                              attention_lib.ring_valid(t, keys.shape[1]))
+                              attention_lib.ring_valid(t, keys.shape[1]), adapter_Bx1xI)
   logits_BxV = logits_Bx1xV[:, 0]
   if guidance is not None:
     requested_BxV, neutral_BxV = jnp.split(logits_BxV, 2)
@@ -319,7 +352,10 @@ class Decoder(nn.Module):
         jax.nn.one_hot(previous_BxT, hp.num_classes + 1, dtype=z_BxZ.dtype), lookback_BxTxL)
     step_in_bar, bar = bars_lib.time_positions(steps_per_bar_B, num_steps)
     clipped_bar = jnp.minimum(bar, bars_BxNxC.shape[1] - 1)
-    conditions = [jnp.take_along_axis(bars_BxNxC, clipped_bar[..., None], axis=1),
+    bar_BxTxC = jnp.take_along_axis(bars_BxNxC, clipped_bar[..., None], axis=1)
+    adapter_BxTxI = self.step.adapter_inputs(bar_BxTxC[..., bar_BxTxC.shape[-1] - hp.bar_latent_dim:],
+                                             step_in_bar, bar, z_BxZ.dtype)
+    conditions = [bar_BxTxC,
                   jnp.broadcast_to(context[:, None], (batch, num_steps, context.shape[-1]))]
     if hp.position_input:
       conditions.append(bars_lib.position_features(step_in_bar, bar, z_BxZ.dtype))
@@ -356,10 +392,14 @@ class Decoder(nn.Module):
       body = _windowed_emit_body
       pad = ((0, 0), (window, chunks * chunk - num_steps), (0, 0))
       keys, values = jnp.pad(keys, pad), jnp.pad(values, pad)
+    chunked_inputs = (h_CxBxQxH, query_steps_CxQ)
+    if adapter_BxTxI is not None:
+      padded = jnp.pad(adapter_BxTxI, ((0, 0), (0, chunks * chunk - num_steps), (0, 0)))
+      chunked_inputs += (jnp.moveaxis(padded.reshape(batch, chunks, chunk, -1), 1, 0),)
     emit = nn.scan(nn.remat(body), variable_broadcast="params", split_rngs={"params": False},
                    in_axes=(0, nn.broadcast, nn.broadcast, nn.broadcast), out_axes=0)
-    _, (logits_CxBxQxV, alpha_CxBxQxK) = emit(self.step, None, (h_CxBxQxH, query_steps_CxQ),
-                                              keys, values, window)
+    _, (logits_CxBxQxV, alpha_CxBxQxK) = emit(self.step, None, chunked_inputs, keys, values,
+                                              window)
     unchunk = lambda x: jnp.moveaxis(x, 0, 1).reshape(batch, chunks * chunk, -1)[:, :num_steps]
     return unchunk(logits_CxBxQxV), unchunk(alpha_CxBxQxK)[..., :num_steps]
 

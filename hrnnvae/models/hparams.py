@@ -18,6 +18,9 @@ from hrnnvae.data import events as events_lib
 
 # The data's shape, from the cache (train/input_pipeline.Data), not from the config.
 DATA_FIELDS = ("num_steps", "min_steps_per_bar", "max_steps_per_bar", "max_bars")
+# Fields a post-training fit sets on an export, not config.model: the bar adapter's width
+# (bar_adapter.py, config.post.bar_adapter_dim); every model trains without it.
+FITTED_FIELDS = {"bar_adapter_dim": 0}
 # config.model fields that reach the hparams under another form.
 _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the longest bar
 
@@ -25,7 +28,8 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 # defaults: every export written now records every field).
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
                     "sample_unroll": 1, "bar_latent_dim": 0, "bar_latent_prior": "standard",
-                    "bar_latent_dropout": 0.0, "compute_dtype": "float32", "cache_dtype": "float32"}
+                    "bar_latent_dropout": 0.0, "bar_adapter_dim": 0, "compute_dtype": "float32",
+                    "cache_dtype": "float32"}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
 # build. context_dim: the width of tanh(Dense([z, emotion])) apart from the step RNNs'; word
@@ -61,6 +65,8 @@ class ModelHParams:
   bar_latent_dim: int
   bar_latent_prior: str
   bar_latent_dropout: float
+  # The bar adapter (models/decoder.DecoderStep.bar_adapter): FITTED_FIELDS, 0 = none.
+  bar_adapter_dim: int
   emotion_dim: int
   conductor_dim: int
   decoder_dim: int
@@ -162,7 +168,8 @@ class ModelHParams:
     """The hparams fields that come from config.model (under their config names)."""
     derived = {v: k for k, v in _DERIVED.items()}
     return {derived.get(f.name, f.name) for f in dataclasses.fields(cls)
-            if f.name not in DATA_FIELDS and f.name not in ("num_classes", "num_emotions")}
+            if f.name not in DATA_FIELDS and f.name not in FITTED_FIELDS
+            and f.name not in ("num_classes", "num_emotions")}
 
   @classmethod
   def from_config(cls, model_config, num_steps: int, min_steps_per_bar: int,
@@ -172,7 +179,7 @@ class ModelHParams:
     values = config_values(model_config, "model", cls.config_fields())
     values["attention_window"] = values.pop("attention_window_bars") * max_steps_per_bar
     hp = cls(num_steps=num_steps, min_steps_per_bar=min_steps_per_bar,
-             max_steps_per_bar=max_steps_per_bar, max_bars=max_bars, **values)
+             max_steps_per_bar=max_steps_per_bar, max_bars=max_bars, **FITTED_FIELDS, **values)
     hp.validate()
     return hp
 
@@ -219,5 +226,12 @@ class ModelHParams:
     if self.bar_latent_dropout and not (self.bar_latent_dim and self.bar_latent_prior == "standard"):
       raise ValueError("model.bar_latent_dropout needs bar latents (model.bar_latent_dim > 0) under "
                        "the standard prior (model.bar_latent_prior='standard')")
+    if self.bar_adapter_dim < 0:
+      raise ValueError(f"model.bar_adapter_dim must be 0 (off) or positive, not "
+                       f"{self.bar_adapter_dim}")
+    if self.bar_adapter_dim and not self.prior_drops_bar_latents:
+      raise ValueError("model.bar_adapter_dim needs bar latents dropped in training "
+                       "(model.bar_latent_dim > 0 and model.bar_latent_dropout > 0): it reads the "
+                       "bars' latents beside a decoder that also writes from z alone")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")

@@ -1,0 +1,193 @@
+"""The bar adapter's fit (config.post.bar_adapter_*; models/decoder.DecoderStep.bar_adapter).
+
+A model trained with bar-latent dropout (model.bar_latent_dropout) decodes z alone (prior
+samples) and z with the bars' latents (reconstruction, interpolation, a tune's edits) with one
+set of weights, and the more training makes those weights follow the bars, the less its prior
+samples sound like real tunes (BUILD_NOTES.md, issue 19 (iii)-(v): dropout 0.5, 0.7 and 0.8 lie
+on one curve of greedy onset pitch against realism). The adapter is a layer that only the bars
+reach: it adds W (tanh(A [state, position] + U bar) - tanh(A [state, position])) to the logits,
+which is exactly zero where the bar latent is zero, so every decode from z alone is bit-equal
+with or without it.
+
+It is fitted after training: the training windows are reconstructed teacher-forced with the
+bars always present, and the ELBO (the run's KL weight and free bits) trains the adapter and the
+encoder's bar heads (bar_mu, bar_log_var, which read the frozen encoder's bar summaries) while
+every other weight stays as trained. The fit's report measures greedy reconstruction and its
+pitch at shared onsets on validation windows before and after, and checks that their decodes
+from z alone did not change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from hrnnvae import losses, progress
+from hrnnvae import models as models_lib
+from hrnnvae.data import events as events_lib
+from hrnnvae.models.hparams import ModelHParams
+from hrnnvae.train import input_pipeline
+from hrnnvae.train import step as step_lib
+
+# The parameters the fit trains: the adapter, and the encoder's heads that make each bar's latent.
+TRAINABLE = ("decoder/step/adapter_", "bar_mu/", "bar_log_var/")
+MEASURE_WINDOWS = 256  # validation windows the report measures greedy reconstruction on
+BATCH_SIZE = 64
+
+
+def attach(hp: ModelHParams, vae_params: dict, width: int, seed: int = 0) -> tuple[ModelHParams,
+                                                                                   dict]:
+  """(hparams with model.bar_adapter_dim = width, the VAE's parameters with a fresh adapter):
+  every parameter the model had is kept as it is (an adapter it had is replaced by a fresh one,
+  whose zero output kernel leaves the logits as they were)."""
+  if not hp.prior_drops_bar_latents:
+    raise ValueError("the bar adapter needs a model trained with bar-latent dropout "
+                     "(model.bar_latent_dim > 0, model.bar_latent_dropout > 0)")
+  if width <= 0:
+    raise ValueError(f"the bar adapter's width must be positive, not {width}")
+  hp = dataclasses.replace(hp, bar_adapter_dim=int(width))
+  vae = models_lib.build(hp)
+  fresh = vae.init(jax.random.key(seed), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8),
+                   jnp.full((1,), 4), jnp.zeros((1,), jnp.int32), jax.random.key(seed))["params"]
+
+  def kept(path, leaf):
+    name = _name(path)
+    if name.startswith(TRAINABLE[0]):
+      return leaf
+    node = vae_params
+    for key in path:
+      node = node[key.key]
+    if np.shape(node) != leaf.shape:
+      raise ValueError(f"parameter {name} has shape {np.shape(node)}, the model needs {leaf.shape}")
+    return jnp.asarray(node)
+
+  return hp, jax.tree_util.tree_map_with_path(kept, fresh)
+
+
+def _name(path) -> str:
+  return "/".join(str(key.key) for key in path)
+
+
+def trainable_mask(vae_params: dict) -> dict:
+  """1.0 on the leaves the fit trains (TRAINABLE), 0.0 elsewhere, in the parameters' tree."""
+  return jax.tree_util.tree_map_with_path(
+      lambda path, leaf: jnp.full(leaf.shape, float((_name(path) + "/").startswith(TRAINABLE)),
+                                  leaf.dtype), vae_params)
+
+
+def elbo_with_bars(vae, params, batch, rng, grid, *, beta: float, free_bits: float):
+  """The ELBO loss per real step with every melody's bars' latents present (no dropout): NLL
+  plus beta times the free-bits KL, over the batch's real steps."""
+  real_BxT = jnp.arange(batch["events"].shape[1])[None] < batch["lengths"][:, None]
+  out = vae.apply({"params": params}, batch["events"], batch["lengths"], batch["steps_per_bar"],
+                  batch["emotion"], rng, grid, method="reconstruct")
+  nll_B, _ = losses.reconstruction(out["logits"], batch["events"], real_BxT)
+  kl = losses.free_bits_kl(out["kl"], free_bits)
+  return (nll_B.sum() + beta * kl.sum()) / jnp.maximum(batch["lengths"].sum(), 1)
+
+
+def make_train_step(vae, tx: optax.GradientTransformation, mask: dict, *, beta: float,
+                    free_bits: float, grad_clip_norm: float):
+  """(params, opt_state, batch, rng, grid) -> (params, opt_state, loss): one step of
+  elbo_with_bars, only the masked leaves moving; jitted per grid."""
+
+  @functools.partial(jax.jit, static_argnums=(4,))
+  def train_step(params, opt_state, batch, rng, grid):
+    loss, grads = jax.value_and_grad(
+        lambda p: elbo_with_bars(vae, p, batch, rng, grid, beta=beta, free_bits=free_bits))(params)
+    grads = jax.tree.map(jnp.multiply, step_lib.clip(grads, grad_clip_norm), mask)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    updates = jax.tree.map(jnp.multiply, updates, mask)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  return train_step
+
+
+def greedy_reconstruction(sampler, events_BxT, lengths_B, steps_per_bar_B, emotion_B) -> dict:
+  """Greedy decodes of the melodies from their posterior means: the share of real steps they
+  reproduce, the share of shared onsets whose pitch they reproduce, and the greedy decodes of
+  the same means from z alone (their bars' latents zero; events [B, T])."""
+  mu, _ = sampler.posterior(events_BxT, lengths_B, steps_per_bar_B)
+  settings = dict(temperature=1e-4, steps_per_bar=steps_per_bar_B, emotion_guidance=1.0,
+                  repeat_penalty=1.0, short_note_penalty=1.0)
+  decoded = sampler.decode(mu, emotion_B, events_BxT.shape[1], 0, **settings)
+  alone = sampler.decode(np.asarray(sampler.hp.without_bar_latents(mu)), emotion_B,
+                         events_BxT.shape[1], 0, **settings)
+  real = np.arange(events_BxT.shape[1])[None] < lengths_B[:, None]
+  onsets = (real & (events_BxT >= events_lib.FIRST_PITCH_EVENT)
+            & (decoded >= events_lib.FIRST_PITCH_EVENT))
+  same = decoded == events_BxT
+  return {"greedy": float((same & real).sum() / real.sum()),
+          "greedy_onset_pitch": float((same & onsets).sum() / max(onsets.sum(), 1)),
+          "z_alone_events": alone}
+
+
+def _measured_windows(split: input_pipeline.Split, seed: int) -> tuple[np.ndarray, ...]:
+  if not len(split):
+    raise ValueError("the cache has no validation windows to measure the fit on")
+  rows = np.random.default_rng(seed).permutation(len(split.lengths))[:MEASURE_WINDOWS]
+  return (split.events[rows], split.lengths[rows], split.steps_per_bar[rows], split.emotion[rows])
+
+
+def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_rate: float,
+        beta: float, free_bits: float, grad_clip_norm: float, seed: int,
+        log=None) -> tuple[ModelHParams, dict, dict]:
+  """Fits a fresh bar adapter of `width` units to the sampler's model on data's training
+  windows (module docstring): (the hparams with the adapter, the VAE's parameters, the report).
+  sampler: the model as trained (its encoder's bar heads as training left them)."""
+  log = log or progress.silent
+  started = time.monotonic()
+  hp, params = attach(sampler.hp, sampler.params["vae"], width, seed)
+  vae = models_lib.build(hp)
+  mask = trainable_mask(params)
+  tx = optax.adam(learning_rate)
+  train_step = make_train_step(vae, tx, mask, beta=beta, free_bits=free_bits,
+                               grad_clip_norm=grad_clip_norm)
+  windows = _measured_windows(data.splits["valid"], seed)
+  validation_loss = jax.jit(lambda p: elbo_with_bars(
+      vae, p, dict(zip(("events", "lengths", "steps_per_bar", "emotion"), windows)),
+      jax.random.key(seed), None, beta=beta, free_bits=free_bits))
+  loss_before = float(validation_loss(params))
+  before = greedy_reconstruction(sampler, *windows)
+  opt_state, rng = tx.init(params), jax.random.key(seed)
+  split = data.splits["train"]
+  buckets = input_pipeline.bar_buckets(split, BATCH_SIZE)
+  step, epoch, recent = 0, 0, []
+  while step < steps:
+    for batch, bar_width in input_pipeline.bucketed_batches(split, BATCH_SIZE, seed, epoch,
+                                                            buckets, data.max_bars):
+      batch = {key: jnp.asarray(value) for key, value in batch.items()}
+      params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(rng, step),
+                                           (data.max_bars, bar_width))
+      recent = (recent + [float(loss)])[-50:]
+      step += 1
+      if step % 100 == 0 or step == steps:
+        log(f"bar adapter: step {step}/{steps}, loss {np.mean(recent):.4f}")
+      if step >= steps:
+        break
+    epoch += 1
+  fitted = type(sampler)(hp, {**sampler.params, "vae": params}, sampler.description)
+  after = greedy_reconstruction(fitted, *windows)
+  report = {
+      "width": int(width), "steps": int(steps), "learning_rate": float(learning_rate),
+      "trainable_parameters": int(sum(m.sum() for m in jax.tree.leaves(mask))),
+      "train_loss_last_50_steps": float(np.mean(recent)) if recent else None,
+      "validation_windows": int(len(windows[1])),
+      "validation_loss_before": loss_before, "validation_loss_after": float(validation_loss(params)),
+      "validation_greedy_before": before["greedy"], "validation_greedy_after": after["greedy"],
+      "validation_greedy_onset_pitch_before": before["greedy_onset_pitch"],
+      "validation_greedy_onset_pitch_after": after["greedy_onset_pitch"],
+      "z_alone_decodes_unchanged": bool(np.array_equal(before["z_alone_events"],
+                                                       after["z_alone_events"])),
+      "seconds": round(time.monotonic() - started, 1)}
+  if not report["z_alone_decodes_unchanged"]:
+    raise RuntimeError("the bar adapter changed decodes from z alone: it must never reach them")
+  log(f"bar adapter: validation greedy {before['greedy']:.3f} -> {after['greedy']:.3f}, onset "
+      f"pitch {before['greedy_onset_pitch']:.3f} -> {after['greedy_onset_pitch']:.3f}")
+  return hp, params, report
