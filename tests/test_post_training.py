@@ -216,11 +216,14 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert config.post.ship_as == "nottingham"
     # per-bar latents that most training melodies drop; transfer's own guidance
     assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
+    assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
     assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
   assert load_config("nottingham_ship.py", "flat").model.bar_latent_dim == 0
+  for variant in ("flat", "bar_prior"):  # no dropped bars to adapt: no adapter
+    assert load_config("nottingham_ship.py", variant).post.bar_adapter_steps == 0
 
 
 def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
