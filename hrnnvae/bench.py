@@ -116,13 +116,15 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
     start = time.perf_counter()
     reach = sampler.attention_bars  # ... and its attention reach
     section_bars = sampler.section_bars if sections > 1 else 0
-    sampler.decode(z, emotions, num_steps, seed=0, attention_bars=reach, section_bars=section_bars)
+    alone = sampler.hp.prior_drops_bar_latents  # as sample() decodes them
+    sampler.decode(z, emotions, num_steps, seed=0, attention_bars=reach, section_bars=section_bars,
+                   z_alone=alone)
     compile_s = time.perf_counter() - start
     times = []
     for call in range(max(3, calls * 64 // max(batch, 64) if batch > 1 else calls)):
       start = time.perf_counter()
       sampler.decode(z, emotions, num_steps, seed=call, attention_bars=reach,  # host tokens
-                     section_bars=section_bars)
+                     section_bars=section_bars, z_alone=alone)
       times.append(time.perf_counter() - start)
     p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
     sampler.sample(list(emotions), bars, seed=0)  # warm: the critic's compilation too

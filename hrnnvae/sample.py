@@ -357,7 +357,7 @@ class Sampler:
              top_p: float | None = None, repeat_penalty: float | None = None,
              short_note_penalty: float | None = None, candidate: int = 0,
              keys=None, attention_bars: int = 0, section_bars: int = 0,
-             keep=None, keep_bias: float | None = None) -> np.ndarray:
+             keep=None, keep_bias: float | None = None, z_alone: bool = False) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     z_BxZ: [B, Z], or [B, S, Z] with section_bars > 0: a latent for each section of that many
@@ -376,6 +376,8 @@ class Sampler:
     keep: None, or events [B, num_steps] each step favours (emotion transfer: the tune's own),
     by keep_bias (default self.transfer_keep; 0: not at all) added to the kept event's logit
     before temperature and nucleus; a negative event favours nothing at its step.
+    z_alone: every latent's bars' part is zero (prior samples of a bar-dropout model): the
+    decode skips the bar adapter, whose change is then exactly zero (the same events, faster).
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
@@ -391,7 +393,10 @@ class Sampler:
       keys = self._keys(seed, len(emotions_B), "decode", melody_ids, candidate)
     spb = np.broadcast_to(self.steps_per_bar if steps_per_bar is None else steps_per_bar,
                           (len(emotions_B),))
-    events = _generate(self.decoder(attention_bars), self.params["vae"], jnp.asarray(z_BxZ, jnp.float32),
+    if z_alone and np.asarray(z_BxZ)[..., self.hp.latent_dim:].any():
+      raise SampleError("z_alone: the latents' bars' part must be zero")
+    events = _generate(self.decoder(attention_bars, z_alone), self.params["vae"],
+                       jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
@@ -410,17 +415,19 @@ class Sampler:
       raise SampleError(f"keep holds {keep.shape[-1]} steps a melody, not the {num_steps} decoded")
     return jnp.asarray(keep), jnp.float32(keep_bias)
 
-  def decoder(self, attention_bars: int = 0):
+  def decoder(self, attention_bars: int = 0, z_alone: bool = False):
     """The model decode() runs: self.vae, or for attention_bars > 0 the same parameters
-    attending over that many bars (of the longest bar)."""
+    attending over that many bars (of the longest bar); with z_alone, without the bar adapter
+    (its change is exactly zero from z alone: models/decoder.DecoderStep.bar_adapter)."""
     attention_bars = _checked_attention_bars(attention_bars)
-    if not attention_bars:
+    adapter = 0 if z_alone else self.hp.bar_adapter_dim
+    if not attention_bars and adapter == self.hp.bar_adapter_dim:
       return self.vae
-    if attention_bars not in self._decoders:
-      window = attention_bars * self.hp.max_steps_per_bar
-      self._decoders[attention_bars] = models_lib.build(
-          dataclasses.replace(self.hp, attention_window=window))
-    return self._decoders[attention_bars]
+    if (attention_bars, adapter) not in self._decoders:
+      window = attention_bars * self.hp.max_steps_per_bar or self.hp.attention_window
+      self._decoders[attention_bars, adapter] = models_lib.build(
+          dataclasses.replace(self.hp, attention_window=window, bar_adapter_dim=adapter))
+    return self._decoders[attention_bars, adapter]
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None, candidate: int = 0):
     base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))
@@ -513,7 +520,8 @@ class Sampler:
                         top_p=top_p, repeat_penalty=repeat_penalty,
                         short_note_penalty=short_note_penalty, keys=keys,
                         attention_bars=self.attention_bars,
-                        section_bars=self.section_bars if sections > 1 else 0)
+                        section_bars=self.section_bars if sections > 1 else 0,
+                        z_alone=self.hp.prior_drops_bar_latents)
     drawn = drawn.reshape(candidates, count, num_steps)
     kept = np.zeros(len(emotions), int)
     if candidates > 1:

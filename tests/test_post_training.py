@@ -15,7 +15,7 @@ from flax import serialization
 
 from hrnnvae import post_training, pretrained, realism_critic
 from hrnnvae.post_training import RunClock
-from hrnnvae.sample import Sampler
+from hrnnvae.sample import SampleError, Sampler
 
 from conftest import load_config
 
@@ -311,6 +311,13 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
     sampler.use_prior("standard")
   np.testing.assert_array_equal(fitted.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events,
                                 trained.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events)
+  # sample() skips the adapter (z_alone): decoding the same latents through it gives the same.
+  latents = fitted.prior(4, 0, [0, 1, 2, 3])
+  through = fitted.decode(latents, [0, 1, 2, 3], 32, seed=0)
+  np.testing.assert_array_equal(through, fitted.decode(latents, [0, 1, 2, 3], 32, seed=0,
+                                                       z_alone=True))
+  with pytest.raises(SampleError, match="z_alone"):
+    fitted.decode(latents + 1.0, [0, 1, 2, 3], 32, seed=0, z_alone=True)
   shipped = Sampler.load(tmp_path / "pretrained" / "tiny_adapter")
   assert shipped.hp.bar_adapter_dim == 8
 
