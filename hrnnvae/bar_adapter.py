@@ -30,7 +30,7 @@ import optax
 
 from hrnnvae import losses, progress
 from hrnnvae import models as models_lib
-from hrnnvae.data import events as events_lib
+from hrnnvae.evaluation import scoring
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import input_pipeline
 from hrnnvae.train import step as step_lib
@@ -110,21 +110,15 @@ def make_train_step(vae, tx: optax.GradientTransformation, mask: dict, *, beta: 
 
 
 def greedy_reconstruction(sampler, events_BxT, lengths_B, steps_per_bar_B, emotion_B) -> dict:
-  """Greedy decodes of the melodies from their posterior means: the share of real steps they
-  reproduce, the share of shared onsets whose pitch they reproduce, and the greedy decodes of
-  the same means from z alone (their bars' latents zero; events [B, T])."""
+  """Greedy decodes of the melodies from their posterior means (scoring.greedy_counts): the
+  share of real steps they reproduce, the share of shared onsets whose pitch they reproduce, and
+  the greedy decodes of the same means from z alone (their bars' latents zero; events [B, T])."""
   mu, _ = sampler.posterior(events_BxT, lengths_B, steps_per_bar_B)
-  settings = dict(temperature=1e-4, steps_per_bar=steps_per_bar_B, emotion_guidance=1.0,
-                  repeat_penalty=1.0, short_note_penalty=1.0)
-  decoded = sampler.decode(mu, emotion_B, events_BxT.shape[1], 0, **settings)
-  alone = sampler.decode(np.asarray(sampler.hp.without_bar_latents(mu)), emotion_B,
-                         events_BxT.shape[1], 0, **settings)
-  real = np.arange(events_BxT.shape[1])[None] < lengths_B[:, None]
-  onsets = (real & (events_BxT >= events_lib.FIRST_PITCH_EVENT)
-            & (decoded >= events_lib.FIRST_PITCH_EVENT))
-  same = decoded == events_BxT
-  return {"greedy": float((same & real).sum() / real.sum()),
-          "greedy_onset_pitch": float((same & onsets).sum() / max(onsets.sum(), 1)),
+  _, counts = scoring.greedy_counts(sampler, mu, events_BxT, lengths_B, steps_per_bar_B, emotion_B)
+  alone, _ = scoring.greedy_counts(sampler, np.asarray(sampler.hp.without_bar_latents(mu)),
+                                   events_BxT, lengths_B, steps_per_bar_B, emotion_B)
+  return {"greedy": counts["sampled_correct"] / counts["real_steps"],
+          "greedy_onset_pitch": counts["onset_pitch_correct"] / max(counts["both_onsets"], 1),
           "z_alone_events": alone}
 
 

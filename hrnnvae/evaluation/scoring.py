@@ -263,6 +263,24 @@ def _unrelated_neighbours(rows: np.ndarray) -> np.ndarray:
 _likelihood_sums = jax.jit(likelihood.likelihood_sums, static_argnums=0)
 
 
+def greedy_counts(sampler, latents_BxZ, events_BxT, lengths_B, steps_per_bar_B, emotion_B,
+                  seed: int = 0) -> tuple[np.ndarray, dict]:
+  """(greedy decodes [B, T] of the latents, counts): the melodies' real steps, the steps the
+  decode reproduces, the steps where both the melody and its decode start a note, and of those
+  the ones with the right pitch. The decode is the model's own, as is (no guidance, no
+  penalties)."""
+  greedy = sampler.decode(latents_BxZ, emotion_B, events_BxT.shape[1], seed, temperature=1e-4,
+                          steps_per_bar=steps_per_bar_B, emotion_guidance=1.0, repeat_penalty=1.0,
+                          short_note_penalty=1.0)
+  real = np.arange(greedy.shape[1])[None] < np.asarray(lengths_B)[:, None]
+  both_onsets = real & (events_BxT >= events_lib.FIRST_PITCH_EVENT) & (
+      greedy >= events_lib.FIRST_PITCH_EVENT)
+  same = greedy == events_BxT
+  return greedy, {"real_steps": float(real.sum()), "sampled_correct": float((same & real).sum()),
+                  "both_onsets": float(both_onsets.sum()),
+                  "onset_pitch_correct": float((both_onsets & same).sum())}
+
+
 def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0,
                    log=progress.silent) -> dict:
   """Test-split likelihood: teacher-forced accuracy, cross-entropy per step, ELBO and
@@ -289,18 +307,9 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     else:
       sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
     mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
-    greedy = sampler.decode(mu, arrays["emotion"][chunk], arrays["events"].shape[1], seed,
-                            temperature=1e-4, steps_per_bar=arrays["steps_per_bar"][chunk],
-                            emotion_guidance=1.0, repeat_penalty=1.0,
-                            short_note_penalty=1.0)  # the model's own, as is
-    mask = np.arange(greedy.shape[1])[None] < arrays["lengths"][chunk][:, None]
-    true_events = arrays["events"][chunk]
-    both_onsets = mask & (true_events >= events_lib.FIRST_PITCH_EVENT) & (
-        greedy >= events_lib.FIRST_PITCH_EVENT)
-    totals.update({"sampled_correct": float(((greedy == true_events) & mask).sum()),
-                   "both_onsets": float(both_onsets.sum()),
-                   "onset_pitch_correct": float((both_onsets & (greedy == true_events)).sum()),
-                   "melodies": float(len(chunk))})
+    totals.update(greedy_counts(sampler, mu, arrays["events"][chunk], arrays["lengths"][chunk],
+                                arrays["steps_per_bar"][chunk], arrays["emotion"][chunk], seed)[1])
+    totals["melodies"] += float(len(chunk))
     totals.update({name: float(sums[name].sum())
                    for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",
                                 "log_px_at_shuffled", "log_px_at_prior", "onsets",
