@@ -239,6 +239,11 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert (recipe.sample.section_bars, recipe.sample.section_correlation) == (8, 0.7)
   assert recipe.model.hierarchical and recipe.model.decoder == "bar_reset"
   assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales
+  # per-bar latents that most chorales drop, read through the adapter; guidance chosen on them
+  assert (recipe.model.bar_latent_dim, recipe.model.bar_latent_dropout) == (16, 0.8)
+  assert (recipe.post.bar_adapter_steps, recipe.post.bar_adapter_dim) == (2500, 256)
+  assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.5, 1.5)
+  assert load_config("jsb_ship.py", "flat").post.bar_adapter_steps == 0
   assert recipe.post.ship_as == "jsb_chorales"
 
 
