@@ -67,12 +67,7 @@ def get_config(arg=None):
   # On the test chorales the same samples were less real (0.795; 0.755 at guidance 1, whose
   # validation figure was 0.756): with so few real 16-bar spans in each split (61 in test's),
   # one model's realism moves by up to 0.08 between them (BUILD_NOTES.md, issue 19 (viii)).
-  if _nottingham_ship["_reads_bar_latents"](config.model):
-    config.model.bar_latent_dim = 16
-    if config.model.bar_latent_prior == "standard":
-      config.model.bar_latent_dropout = 0.8
-      config.post.bar_adapter_steps = 2500
-      config.post.bar_adapter_learning_rate = 2e-3
+  _nottingham_ship["use_bar_latents"](config)
   config.sample.emotion_guidance = 1.5
   # Transfer's own guidance, chosen on the validation chorales' opening windows (T 0.7): the
   # judge 0.746 keeping 0.762 of the steps at 1.5, 0.803 / 0.733 at 2, 0.596 / 0.779 at 1; 1.5,

@@ -31,6 +31,18 @@ def _reads_bar_latents(model) -> bool:
           and model.encoder == "bar_bidirectional")
 
 
+def use_bar_latents(config) -> None:
+  """Both shipped recipes' bar latents: 16 a bar, dropped for 0.8 of the training melodies, and
+  the bar adapter fitted after training (2,500 steps at 2e-3); nothing for a model that cannot
+  read bar latents, and no dropout or adapter where a learned bar prior draws them."""
+  if _reads_bar_latents(config.model):
+    config.model.bar_latent_dim = 16
+    if config.model.bar_latent_prior == "standard":
+      config.model.bar_latent_dropout = 0.8
+      config.post.bar_adapter_steps = 2500
+      config.post.bar_adapter_learning_rate = 2e-3
+
+
 def get_config(arg=None):
   variants = [name for name in (arg or "").split(",") if name]
   size = _paper if "paper_size" in variants else _cpu
@@ -66,12 +78,7 @@ def get_config(arg=None):
   # follows the bars through a layer that z alone never reaches, so prior samples stay bit-equal
   # (test split: greedy onset pitch 0.527 -> 0.718, greedy 0.809 -> 0.889, interpolation ends
   # 0.793 -> 0.862; 2,026 s; BUILD_NOTES.md, issue 19 (vi)).
-  if _reads_bar_latents(config.model):
-    config.model.bar_latent_dim = 16
-    if config.model.bar_latent_prior == "standard":
-      config.model.bar_latent_dropout = 0.8
-      config.post.bar_adapter_steps = 2500
-      config.post.bar_adapter_learning_rate = 2e-3
+  use_bar_latents(config)
   config.train.max_steps = 10000
   config.train.eval_every_steps = 400
   config.sample.transfer_shift = 1.5  # chosen on the validation split (issue 9)
