@@ -118,6 +118,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.model.encoder = "bar_bidirectional"  # or "continuous" (models/encoder.py)
   config.model.decoder = "bar_reset"  # MusicVAE's hierarchical decoder; or "continuous"
   config.model.position_input = True  # position in bar and beat phase (models/bars.py)
+  # The conductor reads each bar's place counted from the tune's first bar (the window's
+  # start_bar added), and with part_bars > 0 whether the bar lies in an odd part of that many
+  # bars (a learned shift of its input, zero at initialisation): a B part it can be told about.
+  config.model.tune_bar_positions = False  # the window's start_bar added to its bar indices
+  config.model.part_bars = 0  # 0: off; 16: bars 16-31 of a tune get the B part's shift
   # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py). Off:
   # measured on Nottingham it leans on copying the last bar over z (BUILD_NOTES.md, issue 8 (c)).
   config.model.lookback_input = False

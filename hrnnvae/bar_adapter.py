@@ -86,7 +86,8 @@ def elbo_with_bars(vae, params, batch, rng, grid, *, beta: float, free_bits: flo
   plus beta times the free-bits KL, over the batch's real steps."""
   real_BxT = jnp.arange(batch["events"].shape[1])[None] < batch["lengths"][:, None]
   out = vae.apply({"params": params}, batch["events"], batch["lengths"], batch["steps_per_bar"],
-                  batch["emotion"], rng, grid, method="reconstruct")
+                  batch["emotion"], rng, grid, first_bar_B=batch.get("start_bar"),
+                  method="reconstruct")
   nll_B, _ = losses.reconstruction(out["logits"], batch["events"], real_BxT)
   kl = losses.free_bits_kl(out["kl"], free_bits)
   return (nll_B.sum() + beta * kl.sum()) / jnp.maximum(batch["lengths"].sum(), 1)

@@ -664,6 +664,61 @@ def test_lookback_input_changes_only_later_steps():
   assert not np.allclose(logits[0, 18], changed_logits[0, 18])  # 8 steps a bar: 1 bar later
 
 
+def test_part_shift_starts_at_zero_and_reaches_only_the_odd_parts_bars():
+  """model.part_bars: the conductor's shift is zero at initialisation (a warm start decodes as the
+  model it starts from, bit-equal); once trained it changes no step before the first odd part
+  (bar 2 with part_bars=2, step 16 at 8 steps a bar) and every part-1 bar's steps; with
+  tune_bar_positions a window starting at bar 2 is in the odd part from its first step."""
+  events, lengths, steps_per_bar, emotion = _batch()
+  plain_hp = _hp()
+  part_hp = _hp(part_bars=2, tune_bar_positions=True)
+  part_vae, plain_vae = HierarchicalVAE(part_hp), HierarchicalVAE(plain_hp)
+  params = part_vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  shift = params["params"]["decoder"]["conductor_part"]
+  np.testing.assert_array_equal(shift, np.zeros(plain_hp.decoder_dim, np.float32))
+  plain_params = {"params": {**params["params"], "decoder": {
+      k: v for k, v in params["params"]["decoder"].items() if k != "conductor_part"}}}
+  z = jax.random.normal(jax.random.key(2), (B, plain_hp.latent_dim))
+  logits, _ = _teacher_forced(part_vae, params, z, emotion, events, steps_per_bar)
+  plain_logits, _ = _teacher_forced(plain_vae, plain_params, z, emotion, events, steps_per_bar)
+  np.testing.assert_array_equal(logits, plain_logits)
+
+  params["params"]["decoder"]["conductor_part"] = jnp.ones(plain_hp.decoder_dim)
+  shifted, _ = _teacher_forced(part_vae, params, z, emotion, events, steps_per_bar)
+  eight = np.array([0, 2])  # the rows with 8 steps a bar
+  np.testing.assert_array_equal(shifted[eight, :16], logits[eight, :16])
+  assert not np.allclose(shifted[eight, 16:], logits[eight, 16:], atol=1e-4)
+
+  def decode_from(first_bar, vae=part_vae, variables=params):
+    return vae.apply(variables, z, emotion, events, steps_per_bar, None,
+                     jnp.full((B,), first_bar), method=HierarchicalVAE.decode)[0]
+
+  np.testing.assert_array_equal(decode_from(0), shifted)
+  assert not np.allclose(decode_from(2)[eight, :8], logits[eight, :8], atol=1e-4)
+  # Without tune_bar_positions the window's place in its tune is not read.
+  window_vae = HierarchicalVAE(dataclasses.replace(part_hp, tune_bar_positions=False))
+  np.testing.assert_array_equal(decode_from(2, window_vae), shifted)
+
+
+def test_tune_bar_positions_give_the_conductor_the_tunes_phrase_and_period():
+  """A window starting at bar 4 of its tune: its first bar is the tune's bar 4 (the second half of
+  the 8-bar period), so its conductor reads what a window from bar 0 reads at its bar 4."""
+  hp = _hp(tune_bar_positions=True)
+  vae = HierarchicalVAE(hp)
+  events, lengths, steps_per_bar, emotion = _batch()
+  params = vae.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  z = jax.random.normal(jax.random.key(2), (B, hp.latent_dim))
+
+  def decode_from(first_bar):
+    return vae.apply(params, z, emotion, events, steps_per_bar, None, first_bar,
+                     method=HierarchicalVAE.decode)[0]
+
+  from_zero = decode_from(None)
+  np.testing.assert_array_equal(decode_from(jnp.zeros(B, jnp.int32)), from_zero)
+  np.testing.assert_array_equal(decode_from(jnp.full(B, 8)), from_zero)  # one period later
+  assert not np.allclose(decode_from(jnp.full(B, 4)), from_zero, atol=1e-4)
+
+
 def _numpy_nucleus(logits_BxV, temperature, top_p):
   """The nucleus by hand: per row, events sorted by probability, kept while the mass before them
   is under top_p; the rest -inf."""

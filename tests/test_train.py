@@ -351,6 +351,17 @@ def test_bar_buckets_merge_small_meters_and_cover_every_window():
   assert all(batch["events"].shape == (16, 16 * width) for batch, width in batches)
 
 
+def test_batches_carry_where_each_window_starts_in_its_tune(nottingham_40):
+  """The cache's start_bar reaches every batch (model.tune_bar_positions reads it)."""
+  data = input_pipeline.load(str(nottingham_40[0]))
+  train = data.splits["train"]
+  rows = np.arange(min(len(train), 16))
+  batch = train.take(rows)
+  train_rows = np.nonzero(data.arrays["split"] == 0)[0][rows]
+  np.testing.assert_array_equal(batch["start_bar"], data.arrays["start_bar"][train_rows])
+  assert batch["start_bar"].dtype == np.int32 and batch["start_bar"].max() > 0
+
+
 def test_learning_rate_warms_up_then_decays():
   import ml_collections
   train_config = ml_collections.ConfigDict(dict(learning_rate=1e-3, warmup_steps=10,

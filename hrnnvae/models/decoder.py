@@ -260,6 +260,9 @@ class Decoder(nn.Module):
     if hp.hierarchical:
       self.conductor_init = nn.Dense(hp.conductor_dim, name="conductor_init")
       self.conductor = TanhRNN(hp.conductor_dim, hp.dtype, name="conductor")
+      if hp.part_bars:  # zero at first: a warm start decodes as the model it starts from
+        self.conductor_part = self.param("conductor_part", nn.initializers.zeros,
+                                         (hp.decoder_dim,))
       self.long_term_init = nn.Dense(hp.decoder_dim, name="long_term_init")
     self.short_term_init = nn.Dense(hp.decoder_dim, name="short_term_init")
     self.step = DecoderStep(hp, name="step")
@@ -268,9 +271,12 @@ class Decoder(nn.Module):
   def _restarts(self) -> bool:
     return self.hp.decoder == "bar_reset" and self.hp.hierarchical
 
-  def _plan(self, z_BxZ, emotion_BxE, num_bars: int):
+  def _plan(self, z_BxZ, emotion_BxE, num_bars: int, first_bar_B=None):
     """(context [B, C], bar vectors [B, N, C'], initial states, each (h_short, h_long) [B, N, H]
-    for bar_reset or [B, 1, H] for continuous)."""
+    for bar_reset or [B, 1, H] for continuous).
+
+    first_bar_B: where each window starts in its tune (the cache's start_bar; None: at its first
+    bar, as every sample does); read with model.tune_bar_positions only."""
     hp = self.hp
     batch = z_BxZ.shape[0]
     z_BxZ, bar_latents_BxNxZ = self._split_latents(z_BxZ, num_bars)
@@ -278,11 +284,16 @@ class Decoder(nn.Module):
     if not hp.hierarchical:
       h_short = jnp.tanh(self.short_term_init(context_BxC))[:, None]
       return context_BxC, jnp.zeros((batch, 1, 0), z_BxZ.dtype), (h_short, h_short)
-    bar_N = jnp.arange(num_bars)
+    bar_BxN = jnp.broadcast_to(jnp.arange(num_bars)[None], (batch, num_bars))
+    if hp.tune_bar_positions and first_bar_B is not None:
+      bar_BxN = bar_BxN + first_bar_B.astype(bar_BxN.dtype)[:, None]
+    context_BxNxC = jnp.broadcast_to(context_BxC[:, None, :],
+                                     (batch, num_bars, context_BxC.shape[-1]))
+    if hp.part_bars:  # a B part: every odd part of part_bars bars shifts the conductor's input
+      odd_part_BxN = ((bar_BxN // hp.part_bars) % 2).astype(context_BxC.dtype)
+      context_BxNxC = context_BxNxC + odd_part_BxN[..., None] * self.conductor_part
     conductor_inputs = jnp.concatenate([
-        jnp.broadcast_to(context_BxC[:, None, :], (batch, num_bars, context_BxC.shape[-1])),
-        jnp.broadcast_to(bars_lib.bar_features(bar_N, z_BxZ.dtype)[None],
-                         (batch, num_bars, bars_lib.BAR_FEATURE_DIM)), bar_latents_BxNxZ], axis=-1)
+        context_BxNxC, bars_lib.bar_features(bar_BxN, z_BxZ.dtype), bar_latents_BxNxZ], axis=-1)
     bars_BxNxC = self.conductor(conductor_inputs, jnp.ones((batch, num_bars), bool),
                                 jnp.tanh(self.conductor_init(context_BxC)))[1]
     # Each bar's latent also reaches its steps directly (and its restart state), beside the
@@ -331,16 +342,19 @@ class Decoder(nn.Module):
   def _num_bars(self, num_steps: int, grid) -> int:
     return grid[0] if (self._restarts and grid) else self.hp.num_bars(num_steps)
 
-  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None):
+  def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None,
+                     first_bar_B=None):
     """Logits [B, T, V] and attention weights [B, T, T] given the true previous events.
 
     grid: the bar grid (N, S) for bar_reset (default: one that fits any melody of T steps).
+    first_bar_B: where each window starts in its tune (_plan).
     """
     hp = self.hp
     batch, num_steps = events_BxT.shape
     if self._restarts and grid is None:
       grid = bars_lib.grid_shape(num_steps, hp.min_steps_per_bar, hp.max_steps_per_bar)
-    context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, self._num_bars(num_steps, grid))
+    context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, self._num_bars(num_steps, grid),
+                                                 first_bar_B)
     previous_BxT = jnp.concatenate([jnp.full((batch, 1), hp.start_token, events_BxT.dtype),
                                     events_BxT[:, :-1]], axis=1)
     lookback_BxTxL = None

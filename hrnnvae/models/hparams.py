@@ -29,7 +29,7 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
                     "sample_unroll": 1, "bar_latent_dim": 0, "bar_latent_prior": "standard",
                     "bar_latent_dropout": 0.0, "bar_adapter_dim": 0, "compute_dtype": "float32",
-                    "cache_dtype": "float32"}
+                    "cache_dtype": "float32", "tune_bar_positions": False, "part_bars": 0}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
 # build. context_dim: the width of tanh(Dense([z, emotion])) apart from the step RNNs'; word
@@ -79,6 +79,11 @@ class ModelHParams:
   encoder: str
   decoder: str
   position_input: bool
+  # The conductor's bar features count bars from the tune's first bar, not the window's (a window
+  # starting at bar 4 gets bar 4's phrase and period place), and part_bars > 0 adds a learned
+  # shift to its input in every odd part of that many bars (a B part; issue 19 (x)).
+  tune_bar_positions: bool
+  part_bars: int
   lookback_input: bool
   lookback_bars: tuple[int, ...]  # the lookback's "same place k bars back" slots, k in order
   classifier_channels: int
@@ -215,6 +220,11 @@ class ModelHParams:
     if not self.lookback_bars or any(k < 1 for k in self.lookback_bars):
       raise ValueError(f"model.lookback_bars must be bar distances of at least 1, not "
                        f"{self.lookback_bars!r}")
+    if self.part_bars < 0:
+      raise ValueError(f"model.part_bars must be 0 (off) or a number of bars, not {self.part_bars}")
+    if self.part_bars and not (self.family == "hrnnvae" and self.hierarchical):
+      raise ValueError("model.part_bars needs the hrnnvae family with the conductor "
+                       "(model.hierarchical)")
     if self.bar_latent_dim and not (self.family == "hrnnvae" and self.hierarchical
                                     and self.encoder == "bar_bidirectional"):
       raise ValueError("model.bar_latent_dim needs the hrnnvae family with the conductor "

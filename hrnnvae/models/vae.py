@@ -59,7 +59,7 @@ class HierarchicalVAE(nn.Module):
                                 bar_log_var.reshape(batch, -1).astype(h_BxH.dtype)], axis=-1)
 
   def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
-                  drop_bar_latents=False):
+                  drop_bar_latents=False, first_bar_B=None):
     """Teacher-forced decode of each melody's own z: logits [B, T, V], alpha, mu, log_var, z
     (latents [B, hp.latent_size]), kl [B].
 
@@ -77,7 +77,7 @@ class HierarchicalVAE(nn.Module):
     if drop_bar_latents and hp.prior_drops_bar_latents:
       kept_B = jax.random.bernoulli(drop_rng, 1.0 - hp.bar_latent_dropout, z.shape[:1])
       z = jnp.where(kept_B[:, None], z, hp.without_bar_latents(z))
-    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid)
+    logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B, grid, first_bar_B)
     if not hp.use_vae:
       kl = jnp.zeros(z.shape[:1], z.dtype)
     elif kept_B is not None:  # the dropped bars' latents were not used: no KL for them
@@ -126,10 +126,11 @@ class HierarchicalVAE(nn.Module):
     bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
     return jnp.concatenate([z_BxZ, bars.reshape(z_BxZ.shape[0], -1)], axis=-1)
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):
-    """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha)."""
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, first_bar_B=None):
+    """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha).
+    first_bar_B: where each window starts in its tune (model.tune_bar_positions; None: bar 0)."""
     return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
-                                       steps_per_bar_B, grid)
+                                       steps_per_bar_B, grid, first_bar_B)
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
                guidance=None, top_p=None, repeat_penalty=None, short_note_penalty=None,

@@ -20,7 +20,8 @@ from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
 
-Batch = dict[str, np.ndarray]  # events [B, T] int32, lengths, steps_per_bar, emotion [B], weight [B]
+Batch = dict[str, np.ndarray]  # events [B, T] int32; lengths, steps_per_bar, emotion, weight,
+#                                 start_bar (the window's first bar in its tune) [B]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Split:
   lengths: np.ndarray  # [N] int32
   steps_per_bar: np.ndarray  # [N] int32
   emotion: np.ndarray  # [N] int32
+  start_bar: np.ndarray | None = None  # [N] int32, where each window starts in its tune (0s: None)
 
   def __len__(self) -> int:
     return len(self.events)
@@ -36,7 +38,9 @@ class Split:
   def take(self, rows: np.ndarray, weight: np.ndarray | None = None) -> Batch:
     return {"events": self.events[rows], "lengths": self.lengths[rows],
             "steps_per_bar": self.steps_per_bar[rows], "emotion": self.emotion[rows],
-            "weight": np.ones(len(rows), np.float32) if weight is None else weight}
+            "weight": np.ones(len(rows), np.float32) if weight is None else weight,
+            "start_bar": (np.zeros(len(rows), np.int32) if self.start_bar is None
+                          else self.start_bar[rows])}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +66,8 @@ def load(cache_dir: str, max_steps: int = 0) -> Data:
     rows = np.nonzero(arrays["split"] == index)[0]
     splits[name] = Split(events[rows], lengths[rows],
                          arrays["steps_per_bar"][rows].astype(np.int32),
-                         arrays["emotion"][rows].astype(np.int32))
+                         arrays["emotion"][rows].astype(np.int32),
+                         arrays["start_bar"][rows].astype(np.int32))
   steps_per_bar = arrays["steps_per_bar"]
   meters, counts = np.unique(arrays["time_signature"], axis=0, return_counts=True)
   meter = meters[counts.argmax()].tolist()

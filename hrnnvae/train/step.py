@@ -262,11 +262,13 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
     rng, mix_rng = jax.random.split(rng)
   out = models.vae.apply({"params": vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
-                         drop_bar_latents=True, method="reconstruct")
+                         drop_bar_latents=True, first_bar_B=batch.get("start_bar"),
+                         method="reconstruct")
   if sampling_rate is not None:
     inputs_BxT = mixed_inputs(batch["events"], out["logits"], sampling_rate, mix_rng)
     logits, alpha = models.vae.apply({"params": vae_params}, out["z"], batch["emotion"], inputs_BxT,
-                                     batch["steps_per_bar"], grid, method="decode")
+                                     batch["steps_per_bar"], grid, batch.get("start_bar"),
+                                     method="decode")
     out = {**out, "logits": logits, "alpha": alpha}
   real_steps = jnp.maximum(batch["lengths"].sum(), 1)
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask_BxT)
@@ -378,7 +380,7 @@ def eval_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid=
   mask = _mask(batch) & (batch["weight"][:, None] > 0)
   out = models.vae.apply({"params": state.vae_params}, batch["events"], batch["lengths"],
                          batch["steps_per_bar"], batch["emotion"], rng, grid,
-                         method="reconstruct")
+                         first_bar_B=batch.get("start_bar"), method="reconstruct")
   nll_B, correct_B = losses.reconstruction(out["logits"], batch["events"], mask)
   kl_B = out["kl"] if "kl" in out else (losses.kl_to_standard_normal(out["mu"], out["log_var"])
                                         if models.vae.hp.use_vae else jnp.zeros_like(nll_B))
