@@ -75,8 +75,8 @@ class _Autoregressive(nn.Module):
     return jax.nn.one_hot(jnp.full((batch,), self.hp.start_token), self.hp.num_classes + 1,
                           dtype=dtype)
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None):
-    del grid  # no bar grid
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, first_bar_B=None):
+    del grid, first_bar_B  # no bar grid, no conductor
     batch, num_steps = events_BxT.shape
     condition_TxBxC, carry = self._condition(z_BxZ, emotion_B, steps_per_bar_B, num_steps)
     previous = jnp.concatenate([
@@ -110,9 +110,10 @@ class _Autoregressive(nn.Module):
             "gumbel": gumbel_BxTxV}
 
   def reconstruct(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None,
-                  drop_bar_latents=False):
-    """As HierarchicalVAE.reconstruct; the baselines have no bar latents to drop."""
-    del drop_bar_latents
+                  drop_bar_latents=False, first_bar_B=None):
+    """As HierarchicalVAE.reconstruct; the baselines have no bar latents to drop and no
+    conductor to tell where a window starts."""
+    del drop_bar_latents, first_bar_B
     mu, log_var = self.encode(events_BxT, lengths_B, steps_per_bar_B, grid)
     z = mu if log_var is None else mu + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mu.shape)
     logits, alpha = self.decode(z, emotion_B, events_BxT, steps_per_bar_B)
