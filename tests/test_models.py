@@ -700,6 +700,14 @@ def test_part_shift_starts_at_zero_and_reaches_only_the_odd_parts_bars():
   np.testing.assert_array_equal(decode_from(2, window_vae), shifted)
 
 
+def test_bar_place_options_need_the_conductor():
+  for option in (dict(part_bars=16), dict(tune_bar_positions=True)):
+    with pytest.raises(ValueError, match=next(iter(option))):
+      _hp(hierarchical=False, **option)
+    with pytest.raises(ValueError, match=next(iter(option))):
+      _hp(family="lstm_lm", use_vae=False, **option)
+
+
 def test_tune_bar_positions_give_the_conductor_the_tunes_phrase_and_period():
   """A window starting at bar 4 of its tune: its first bar is the tune's bar 4 (the second half of
   the 8-bar period), so its conductor reads what a window from bar 0 reads at its bar 4."""

@@ -222,9 +222,10 @@ class ModelHParams:
                        f"{self.lookback_bars!r}")
     if self.part_bars < 0:
       raise ValueError(f"model.part_bars must be 0 (off) or a number of bars, not {self.part_bars}")
-    if self.part_bars and not (self.family == "hrnnvae" and self.hierarchical):
-      raise ValueError("model.part_bars needs the hrnnvae family with the conductor "
-                       "(model.hierarchical)")
+    for name in ("part_bars", "tune_bar_positions"):
+      if getattr(self, name) and not (self.family == "hrnnvae" and self.hierarchical):
+        raise ValueError(f"model.{name} needs the hrnnvae family with the conductor "
+                         "(model.hierarchical)")
     if self.bar_latent_dim and not (self.family == "hrnnvae" and self.hierarchical
                                     and self.encoder == "bar_bidirectional"):
       raise ValueError("model.bar_latent_dim needs the hrnnvae family with the conductor "
