@@ -589,6 +589,41 @@ def test_a_long_prior_sample_is_written_in_sections_each_planned_from_its_own_la
         np.stack([m.events for m in sampler.sample(emotions, bars=bars, seed=3)]))
 
 
+def test_with_tune_bar_positions_each_section_counts_bars_from_its_place_in_the_tune():
+  """model.tune_bar_positions: section s of a sectioned plan is the plan of its latent for a
+  window starting at the tune's bar s * P (its conductor knows it is in the second half of an
+  8-bar period, or the third bar of a phrase), not at bar 0. Sections a multiple of 8 bars long
+  (the 16-bar reconstruction sections of the bundled datasets) plan as from bar 0: the
+  conductor's bar features repeat every 8 bars."""
+  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"](None)
+  config.model.tune_bar_positions = True
+  spb = events_lib.steps_per_bar(4, 4)
+  hp = ModelHParams.from_config(config.model, 4 * spb, spb, spb, 4)
+  vae = models_lib.build(hp)
+  params = vae.init(jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8),
+                    jnp.full((1,), 4), jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+  z = jax.random.normal(jax.random.key(2), (2, 3, hp.latent_size))
+  emotions = jnp.asarray([1, 2])
+
+  def plan(module, z, first_bar=None, section_bars=0):
+    embedded = module.emotion_embed(emotions)
+    if section_bars:
+      return module.decoder._sectioned_plan(z, embedded, 7, section_bars)
+    return module.decoder._plan(z, embedded, 7, first_bar)
+
+  apply = functools.partial(vae.apply, {"params": params}, method=plan)
+  bars = apply(z, section_bars=2)[1]
+  same = functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6)
+  for section in range(3):
+    from_its_bar = apply(z[:, section], first_bar=jnp.full((2,), 2 * section))[1]
+    for bar in range(2 * section, 7 if section == 2 else 2 * section + 2):
+      same(bars[:, bar], from_its_bar[:, bar - 2 * section])
+  from_bar_0 = apply(z[:, 1])[1]
+  assert not np.allclose(bars[:, 2], from_bar_0[:, 0], atol=1e-4)  # bar 2 is told it is bar 2
+  np.testing.assert_array_equal(apply(z[:, 0], first_bar=jnp.full((2,), 16))[1],
+                                apply(z[:, 0])[1])
+
+
 def test_section_latents_correlate_as_asked_and_keep_the_priors_distribution():
   """Section s's noise is c * section s-1's + sqrt(1 - c^2) * its own: c = 1 repeats the first
   latent, and for c in (0, 1) neighbouring sections correlate c, sections two apart c^2, each

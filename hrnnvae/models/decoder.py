@@ -307,13 +307,17 @@ class Decoder(nn.Module):
     """_plan for a tune in sections of `section_bars` bars, section s from its own latent
     z_BxSxZ[:, s] (the last section runs on to bar num_bars): each section's conductor starts
     afresh from its latent, as at the start of a training window, so no conductor runs past the
-    bars it was trained on. The context is then per bar, [B, N, C]."""
+    bars it was trained on; with model.tune_bar_positions it counts bars from the section's
+    place in the tune. The context is then per bar, [B, N, C]."""
     if not self._restarts:
       raise ValueError("a tune in sections needs the bar_reset hierarchical decoder")
     batch, sections = z_BxSxZ.shape[:2]
     emotion_BSxE = jnp.repeat(emotion_BxE, sections, axis=0)
+    # Section s starts at the tune's bar s * section_bars: with model.tune_bar_positions its
+    # conductor counts from there, as it did for a training window that starts there.
+    first_bar_BS = jnp.tile(jnp.arange(sections, dtype=jnp.int32) * section_bars, batch)
     context, bars, states = self._plan(z_BxSxZ.reshape(batch * sections, -1), emotion_BSxE,
-                                       num_bars)
+                                       num_bars, first_bar_BS)
     section_N = jnp.minimum(jnp.arange(num_bars) // section_bars, sections - 1)
     in_section_N = jnp.arange(num_bars) - section_N * section_bars
 
