@@ -70,12 +70,15 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
 @functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14, 16))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
               nucleus, top_p, repeats_penalized, repeat_penalty, short_notes_penalized,
-              short_note_penalty, section_bars, keep_BxT=None, keep_bias=None):
+              short_note_penalty, section_bars, keep_BxT=None, keep_bias=None, first_bar_B=None):
   """Events [B, num_steps]; guided, nucleus, repeats_penalized and short_notes_penalized
   (static) switch emotion guidance, top-p, the repeat and the short-note penalties on;
   section_bars > 0 (static): z_BxZ is [B, S, Z], a latent for each section of that many bars;
-  keep_BxT (None or events [B, num_steps]): each step favours that event by keep_bias."""
+  keep_BxT (None or events [B, num_steps]): each step favours that event by keep_bias.
+  first_bar_B (None or [B]): where each melody starts in its tune (model.tune_bar_positions)."""
   options = {"guidance": guidance} if guided else {}
+  if first_bar_B is not None:
+    options["first_bar_B"] = first_bar_B
   if keep_BxT is not None:
     options.update(keep_BxT=keep_BxT, keep_bias=keep_bias)
   if section_bars:
@@ -357,7 +360,8 @@ class Sampler:
              top_p: float | None = None, repeat_penalty: float | None = None,
              short_note_penalty: float | None = None, candidate: int = 0,
              keys=None, attention_bars: int = 0, section_bars: int = 0,
-             keep=None, keep_bias: float | None = None, z_alone: bool = False) -> np.ndarray:
+             keep=None, keep_bias: float | None = None, z_alone: bool = False,
+             first_bars=None) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     z_BxZ: [B, Z], or [B, S, Z] with section_bars > 0: a latent for each section of that many
@@ -378,6 +382,9 @@ class Sampler:
     before temperature and nucleus; a negative event favours nothing at its step.
     z_alone: every latent's bars' part is zero (prior samples of a bar-dropout model): the
     decode skips the bar adapter, whose change is then exactly zero (the same events, faster).
+    first_bars: None, or where each melody starts in its tune (one int or [B]): a window from
+    the middle of a tune decoded where it sits, as it was trained; read only by a model with
+    model.tune_bar_positions (others, and None, plan every melody from the tune's first bar).
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
@@ -402,8 +409,15 @@ class Sampler:
                        jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty),
-                       _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps))
+                       _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps),
+                       first_bar_B=self._first_bars(first_bars, len(emotions_B)))
     return np.asarray(events)
+
+  def _first_bars(self, first_bars, count: int):
+    """_generate's first_bar_B: None unless the model reads where a window starts."""
+    if first_bars is None or not self.hp.tune_bar_positions:
+      return None
+    return jnp.asarray(np.broadcast_to(first_bars, (count,)), jnp.int32)
 
   def _kept(self, keep, keep_bias, num_steps: int) -> tuple:
     """_generate's (keep_BxT, keep_bias): () when nothing is favoured."""

@@ -82,3 +82,24 @@ def test_onset_pitch_counts_equal_a_numpy_recount(nottingham_40):
     np.testing.assert_array_equal(sums[name], ((pitch == events) & onsets).sum(axis=1))
     # Never more than the onsets, and not the overall argmax (which may pick hold or note-off).
     assert np.all(np.asarray(sums[name]) <= onsets.sum(axis=1))
+
+
+def test_a_batchs_start_bar_reaches_a_model_that_reads_where_its_windows_sit(nottingham_40):
+  """The harness's teacher-forced figures decode each test window where it sits in its tune
+  (model.tune_bar_positions, as it trained): log p(x|mu) moves for windows from bar 4 and not
+  for bar 8 (one 8-bar period on); a model without the option ignores start_bar."""
+  plain, plain_params, batch = _model_and_batch(nottingham_40)
+  hp = model_hparams(32, 8, embed_dim=8, short_term_dim=16, long_term_dim=16, latent_dim=4,
+                     conductor_dim=8, decoder_dim=16, attention_dim=8, sample_unroll=1,
+                     tune_bar_positions=True)
+  placed = HierarchicalVAE(hp)
+  params = placed.init(jax.random.key(0), batch["events"], batch["lengths"],
+                       batch["steps_per_bar"], batch["emotion"], jax.random.key(1))["params"]
+
+  def log_px(vae, params, start_bar=None):
+    located = dict(batch) if start_bar is None else {**batch, "start_bar": jnp.full(6, start_bar)}
+    return np.asarray(deterministic_sums(vae, params, located)["log_px_at_mu"])
+
+  np.testing.assert_array_equal(log_px(plain, plain_params, 4), log_px(plain, plain_params))
+  np.testing.assert_allclose(log_px(placed, params, 8), log_px(placed, params), rtol=1e-6)
+  assert not np.allclose(log_px(placed, params, 4), log_px(placed, params), rtol=1e-4)

@@ -284,7 +284,7 @@ def _teacher_forced_accuracy(sampler, arrays, batch_size=64):
   for start in range(0, len(rows), batch_size):
     chunk = rows[start:start + batch_size]
     batch = {name: jnp.asarray(arrays[name][chunk], jnp.int32)
-             for name in ("events", "lengths", "steps_per_bar", "emotion")}
+             for name in ("events", "lengths", "steps_per_bar", "emotion", "start_bar")}
     result = jax.device_get(sums(sampler.params["vae"], batch))
     correct, steps = correct + float(result["correct"].sum()), steps + float(result["steps"].sum())
   return correct / steps

@@ -624,6 +624,28 @@ def test_with_tune_bar_positions_each_section_counts_bars_from_its_place_in_the_
                                 apply(z[:, 0])[1])
 
 
+def test_decode_places_a_window_in_its_tune_only_for_a_model_that_reads_it():
+  """Sampler.decode's first_bars (the harness's greedy decodes of mid-tune windows): a model
+  with model.tune_bar_positions decodes a window from bar 4 otherwise than from bar 0, and from
+  bar 8 (one 8-bar period on) as from bar 0; for a model without it first_bars changes nothing."""
+  plain = _random_sampler()
+  z, emotions = plain.prior(4, seed=1), [0, 1, 2, 3]
+  np.testing.assert_array_equal(plain.decode(z, emotions, 64, seed=2, first_bars=4),
+                                plain.decode(z, emotions, 64, seed=2))
+  config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"](None)
+  config.model.tune_bar_positions = True
+  hp = ModelHParams.from_config(config.model, 4 * plain.steps_per_bar, plain.steps_per_bar,
+                                plain.steps_per_bar, 4)
+  params = models_lib.build(hp).init(
+      jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
+      jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+  placed = Sampler(hp, {"vae": params, "emotion": None}, {"data": plain.facts})
+  decode = functools.partial(placed.decode, z, emotions, 64, 2, temperature=1e-4)
+  np.testing.assert_array_equal(decode(first_bars=8), decode())
+  np.testing.assert_array_equal(decode(first_bars=np.zeros(4, int)), decode())
+  assert not np.array_equal(decode(first_bars=4), decode())
+
+
 def test_section_latents_correlate_as_asked_and_keep_the_priors_distribution():
   """Section s's noise is c * section s-1's + sqrt(1 - c^2) * its own: c = 1 repeats the first
   latent, and for c in (0, 1) neighbouring sections correlate c, sections two apart c^2, each

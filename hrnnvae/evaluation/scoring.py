@@ -264,14 +264,14 @@ _likelihood_sums = jax.jit(likelihood.likelihood_sums, static_argnums=0)
 
 
 def greedy_counts(sampler, latents_BxZ, events_BxT, lengths_B, steps_per_bar_B, emotion_B,
-                  seed: int = 0) -> tuple[np.ndarray, dict]:
+                  seed: int = 0, first_bars_B=None) -> tuple[np.ndarray, dict]:
   """(greedy decodes [B, T] of the latents, counts): the melodies' real steps, the steps the
   decode reproduces, the steps where both the melody and its decode start a note, and of those
   the ones with the right pitch. The decode is the model's own, as is (no guidance, no
-  penalties)."""
+  penalties); first_bars_B: where each window starts in its tune (Sampler.decode)."""
   greedy = sampler.decode(latents_BxZ, emotion_B, events_BxT.shape[1], seed, temperature=1e-4,
                           steps_per_bar=steps_per_bar_B, emotion_guidance=1.0, repeat_penalty=1.0,
-                          short_note_penalty=1.0)
+                          short_note_penalty=1.0, first_bars=first_bars_B)
   real = np.arange(greedy.shape[1])[None] < np.asarray(lengths_B)[:, None]
   both_onsets = real & (events_BxT >= events_lib.FIRST_PITCH_EVENT) & (
       greedy >= events_lib.FIRST_PITCH_EVENT)
@@ -300,7 +300,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
     batch = {"events": jnp.asarray(arrays["events"][chunk], jnp.int32),
              "lengths": jnp.asarray(arrays["lengths"][chunk], jnp.int32),
              "steps_per_bar": jnp.asarray(arrays["steps_per_bar"][chunk], jnp.int32),
-             "emotion": jnp.asarray(arrays["emotion"][chunk], jnp.int32)}
+             "emotion": jnp.asarray(arrays["emotion"][chunk], jnp.int32),
+             "start_bar": jnp.asarray(arrays["start_bar"][chunk], jnp.int32)}
     if sampler.hp.use_vae:
       sums = jax.device_get(_likelihood_sums(sampler.vae, sampler.params["vae"], batch,
                                              jax.random.key(seed + index)))
@@ -308,7 +309,8 @@ def likelihood_row(sampler: Sampler, arrays, batch_size: int = 64, seed: int = 0
       sums = jax.device_get(likelihood.deterministic_sums(sampler.vae, sampler.params["vae"], batch))
     mu, _ = sampler.posterior(batch["events"], batch["lengths"], batch["steps_per_bar"])
     totals.update(greedy_counts(sampler, mu, arrays["events"][chunk], arrays["lengths"][chunk],
-                                arrays["steps_per_bar"][chunk], arrays["emotion"][chunk], seed)[1])
+                                arrays["steps_per_bar"][chunk], arrays["emotion"][chunk], seed,
+                                arrays["start_bar"][chunk])[1])
     totals["melodies"] += float(len(chunk))
     totals.update({name: float(sums[name].sum())
                    for name in ("log_px_at_mu", "correct", "steps", "elbo", "importance_log_px",

@@ -31,9 +31,11 @@ from hrnnvae.data import events as events_lib
 
 
 def _log_likelihood(vae, params, z_BxZ, batch, mask_BxT):
-  """(log p(x|z) [B], correct steps [B], correct onset pitches [B])."""
+  """(log p(x|z) [B], correct steps [B], correct onset pitches [B]); a batch's start_bar (where
+  each window starts in its tune) reaches a model with model.tune_bar_positions."""
   logits, _ = vae.apply({"params": params}, z_BxZ, batch["emotion"], batch["events"],
-                        batch["steps_per_bar"], method="decode")
+                        batch["steps_per_bar"], first_bar_B=batch.get("start_bar"),
+                        method="decode")
   nll_B, correct_B = losses.reconstruction(logits, batch["events"], mask_BxT)
   return -nll_B, correct_B, _onset_pitch_correct(logits, batch["events"], mask_BxT)
 

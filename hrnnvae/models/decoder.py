@@ -424,7 +424,7 @@ class Decoder(nn.Module):
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
                    repeat_penalty=None, short_note_penalty=None, section_bars: int = 0,
-                   keep_BxT=None, keep_bias=None):
+                   keep_BxT=None, keep_bias=None, first_bar_B=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     z_BxZ: one latent a melody, or [B, S, Z] with section_bars > 0: a tune in S sections of
@@ -445,6 +445,8 @@ class Decoder(nn.Module):
     e^(b / temperature) times more likely than the model says (before the nucleus), so that
     emotion transfer keeps a tune's own events where the requested emotion lets it; the returned
     logits are the model's, without it.
+    first_bar_B: None, or where each melody starts in its tune (a window decoded where it sits,
+    read with model.tune_bar_positions; _plan); not with section_bars.
     """
     hp = self.hp
     batch = z_BxZ.shape[0]
@@ -453,12 +455,17 @@ class Decoder(nn.Module):
       z_BxZ = jnp.concatenate([z_BxZ, z_BxZ])
       emotion_BxE = jnp.concatenate([emotion_BxE, neutral_BxE])
       steps_per_bar_B = jnp.concatenate([steps_per_bar_B, steps_per_bar_B])
+      if first_bar_B is not None:
+        first_bar_B = jnp.concatenate([first_bar_B, first_bar_B])
       batch = 2 * batch
     if section_bars:
+      if first_bar_B is not None:
+        raise ValueError("a tune in sections starts at its first bar; pass no first_bar_B")
       context, bars_BxNxC, bar_states = self._sectioned_plan(z_BxZ, emotion_BxE,
                                                              hp.num_bars(num_steps), section_bars)
     else:
-      context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps))
+      context, bars_BxNxC, bar_states = self._plan(z_BxZ, emotion_BxE, hp.num_bars(num_steps),
+                                                   first_bar_B)
     slots = hp.cache_slots(num_steps)
     initial = tuple(s[:, 0] for s in bar_states)
     carry = (initial, jnp.zeros((batch, slots, hp.attention_dim), hp.cache_jnp_dtype),

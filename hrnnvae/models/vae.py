@@ -134,7 +134,7 @@ class HierarchicalVAE(nn.Module):
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
                guidance=None, top_p=None, repeat_penalty=None, short_note_penalty=None,
-               section_bars: int = 0, keep_BxT=None, keep_bias=None):
+               section_bars: int = 0, keep_BxT=None, keep_bias=None, first_bar_B=None):
     """Free-running decode from given latents, one key per melody:
     {'events' [B, T], 'logits', 'gumbel' [B, T, V]}.
 
@@ -146,7 +146,8 @@ class HierarchicalVAE(nn.Module):
     (nucleus.nucleus_logits). repeat_penalty: None, or r, the repeat penalty
     (nucleus.repeat_penalized). short_note_penalty: None, or s, the short-note penalty
     (nucleus.short_note_penalized). keep_BxT, keep_bias: None, or the events each step favours
-    by keep_bias (emotion transfer's fidelity to the tune; decoder.Decoder.free_running)."""
+    by keep_bias (emotion transfer's fidelity to the tune; decoder.Decoder.free_running).
+    first_bar_B: None, or where each melody starts in its tune (model.tune_bar_positions)."""
     neutral = None
     if guidance is not None:
       neutral = jnp.broadcast_to(self.emotion_embed.embedding.mean(0),
@@ -154,7 +155,7 @@ class HierarchicalVAE(nn.Module):
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
                                      num_steps, keys_B, temperature, neutral, guidance, top_p,
                                      repeat_penalty, short_note_penalty, section_bars, keep_BxT,
-                                     keep_bias)
+                                     keep_bias, first_bar_B)
 
   def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
     return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid)
