@@ -730,7 +730,9 @@ def test_tune_bar_positions_give_the_conductor_the_tunes_phrase_and_period():
 def test_a_window_decoded_where_it_sits_in_its_tune_agrees_with_teacher_forcing_there():
   """generate's first_bar_B (Sampler.decode's first_bars, the harness's greedy decodes of
   mid-tune windows): the free-running logits are the teacher-forced ones at the same first bar,
-  guided (the batch run twice) or not, and differ from bar 0's for a window from bar 4."""
+  which differ from bar 0's for a window from bar 4; guided (the batch run twice, requested and
+  neutral emotion), a window from bar 0 samples what it samples without first bars, one from
+  bar 4 does not."""
   hp = _hp(tune_bar_positions=True)
   vae = HierarchicalVAE(hp)
   events, lengths, steps_per_bar, emotion = _batch()
@@ -738,18 +740,19 @@ def test_a_window_decoded_where_it_sits_in_its_tune_agrees_with_teacher_forcing_
   z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
   keys = jax.random.split(jax.random.key(3), B)
   first_bar = jnp.asarray([4, 0, 12], jnp.int32)  # B = 3 melodies
-  for guidance in (None, 1.5):
-    sampled = jax.jit(lambda p, f, g=guidance: vae.apply(
-        p, z, emotion, steps_per_bar, T, keys, guidance=g, first_bar_B=f,
-        method=HierarchicalVAE.generate))(params, first_bar)
-    forced = vae.apply(params, z, emotion, sampled["events"], steps_per_bar, None, first_bar,
+  generate = jax.jit(lambda p, f, g: vae.apply(p, z, emotion, steps_per_bar, T, keys, guidance=g,
+                                               first_bar_B=f, method=HierarchicalVAE.generate))
+  sampled = generate(params, first_bar, None)
+  forced = vae.apply(params, z, emotion, sampled["events"], steps_per_bar, None, first_bar,
+                     method=HierarchicalVAE.decode)[0]
+  np.testing.assert_allclose(forced, sampled["logits"], atol=1e-5)
+  at_bar_0 = vae.apply(params, z, emotion, sampled["events"], steps_per_bar,
                        method=HierarchicalVAE.decode)[0]
-    if guidance is None:
-      np.testing.assert_allclose(forced, sampled["logits"], atol=1e-5)
-    at_bar_0 = vae.apply(params, z, emotion, sampled["events"], steps_per_bar,
-                         method=HierarchicalVAE.decode)[0]
-    assert not np.allclose(forced[0], at_bar_0[0], atol=1e-4)  # row 0 starts at bar 4
-    np.testing.assert_allclose(forced[1], at_bar_0[1], atol=1e-5)  # row 1 at bar 0
+  assert not np.allclose(forced[0], at_bar_0[0], atol=1e-4)  # row 0 starts at bar 4
+  np.testing.assert_allclose(forced[1], at_bar_0[1], atol=1e-5)  # row 1 at bar 0
+  guided, guided_at_bar_0 = (generate(params, f, 1.5)["logits"] for f in (first_bar, None))
+  np.testing.assert_allclose(guided[1], guided_at_bar_0[1], atol=1e-5)
+  assert not np.allclose(guided[0], guided_at_bar_0[0], atol=1e-4)
 
 
 def _numpy_nucleus(logits_BxV, temperature, top_p):
