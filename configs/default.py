@@ -121,10 +121,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The conductor reads each bar's place counted from the tune's first bar (the window's
   # start_bar added), and with part_bars > 0 whether the bar lies in an odd part of that many
   # bars (a learned shift of its input, zero at initialisation): a B part it can be told about.
-  # Measured warm (BUILD_NOTES.md, log 19 (x)): no B part learned; off until measured through the
-  # one command. A tune written in sections (sample.section_bars) counts each section's bars from
-  # its place; reconstruction's sections start at multiples of the 16-bar windows, where the
-  # conductor's bar features (4-bar phrase, 8-bar period) are bar 0's.
+  # Measured warm (BUILD_NOTES.md, log 19 (x)) and through the whole one command (log 19 (xi)):
+  # no B part, no realism gained, more whole bars repeated; off. A tune written in sections
+  # (sample.section_bars) counts each section's bars from its place; reconstruction's sections
+  # start at multiples of the 16-bar windows, where the conductor's bar features (4-bar phrase,
+  # 8-bar period) are bar 0's.
   config.model.tune_bar_positions = False  # the window's start_bar added to its bar indices
   config.model.part_bars = 0  # 0: off; 16: bars 16-31 of a tune get the B part's shift
   # The sounding pitch and the events 1 and 2 bars back as decoder inputs (models/bars.py). Off:
