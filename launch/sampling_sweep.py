@@ -31,7 +31,10 @@ one seed of 64 samples an emotion moves realism by about 0.03, so settings are c
                    first (metrics/melody.part_lift), the melody means; NaN for shorter ones;
   one_step_notes   the share of a melody's notes that last one step, the melody mean;
   tonic_share      the share of a melody's notes on its judged key's tonic, the melody mean.
-The split's real tunes head the table (realism: its tunes against themselves, about 0.5).
+The split's real tunes head the table (realism: its tunes against themselves, about 0.5), then
+the memorizer (realism.training_tunes: the training split's tunes, num_samples spans per quadrant
+the judge gives them, against the split's; its judge is 1 by construction and not shown): what
+fitting the training tunes perfectly would score.
 `choose` picks the default: among settings whose judge meets JUDGE_FLOOR (macro) and
 QUADRANT_FLOOR (every quadrant), the most real (lowest overall realism); when none does, the
 most real of those whose judge is within JUDGE_TOLERANCE of the best judge (one seed's judge
@@ -106,6 +109,7 @@ COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.
            "judge_worst", *(f"judge_{q}" for q in emotion_lib.EMOTIONS),
            *STRUCTURE, "part_similarity", "part_lift", "one_step_notes", "tonic_share")
 BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
+MEMORIZER_ROW = "train set (memorizer)"
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
             "candidates", "attention_bars", "section_bars", "section_correlation")
 
@@ -181,6 +185,14 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
   rows = {f"{split} set": {  # its quadrants are the judge's own labels: no agreement to show
       **scoring.realism_columns(realism.real_against_real(real, spb, classifiers=("features",))), **no_judge,
       **_structure(list(real.events), qpm, spb, meter)}}
+  if split != "train":  # against its own tunes the memorizer would be the row above
+    training = realism.training_tunes(arrays, bars, spb, thresholds, num_samples, seeds[0])
+    rows[MEMORIZER_ROW] = {
+        **scoring.realism_columns(realism.model_rows(training, real, spb,
+                                                     classifiers=("features",))),
+        **no_judge, **_structure(list(training.events), qpm, spb, meter)}
+    log(f"{MEMORIZER_ROW}: {len(training.events)} spans from {len(np.unique(training.groups))} "
+        f"tunes, realism {rows[MEMORIZER_ROW]['realism']:.3f}")
   requested = np.array(scoring.requested_emotions(num_samples))
   own = {"emotion_guidance": sampler.emotion_guidance, "attention_bars": sampler.attention_bars,
          "section_bars": sampler.section_bars,

@@ -60,14 +60,22 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   with open(tmp_path / "metrics.csv") as f:
     models = {row["model"] for row in csv.DictReader(f)}
   assert models == {report_lib.TEST_ROW, name}
-  # Realism: the test split against itself first, then the model's first-seed samples (8 of them).
+  # Realism: the test split against itself first, the memorizer (training tunes, at most 2 per
+  # quadrant, against the test tunes), then the model's first-seed samples (8 of them).
   with open(tmp_path / "realism.csv") as f:
     realism_rows = list(csv.DictReader(f))
   per_model = 2 * len(realism.SUBSETS)  # overall, real_mix and 4 quadrants, 2 classifiers each
-  assert [r["model"] for r in realism_rows[::per_model]] == [report_lib.TEST_ROW, name]
-  assert {int(r["generated"]) for r in realism_rows[per_model:per_model + 2]} == {2 * 4}
-  assert [r["subset"] for r in realism_rows[per_model:2 * per_model:2]] == list(realism.SUBSETS)
-  assert len(result["realism"]) == len(realism_rows) == 2 * per_model
+  assert [r["model"] for r in realism_rows[::per_model]] == [
+      report_lib.TEST_ROW, report_lib.MEMORIZER_ROW, name]
+  memorizer = realism_rows[per_model:2 * per_model]
+  assert 4 <= int(memorizer[0]["generated"]) <= 2 * 4
+  assert all(int(r["generated"]) <= 2 for r in memorizer if r["subset"] in emotion_lib.EMOTIONS)
+  test_spans = realism.real_tunes(nottingham_40[1], 4, 12, judge.thresholds_of(nottingham_40[2]))
+  assert {int(r["real"]) for r in memorizer[:2]} == {len(test_spans.events)}  # the test's jigs
+  assert {int(r["generated"]) for r in realism_rows[2 * per_model:2 * per_model + 2]} == {2 * 4}
+  assert [r["subset"] for r in realism_rows[2 * per_model::2]] == list(realism.SUBSETS)
+  assert len(result["realism"]) == len(realism_rows) == 3 * per_model
+  assert f"| {report_lib.MEMORIZER_ROW} | 4 | features |" in report
   assert "| model | bars | classifier | overall | real_mix | happy |" in report
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
   assert "Emotion control" in report and "E agreement" in report

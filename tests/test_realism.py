@@ -223,6 +223,36 @@ def test_real_tunes_cut_and_join_the_windows_of_a_tune():
   assert len(realism.real_tunes(arrays, 48, 16, THRESHOLDS).events) == 0  # longer than the tune
 
 
+def test_the_memorizer_draws_training_spans_per_quadrant_grouped_by_tune():
+  """realism.training_tunes: only the training split's untransposed spans, at most per_quadrant
+  of each quadrant the judge gives (all of a scarcer one), each grouped by its tune; a seed
+  draws the same spans again, another seed others."""
+  walks = _walks(tunes=24, windows=1, bars=4, seed=3)
+  count = len(walks.events)
+  splits = np.array([sources_lib.SPLITS.index("train")] * count)
+  splits[:4] = sources_lib.SPLITS.index("test")
+  arrays = {"events": np.concatenate([walks.events, walks.events[:2] + 2]).astype(np.int8),
+            "lengths": np.full(count + 2, 64), "steps_per_bar": np.full(count + 2, 16),
+            "split": np.concatenate([splits, [sources_lib.SPLITS.index("train")] * 2]),
+            "transposition": np.array([0] * count + [2, 2]),
+            "piece": np.arange(count + 2) + 100, "segment": np.zeros(count + 2, np.int64),
+            "start_bar": np.zeros(count + 2, np.int64)}
+  everything = realism.real_tunes(arrays, 4, 16, THRESHOLDS, split="train")
+  assert len(everything.events) == count - 4  # the test tunes and the transposed copies left out
+  available = np.bincount(everything.quadrants, minlength=4)
+  assert available.max() > 3 > 0, available  # a quadrant to draw down
+  drawn = realism.training_tunes(arrays, 4, 16, THRESHOLDS, per_quadrant=3, seed=0)
+  np.testing.assert_array_equal(np.bincount(drawn.quadrants, minlength=4),
+                                np.minimum(available, 3))
+  assert set(drawn.groups) <= set(range(104, 100 + count))  # training tunes, as their pieces
+  for events, piece in zip(drawn.events, drawn.groups):
+    np.testing.assert_array_equal(events, arrays["events"][piece - 100])
+  again = realism.training_tunes(arrays, 4, 16, THRESHOLDS, per_quadrant=3, seed=0)
+  np.testing.assert_array_equal(again.groups, drawn.groups)
+  other = realism.training_tunes(arrays, 4, 16, THRESHOLDS, per_quadrant=3, seed=1)
+  assert other.groups.tolist() != drawn.groups.tolist()
+
+
 @pytest.mark.slow  # 20 s of classifier fits: the full suite's
 def test_on_real_nottingham_windows(nottingham_40, optimized_classifiers):
   """8-bar spans of the 40 tunes' 4/4 and 2/2 training windows: against themselves about 0.5

@@ -173,3 +173,18 @@ def test_a_sweep_over_sections_has_a_row_for_each_and_restores_the_models_own(no
   plain = run()["T=1 p=1"]
   assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
   assert rows["T=1 p=1 S=2 c=0"]["note_repetition_rate"] != plain["note_repetition_rate"]
+
+
+def test_a_sweep_on_held_out_tunes_has_the_memorizers_row(nottingham_40):
+  """--split=test: the training tunes (the memorizer) follow the test tunes' row, as real as a
+  model of the training tunes can be (near 0.5 where a random decoder is near 1), with no judge
+  of their own; --split=train has no such row (it would be its tunes against themselves). In
+  6/8: the 40 tunes' test split is jigs."""
+  _, arrays, manifest = nottingham_40
+  rows = SWEEP["sweep"](_random_sampler(meter=(6, 8)), arrays, manifest, [1.0], [1.0], num_samples=8, seed=0,
+                        bars=4, split="test", log=lambda message: None)
+  assert list(rows) == ["test set", SWEEP["MEMORIZER_ROW"], "T=1 p=1"]
+  memorizer = rows[SWEEP["MEMORIZER_ROW"]]
+  assert memorizer["realism"] <= 0.7 and rows["T=1 p=1"]["realism"] >= 0.9, (
+      memorizer["realism"], rows["T=1 p=1"]["realism"])
+  assert np.isnan(memorizer["judge"]) and 0.15 <= memorizer["tonic_share"] <= 0.4

@@ -61,6 +61,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   real_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
       arrays, bars, steps_per_bar, thresholds))
   realism_rows = _test_realism(spb, real_of, realism_bars, log)
+  realism_rows += _memorizer_realism(arrays, thresholds, spb, real_of, realism_bars, num_samples,
+                                     seeds[0], log)
   roll_bars = max(realism_bars, default=0)  # the longest: whole tunes, to look at beside real ones
   long_rolls = {report.TEST_ROW: _real_rolls(real_of(roll_bars, int(np.bincount(spb).argmax())),
                                              int(np.bincount(spb).argmax()), seeds[0])
@@ -142,6 +144,22 @@ def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:
     rows = realism.real_against_real(real_of(bars, common), common,
                                      log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
     result += [{"model": report.TEST_ROW, "bars": bars, **row} for row in rows]
+  return result
+
+
+def _memorizer_realism(arrays, thresholds, steps_per_bar, real_of, realism_bars, num_samples: int,
+                       seed: int, log) -> list[dict]:
+  """The memorizer's rows of the realism table: the training split's tunes (num_samples spans
+  per quadrant, realism.training_tunes) against the test tunes, at each of realism_bars, in the
+  test split's most common bar length."""
+  common = int(np.bincount(steps_per_bar).argmax())
+  result = []
+  for bars in realism_bars:
+    log(f"training split: realism of its tunes against the test tunes, {bars} bars")
+    training = realism.training_tunes(arrays, bars, common, thresholds, num_samples, seed)
+    rows = realism.model_rows(training, real_of(bars, common), common,
+                              log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
+    result += [{"model": report.MEMORIZER_ROW, "bars": bars, **row} for row in rows]
   return result
 
 

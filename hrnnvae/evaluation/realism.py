@@ -14,8 +14,10 @@ always can. Melodies of one comparison share one meter (steps_per_bar).
 Real tunes are the test split's untransposed windows at the requested length (real_tunes: the
 cache's windows cut, or consecutive windows of a tune joined, to `bars` bars). Rows: the model's
 samples against them overall and per emotion quadrant (samples asked for q against real tunes
-the judge labels q); and the real tunes against themselves, split in two halves by tune, which
-should give about 0.5 (real_against_real).
+the judge labels q); the real tunes against themselves, split in two halves by tune, which
+should give about 0.5 (real_against_real); and the memorizer, a model that writes only its
+training tunes (training_tunes, drawn as a model's samples are asked: equal shares of the
+quadrants), which is as real as fitting the training split perfectly can make a model.
 
 Shapes: N melodies, T steps, F features.
 """
@@ -408,6 +410,20 @@ def real_tunes(arrays, bars: int, steps_per_bar: int, thresholds, split: str = "
   events = np.stack(spans) if spans else np.zeros((0, bars * steps_per_bar), np.int64)
   labels = judge.labels(list(events), steps_per_bar, thresholds) if spans else np.zeros(0, np.int64)
   return Melodies(events, np.array(pieces, np.int64), labels)
+
+
+def training_tunes(arrays, bars: int, steps_per_bar: int, thresholds, per_quadrant: int,
+                   seed: int = 0, split: str = "train") -> Melodies:
+  """The memorizer's melodies: the split's untransposed spans of `bars` bars (real_tunes), drawn
+  at random (seed) to per_quadrant in each quadrant the judge labels them (all of a quadrant's
+  where it has fewer), as a model is asked for equal shares of the quadrants. Groups stay the
+  tunes, so no tune's spans sit in two folds."""
+  spans = real_tunes(arrays, bars, steps_per_bar, thresholds, split=split)
+  rng = np.random.default_rng(seed)
+  keep = [rng.choice(np.nonzero(spans.quadrants == q)[0],
+                     min(per_quadrant, int((spans.quadrants == q).sum())), replace=False)
+          for q in range(len(emotion_lib.EMOTIONS))]
+  return spans.subset(np.sort(np.concatenate(keep)).astype(np.int64))
 
 
 def in_real_mix(generated: Melodies, real: Melodies, seed: int) -> Melodies:

@@ -20,6 +20,7 @@ PAPER_METRICS = ("bleu4", "note_repetition_rate", "emotion_consistency", "durati
                  "pitch_variation", "rhythm_diversity", "harmonic_richness", "melodic_complexity",
                  "note_jump_degree", "rhythm_continuity", "pitch_stability")
 TEST_ROW = "test set"
+MEMORIZER_ROW = "training tunes (memorizer)"  # realism's reference: a model of its training tunes
 EMOTION_FEATURES = {"note_density": "onsets per bar", "mean_abs_interval": "mean |interval|",
                     "minor": "share in a minor key"}
 
@@ -215,7 +216,10 @@ def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
            "quadrant: the samples asked for it against the test tunes the judge labels so. The "
            "test row is the test tunes of the most common bar length against themselves, split "
            f"in halves by tune ({2 * realism.REPEATS} splits): about 0.5, a little under with few "
-           f"tunes. A dash: a side with fewer than {realism.FOLDS} tunes or samples; a cell on a "
+           f"tunes. The {MEMORIZER_ROW} row is a model that writes only the training split's "
+           "tunes, drawn as a model's samples are (as many per quadrant the judge gives them) and "
+           "grouped by tune: what fitting the training tunes perfectly would score, the figure "
+           "a model's row can be read against. A dash: a side with fewer than {realism.FOLDS} tunes or samples; a cell on a "
            "handful of tunes (the last column) is rough.", "",
            "| model | bars | classifier | " + " | ".join(realism.SUBSETS)
            + " | samples / real tunes (per quadrant) |", "|" + "---|" * (len(realism.SUBSETS) + 4)]
