@@ -38,6 +38,7 @@ from hrnnvae.train import step as step_lib
 # The parameters the fit trains: the adapter, and the encoder's heads that make each bar's latent.
 TRAINABLE = ("decoder/step/adapter_", "bar_mu/", "bar_log_var/")
 MEASURE_WINDOWS = 256  # validation windows the report measures greedy reconstruction on
+MEASURED_KEYS = ("events", "lengths", "steps_per_bar", "emotion", "start_bar")  # each window where it sits
 BATCH_SIZE = 64
 
 
@@ -110,14 +111,18 @@ def make_train_step(vae, tx: optax.GradientTransformation, mask: dict, *, beta: 
   return train_step
 
 
-def greedy_reconstruction(sampler, events_BxT, lengths_B, steps_per_bar_B, emotion_B) -> dict:
-  """Greedy decodes of the melodies from their posterior means (scoring.greedy_counts): the
-  share of real steps they reproduce, the share of shared onsets whose pitch they reproduce, and
-  the greedy decodes of the same means from z alone (their bars' latents zero; events [B, T])."""
+def greedy_reconstruction(sampler, events_BxT, lengths_B, steps_per_bar_B, emotion_B,
+                          start_bar_B=None) -> dict:
+  """Greedy decodes of the melodies from their posterior means (scoring.greedy_counts), each
+  from where it starts in its tune (start_bar_B; None: bar 0): the share of real steps they
+  reproduce, the share of shared onsets whose pitch they reproduce, and the greedy decodes of
+  the same means from z alone (their bars' latents zero; events [B, T])."""
   mu, _ = sampler.posterior(events_BxT, lengths_B, steps_per_bar_B)
-  _, counts = scoring.greedy_counts(sampler, mu, events_BxT, lengths_B, steps_per_bar_B, emotion_B)
+  _, counts = scoring.greedy_counts(sampler, mu, events_BxT, lengths_B, steps_per_bar_B, emotion_B,
+                                    first_bars_B=start_bar_B)
   alone, _ = scoring.greedy_counts(sampler, np.asarray(sampler.hp.without_bar_latents(mu)),
-                                   events_BxT, lengths_B, steps_per_bar_B, emotion_B)
+                                   events_BxT, lengths_B, steps_per_bar_B, emotion_B,
+                                   first_bars_B=start_bar_B)
   return {"greedy": counts["sampled_correct"] / counts["real_steps"],
           "greedy_onset_pitch": counts["onset_pitch_correct"] / max(counts["both_onsets"], 1),
           "z_alone_events": alone}
@@ -127,7 +132,8 @@ def _measured_windows(split: input_pipeline.Split, seed: int) -> tuple[np.ndarra
   if not len(split):
     raise ValueError("the cache has no validation windows to measure the fit on")
   rows = np.random.default_rng(seed).permutation(len(split.lengths))[:MEASURE_WINDOWS]
-  return (split.events[rows], split.lengths[rows], split.steps_per_bar[rows], split.emotion[rows])
+  batch = split.take(rows)
+  return tuple(batch[key] for key in MEASURED_KEYS)
 
 
 def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_rate: float,
@@ -146,7 +152,7 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
                                grad_clip_norm=grad_clip_norm)
   windows = _measured_windows(data.splits["valid"], seed)
   validation_loss = jax.jit(lambda p: elbo_with_bars(
-      vae, p, dict(zip(("events", "lengths", "steps_per_bar", "emotion"), windows)),
+      vae, p, dict(zip(MEASURED_KEYS, windows)),
       jax.random.key(seed), None, beta=beta, free_bits=free_bits))
   loss_before = float(validation_loss(params))
   before = greedy_reconstruction(sampler, *windows)

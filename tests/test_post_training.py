@@ -242,8 +242,13 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   # per-bar latents that most chorales drop, read through the adapter; guidance chosen on them
   assert (recipe.model.bar_latent_dim, recipe.model.bar_latent_dropout) == (16, 0.8)
   assert (recipe.post.bar_adapter_steps, recipe.post.bar_adapter_dim) == (2500, 256)
-  assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.5, 1.5)
+  assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.5)
   assert load_config("jsb_ship.py", "flat").post.bar_adapter_steps == 0
+  # the decoder reads the matching bar of the previous phrase and period, unless a variant
+  # asks for its own lookback
+  assert recipe.model.lookback_input and tuple(recipe.model.lookback_bars) == (4, 8)
+  assert tuple(load_config("jsb_ship.py", "lookback").model.lookback_bars) == (1, 2)
+  assert not load_config("jsb_ship.py", "paper").model.lookback_input
   assert recipe.post.ship_as == "jsb_chorales"
 
 
@@ -276,6 +281,41 @@ def test_the_recipe_holds_every_override_of_the_shipped_nottingham_command():
 
 
 @pytest.mark.slow
+def test_the_adapters_report_decodes_each_validation_window_from_its_start_bar(monkeypatch):
+  """bar_adapter's validation report: the windows it measures carry where each starts in its
+  tune, and both greedy decodes (with the bars and from z alone) start there."""
+  from hrnnvae import bar_adapter
+  from hrnnvae.evaluation import scoring
+  from hrnnvae.train import input_pipeline
+  count = 10
+  split = input_pipeline.Split(
+      events=np.repeat(np.arange(count)[:, None] + 2, 32, axis=1), lengths=np.full(count, 32),
+      steps_per_bar=np.full(count, 16), emotion=np.arange(count) % 4,
+      start_bar=np.arange(count) * 2)
+  windows = dict(zip(bar_adapter.MEASURED_KEYS, bar_adapter._measured_windows(split, seed=0)))
+  rows = windows["events"][:, 0] - 2  # each window's events name its row
+  np.testing.assert_array_equal(windows["start_bar"], split.start_bar[rows])
+  np.testing.assert_array_equal(windows["emotion"], split.emotion[rows])
+  first_bars = []
+
+  def greedy_counts(sampler, latents, events, *args, first_bars_B=None, **kwargs):
+    first_bars.append(first_bars_B)
+    return events, {"real_steps": 1.0, "sampled_correct": 1.0, "both_onsets": 1.0,
+                    "onset_pitch_correct": 1.0}
+
+  class Model:
+    hp = type("HParams", (), {"without_bar_latents": staticmethod(lambda mu: mu * 0)})
+
+    def posterior(self, events, lengths, steps_per_bar):
+      return np.ones((len(events), 4)), None
+
+  monkeypatch.setattr(scoring, "greedy_counts", greedy_counts)
+  bar_adapter.greedy_reconstruction(Model(), *(windows[key] for key in bar_adapter.MEASURED_KEYS))
+  assert len(first_bars) == 2
+  for decoded_from in first_bars:
+    np.testing.assert_array_equal(decoded_from, windows["start_bar"])
+
+
 def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(nottingham_40,
                                                                                   tmp_path):
   """A tiny model trained with bar-latent dropout, then config.post.bar_adapter_steps: only the

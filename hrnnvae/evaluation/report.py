@@ -219,8 +219,9 @@ def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
            f"tunes. The {MEMORIZER_ROW} row is a model that writes only the training split's "
            "tunes, drawn as a model's samples are (as many per quadrant the judge gives them) and "
            "grouped by tune: what fitting the training tunes perfectly would score, the figure "
-           "a model's row can be read against. A dash: a side with fewer than {realism.FOLDS} tunes or samples; a cell on a "
-           "handful of tunes (the last column) is rough.", "",
+           "a model's row can be read against. A dash: a side with fewer than "
+           f"{realism.FOLDS} tunes or samples; a cell on a handful of tunes (the last column) "
+           "is rough.", "",
            "| model | bars | classifier | " + " | ".join(realism.SUBSETS)
            + " | samples / real tunes (per quadrant) |", "|" + "---|" * (len(realism.SUBSETS) + 4)]
   cells = {(r["model"], r["bars"], r["classifier"], r["subset"]): r for r in realism_rows}
