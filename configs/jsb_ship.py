@@ -4,13 +4,14 @@
   hrnnvae-train --config=configs/jsb_ship.py --workdir=runs/jsb_ship
 Run it again to resume where it stopped. Stages, as configs/nottingham_ship.py's at JSB's size
 (configs/jsb_chorales_cpu.py: 367 training windows, ~11x with copies transposed by up to 5
-semitones), with 16-dim per-bar latents that 0.8 of the training chorales drop: the ELBO to
+semitones), with 16-dim per-bar latents that 0.8 of the training chorales drop and a decoder
+that reads the event at the same place 4 and 8 bars back: the ELBO to
 step 2000 (JSB's best CPU run stopped there), the emotion fine-tune to step 2600 (JSB's best:
 +600 features steps, BUILD_NOTES.md issue 9) with the realism term at 10 and the last state
 exported, the fitted latent prior, the bar adapter's fit (2,500 steps), the key-relative realism
 critic's fit, E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its
-test-split figures; it samples 16-bar tunes in two 8-bar sections at emotion guidance 1.5.
-4,631 s on 2026-12-03's dev machine (2,496 s of it the adapter's fit), partly beside another
+test-split figures; it samples 16-bar tunes in two 8-bar sections at emotion guidance 1.75.
+2,992 s on 2026-12-04's dev machine (1,680 s of it the adapter's fit), partly beside another
 training job; the manifest records the command and its wall time.
 """
 
