@@ -71,6 +71,12 @@ def apply_variants(config: ml_collections.ConfigDict, arg: str | None) -> ml_col
   return config
 
 
+def variants_set(arg: str | None, path: str) -> bool:
+  """Whether a variant named in `arg` (comma-separated, as apply_variants takes it) sets the
+  field `path` ("section.field"): a recipe's own default for it yields to the variant."""
+  return any(path in VARIANTS.get(name, {}) for name in filter(None, (arg or "").split(",")))
+
+
 def set_rnn_width(config: ml_collections.ConfigDict, units: int) -> None:
   """Every recurrent layer (encoder, conductor, decoder) to `units` units: the presets' size knob."""
   for field in ("short_term_dim", "long_term_dim", "conductor_dim", "decoder_dim"):

@@ -21,6 +21,7 @@ import runpy
 _here = pathlib.Path(__file__).parent
 _cpu = runpy.run_path(str(_here / "jsb_chorales_cpu.py"))
 _nottingham_ship = runpy.run_path(str(_here / "nottingham_ship.py"))
+_default = runpy.run_path(str(_here / "default.py"))
 
 
 def get_config(arg=None):
@@ -30,7 +31,8 @@ def get_config(arg=None):
   # its own lookback: on the validation chorales (16 bars, seeds 0-2, the sampling below at
   # guidance 1.5) realism 0.635 against 0.713 without it, on the test chorales 0.617 against
   # 0.795 (BUILD_NOTES.md, issue 19 (xii); docs/results/issue19_session_xii/).
-  if not {"paper", "lookback", "phrase_lookback"} & set((arg or "").split(",")):
+  if not any(_default["variants_set"](arg, f"model.{field}")
+             for field in ("lookback_input", "lookback_bars")):
     config.model.lookback_input = True
     config.model.lookback_bars = (4, 8)
   config.data.cache_dir = "runs/jsb_ship/data"  # prepared with --transpose=5

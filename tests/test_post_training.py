@@ -249,6 +249,7 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert recipe.model.lookback_input and tuple(recipe.model.lookback_bars) == (4, 8)
   assert tuple(load_config("jsb_ship.py", "lookback").model.lookback_bars) == (1, 2)
   assert not load_config("jsb_ship.py", "paper").model.lookback_input
+  assert load_config("jsb_ship.py", "no_emotion").model.lookback_input  # one that leaves it
   assert recipe.post.ship_as == "jsb_chorales"
 
 
