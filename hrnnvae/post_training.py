@@ -40,7 +40,8 @@ import numpy as np
 from flax import serialization
 
 import hrnnvae
-from hrnnvae import bar_adapter, classifier_fit, exports, pretrained, progress, realism_critic
+from hrnnvae import bar_adapter, classifier_fit, exports, pretrained, progress
+from hrnnvae import realism_critic, transfer_adapter
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -61,6 +62,8 @@ ADAPTER_START_FILE = "vae_before_bar_adapter.msgpack"
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
                "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars",
                "bar_adapter_steps", "bar_adapter_dim", "bar_adapter_learning_rate",
+               "transfer_adapter_steps", "transfer_adapter_learning_rate",
+               "transfer_adapter_keep_weight",
                "ship_as", "ship_root", "command"}
 
 
@@ -248,9 +251,70 @@ def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pat
     raise PostTrainingError(f"cannot fit the bar adapter: {error}") from error
   description["model"] = {**description["model"], "bar_adapter_dim": hp.bar_adapter_dim}
   description["bar_adapter_fit"] = report
-  exports.rewrite_export(export_dir, {**sampler.params, "vae": params}, description)
+  # A transfer adapter starts from the bar adapter it was fitted on: a new one drops it.
+  description.pop(TRANSFER_FIT_KEY, None)
+  kept = {key: value for key, value in sampler.params.items()
+          if key != transfer_adapter.PARAMS_KEY}
+  exports.rewrite_export(export_dir, {**kept, "vae": params}, description)
   log(f"wrote the bar adapter into {export_dir}")
   return report
+
+
+TRANSFER_FIT_KEY = "transfer_adapter_fit"  # the transfer adapter's fit report in config.json
+
+
+def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
+                       keep_weight: float) -> dict:
+  """What a transfer adapter's fit depends on: its options and the sampling it decodes transfers
+  at (a new bar adapter, where it starts, drops it: fit_bar_adapter)."""
+  sampling = exports.sampling_settings(description)
+  return {"steps": int(steps), "learning_rate": float(learning_rate),
+          "keep_weight": float(keep_weight), "temperature": float(sampling["temperature"]),
+          "top_p": float(sampling["top_p"])}
+
+
+def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
+                         steps: int, learning_rate: float, keep_weight: float,
+                         grad_clip_norm: float, max_steps: int, seed: int,
+                         log: Log = None) -> dict:
+  """Fits emotion transfer's adapter (transfer_adapter.py) into the export: its parameters join
+  the export's under transfer_adapter.PARAMS_KEY (the VAE's are untouched) and the fit is
+  recorded (TRANSFER_FIT_KEY), with emotion transfer on the validation opening windows before
+  and after. Returns the fit's report."""
+  log, export_dir = log or progress.silent, pathlib.Path(export_dir)
+  sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
+  if not sampler.hp.bar_adapter_dim:
+    raise PostTrainingError("the transfer adapter starts from the bar adapter: set "
+                            "config.post.bar_adapter_steps too")
+  from hrnnvae.evaluation import scoring  # noqa: PLC0415 - scoring imports the sampler
+
+  def measured() -> dict:
+    row = scoring.emotion_transfer(sampler, arrays, thresholds, [sampler.temperature], seed,
+                                   "valid")["rows"][0]
+    return {"judge_agreement": row["judge_agreement"], "steps_kept": row["step_match"],
+            "per_quadrant": row["per_quadrant"]}
+
+  sampler.params = {key: value for key, value in sampler.params.items()
+                    if key != transfer_adapter.PARAMS_KEY}
+  sampler.use_transfer_adapter = False
+  before = measured()
+  data = input_pipeline.load(str(cache_dir), max_steps)
+  adapter, report = transfer_adapter.fit(sampler, data, thresholds, steps=steps,
+                                         learning_rate=learning_rate, keep_weight=keep_weight,
+                                         grad_clip_norm=grad_clip_norm, seed=seed, log=log)
+  sampler.params = {**sampler.params, transfer_adapter.PARAMS_KEY: adapter}
+  sampler.use_transfer_adapter = True
+  after = measured()
+  log(f"transfer adapter: validation transfer, judge {before['judge_agreement']:.3f} -> "
+      f"{after['judge_agreement']:.3f}, steps kept {before['steps_kept']:.3f} -> "
+      f"{after['steps_kept']:.3f}")
+  description = dict(sampler.description)
+  description[TRANSFER_FIT_KEY] = {
+      **report, "asked": transfer_fit_asked(description, steps, learning_rate, keep_weight),
+      "validation_transfer_before": before, "validation_transfer_after": after}
+  exports.rewrite_export(export_dir, sampler.params, description)
+  log(f"wrote the transfer adapter into {export_dir}")
+  return description[TRANSFER_FIT_KEY]
 
 
 def _git(*args: str) -> str | None:
@@ -479,6 +543,9 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     E's fit        config.post.emotion_fit_steps > 0 (config.post.emotion_fit_per_emotion)
     bar adapter    config.post.bar_adapter_steps > 0 (config.post.bar_adapter_dim units at
                    config.post.bar_adapter_learning_rate; bar_adapter.py)
+    transfer adapter  config.post.transfer_adapter_steps > 0 (at
+                   config.post.transfer_adapter_learning_rate and _keep_weight;
+                   transfer_adapter.py), after the bar adapter, refitted when it is
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   First, a sampling setting the config changed since the export was written is set on the export
@@ -542,6 +609,20 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           beta=config.loss.beta_max, free_bits=config.loss.free_bits,
           grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
           seed=config.seed, log=log))
+  if post["transfer_adapter_steps"]:
+    description = json.loads((export_dir / "config.json").read_text())
+    asked = transfer_fit_asked(description, post["transfer_adapter_steps"],
+                               post["transfer_adapter_learning_rate"],
+                               post["transfer_adapter_keep_weight"])
+    if (description.get(TRANSFER_FIT_KEY) or {}).get("asked") == asked:
+      done["transfer_adapter"] = "the transfer adapter already fitted in this export"
+    else:
+      timed("transfer_adapter", functools.partial(
+          fit_transfer_adapter, export_dir, cache_dir, steps=post["transfer_adapter_steps"],
+          learning_rate=post["transfer_adapter_learning_rate"],
+          keep_weight=post["transfer_adapter_keep_weight"],
+          grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
+          seed=config.seed, log=log))
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
       #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
@@ -577,8 +658,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       done["ship"] = f"this export is already shipped as {manifest_path.parent}"
     else:
       stage_seconds = sum(record.get(stage, {}).get("seconds", 0.0)
-                          for stage in ("latent_prior", "bar_adapter", "critic_fit",
-                                        "emotion_fit")
+                          for stage in ("latent_prior", "bar_adapter", "transfer_adapter",
+                                        "critic_fit", "emotion_fit")
                           if record.get(stage, {}).get("export_step") == step)
       timed("ship", lambda: ship(
           export_dir, post["ship_as"], cache_dir, command=post["command"] or command,

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hrnnvae import exports, judge, realism_critic
+from hrnnvae import exports, judge, realism_critic, transfer_adapter
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae import models as models_lib
 from hrnnvae.data import emotion as emotion_lib
@@ -248,6 +248,10 @@ class Sampler:
     # (AABB); each section's latent correlates section_correlation with the one before.
     self.section_bars = _checked_section_bars(sampling["section_bars"])
     self.section_correlation = _checked_correlation(sampling["section_correlation"])
+    # emotion transfer's own adapter (transfer_adapter.py), when the model has one: transfers
+    # then keep the tune's bars' latents and decode through it; False decodes them as a model
+    # without one does (from z alone for a bar-dropout model)
+    self.use_transfer_adapter = self.has_transfer_adapter
     self._decoders = {}  # the VAE module for each attention reach asked for
 
   @classmethod
@@ -291,13 +295,25 @@ class Sampler:
     """Whether the model has a realism critic (realism_critic.py) to keep one of candidates."""
     return realism_critic.PARAMS_KEY in self.params
 
+  @property
+  def has_transfer_adapter(self) -> bool:
+    """Whether the model has emotion transfer's own adapter (transfer_adapter.py)."""
+    return transfer_adapter.PARAMS_KEY in self.params
+
   def steer(self, emotion_guidance=None, transfer_shift=None, temperature=None,
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
             attention_bars=None, section_bars=None, section_correlation=None,
-            transfer_keep=None, transfer_guidance=None, transfer_edits=None) -> None:
+            transfer_keep=None, transfer_guidance=None, transfer_edits=None,
+            use_transfer_adapter=None) -> None:
     """Sets the emotion guidance, transfer shift, keep, guidance and edits, temperature, top_p,
     repeat and short-note penalties, candidates, attention reach and sections that are given
-    (None keeps the model's own)."""
+    (None keeps the model's own); use_transfer_adapter: whether transfers decode through the
+    model's transfer adapter (SampleError for a model without one)."""
+    if use_transfer_adapter is not None:
+      if use_transfer_adapter and not self.has_transfer_adapter:
+        raise SampleError("this model has no transfer adapter: fit one with "
+                          "config.post.transfer_adapter_steps")
+      self.use_transfer_adapter = bool(use_transfer_adapter)
     if transfer_edits is not None:
       self.transfer_edits = _checked_edits(transfer_edits)
     if transfer_keep is not None:
@@ -361,7 +377,7 @@ class Sampler:
              short_note_penalty: float | None = None, candidate: int = 0,
              keys=None, attention_bars: int = 0, section_bars: int = 0,
              keep=None, keep_bias: float | None = None, z_alone: bool = False,
-             first_bars=None) -> np.ndarray:
+             first_bars=None, transfer: bool = False) -> np.ndarray:
     """Free-running decode of each latent: events [B, num_steps].
 
     z_BxZ: [B, Z], or [B, S, Z] with section_bars > 0: a latent for each section of that many
@@ -385,6 +401,8 @@ class Sampler:
     first_bars: None, or where each melody starts in its tune (one int or [B]): a window from
     the middle of a tune decoded where it sits, as it was trained; read only by a model with
     model.tune_bar_positions (others, and None, plan every melody from the tune's first bar).
+    transfer: the melodies are emotion transfers: with use_transfer_adapter, decoded through the
+    transfer adapter in place of the bar adapter.
     """
     temperature = self.temperature if temperature is None else temperature
     top_p = self.top_p if top_p is None else top_p
@@ -402,7 +420,11 @@ class Sampler:
                           (len(emotions_B),))
     if z_alone and np.asarray(z_BxZ)[..., self.hp.latent_dim:].any():
       raise SampleError("z_alone: the latents' bars' part must be zero")
-    events = _generate(self.decoder(attention_bars, z_alone), self.params["vae"],
+    vae_params = self.params["vae"]
+    if transfer and self.use_transfer_adapter:
+      vae_params = transfer_adapter.with_adapter(vae_params,
+                                                 self.params[transfer_adapter.PARAMS_KEY])
+    events = _generate(self.decoder(attention_bars, z_alone), vae_params,
                        jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
@@ -572,9 +594,10 @@ class Sampler:
     prior's per-emotion means (MusicVAE's attribute vectors); mu itself without a fitted prior.
     A model trained with bar-latent dropout moves z alone, its bars' latents zero where the
     emotion moves, as its prior samples decode: the bars' latents hold the tune's notes, which
-    the decoder follows whatever emotion is asked (BUILD_NOTES.md, issue 19)."""
+    the decoder follows whatever emotion is asked (BUILD_NOTES.md, issue 19); with the transfer
+    adapter in use (transfer_adapter.py), which learned to move them, it keeps them."""
     mu_BxZ = np.asarray(mu_BxZ, np.float32)
-    if self.hp.prior_drops_bar_latents:
+    if self.hp.prior_drops_bar_latents and not self.use_transfer_adapter:
       moved = np.asarray(own_B) != np.asarray(requested_B)
       mu_BxZ = np.where(moved[:, None], np.asarray(self.hp.without_bar_latents(mu_BxZ)), mu_BxZ)
     if self.latent_prior is None or not self.transfer_shift:
@@ -642,7 +665,7 @@ class Sampler:
             z[rows], requested_B[rows], tunes_BxT.shape[1], seed, temperature,
             melody_ids=ids[rows], steps_per_bar=steps_per_bar,
             emotion_guidance=self.transfer_guidance if transfer else self.emotion_guidance,
-            keep=tunes_BxT[rows] if transfer else None)
+            keep=tunes_BxT[rows] if transfer else None, transfer=transfer)
     return decoded
 
   def edit_toward(self, z_BxZ, own_B, requested_B, tunes_BxT, lengths_B, steps_per_bar=None,

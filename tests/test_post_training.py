@@ -376,3 +376,73 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
   report_again = json.loads((export / "config.json").read_text())["bar_adapter_fit"]
   assert report_again["steps"] == 10
   assert report_again["validation_loss_before"] == report["validation_loss_before"]
+
+
+@pytest.mark.slow
+def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_adapter(
+    nottingham_40, tmp_path):
+  """A tiny bar-dropout model with the bar adapter, then config.post.transfer_adapter_steps: the
+  VAE's parameters are untouched, the fitted adapter differs from the bar adapter it started
+  from, and only a transfer (another emotion than the tune's own) decodes through it, with the
+  tune's bars kept: prior samples and reconstructions are bit-equal with it and without. Its
+  loss falls on real tunes; a second call redoes nothing; a new bar adapter drops it and it is
+  fitted again."""
+  from hrnnvae import transfer_adapter
+  from hrnnvae.train import train
+  config = load_config("tiny.py", "bar_dropout")
+  config.data.cache_dir = str(nottingham_40[0])
+  config.train.max_steps = 6
+  run = tmp_path / "run"
+  train.train_and_evaluate(config, str(run))
+  config.post.bar_adapter_steps, config.post.bar_adapter_dim = 10, 8
+  post_training.run_stages(config, run, command="c")
+  export = run / "export"
+  without = Sampler.load(export)
+  config.post.transfer_adapter_steps = 30
+  config.post.transfer_adapter_learning_rate = 1e-2
+  done = post_training.run_stages(config, run, command="c")
+  assert done["transfer_adapter"].startswith("done"), done
+  report = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
+  assert report["steps"] == 30
+  assert report["train_last_10_steps"]["loss"] < report["train_first_10_steps"]["loss"]
+  for measured in ("validation_transfer_before", "validation_transfer_after"):
+    assert 0.0 <= report[measured]["judge_agreement"] <= 1.0
+    assert 0.0 < report[measured]["steps_kept"] <= 1.0
+  fitted = Sampler.load(export)
+  assert fitted.has_transfer_adapter and fitted.use_transfer_adapter
+  assert not without.has_transfer_adapter
+  jax.tree.map(np.testing.assert_array_equal, fitted.params["vae"], without.params["vae"])
+  start = transfer_adapter.bar_adapter_of(without.params["vae"])
+  moved = jax.tree.map(lambda a, b: not np.array_equal(a, b), start,
+                       dict(fitted.params[transfer_adapter.PARAMS_KEY]))
+  assert all(jax.tree.leaves(moved["adapter_out"]))
+
+  for sampler in (fitted, without):
+    sampler.use_prior("standard")
+  np.testing.assert_array_equal(fitted.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events,
+                                without.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events)
+  arrays = np.load(nottingham_40[0] / "examples.npz")
+  tune = arrays["events"][0][:arrays["lengths"][0]]
+  meter = tuple(fitted.facts["time_signature"])
+  np.testing.assert_array_equal(fitted.reconstruct(tune, meter, [None], seed=0)[0],
+                                without.reconstruct(tune, meter, [None], seed=0)[0])
+  # A transfer keeps the tune's bars and decodes through the transfer adapter.
+  mu = fitted.encode(tune, meter)[None]
+  own, other = np.array([0]), np.array([2])
+  np.testing.assert_array_equal(fitted.transfer_latents(mu, own, other), mu)
+  assert not without.transfer_latents(mu, own, other)[0, fitted.hp.latent_dim:].any()
+  steps = len(tune)
+  through = fitted.decode(mu, other, steps, seed=0, transfer=True, emotion_guidance=1.0)
+  bar_adapter_decode = fitted.decode(mu, other, steps, seed=0, emotion_guidance=1.0)
+  assert (through != bar_adapter_decode).any()
+  fitted.steer(use_transfer_adapter=False)
+  np.testing.assert_array_equal(fitted.decode(mu, other, steps, seed=0, transfer=True,
+                                              emotion_guidance=1.0), bar_adapter_decode)
+  with pytest.raises(SampleError, match="no transfer adapter"):
+    without.steer(use_transfer_adapter=True)
+
+  again = post_training.run_stages(config, run, command="c")
+  assert again["transfer_adapter"] == "the transfer adapter already fitted in this export"
+  config.post.bar_adapter_steps = 5  # a new bar adapter: the transfer adapter is fitted again
+  refit = post_training.run_stages(config, run, command="c")
+  assert refit["bar_adapter"].startswith("done") and refit["transfer_adapter"].startswith("done")
