@@ -85,6 +85,16 @@ def get_config(arg=None):
   # Transfer's own emotion guidance: z alone at 1.5 agreed with the judge 0.885 on the
   # validation windows (worst quadrant 0.84) against 0.764 unguided (2026-12-02 (iv)).
   config.sample.transfer_guidance = 1.5
+  # Emotion transfer's own adapter (transfer_adapter.py), fitted after the bar adapter for 3,000
+  # steps: transfers keep the tune's bars and decode through it, nothing else does. Screened on
+  # the shipped model's validation windows (2026-12-04 (xiii)): 0.839 / 0.851 / 0.885 agreeing,
+  # keeping 0.753 / 0.734 / 0.711 at transfer guidance 1 / 1.25 / 1.5, against z alone's 0.885
+  # keeping 0.648; guidance 1.25, the least that meets the judge's 0.85.
+  if config.post.bar_adapter_steps:
+    config.post.transfer_adapter_steps = 3000
+    config.post.transfer_adapter_learning_rate = 2e-3
+    config.post.transfer_adapter_keep_weight = 1.0
+    config.sample.transfer_guidance = 1.25
   config.sample.repeat_penalty = 1.5  # chosen on the validation split (issue 19 (iv))
   config.post.emotion_fit_steps = 1500  # 4,096 samples, 1,500 steps: E's best held-out fit
   config.post.emotion_fit_per_emotion = 1024
