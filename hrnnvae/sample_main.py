@@ -69,6 +69,10 @@ _TRANSFER_EDITS = flags.DEFINE_float(
     "transfer_edits", None, "reconstruct with another --emotion: edit the melody instead of "
     "decoding it afresh, changing at most this share of its steps, those the model most wants "
     "changed for the emotion (0 to 1; 0: off; default: the model's own).")
+_TRANSFER_ADAPTER = flags.DEFINE_bool(
+    "transfer_adapter", None, "reconstruct with another --emotion: decode the moved sections "
+    "through the model's transfer adapter, keeping the tune's bars' latents (default: when the "
+    "model has one; --notransfer_adapter moves them as a model without one does).")
 _CANDIDATES = flags.DEFINE_integer(
     "candidates", None, "sample: prior samples drawn for each melody written, the model's realism "
     "critic keeping one (1 to 64; 1: plain sampling; default: the model's own).")
@@ -100,7 +104,8 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier hrnnvae-s
 _AUDIO = flags.DEFINE_bool("audio", True, "Also render WAV files.")
 FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_outputs", "prior",
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
-              "transfer_keep", "transfer_guidance", "transfer_edits", "candidates", "attention_bars",
+              "transfer_keep", "transfer_guidance", "transfer_edits", "transfer_adapter", "candidates",
+              "attention_bars",
               "section_bars", "section_correlation", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
@@ -166,7 +171,8 @@ def _load() -> Sampler:
                 candidates=_CANDIDATES.value, attention_bars=_ATTENTION_BARS.value,
                 section_bars=_SECTION_BARS.value, section_correlation=_SECTION_CORRELATION.value,
                 transfer_keep=_TRANSFER_KEEP.value, transfer_guidance=_TRANSFER_GUIDANCE.value,
-                transfer_edits=_TRANSFER_EDITS.value)
+                transfer_edits=_TRANSFER_EDITS.value,
+                use_transfer_adapter=_TRANSFER_ADAPTER.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -246,7 +252,8 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "transfer_shift": sampler.transfer_shift,
               "transfer_keep": sampler.transfer_keep,
               "transfer_guidance": sampler.transfer_guidance,
-              "transfer_edits": sampler.transfer_edits, "candidates": sampler.candidates,
+              "transfer_edits": sampler.transfer_edits,
+              "transfer_adapter": sampler.use_transfer_adapter, "candidates": sampler.candidates,
               "attention_bars": sampler.attention_bars, "section_bars": sampler.section_bars,
               "section_correlation": sampler.section_correlation,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),

@@ -170,6 +170,7 @@ def test_start_up_is_quiet_and_verbosity_brings_the_platform_line_back(model, tm
     ("interpolate_one", "--num_outputs must be at least 2"),
     ("prior_missing", "has no fitted latent prior"),
     ("prior_unknown", "flag --prior=learned"),
+    ("transfer_adapter_missing", "has no transfer adapter"),
 ])
 def test_sample_flag_mistakes(model, tmp_path, case, needle):
   out = tmp_path / "out"
@@ -186,6 +187,7 @@ def test_sample_flag_mistakes(model, tmp_path, case, needle):
       "interpolate_one": ["--mode=interpolate", "--num_outputs=1", f"--input_midi_1={tmp_path}/a.mid",
                           f"--input_midi_2={tmp_path}/b.mid"],
       "prior_missing": ["--prior=fitted"], "prior_unknown": ["--prior=learned"],
+      "transfer_adapter_missing": ["--transfer_adapter"],
   }[case]
   one_error_line(run_tool("hrnnvae-sample", f"--workdir={model}", *args, f"--output_dir={out}"),
                  "hrnnvae-sample", needle)
