@@ -119,7 +119,7 @@ def test_sampling_defaults_are_the_models_own():
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
                                                 "transfer_shift": 1.5, "transfer_keep": 0.0,
-                                                "transfer_guidance": 1.5, "transfer_edits": 0.0,
+                                                "transfer_guidance": 1.25, "transfer_edits": 0.0,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
                                                 "section_correlation": 0.0}
@@ -136,3 +136,8 @@ def test_sampling_defaults_are_the_models_own():
   recipe = load_config("nottingham_ship.py").post  # the critic the one command fits
   assert shipped["realism_critic_fit"]["input"] == recipe.critic_input
   assert shipped["realism_critic_fit"]["min_real_windows"] == recipe.critic_min_windows
+  # emotion transfer's adapter, fitted as the recipe asks, at the sampling the model ships with
+  fitted = shipped["transfer_adapter_fit"]
+  assert fitted["asked"] == post_training.transfer_fit_asked(
+      shipped, recipe.transfer_adapter_steps, recipe.transfer_adapter_learning_rate,
+      recipe.transfer_adapter_keep_weight)

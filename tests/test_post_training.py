@@ -217,13 +217,17 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     # per-bar latents that most training melodies drop; transfer's own guidance
     assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
     assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
-    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
+    assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
+        3000, 1.0)
+    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.25)
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
   assert load_config("nottingham_ship.py", "flat").model.bar_latent_dim == 0
-  for variant in ("flat", "bar_prior"):  # no dropped bars to adapt: no adapter
-    assert load_config("nottingham_ship.py", variant).post.bar_adapter_steps == 0
+  for variant in ("flat", "bar_prior"):  # no dropped bars to adapt: no adapters
+    flat = load_config("nottingham_ship.py", variant)
+    assert flat.post.bar_adapter_steps == flat.post.transfer_adapter_steps == 0
+    assert flat.sample.transfer_guidance == 1.5  # transfer from z alone keeps its own
 
 
 def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
@@ -242,8 +246,12 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   # per-bar latents that most chorales drop, read through the adapter; guidance chosen on them
   assert (recipe.model.bar_latent_dim, recipe.model.bar_latent_dropout) == (16, 0.8)
   assert (recipe.post.bar_adapter_steps, recipe.post.bar_adapter_dim) == (2500, 256)
-  assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.5)
-  assert load_config("jsb_ship.py", "flat").post.bar_adapter_steps == 0
+  assert (recipe.post.transfer_adapter_steps, recipe.post.transfer_adapter_keep_weight) == (
+      3000, 1.0)
+  assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.25)
+  flat = load_config("jsb_ship.py", "flat")
+  assert flat.post.bar_adapter_steps == flat.post.transfer_adapter_steps == 0
+  assert flat.sample.transfer_guidance == 1.5
   # the decoder reads the matching bar of the previous phrase and period, unless a variant
   # asks for its own lookback
   assert recipe.model.lookback_input and tuple(recipe.model.lookback_bars) == (4, 8)
