@@ -266,11 +266,12 @@ TRANSFER_FIT_KEY = "transfer_adapter_fit"  # the transfer adapter's fit report i
 def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
                        keep_weight: float) -> dict:
   """What a transfer adapter's fit depends on: its options and the sampling it decodes transfers
-  at (a new bar adapter, where it starts, drops it: fit_bar_adapter)."""
+  at (temperature, top-p, transfer_keep; a new bar adapter, where it starts, drops it:
+  fit_bar_adapter)."""
   sampling = exports.sampling_settings(description)
   return {"steps": int(steps), "learning_rate": float(learning_rate),
           "keep_weight": float(keep_weight), "temperature": float(sampling["temperature"]),
-          "top_p": float(sampling["top_p"])}
+          "top_p": float(sampling["top_p"]), "transfer_keep": float(sampling["transfer_keep"])}
 
 
 def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,

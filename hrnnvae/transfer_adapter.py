@@ -78,20 +78,26 @@ def emotion_hinge(found, target_B, margin: float):
 
 
 def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid, thresholds, *,
-                  keep_weight: float, temperature: float, top_p: float, margin: float = 0.0):
+                  keep_weight: float, temperature: float, top_p: float, margin: float = 0.0,
+                  keep_bias: float = 0.0):
   """(loss, metrics) of one batch of transfers (module docstring); the gradient reaches the
   adapter alone. margin > 0: the emotion term is emotion_hinge's at that margin, not the
-  fine-tune's softplus."""
+  fine-tune's softplus. keep_bias > 0: the decode favours the tune's own event at every step by
+  that much in its logit (the sampler's transfer_keep), in the draw and in the distribution the
+  terms read, so the adapter learns where to move against it."""
   params = with_adapter(vae_params, adapter)
   events, lengths, spb = batch["events"], batch["lengths"], batch["steps_per_bar"]
   batch_size, num_steps = events.shape
   real_BxT = jnp.arange(num_steps)[None] < lengths[:, None]
+  kept = {"keep_BxT": events, "keep_bias": jnp.float32(keep_bias)} if keep_bias > 0 else {}
   decoded = vae.apply({"params": jax.lax.stop_gradient(params)}, z_BxZ, requested_B, spb,
                       num_steps, jax.random.split(rng, batch_size), temperature=temperature,
-                      top_p=top_p if top_p < 1.0 else None, method="generate")
+                      top_p=top_p if top_p < 1.0 else None, method="generate", **kept)
   moved_BxT = decoded["events"]
   logits, _ = vae.apply({"params": params}, z_BxZ, requested_B, moved_BxT, spb, grid,
                         method="decode")
+  if keep_bias > 0:  # the distribution the decode drew from (decoder._sample_body's keep)
+    logits = logits + keep_bias * jax.nn.one_hot(events, logits.shape[-1], dtype=logits.dtype)
   soft = jax.nn.softmax((nucleus.nucleus_logits(logits, temperature, top_p) + decoded["gumbel"])
                         / GUMBEL_TEMPERATURE)
   hard = jax.nn.one_hot(moved_BxT, logits.shape[-1])
@@ -111,7 +117,7 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
 
 
 def make_train_step(vae, tx, thresholds, *, keep_weight: float, temperature: float, top_p: float,
-                    grad_clip_norm: float, margin: float = 0.0):
+                    grad_clip_norm: float, margin: float = 0.0, keep_bias: float = 0.0):
   """(adapter, opt_state, vae_params, batch, rng, grid) -> (adapter, opt_state, metrics)."""
 
   def train_step(adapter, opt_state, vae_params, batch, rng, grid):
@@ -123,7 +129,8 @@ def make_train_step(vae, tx, thresholds, *, keep_weight: float, temperature: flo
     grads, metrics = jax.grad(
         lambda a: transfer_loss(vae, vae_params, a, batch, jax.lax.stop_gradient(mu), requested,
                                 decode_rng, grid, thresholds, keep_weight=keep_weight,
-                                temperature=temperature, top_p=top_p, margin=margin),
+                                temperature=temperature, top_p=top_p, margin=margin,
+                                keep_bias=keep_bias),
         has_aux=True)(adapter)
     updates, opt_state = tx.update(step_lib.clip(grads, grad_clip_norm), opt_state, adapter)
     return optax.apply_updates(adapter, updates), opt_state, metrics
@@ -141,8 +148,8 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
         log=None) -> tuple[dict, dict]:
   """Fits emotion transfer's adapter to the sampler's model (module docstring): (its leaves,
   the fit's report). sampler: a model with the bar adapter, decoding transfers at its
-  temperature and top_p. margin: transfer_loss's. init: the leaves to start from (default the
-  bar adapter's)."""
+  temperature, top_p and transfer_keep (transfer_loss's keep_bias). margin: transfer_loss's.
+  init: the leaves to start from (default the bar adapter's)."""
   log = log or progress.silent
   started = time.monotonic()
   vae = sampler.vae
@@ -152,7 +159,8 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   opt_state = tx.init(adapter)
   train_step = make_train_step(vae, tx, thresholds, keep_weight=keep_weight,
                                temperature=sampler.temperature, top_p=sampler.top_p,
-                               grad_clip_norm=grad_clip_norm, margin=margin)
+                               grad_clip_norm=grad_clip_norm, margin=margin,
+                               keep_bias=sampler.transfer_keep)
   rng = jax.random.key(seed)
   split = data.splits["train"]
   buckets = input_pipeline.bar_buckets(split, BATCH_SIZE)
@@ -178,6 +186,7 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   report = {"steps": int(steps), "learning_rate": float(learning_rate),
             "keep_weight": float(keep_weight), "margin": float(margin), "batch_size": BATCH_SIZE,
             "temperature": float(sampler.temperature), "top_p": float(sampler.top_p),
+            "transfer_keep": float(sampler.transfer_keep),
             "train_first_10_steps": _mean(first), "train_last_10_steps": _mean(recent[-10:]),
             "train_last_50_steps": _mean(recent),
             "seconds": round(time.monotonic() - started, 1)}

@@ -218,8 +218,9 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
     assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
     assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
-        3000, 1.0)
+        6000, 1.0)
     assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.25)
+    assert config.sample.transfer_keep == 1.0  # the fit decodes transfers as they will be
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
@@ -228,6 +229,7 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     flat = load_config("nottingham_ship.py", variant)
     assert flat.post.bar_adapter_steps == flat.post.transfer_adapter_steps == 0
     assert flat.sample.transfer_guidance == 1.5  # transfer from z alone keeps its own
+    assert flat.sample.transfer_keep == 0.0
 
 
 def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
@@ -247,7 +249,8 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert (recipe.model.bar_latent_dim, recipe.model.bar_latent_dropout) == (16, 0.8)
   assert (recipe.post.bar_adapter_steps, recipe.post.bar_adapter_dim) == (2500, 256)
   assert (recipe.post.transfer_adapter_steps, recipe.post.transfer_adapter_keep_weight) == (
-      3000, 1.0)
+      6000, 1.0)
+  assert recipe.sample.transfer_keep == 1.0
   assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.25)
   flat = load_config("jsb_ship.py", "flat")
   assert flat.post.bar_adapter_steps == flat.post.transfer_adapter_steps == 0
@@ -408,10 +411,11 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   without = Sampler.load(export)
   config.post.transfer_adapter_steps = 30
   config.post.transfer_adapter_learning_rate = 1e-2
+  config.sample.transfer_keep = 1.0  # the fit decodes at the model's keep bias, set first
   done = post_training.run_stages(config, run, command="c")
   assert done["transfer_adapter"].startswith("done"), done
   report = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
-  assert report["steps"] == 30
+  assert report["steps"] == 30 and report["transfer_keep"] == 1.0
   assert report["train_last_10_steps"]["loss"] < report["train_first_10_steps"]["loss"]
   for measured in ("validation_transfer_before", "validation_transfer_after"):
     assert 0.0 <= report[measured]["judge_agreement"] <= 1.0
