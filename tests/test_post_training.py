@@ -328,6 +328,18 @@ def test_the_adapters_report_decodes_each_validation_window_from_its_start_bar(m
     np.testing.assert_array_equal(decoded_from, windows["start_bar"])
 
 
+def _tiny_bar_dropout_run(cache_dir, tmp_path):
+  """(its config, the run folder) of a tiny model trained 6 steps with bar-latent dropout on the
+  cache."""
+  from hrnnvae.train import train
+  config = load_config("tiny.py", "bar_dropout")
+  config.data.cache_dir = str(cache_dir)
+  config.train.max_steps = 6
+  run = tmp_path / "run"
+  train.train_and_evaluate(config, str(run))
+  return config, run
+
+
 def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(nottingham_40,
                                                                                   tmp_path):
   """A tiny model trained with bar-latent dropout, then config.post.bar_adapter_steps: only the
@@ -335,12 +347,7 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
   tunes, prior samples (z alone) are bit-equal to the model's before, the shipped model loads
   with it; a second call redoes nothing and a refit starts from the model as trained."""
   from hrnnvae.models.hparams import ModelHParams
-  from hrnnvae.train import train
-  config = load_config("tiny.py", "bar_dropout")
-  config.data.cache_dir = str(nottingham_40[0])
-  config.train.max_steps = 6
-  run = tmp_path / "run"
-  train.train_and_evaluate(config, str(run))
+  config, run = _tiny_bar_dropout_run(nottingham_40[0], tmp_path)
   config.post.bar_adapter_steps, config.post.bar_adapter_dim = 20, 8
   config.post.bar_adapter_learning_rate = 3e-3
   config.post.ship_as, config.post.ship_root = "tiny_adapter", str(tmp_path / "pretrained")
@@ -399,12 +406,7 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   loss falls on real tunes; a second call redoes nothing; a new bar adapter drops it and it is
   fitted again."""
   from hrnnvae import transfer_adapter
-  from hrnnvae.train import train
-  config = load_config("tiny.py", "bar_dropout")
-  config.data.cache_dir = str(nottingham_40[0])
-  config.train.max_steps = 6
-  run = tmp_path / "run"
-  train.train_and_evaluate(config, str(run))
+  config, run = _tiny_bar_dropout_run(nottingham_40[0], tmp_path)
   config.post.bar_adapter_steps, config.post.bar_adapter_dim = 10, 8
   post_training.run_stages(config, run, command="c")
   export = run / "export"
