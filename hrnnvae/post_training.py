@@ -40,8 +40,15 @@ import numpy as np
 from flax import serialization
 
 import hrnnvae
-from hrnnvae import bar_adapter, classifier_fit, exports, pretrained, progress
-from hrnnvae import realism_critic, transfer_adapter
+from hrnnvae import (
+  bar_adapter,
+  classifier_fit,
+  exports,
+  pretrained,
+  progress,
+  realism_critic,
+  transfer_adapter,
+)
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib

@@ -17,7 +17,6 @@ import json
 import pathlib
 
 import jax
-import numpy as np
 from absl import app, flags
 from flax import serialization
 
