@@ -553,7 +553,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
                    config.post.bar_adapter_learning_rate; bar_adapter.py)
     transfer adapter  config.post.transfer_adapter_steps > 0 (at
                    config.post.transfer_adapter_learning_rate and _keep_weight;
-                   transfer_adapter.py), after the bar adapter, refitted when it is
+                   transfer_adapter.py), after the bar adapter; a new bar adapter drops it, so
+                   it is fitted again
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   First, a sampling setting the config changed since the export was written is set on the export
