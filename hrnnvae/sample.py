@@ -420,11 +420,7 @@ class Sampler:
                           (len(emotions_B),))
     if z_alone and np.asarray(z_BxZ)[..., self.hp.latent_dim:].any():
       raise SampleError("z_alone: the latents' bars' part must be zero")
-    vae_params = self.params["vae"]
-    if transfer and self.use_transfer_adapter:
-      vae_params = transfer_adapter.with_adapter(vae_params,
-                                                 self.params[transfer_adapter.PARAMS_KEY])
-    events = _generate(self.decoder(attention_bars, z_alone), vae_params,
+    events = _generate(self.decoder(attention_bars, z_alone), self._vae_params(transfer),
                        jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
@@ -434,6 +430,14 @@ class Sampler:
                        _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps),
                        first_bar_B=self._first_bars(first_bars, len(emotions_B)))
     return np.asarray(events)
+
+  def _vae_params(self, transfer: bool) -> dict:
+    """The VAE's parameters a decode reads: for a transfer with use_transfer_adapter, the
+    transfer adapter's leaves in place of the bar adapter's."""
+    if not (transfer and self.use_transfer_adapter):
+      return self.params["vae"]
+    return transfer_adapter.with_adapter(self.params["vae"],
+                                         self.params[transfer_adapter.PARAMS_KEY])
 
   def _first_bars(self, first_bars, count: int):
     """_generate's first_bar_B: None unless the model reads where a window starts."""
@@ -691,12 +695,11 @@ class Sampler:
                                       else steps_per_bar, (count,)), jnp.int32)
     z = jnp.asarray(z_BxZ, jnp.float32)
     requested, own = jnp.asarray(requested_B, jnp.int32), jnp.asarray(own_B, jnp.int32)
+    params = self._vae_params(transfer=True)  # read as transfers decode them
     while active.any():
       events = jnp.asarray(tunes)
-      wanted = np.asarray(_teacher_forced_log_probs(self.vae, self.params["vae"], z, requested,
-                                                    events, spb))
-      theirs = np.asarray(_teacher_forced_log_probs(self.vae, self.params["vae"], z, own,
-                                                    events, spb))
+      wanted = np.asarray(_teacher_forced_log_probs(self.vae, params, z, requested, events, spb))
+      theirs = np.asarray(_teacher_forced_log_probs(self.vae, params, z, own, events, spb))
       score = wanted + EDIT_CONTRAST * (wanted - theirs)
       best = score.argmax(-1)
       gain = score.max(-1) - np.take_along_axis(score, tunes[..., None], -1)[..., 0]
