@@ -295,13 +295,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # the tune): a second set of the bar adapter's weights, starting from them, that only emotion
   # transfer decodes through, with the tune's bars' latents kept. It is fitted for
   # transfer_adapter_steps on the training windows, each decoded for another emotion at the
-  # model's temperature and top-p, by the judge's margins on the decode plus
+  # model's temperature, top-p and transfer_keep, by the judge's margins on the decode plus
   # transfer_adapter_keep_weight times the tune's own events' cross-entropy on the decode's
   # history; nothing else moves, so prior samples and reconstructions are bit-equal. Needs the
   # bar adapter. 0 steps: none.
-  config.post.transfer_adapter_steps = 0
+  config.post.transfer_adapter_steps = 0  # 0: no transfer adapter
   config.post.transfer_adapter_learning_rate = 2e-3  # Adam's, constant, at batch 32
-  config.post.transfer_adapter_keep_weight = 1.0
+  config.post.transfer_adapter_keep_weight = 1.0  # the tune's events' cross-entropy's weight
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

@@ -225,10 +225,10 @@ def test_reconstruct_keeps_the_input_meter_and_length_section_by_section(monkeyp
   real_decode = sampler.decode
 
   def spy(z, emotions, num_steps, seed, temperature=None, melody_ids=None, steps_per_bar=None,
-          emotion_guidance=None, keep=None):
+          emotion_guidance=None, keep=None, transfer=False):
     decoded_with.append((len(z), num_steps, int(np.asarray(steps_per_bar).flat[0])))
     return real_decode(z, emotions, num_steps, seed, temperature, melody_ids, steps_per_bar,
-                       emotion_guidance, keep=keep)
+                       emotion_guidance, keep=keep, transfer=transfer)
 
   monkeypatch.setattr(sampler, "decode", spy)
   melodies = sampler.reconstruct(events, (6, 8), [0, 2], seed=1)
