@@ -157,22 +157,16 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
   loss_before = float(validation_loss(params))
   before = greedy_reconstruction(sampler, *windows)
   opt_state, rng = tx.init(params), jax.random.key(seed)
-  split = data.splits["train"]
-  buckets = input_pipeline.bar_buckets(split, BATCH_SIZE)
-  step, epoch, recent = 0, 0, []
-  while step < steps:
-    for batch, bar_width in input_pipeline.bucketed_batches(split, BATCH_SIZE, seed, epoch,
-                                                            buckets, data.max_bars):
-      batch = {key: jnp.asarray(value) for key, value in batch.items()}
-      params, opt_state, loss = train_step(params, opt_state, batch, jax.random.fold_in(rng, step),
-                                           (data.max_bars, bar_width))
-      recent = (recent + [float(loss)])[-50:]
-      step += 1
-      if step % 100 == 0 or step == steps:
-        log(f"bar adapter: step {step}/{steps}, loss {np.mean(recent):.4f}")
-      if step >= steps:
-        break
-    epoch += 1
+  recent = []
+  batches = input_pipeline.endless_batches(data.splits["train"], BATCH_SIZE, seed, data.max_bars)
+  for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
+    batch = {key: jnp.asarray(value) for key, value in batch.items()}
+    params, opt_state, loss = train_step(params, opt_state, batch,
+                                         jax.random.fold_in(rng, step - 1),
+                                         (data.max_bars, bar_width))
+    recent = (recent + [float(loss)])[-50:]
+    if step % 100 == 0 or step == steps:
+      log(f"bar adapter: step {step}/{steps}, loss {np.mean(recent):.4f}")
   fitted = type(sampler)(hp, {**sampler.params, "vae": params}, sampler.description)
   after = greedy_reconstruction(fitted, *windows)
   report = {

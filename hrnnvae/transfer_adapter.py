@@ -34,8 +34,7 @@ import optax
 
 from hrnnvae import feature_consistency, losses, progress
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.models import nucleus
-from hrnnvae.train import input_pipeline
+from hrnnvae.train import aux_terms, input_pipeline
 from hrnnvae.train import step as step_lib
 
 PARAMS_KEY = "transfer_adapter"  # the export's parameters: {..., PARAMS_KEY: adapter leaves}
@@ -98,11 +97,10 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
                         method="decode")
   if keep_bias > 0:  # the distribution the decode drew from (decoder._sample_body's keep)
     logits = logits + keep_bias * jax.nn.one_hot(events, logits.shape[-1], dtype=logits.dtype)
-  soft = jax.nn.softmax((nucleus.nucleus_logits(logits, temperature, top_p) + decoded["gumbel"])
-                        / GUMBEL_TEMPERATURE)
-  hard = jax.nn.one_hot(moved_BxT, logits.shape[-1])
-  found = feature_consistency.margins(hard + soft - jax.lax.stop_gradient(soft), moved_BxT,
-                                      lengths, spb, thresholds)
+  rows = aux_terms.straight_through_rows(logits, decoded["gumbel"],
+                                        jax.nn.one_hot(moved_BxT, logits.shape[-1]), temperature,
+                                        top_p, GUMBEL_TEMPERATURE)
+  found = feature_consistency.margins(rows, moved_BxT, lengths, spb, thresholds)
   emotion_term = (emotion_hinge(found, requested_B, margin) if margin > 0
                   else feature_consistency.consistency_loss(found, requested_B))
   # The tune's own event at every step, read on the transfer's own history: an edit costs its
@@ -121,8 +119,7 @@ def make_train_step(vae, tx, thresholds, *, keep_weight: float, temperature: flo
   """(adapter, opt_state, vae_params, batch, rng, grid) -> (adapter, opt_state, metrics)."""
 
   def train_step(adapter, opt_state, vae_params, batch, rng, grid):
-    encode_rng, request_rng, decode_rng = jax.random.split(rng, 3)
-    del encode_rng
+    request_rng, decode_rng = jax.random.split(rng)
     mu, _ = vae.apply({"params": vae_params}, batch["events"], batch["lengths"],
                       batch["steps_per_bar"], grid, method="encode")
     requested = requested_emotions(batch["emotion"], request_rng)
@@ -162,27 +159,20 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
                                grad_clip_norm=grad_clip_norm, margin=margin,
                                keep_bias=sampler.transfer_keep)
   rng = jax.random.key(seed)
-  split = data.splits["train"]
-  buckets = input_pipeline.bar_buckets(split, BATCH_SIZE)
-  step, epoch, recent, first = 0, 0, [], []
-  while step < steps:
-    for batch, bar_width in input_pipeline.bucketed_batches(split, BATCH_SIZE, seed, epoch,
-                                                            buckets, data.max_bars):
-      batch = {key: jnp.asarray(value) for key, value in batch.items()}
-      adapter, opt_state, metrics = train_step(adapter, opt_state, vae_params, batch,
-                                               jax.random.fold_in(rng, step),
-                                               (data.max_bars, bar_width))
-      recent = (recent + [jax.tree.map(float, metrics)])[-50:]
-      first = first if len(first) >= 10 else first + recent[-1:]
-      step += 1
-      if step % 25 == 0 or step == steps:
-        mean = {key: np.mean([m[key] for m in recent]) for key in recent[0]}
-        log(f"transfer adapter: step {step}/{steps}, loss {mean['loss']:.4f}, judge "
-            f"{mean['judge_agreement']:.3f}, kept {mean['steps_kept']:.3f}, keep term "
-            f"{mean['keep_term']:.3f}")
-      if step >= steps:
-        break
-    epoch += 1
+  recent, first = [], []
+  batches = input_pipeline.endless_batches(data.splits["train"], BATCH_SIZE, seed, data.max_bars)
+  for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
+    batch = {key: jnp.asarray(value) for key, value in batch.items()}
+    adapter, opt_state, metrics = train_step(adapter, opt_state, vae_params, batch,
+                                             jax.random.fold_in(rng, step - 1),
+                                             (data.max_bars, bar_width))
+    recent = (recent + [jax.tree.map(float, metrics)])[-50:]
+    first = first if len(first) >= 10 else first + recent[-1:]
+    if step % 25 == 0 or step == steps:
+      mean = _mean(recent)
+      log(f"transfer adapter: step {step}/{steps}, loss {mean['loss']:.4f}, judge "
+          f"{mean['judge_agreement']:.3f}, kept {mean['steps_kept']:.3f}, keep term "
+          f"{mean['keep_term']:.3f}")
   report = {"steps": int(steps), "learning_rate": float(learning_rate),
             "keep_weight": float(keep_weight), "margin": float(margin), "batch_size": BATCH_SIZE,
             "temperature": float(sampler.temperature), "top_p": float(sampler.top_p),

@@ -100,8 +100,18 @@ def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Arra
   logits, _ = models.vae.apply({"params": vae_params}, prior.z_BxZ, prior.target_B,
                                prior.events_BxT, batch["steps_per_bar"], prior.grid,
                                method="decode")
-  soft = jax.nn.softmax((sampled_logits(lp, logits) + prior.gumbel_BxTxV) / lp.gumbel_temperature)
-  return prior.hard_BxTxV + soft - jax.lax.stop_gradient(soft)
+  return straight_through_rows(logits, prior.gumbel_BxTxV, prior.hard_BxTxV,
+                               lp.aux_sample_temperature, lp.aux_sample_nucleus,
+                               lp.gumbel_temperature)
+
+
+def straight_through_rows(logits_BxTxV, gumbel_BxTxV, hard_BxTxV, temperature: float,
+                          top_p: float, gumbel_temperature: float) -> jax.Array:
+  """Hard one-hot rows (events drawn by Gumbel-max from the logits at temperature, inside the
+  top_p nucleus) whose gradient is the Gumbel-softmax's at gumbel_temperature."""
+  soft = jax.nn.softmax((nucleus.nucleus_logits(logits_BxTxV, temperature, top_p) + gumbel_BxTxV)
+                        / gumbel_temperature)
+  return hard_BxTxV + soft - jax.lax.stop_gradient(soft)
 
 
 def _margins(inputs_BxTxV, prior: PriorSamples, batch, models, density_cap: float = 0.0):

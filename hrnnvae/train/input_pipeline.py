@@ -121,6 +121,17 @@ def bucketed_batches(split: Split, batch_size: int, seed: int, epoch: int, bucke
     yield _crop(split.take(rows), max_bars * width), width
 
 
+def endless_batches(split: Split, batch_size: int, seed: int,
+                    max_bars: int) -> Iterator[tuple[Batch, int]]:
+  """bucketed_batches of epoch 0, 1, 2, ... in turn, without end (the post-training fits, which
+  count steps, not epochs), over the split's bar_buckets."""
+  buckets = bar_buckets(split, batch_size)
+  epoch = 0
+  while True:
+    yield from bucketed_batches(split, batch_size, seed, epoch, buckets, max_bars)
+    epoch += 1
+
+
 def epoch_plan(split: Split, batch_size: int, seed: int, epoch: int,
                buckets: list[int]) -> list[tuple[np.ndarray, int]]:
   """[(rows, bucket width)] of one epoch's full batches."""
