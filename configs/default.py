@@ -302,6 +302,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.post.transfer_adapter_steps = 0  # 0: no transfer adapter
   config.post.transfer_adapter_learning_rate = 2e-3  # Adam's, constant, at batch 32
   config.post.transfer_adapter_keep_weight = 1.0  # the tune's events' cross-entropy's weight
+  # The tune's steps the transfer adapter also reads at each step: its event there and at the
+  # next ones (transfer_adapter.py, tune_steps). 0: the bars' latents alone.
+  config.post.transfer_adapter_tune_steps = 0  # 0: it does not read the tune
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

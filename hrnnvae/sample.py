@@ -70,13 +70,17 @@ def slerp(start_Z: np.ndarray, end_Z: np.ndarray, fractions_K: np.ndarray) -> np
 @functools.partial(jax.jit, static_argnums=(0, 4, 8, 10, 12, 14, 16))
 def _generate(vae, params, z_BxZ, emotion_B, num_steps, keys_B, temperature, spb_B, guided, guidance,
               nucleus, top_p, repeats_penalized, repeat_penalty, short_notes_penalized,
-              short_note_penalty, section_bars, keep_BxT=None, keep_bias=None, first_bar_B=None):
+              short_note_penalty, section_bars, keep_BxT=None, keep_bias=None, first_bar_B=None,
+              tune_BxT=None):
   """Events [B, num_steps]; guided, nucleus, repeats_penalized and short_notes_penalized
   (static) switch emotion guidance, top-p, the repeat and the short-note penalties on;
   section_bars > 0 (static): z_BxZ is [B, S, Z], a latent for each section of that many bars;
   keep_BxT (None or events [B, num_steps]): each step favours that event by keep_bias.
-  first_bar_B (None or [B]): where each melody starts in its tune (model.tune_bar_positions)."""
+  first_bar_B (None or [B]): where each melody starts in its tune (model.tune_bar_positions).
+  tune_BxT (None or events [B, num_steps]): the tune a tune-reading adapter reads."""
   options = {"guidance": guidance} if guided else {}
+  if tune_BxT is not None:
+    options["tune_BxT"] = tune_BxT
   if first_bar_B is not None:
     options["first_bar_B"] = first_bar_B
   if keep_BxT is not None:
@@ -170,10 +174,12 @@ def _prior_latents(vae, params, latents_BxL, emotion_B):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _teacher_forced_log_probs(vae, params, z_BxZ, emotion_B, events_BxT, steps_per_bar_B):
-  """log p(event | the events before, z, emotion) [B, T, V]: the decoder reading given events."""
+def _teacher_forced_log_probs(vae, params, z_BxZ, emotion_B, events_BxT, steps_per_bar_B,
+                              tune_BxT=None):
+  """log p(event | the events before, z, emotion) [B, T, V]: the decoder reading given events
+  (and tune_BxT, the tune a tune-reading adapter reads)."""
   logits, _ = vae.apply({"params": params}, z_BxZ, emotion_B, events_BxT, steps_per_bar_B,
-                        method="decode")
+                        method="decode", tune_BxT=tune_BxT)
   return jax.nn.log_softmax(logits)
 
 
@@ -420,7 +426,11 @@ class Sampler:
                           (len(emotions_B),))
     if z_alone and np.asarray(z_BxZ)[..., self.hp.latent_dim:].any():
       raise SampleError("z_alone: the latents' bars' part must be zero")
-    events = _generate(self.decoder(attention_bars, z_alone), self._vae_params(transfer),
+    tune_steps = self._tune_steps(transfer)
+    if tune_steps and keep is None:
+      raise SampleError("the transfer adapter reads the tune it moves: pass it as keep")
+    events = _generate(self.decoder(attention_bars, z_alone, tune_steps),
+                       self._vae_params(transfer),
                        jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
                        jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
@@ -428,8 +438,16 @@ class Sampler:
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty),
                        _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps),
-                       first_bar_B=self._first_bars(first_bars, len(emotions_B)))
+                       first_bar_B=self._first_bars(first_bars, len(emotions_B)),
+                       tune_BxT=jnp.asarray(keep, jnp.int32) if tune_steps else None)
     return np.asarray(events)
+
+  def _tune_steps(self, transfer: bool) -> int:
+    """The tune's steps the decode's adapter reads: a transfer through a tune-reading transfer
+    adapter (transfer_adapter.tune_steps_of), else 0."""
+    if not (transfer and self.use_transfer_adapter):
+      return 0
+    return transfer_adapter.tune_steps_of(self.params[transfer_adapter.PARAMS_KEY])
 
   def _vae_params(self, transfer: bool) -> dict:
     """The VAE's parameters a decode reads: for a transfer with use_transfer_adapter, the
@@ -455,19 +473,23 @@ class Sampler:
       raise SampleError(f"keep holds {keep.shape[-1]} steps a melody, not the {num_steps} decoded")
     return jnp.asarray(keep), jnp.float32(keep_bias)
 
-  def decoder(self, attention_bars: int = 0, z_alone: bool = False):
+  def decoder(self, attention_bars: int = 0, z_alone: bool = False, tune_steps: int = 0):
     """The model decode() runs: self.vae, or for attention_bars > 0 the same parameters
     attending over that many bars (of the longest bar); with z_alone, without the bar adapter
-    (its change is exactly zero from z alone: models/decoder.DecoderStep.bar_adapter)."""
+    (its change is exactly zero from z alone: models/decoder.DecoderStep.bar_adapter);
+    tune_steps > 0: its adapter also reads that many of the tune's steps (a tune-reading
+    transfer adapter, model.adapter_tune_steps)."""
     attention_bars = _checked_attention_bars(attention_bars)
     adapter = 0 if z_alone else self.hp.bar_adapter_dim
-    if not attention_bars and adapter == self.hp.bar_adapter_dim:
+    tune_steps = tune_steps if adapter else 0
+    if not attention_bars and adapter == self.hp.bar_adapter_dim and not tune_steps:
       return self.vae
-    if (attention_bars, adapter) not in self._decoders:
+    if (attention_bars, adapter, tune_steps) not in self._decoders:
       window = attention_bars * self.hp.max_steps_per_bar or self.hp.attention_window
-      self._decoders[attention_bars, adapter] = models_lib.build(
-          dataclasses.replace(self.hp, attention_window=window, bar_adapter_dim=adapter))
-    return self._decoders[attention_bars, adapter]
+      self._decoders[attention_bars, adapter, tune_steps] = models_lib.build(
+          dataclasses.replace(self.hp, attention_window=window, bar_adapter_dim=adapter,
+                              adapter_tune_steps=tune_steps))
+    return self._decoders[attention_bars, adapter, tune_steps]
 
   def _keys(self, seed: int, count: int, purpose: str, melody_ids=None, candidate: int = 0):
     base = jax.random.fold_in(jax.random.key(seed), ("latent", "decode").index(purpose))
@@ -696,10 +718,14 @@ class Sampler:
     z = jnp.asarray(z_BxZ, jnp.float32)
     requested, own = jnp.asarray(requested_B, jnp.int32), jnp.asarray(own_B, jnp.int32)
     params = self._vae_params(transfer=True)  # read as transfers decode them
+    reader = self.decoder(tune_steps=self._tune_steps(True))
+    originals = jnp.asarray(tunes_BxT, jnp.int32) if self._tune_steps(True) else None
     while active.any():
       events = jnp.asarray(tunes)
-      wanted = np.asarray(_teacher_forced_log_probs(self.vae, params, z, requested, events, spb))
-      theirs = np.asarray(_teacher_forced_log_probs(self.vae, params, z, own, events, spb))
+      wanted = np.asarray(_teacher_forced_log_probs(reader, params, z, requested, events, spb,
+                                                    originals))
+      theirs = np.asarray(_teacher_forced_log_probs(reader, params, z, own, events, spb,
+                                                    originals))
       score = wanted + EDIT_CONTRAST * (wanted - theirs)
       best = score.argmax(-1)
       gain = score.max(-1) - np.take_along_axis(score, tunes[..., None], -1)[..., 0]

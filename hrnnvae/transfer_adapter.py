@@ -18,7 +18,11 @@ transfer's temperature and nucleus, and the adapter alone learns from
   + keep_weight * the cross-entropy per step of the tune's own event, read on the transfer's own
     history (the decode's logits teacher-forced on its sampled events),
 
-so the edits the emotion needs are paid for by every step they change. The fit's report measures
+so the edits the emotion needs are paid for by every step they change. With tune_steps > 0 the
+adapter also reads the tune it moves, its events at this step and the next tune_steps - 1 (a
+zero-initialised `adapter_tune` leaf; models/decoder.DecoderStep.bar_adapter): where the bars'
+latents say roughly which notes a bar holds, this says which note the step would keep, so the
+adapter can learn which notes an emotion changes and into what. The fit's report measures
 transfer on validation opening windows (the judge's agreement and the steps kept) before and
 after, and checks that reconstructions of those windows did not change.
 """
@@ -34,6 +38,7 @@ import optax
 
 from hrnnvae import feature_consistency, losses, progress
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
 from hrnnvae.train import aux_terms, input_pipeline
 from hrnnvae.train import step as step_lib
 
@@ -51,6 +56,27 @@ def bar_adapter_of(vae_params: dict) -> dict:
     raise ValueError("the model has no bar adapter (config.post.bar_adapter_steps): emotion "
                      "transfer's adapter starts from it")
   return adapter
+
+
+def tune_steps_of(adapter: dict) -> int:
+  """How many of the tune's steps an adapter reads (its `adapter_tune` leaf; 0 without)."""
+  if "adapter_tune" not in adapter:
+    return 0
+  return int(adapter["adapter_tune"]["kernel"].shape[0]) // events_lib.NUM_CLASSES
+
+
+def with_tune_reading(adapter: dict, tune_steps: int) -> dict:
+  """The adapter with a zero `adapter_tune` leaf reading tune_steps of the tune's steps (so it
+  decodes exactly as before until fitted); as it is when it already reads that many."""
+  reads = tune_steps_of(adapter)
+  if reads == tune_steps:
+    return adapter
+  if reads:
+    raise ValueError(f"the adapter reads {reads} of the tune's steps, not {tune_steps}")
+  width = adapter["adapter_bar"]["kernel"].shape[-1]
+  kernel = jnp.zeros((tune_steps * events_lib.NUM_CLASSES, width),
+                     adapter["adapter_bar"]["kernel"].dtype)
+  return {**adapter, "adapter_tune": {"kernel": kernel}}
 
 
 def with_adapter(vae_params: dict, adapter: dict) -> dict:
@@ -89,12 +115,13 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
   batch_size, num_steps = events.shape
   real_BxT = jnp.arange(num_steps)[None] < lengths[:, None]
   kept = {"keep_BxT": events, "keep_bias": jnp.float32(keep_bias)} if keep_bias > 0 else {}
+  tune = {"tune_BxT": events} if vae.hp.adapter_tune_steps else {}
   decoded = vae.apply({"params": jax.lax.stop_gradient(params)}, z_BxZ, requested_B, spb,
                       num_steps, jax.random.split(rng, batch_size), temperature=temperature,
-                      top_p=top_p if top_p < 1.0 else None, method="generate", **kept)
+                      top_p=top_p if top_p < 1.0 else None, method="generate", **kept, **tune)
   moved_BxT = decoded["events"]
   logits, _ = vae.apply({"params": params}, z_BxZ, requested_B, moved_BxT, spb, grid,
-                        method="decode")
+                        method="decode", **tune)
   if keep_bias > 0:  # the distribution the decode drew from (decoder._sample_body's keep)
     logits = logits + keep_bias * jax.nn.one_hot(events, logits.shape[-1], dtype=logits.dtype)
   rows = aux_terms.straight_through_rows(logits, decoded["gumbel"],
@@ -142,16 +169,18 @@ def _mean(metrics: list[dict]) -> dict | None:
 
 def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_rate: float,
         keep_weight: float, grad_clip_norm: float, seed: int, margin: float = 0.0, init=None,
-        log=None) -> tuple[dict, dict]:
+        tune_steps: int = 0, log=None) -> tuple[dict, dict]:
   """Fits emotion transfer's adapter to the sampler's model (module docstring): (its leaves,
   the fit's report). sampler: a model with the bar adapter, decoding transfers at its
   temperature, top_p and transfer_keep (transfer_loss's keep_bias). margin: transfer_loss's.
-  init: the leaves to start from (default the bar adapter's)."""
+  init: the leaves to start from (default the bar adapter's). tune_steps > 0: the adapter also
+  reads that many of the tune's steps (with_tune_reading)."""
   log = log or progress.silent
   started = time.monotonic()
-  vae = sampler.vae
+  vae = sampler.decoder(tune_steps=tune_steps)
   vae_params = sampler.params["vae"]
-  adapter = jax.tree.map(jnp.array, bar_adapter_of(vae_params) if init is None else init)
+  adapter = with_tune_reading(bar_adapter_of(vae_params) if init is None else init, tune_steps)
+  adapter = jax.tree.map(jnp.array, adapter)
   tx = optax.adam(learning_rate)
   opt_state = tx.init(adapter)
   train_step = make_train_step(vae, tx, thresholds, keep_weight=keep_weight,
@@ -174,7 +203,8 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
           f"{mean['judge_agreement']:.3f}, kept {mean['steps_kept']:.3f}, keep term "
           f"{mean['keep_term']:.3f}")
   report = {"steps": int(steps), "learning_rate": float(learning_rate),
-            "keep_weight": float(keep_weight), "margin": float(margin), "batch_size": BATCH_SIZE,
+            "keep_weight": float(keep_weight), "margin": float(margin),
+            "tune_steps": int(tune_steps), "batch_size": BATCH_SIZE,
             "temperature": float(sampler.temperature), "top_p": float(sampler.top_p),
             "transfer_keep": float(sampler.transfer_keep),
             "train_first_10_steps": _mean(first), "train_last_10_steps": _mean(recent[-10:]),

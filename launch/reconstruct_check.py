@@ -149,7 +149,8 @@ def _print_transfer(setting: str, rows) -> None:
   print(f"{setting:>14}{'judge agrees':>14}{'step match':>12}  per requested quadrant")
   for row in rows:
     print(f"{row[setting]:>14g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
-          + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+          + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()) + "; kept "
+          + " ".join(f"{k} {v:.2f}" for k, v in row.get("step_match_per_quadrant", {}).items()))
 
 
 def main(argv):

@@ -40,10 +40,11 @@ _TEMPERATURES = flags.DEFINE_list("temperatures", None, "Transfer temperatures t
 _MARGIN = flags.DEFINE_float("margin", 0.0, "The emotion hinge's margin (0: softplus).")
 _INIT = flags.DEFINE_string("init", None, "Fit from this adapter (msgpack), not the bar adapter.")
 _FIT_KEEP = flags.DEFINE_float("fit_keep", 0.0, "The transfer_keep the fit decodes at.")
+_TUNE_STEPS = flags.DEFINE_integer("tune_steps", 0, "The tune's steps the adapter reads (0: none).")
 _SEED = flags.DEFINE_integer("seed", 0, "Fit and sampling seed.")
 _BASELINE = flags.DEFINE_bool("baseline", True, "Also measure the model's transfer as it is.")
 _ADAPTER = flags.DEFINE_string("adapter", None, "Measure this fitted adapter (msgpack) instead "
-                               "of fitting one.")
+                               "of fitting one; `model`: the model's own.")
 _OUT = flags.DEFINE_string("out", None, "Folder for figures and the adapter.", required=True)
 
 
@@ -63,12 +64,15 @@ def main(argv):
     row = {"setting": setting, **row}
     result["rows"].append(row)
     log(f"{setting}: judge {row['judge_agreement']:.3f} kept {row['step_match']:.3f} "
-        + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()))
+        + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()) + "; kept "
+        + " ".join(f"{k} {v:.2f}" for k, v in row["step_match_per_quadrant"].items()))
     (out / "transfer_adapter_screen.json").write_text(json.dumps(result, indent=1))
 
   if _BASELINE.value:
     measure(f"as shipped (guidance {sampler.transfer_guidance:g}, keep {sampler.transfer_keep:g})")
-  if _ADAPTER.value:
+  if _ADAPTER.value == "model":
+    adapter = sampler.params[transfer_adapter.PARAMS_KEY]
+  elif _ADAPTER.value:
     adapter = serialization.msgpack_restore(pathlib.Path(_ADAPTER.value).read_bytes())
   else:
     data = input_pipeline.load(_CACHE.value, 0)
@@ -76,7 +80,7 @@ def main(argv):
     adapter, report = transfer_adapter.fit(
         sampler, data, thresholds, steps=_STEPS.value, learning_rate=_LEARNING_RATE.value,
         keep_weight=_KEEP_WEIGHT.value, grad_clip_norm=1.0, seed=_SEED.value,
-        margin=_MARGIN.value, log=log,
+        margin=_MARGIN.value, tune_steps=_TUNE_STEPS.value, log=log,
         init=None if _INIT.value is None else serialization.msgpack_restore(
             pathlib.Path(_INIT.value).read_bytes()))
     result["fit"] = report

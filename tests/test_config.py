@@ -140,4 +140,4 @@ def test_sampling_defaults_are_the_models_own():
   fitted = shipped["transfer_adapter_fit"]
   assert fitted["asked"] == post_training.transfer_fit_asked(
       shipped, recipe.transfer_adapter_steps, recipe.transfer_adapter_learning_rate,
-      recipe.transfer_adapter_keep_weight)
+      recipe.transfer_adapter_keep_weight, recipe.transfer_adapter_tune_steps)

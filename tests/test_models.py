@@ -15,6 +15,7 @@ from hrnnvae.data import events as events_lib
 from hrnnvae.models import attention as attention_lib
 from hrnnvae.models import bar_prior as bar_prior_lib
 from hrnnvae.models import bars as bars_lib
+from hrnnvae.models import decoder as decoder_lib
 from hrnnvae.models import nucleus
 from hrnnvae.models.cells import TanhRNN
 from hrnnvae.models.critics import SequenceClassifier
@@ -1014,6 +1015,102 @@ class TestBarAdapter(chex.TestCase):
     assert _hp(bar_latent_dim=5, bar_latent_dropout=0.5).bar_adapter_dim == 0
     with pytest.raises(KeyError, match="bar_adapter_dim"):  # configs/default.py has no such field
       _hp(bar_adapter_dim=6)
+
+
+class TestTuneReadingAdapter(chex.TestCase):
+  """model.adapter_tune_steps (transfer_adapter.py's tune-reading transfer adapter): the adapter
+  also reads the tune being moved, its events at this step and the next ones."""
+
+  def _models(self, tune_steps=2):
+    hp = dataclasses.replace(_hp(bar_latent_dim=5, bar_latent_dropout=0.5), bar_adapter_dim=6)
+    reading = dataclasses.replace(hp, adapter_tune_steps=tune_steps)
+    events, lengths, steps_per_bar, emotion = _batch()
+    params = HierarchicalVAE(hp).init(jax.random.key(0), events, lengths, steps_per_bar, emotion,
+                                      jax.random.key(1))
+    params = jax.tree_util.tree_map_with_path(  # a nonzero adapter everywhere
+        lambda path, leaf: jax.random.normal(jax.random.key(len(leaf.shape)), leaf.shape)
+        if "adapter" in jax.tree_util.keystr(path) else leaf, params)
+    step = params["params"]["decoder"]["step"]
+    kernel = jax.random.normal(jax.random.key(7), (tune_steps * hp.num_classes, 6))
+    read = {"params": {**params["params"], "decoder": {
+        **params["params"]["decoder"], "step": {**step, "adapter_tune": {"kernel": kernel}}}}}
+    return hp, reading, params, read, (events, lengths, steps_per_bar, emotion)
+
+  def test_the_tune_window_is_its_numpy_reference(self):
+    tune = np.array([[5, 6, 7, 8], [1, 2, 3, 4]])
+    window = np.asarray(decoder_lib.tune_window(jnp.asarray(tune), 3))
+    expected = np.array([[[5, 6, 7], [6, 7, 8], [7, 8, -1], [8, -1, -1]],
+                         [[1, 2, 3], [2, 3, 4], [3, 4, -1], [4, -1, -1]]])
+    np.testing.assert_array_equal(window, expected)
+
+  def test_the_adapter_reading_the_tune_is_its_numpy_reference(self):
+    _, reading, _, read, _ = self._models()
+    vae = HierarchicalVAE(reading)
+    state = jax.random.normal(jax.random.key(4), (B, 5, 2 * reading.decoder_dim))
+    bar = jax.random.normal(jax.random.key(5), (B, 5, 5))
+    tune = jax.random.randint(jax.random.key(6), (B, 5, 2), -1, 90)
+    step_in_bar, bar_index = jnp.arange(5)[None].repeat(B, 0), jnp.ones((B, 5), jnp.int32)
+    inputs = vae.apply(read, bar, step_in_bar, bar_index, jnp.float32, tune,
+                       method=lambda module, *a: module.decoder.step.adapter_inputs(*a))
+    change = vae.apply(read, state, inputs,
+                       method=lambda module, s, i: module.decoder.step.bar_adapter(s, i))
+    step = read["params"]["decoder"]["step"]
+    k = {name: np.asarray(v["kernel"]) for name, v in step.items() if name.startswith("adapter")}
+    position = np.asarray(bars_lib.position_features(step_in_bar, bar_index))
+    pre = (np.concatenate([np.asarray(state), position], -1) @ k["adapter_state"]
+           + np.asarray(step["adapter_state"]["bias"]))
+    one_hots = np.zeros((B, 5, 2, 90), np.float32)  # -1: past the tune's end, no class
+    for b, q, slot in np.ndindex(B, 5, 2):
+      if tune[b, q, slot] >= 0:
+        one_hots[b, q, slot, tune[b, q, slot]] = 1.0
+    moved = pre + np.asarray(bar) @ k["adapter_bar"] + one_hots.reshape(B, 5, -1) @ k["adapter_tune"]
+    expected = (np.tanh(moved) - np.tanh(pre)) @ k["adapter_out"]
+    np.testing.assert_allclose(change, expected, rtol=1e-4, atol=1e-4)
+
+  def test_a_zero_reading_is_the_plain_adapter_and_a_step_reads_only_its_window(self):
+    hp, reading, params, read, (events, _, steps_per_bar, emotion) = self._models()
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
+    tune = jax.random.randint(jax.random.key(8), (B, T), 0, 90)
+    forced = lambda vae, p, t: vae.apply(p, z, emotion, events, steps_per_bar, None, None, t,
+                                         method=HierarchicalVAE.decode)[0]
+    plain = _teacher_forced(HierarchicalVAE(hp), params, z, emotion, events, steps_per_bar)[0]
+    zero = jax.tree_util.tree_map_with_path(
+        lambda path, leaf: jnp.zeros_like(leaf) if "adapter_tune" in jax.tree_util.keystr(path)
+        else leaf, read)
+    np.testing.assert_array_equal(forced(HierarchicalVAE(reading), zero, tune), plain)
+    # The tune changed at step 10 moves the logits at steps 9 and 10 only (steps t, t + 1).
+    base = forced(HierarchicalVAE(reading), read, tune)
+    changed = forced(HierarchicalVAE(reading), read, tune.at[:, 10].set((tune[:, 10] + 1) % 90))
+    moved_steps = np.nonzero(np.abs(np.asarray(changed - base)).max(axis=(0, 2)) > 1e-6)[0]
+    np.testing.assert_array_equal(moved_steps, [9, 10])
+    with pytest.raises(ValueError, match="tune's events"):
+      forced(HierarchicalVAE(reading), read, None)
+
+  @parameterized.parameters((None, None), (1.5, None), (None, 2.0), (1.5, 2.0))
+  def test_free_running_and_teacher_forcing_agree_reading_the_tune(self, guidance, keep_bias):
+    hp, reading, _, read, (_, _, steps_per_bar, emotion) = self._models()
+    vae = HierarchicalVAE(reading)
+    z = jax.random.normal(jax.random.key(2), (B, hp.latent_size))
+    tune = jax.random.randint(jax.random.key(8), (B, T), 0, 90)
+    keep = {} if keep_bias is None else {"keep_BxT": tune, "keep_bias": keep_bias}
+    sampled = vae.apply(read, z, emotion, steps_per_bar, T, jax.random.split(jax.random.key(3), B),
+                        guidance=guidance, tune_BxT=tune, method=HierarchicalVAE.generate, **keep)
+    if guidance is None:
+      forced = vae.apply(read, z, emotion, sampled["events"], steps_per_bar, None, None, tune,
+                         method=HierarchicalVAE.decode)[0]
+      np.testing.assert_allclose(forced, sampled["logits"], atol=1e-5)
+    if keep_bias is not None:  # the kept tune's events are favoured: more of them kept
+      free = vae.apply(read, z, emotion, steps_per_bar, T, jax.random.split(jax.random.key(3), B),
+                       guidance=guidance, tune_BxT=tune, method=HierarchicalVAE.generate)
+      assert (np.asarray(sampled["events"]) == np.asarray(tune)).sum() > (
+          np.asarray(free["events"]) == np.asarray(tune)).sum()
+
+  def test_reading_the_tune_needs_the_bar_adapter(self):
+    with pytest.raises(ValueError, match="adapter_tune_steps"):
+      dataclasses.replace(_hp(bar_latent_dim=5, bar_latent_dropout=0.5),
+                          adapter_tune_steps=2).validate()
+    with pytest.raises(KeyError, match="adapter_tune_steps"):  # never a config field
+      _hp(adapter_tune_steps=2)
 
 
 def _at(tree, path):

@@ -14,6 +14,7 @@ import pytest
 from flax import serialization
 
 from hrnnvae import post_training, pretrained, realism_critic
+from hrnnvae.data import events as events_lib
 from hrnnvae.post_training import RunClock
 from hrnnvae.sample import SampleError, Sampler
 
@@ -460,3 +461,27 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   config.post.bar_adapter_steps = 5  # a new bar adapter: the transfer adapter is fitted again
   refit = post_training.run_stages(config, run, command="c")
   assert refit["bar_adapter"].startswith("done") and refit["transfer_adapter"].startswith("done")
+
+  # An adapter that also reads the tune it moves (config.post.transfer_adapter_tune_steps): a
+  # new option, so a new fit; transfers read the tune they are given, nothing else moves.
+  config.post.transfer_adapter_tune_steps = 2
+  reading_done = post_training.run_stages(config, run, command="c")
+  assert reading_done["transfer_adapter"].startswith("done"), reading_done
+  reading = Sampler.load(export)
+  adapter = reading.params[transfer_adapter.PARAMS_KEY]
+  assert transfer_adapter.tune_steps_of(adapter) == 2
+  assert np.asarray(adapter["adapter_tune"]["kernel"]).any()  # it learned to read the tune
+  report = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
+  assert report["tune_steps"] == 2 and report["asked"]["tune_steps"] == 2
+  reading.use_prior("standard")
+  np.testing.assert_array_equal(reading.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events,
+                                without.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events)
+  mu = reading.encode(tune, meter)[None]
+  with pytest.raises(SampleError, match="reads the tune"):
+    reading.decode(mu, other, steps, seed=0, transfer=True, emotion_guidance=1.0)
+  read = lambda kept_tune: reading.decode(mu, other, steps, seed=0, transfer=True,
+                                          emotion_guidance=1.0, keep=kept_tune[None], keep_bias=0)
+  shifted = np.where(tune >= events_lib.FIRST_PITCH_EVENT + 2, tune - 2, tune)
+  assert (read(tune) != read(shifted)).any()  # the same latents: what it reads is the tune
+  assert post_training.run_stages(config, run, command="c")["transfer_adapter"] == (
+      "the transfer adapter already fitted in this export")

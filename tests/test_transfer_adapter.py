@@ -60,3 +60,19 @@ def test_the_emotion_hinge_is_its_numpy_reference_and_zero_inside_the_margin():
   inside = {"valence": jnp.asarray([0.2]), "arousal": jnp.asarray([0.5])}
   assert float(transfer_adapter.emotion_hinge(inside, jnp.asarray([0]), 1.0)) == 0.0
   assert float(feature_consistency.consistency_loss(inside, jnp.asarray([0]))) > 0.0
+
+
+def test_a_tune_reading_adapter_starts_as_the_adapter_it_extends():
+  adapter = {"adapter_state": {"kernel": np.ones((4, 3)), "bias": np.zeros(3)},
+             "adapter_bar": {"kernel": np.ones((2, 3), np.float32)},
+             "adapter_out": {"kernel": np.ones((3, 90))}}
+  assert transfer_adapter.tune_steps_of(adapter) == 0
+  assert transfer_adapter.with_tune_reading(adapter, 0) is adapter
+  reading = transfer_adapter.with_tune_reading(adapter, 2)
+  assert transfer_adapter.tune_steps_of(reading) == 2
+  kernel = np.asarray(reading["adapter_tune"]["kernel"])
+  assert kernel.shape == (2 * 90, 3) and not kernel.any()  # zero: it decodes as before
+  assert {k: v for k, v in reading.items() if k != "adapter_tune"} == adapter
+  assert transfer_adapter.with_tune_reading(reading, 2) is reading  # a fit goes on from it
+  with pytest.raises(ValueError, match="reads 2"):
+    transfer_adapter.with_tune_reading(reading, 1)

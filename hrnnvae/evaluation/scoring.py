@@ -220,8 +220,8 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   (Sampler.decode_posterior: moved by transfer_latents, at the model's transfer_guidance,
   favouring its own events by its transfer_keep; or edited, with transfer_edits) for each of
   the three other emotions, as `--mode=reconstruct --emotion=OTHER` does. Per
-  temperature: the judge's agreement with the requested emotion (overall and per requested
-  quadrant) and the share of the original's steps kept. split: whose opening windows (settings
+  temperature: the judge's agreement with the requested emotion and the share of the original's
+  steps kept, each overall and per requested quadrant. split: whose opening windows (settings
   are chosen on "valid")."""
   rows = opening_windows(arrays, sampler.steps_per_bar, split)
   meter = tuple(sampler.facts["time_signature"])
@@ -246,7 +246,9 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
         "temperature": temperature, "judge_agreement": float(agree.mean()),
         "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree[requested == q].mean())
                          for q in range(quadrants) if (requested == q).any()},
-        "step_match": float(match.mean())})
+        "step_match": float(match.mean()),
+        "step_match_per_quadrant": {emotion_lib.EMOTIONS[q]: float(match[requested == q].mean())
+                                    for q in range(quadrants) if (requested == q).any()}})
   return result
 
 

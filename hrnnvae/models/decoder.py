@@ -75,6 +75,9 @@ class DecoderStep(nn.Module):
       # Zero-initialised: a fresh adapter leaves the decoder's logits as they were.
       self.adapter_out = nn.Dense(hp.num_classes, use_bias=False, dtype=hp.dtype,
                                   kernel_init=nn.initializers.zeros, name="adapter_out")
+    if hp.adapter_tune_steps:  # zero at first: reads the tune's events only once fitted to
+      self.adapter_tune = nn.Dense(hp.bar_adapter_dim, use_bias=False, dtype=hp.dtype,
+                                   kernel_init=nn.initializers.zeros, name="adapter_tune")
 
   def embed_inputs(self, previous_xV1, lookback_xL=None):
     """[previous event embedding, lookback embedding] from an input distribution over V+1 classes
@@ -116,22 +119,46 @@ class DecoderStep(nn.Module):
   def bar_adapter(self, output_in_BxQxD, adapter_BxQxI):
     """What the bar's latent changes in the logits: W (tanh(A [state, position] + U bar) -
     tanh(A [state, position])), exactly zero where the bar latent is zero (z alone), so a
-    decode from z alone is bit-equal with or without the adapter."""
-    bar_BxQxZ = adapter_BxQxI[..., :self.hp.bar_latent_dim]
-    position_BxQxP = adapter_BxQxI[..., self.hp.bar_latent_dim:]
-    state = self.adapter_state(jnp.concatenate([output_in_BxQxD, position_BxQxP], axis=-1))
-    return self.adapter_out(jnp.tanh(state + self.adapter_bar(bar_BxQxZ)) - jnp.tanh(state))
+    decode from z alone is bit-equal with or without the adapter.
 
-  def adapter_inputs(self, bar_latent_BxQxZ, step_in_bar, bar, dtype):
-    """The adapter's per-step input: the step's bar latent and its position features (None
-    without the adapter)."""
-    if not self.hp.bar_adapter_dim:
+    With model.adapter_tune_steps (a tune-reading transfer adapter), the tanh also reads the
+    tune being moved: + K [one-hot of the tune's event at this step, ..., at adapter_tune_steps
+    - 1 steps on] (zeros past its end), so the adapter sees which note it keeps or changes."""
+    hp = self.hp
+    tune_width = hp.adapter_tune_steps * hp.num_classes
+    bar_BxQxZ = adapter_BxQxI[..., :hp.bar_latent_dim]
+    position_BxQxP = adapter_BxQxI[..., hp.bar_latent_dim:adapter_BxQxI.shape[-1] - tune_width]
+    state = self.adapter_state(jnp.concatenate([output_in_BxQxD, position_BxQxP], axis=-1))
+    moved = state + self.adapter_bar(bar_BxQxZ)
+    if tune_width:
+      moved = moved + self.adapter_tune(adapter_BxQxI[..., -tune_width:])
+    return self.adapter_out(jnp.tanh(moved) - jnp.tanh(state))
+
+  def adapter_inputs(self, bar_latent_BxQxZ, step_in_bar, bar, dtype, tune_BxQxK=None):
+    """The adapter's per-step input: the step's bar latent, its position features and, with
+    model.adapter_tune_steps, the one-hots of the tune's events tune_BxQxK (tune_window; a
+    negative event, past the tune's end, is all zeros). None without the adapter."""
+    hp = self.hp
+    if not hp.bar_adapter_dim:
       return None
-    return jnp.concatenate([bar_latent_BxQxZ.astype(dtype),
-                            bars_lib.position_features(step_in_bar, bar, dtype)], axis=-1)
+    parts = [bar_latent_BxQxZ.astype(dtype), bars_lib.position_features(step_in_bar, bar, dtype)]
+    if hp.adapter_tune_steps:
+      if tune_BxQxK is None:
+        raise ValueError("a tune-reading adapter (adapter_tune_steps) needs the tune's events")
+      one_hots = jax.nn.one_hot(tune_BxQxK, hp.num_classes, dtype=dtype)
+      parts.append(one_hots.reshape(one_hots.shape[:-2] + (-1,)))
+    return jnp.concatenate(parts, axis=-1)
 
   def value_dim(self) -> int:
     return self.hp.decoder_dim if self.hp.attention == "additive" else self.hp.attention_dim
+
+
+def tune_window(tune_BxT, steps: int):
+  """[B, T, steps]: at step t the tune's events t, t + 1, ..., t + steps - 1 (-1 past its
+  end), what a tune-reading adapter reads (DecoderStep.adapter_inputs)."""
+  padded = jnp.pad(jnp.asarray(tune_BxT, jnp.int32), ((0, 0), (0, steps - 1)), constant_values=-1)
+  num_steps = tune_BxT.shape[1]
+  return jnp.stack([padded[:, k:k + num_steps] for k in range(steps)], axis=-1)
 
 
 def _recur_body(step: DecoderStep, states, inputs):
@@ -181,16 +208,17 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   (nucleus.repeat_penalized), before the nucleus is taken.
   short_note_penalty: None, or s: a note that lasts one step is s times less likely
   (nucleus.short_note_penalized), before the nucleus is taken.
-  keep_bias: None, or b with a fourth input, the event [B] each melody is to keep at this step:
-  its logit is raised by b before temperature and nucleus (emotion transfer's fidelity to the
-  tune, Decoder.free_running's keep_BxT).
+  keep_bias: None, or b with the fourth input, the event [B] each melody is to keep at this step
+  (None without): its logit is raised by b before temperature and nucleus (emotion transfer's
+  fidelity to the tune, Decoder.free_running's keep_BxT). The fifth input: None, or the tune's
+  events [B, K] a tune-reading adapter reads at this step (tune_window).
 
   guidance: None, or the emotion guidance scale s when the carry holds 2B rows, the requested
   emotion's B then the neutral emotion's B (Decoder.free_running): the event is drawn from
   neutral + s * (requested - neutral) logits and fed back to both halves.
   """
   states, keys, values, t, previous_BxV1, history_BxT, sounding_B = carry
-  step_in_bar_B, bar_B, gumbel_BxV, *kept = inputs
+  step_in_bar_B, bar_B, gumbel_BxV, kept, tune_BxK = inputs
   context_BxC, bars_BxNxC, bar_states, steps_per_bar_B = plan
   clipped_bar_B = jnp.minimum(bar_B, bars_BxNxC.shape[1] - 1)
   if step.hp.decoder == "bar_reset" and step.hp.hierarchical:
@@ -212,7 +240,8 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
   key, value = step.keys_values(states[1])
   keys, values = attention_lib.ring_write(keys, t, key), attention_lib.ring_write(values, t, value)
   adapter_Bx1xI = step.adapter_inputs(bar_BxC[:, None, bar_BxC.shape[-1] - step.hp.bar_latent_dim:],
-                                      step_in_bar_B[:, None], bar_B[:, None], context_BxC.dtype)
+                                      step_in_bar_B[:, None], bar_B[:, None], context_BxC.dtype,
+                                      None if tune_BxK is None else tune_BxK[:, None])
   logits_Bx1xV, _ = step.emit(states[1][:, None], keys, values,
                               attention_lib.ring_valid(t, keys.shape[1]), adapter_Bx1xI)
   logits_BxV = logits_Bx1xV[:, 0]
@@ -228,7 +257,7 @@ def _sample_body(step: DecoderStep, carry, inputs, plan, temperature, guidance=N
         drawn_from_BxV, jnp.argmax(previous_BxV1[:logits_BxV.shape[0]], axis=-1),
         short_note_penalty, temperature)
   if keep_bias is not None:
-    drawn_from_BxV = drawn_from_BxV + keep_bias * jax.nn.one_hot(kept[0], drawn_from_BxV.shape[-1],
+    drawn_from_BxV = drawn_from_BxV + keep_bias * jax.nn.one_hot(kept, drawn_from_BxV.shape[-1],
                                                                  dtype=drawn_from_BxV.dtype)
   event_B = jnp.argmax(nucleus.nucleus_logits(drawn_from_BxV, temperature, top_p) + gumbel_BxV,
                        axis=-1)
@@ -347,11 +376,13 @@ class Decoder(nn.Module):
     return grid[0] if (self._restarts and grid) else self.hp.num_bars(num_steps)
 
   def teacher_forced(self, z_BxZ, emotion_BxE, events_BxT, steps_per_bar_B, grid=None,
-                     first_bar_B=None):
+                     first_bar_B=None, tune_BxT=None):
     """Logits [B, T, V] and attention weights [B, T, T] given the true previous events.
 
     grid: the bar grid (N, S) for bar_reset (default: one that fits any melody of T steps).
     first_bar_B: where each window starts in its tune (_plan).
+    tune_BxT: the tune a tune-reading adapter reads (model.adapter_tune_steps; emotion transfer's
+    tune, which events_BxT, its transfer, may differ from).
     """
     hp = self.hp
     batch, num_steps = events_BxT.shape
@@ -371,8 +402,9 @@ class Decoder(nn.Module):
     step_in_bar, bar = bars_lib.time_positions(steps_per_bar_B, num_steps)
     clipped_bar = jnp.minimum(bar, bars_BxNxC.shape[1] - 1)
     bar_BxTxC = jnp.take_along_axis(bars_BxNxC, clipped_bar[..., None], axis=1)
-    adapter_BxTxI = self.step.adapter_inputs(bar_BxTxC[..., bar_BxTxC.shape[-1] - hp.bar_latent_dim:],
-                                             step_in_bar, bar, z_BxZ.dtype)
+    adapter_BxTxI = self.step.adapter_inputs(
+        bar_BxTxC[..., bar_BxTxC.shape[-1] - hp.bar_latent_dim:], step_in_bar, bar, z_BxZ.dtype,
+        None if tune_BxT is None else tune_window(tune_BxT, hp.adapter_tune_steps))
     conditions = [bar_BxTxC,
                   jnp.broadcast_to(context[:, None], (batch, num_steps, context.shape[-1]))]
     if hp.position_input:
@@ -424,7 +456,7 @@ class Decoder(nn.Module):
   def free_running(self, z_BxZ, emotion_BxE, steps_per_bar_B, num_steps: int, keys_B: jax.Array,
                    temperature: float = 1.0, neutral_BxE=None, guidance=1.0, top_p=None,
                    repeat_penalty=None, short_note_penalty=None, section_bars: int = 0,
-                   keep_BxT=None, keep_bias=None, first_bar_B=None):
+                   keep_BxT=None, keep_bias=None, first_bar_B=None, tune_BxT=None):
     """Samples: events [B, T] int32, their logits [B, T, V], and the Gumbel noise [B, T, V].
 
     z_BxZ: one latent a melody, or [B, S, Z] with section_bars > 0: a tune in S sections of
@@ -447,8 +479,10 @@ class Decoder(nn.Module):
     logits are the model's, without it.
     first_bar_B: None, or where each melody starts in its tune (a window decoded where it sits,
     read with model.tune_bar_positions; _plan); not with section_bars.
+    tune_BxT: None, or the tune a tune-reading adapter reads (model.adapter_tune_steps).
     """
     hp = self.hp
+    tune_BxTxK = None if tune_BxT is None else tune_window(tune_BxT, hp.adapter_tune_steps)
     batch = z_BxZ.shape[0]
     guided = neutral_BxE is not None
     if guided:
@@ -457,6 +491,8 @@ class Decoder(nn.Module):
       steps_per_bar_B = jnp.concatenate([steps_per_bar_B, steps_per_bar_B])
       if first_bar_B is not None:
         first_bar_B = jnp.concatenate([first_bar_B, first_bar_B])
+      if tune_BxTxK is not None:
+        tune_BxTxK = jnp.concatenate([tune_BxTxK, tune_BxTxK])
       batch = 2 * batch
     if section_bars:
       if first_bar_B is not None:
@@ -481,9 +517,9 @@ class Decoder(nn.Module):
                              repeat_penalty=repeat_penalty,
                              short_note_penalty=short_note_penalty,
                              keep_bias=None if keep_BxT is None else keep_bias)
-    inputs = (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1))
-    if keep_BxT is not None:
-      inputs += (jnp.asarray(keep_BxT, jnp.int32).T,)
+    inputs = (step_in_bar_BxT.T, bar_BxT.T, jnp.swapaxes(gumbel_BxTxV, 0, 1),
+              None if keep_BxT is None else jnp.asarray(keep_BxT, jnp.int32).T,
+              None if tune_BxTxK is None else jnp.swapaxes(tune_BxTxK, 0, 1))
     sample = nn.scan(body, variable_broadcast="params", split_rngs={"params": False},
                      in_axes=(0, nn.broadcast, nn.broadcast), out_axes=0, unroll=hp.sample_unroll)
     _, (events_TxB, logits_TxBxV) = sample(self.step, carry, inputs, plan, temperature)

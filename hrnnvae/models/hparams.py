@@ -20,7 +20,9 @@ from hrnnvae.data import events as events_lib
 DATA_FIELDS = ("num_steps", "min_steps_per_bar", "max_steps_per_bar", "max_bars")
 # Fields a post-training fit sets on an export, not config.model: the bar adapter's width
 # (bar_adapter.py, config.post.bar_adapter_dim); every model trains without it.
-FITTED_FIELDS = {"bar_adapter_dim": 0}
+# The transfer adapter's reach into the tune it moves (transfer_adapter.py): only the decoder
+# that emotion transfer builds for it sets it, from the adapter's leaves; exports record 0.
+FITTED_FIELDS = {"bar_adapter_dim": 0, "adapter_tune_steps": 0}
 # config.model fields that reach the hparams under another form.
 _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the longest bar
 
@@ -28,7 +30,8 @@ _DERIVED = {"attention_window_bars": "attention_window"}  # bars -> steps at the
 # defaults: every export written now records every field).
 _BEFORE_RECORDED = {"max_bars": 0, "lookback_input": False, "lookback_bars": (1, 2),
                     "sample_unroll": 1, "bar_latent_dim": 0, "bar_latent_prior": "standard",
-                    "bar_latent_dropout": 0.0, "bar_adapter_dim": 0, "compute_dtype": "float32",
+                    "bar_latent_dropout": 0.0, "bar_adapter_dim": 0, "adapter_tune_steps": 0,
+                    "compute_dtype": "float32",
                     "cache_dtype": "float32", "tune_bar_positions": False, "part_bars": 0}
 # Fields since removed (measurement rejected them: BUILD_NOTES, issue 8 (b)), at the value that
 # made them no-ops; an export with another value was trained with a model this version cannot
@@ -67,6 +70,10 @@ class ModelHParams:
   bar_latent_dropout: float
   # The bar adapter (models/decoder.DecoderStep.bar_adapter): FITTED_FIELDS, 0 = none.
   bar_adapter_dim: int
+  # The adapter also reads the tune's events at this step and the next adapter_tune_steps - 1
+  # (an emotion transfer's decoder through a tune-reading transfer adapter; FITTED_FIELDS, 0 =
+  # none): models/decoder.DecoderStep.bar_adapter.
+  adapter_tune_steps: int
   emotion_dim: int
   conductor_dim: int
   decoder_dim: int
@@ -244,5 +251,8 @@ class ModelHParams:
       raise ValueError("model.bar_adapter_dim needs bar latents dropped in training "
                        "(model.bar_latent_dim > 0 and model.bar_latent_dropout > 0): it reads the "
                        "bars' latents beside a decoder that also writes from z alone")
+    if self.adapter_tune_steps < 0 or (self.adapter_tune_steps and not self.bar_adapter_dim):
+      raise ValueError(f"adapter_tune_steps must be 0 (off), or positive with the bar adapter "
+                       f"(bar_adapter_dim > 0), not {self.adapter_tune_steps}")
     if self.decoder == "bar_reset" and not self.hierarchical:
       raise ValueError("model.decoder='bar_reset' needs the conductor (model.hierarchical=True)")

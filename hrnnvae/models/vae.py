@@ -126,15 +126,18 @@ class HierarchicalVAE(nn.Module):
     bars = self.bar_prior.draw(z_BxZ, self.emotion_embed(emotion_B), bar_noise_BxNxZb)
     return jnp.concatenate([z_BxZ, bars.reshape(z_BxZ.shape[0], -1)], axis=-1)
 
-  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, first_bar_B=None):
+  def decode(self, z_BxZ, emotion_B, events_BxT, steps_per_bar_B, grid=None, first_bar_B=None,
+             tune_BxT=None):
     """Teacher-forced decode of given events from given latents: (logits [B, T, V], alpha).
-    first_bar_B: where each window starts in its tune (model.tune_bar_positions; None: bar 0)."""
+    first_bar_B: where each window starts in its tune (model.tune_bar_positions; None: bar 0).
+    tune_BxT: the tune a tune-reading adapter reads (model.adapter_tune_steps)."""
     return self.decoder.teacher_forced(z_BxZ, self.emotion_embed(emotion_B), events_BxT,
-                                       steps_per_bar_B, grid, first_bar_B)
+                                       steps_per_bar_B, grid, first_bar_B, tune_BxT)
 
   def generate(self, z_BxZ, emotion_B, steps_per_bar_B, num_steps: int, keys_B, temperature=1.0,
                guidance=None, top_p=None, repeat_penalty=None, short_note_penalty=None,
-               section_bars: int = 0, keep_BxT=None, keep_bias=None, first_bar_B=None):
+               section_bars: int = 0, keep_BxT=None, keep_bias=None, first_bar_B=None,
+               tune_BxT=None):
     """Free-running decode from given latents, one key per melody:
     {'events' [B, T], 'logits', 'gumbel' [B, T, V]}.
 
@@ -147,7 +150,8 @@ class HierarchicalVAE(nn.Module):
     (nucleus.repeat_penalized). short_note_penalty: None, or s, the short-note penalty
     (nucleus.short_note_penalized). keep_BxT, keep_bias: None, or the events each step favours
     by keep_bias (emotion transfer's fidelity to the tune; decoder.Decoder.free_running).
-    first_bar_B: None, or where each melody starts in its tune (model.tune_bar_positions)."""
+    first_bar_B: None, or where each melody starts in its tune (model.tune_bar_positions).
+    tune_BxT: None, or the tune a tune-reading adapter reads (model.adapter_tune_steps)."""
     neutral = None
     if guidance is not None:
       neutral = jnp.broadcast_to(self.emotion_embed.embedding.mean(0),
@@ -155,7 +159,7 @@ class HierarchicalVAE(nn.Module):
     return self.decoder.free_running(z_BxZ, self.emotion_embed(emotion_B), steps_per_bar_B,
                                      num_steps, keys_B, temperature, neutral, guidance, top_p,
                                      repeat_penalty, short_note_penalty, section_bars, keep_BxT,
-                                     keep_bias, first_bar_B)
+                                     keep_bias, first_bar_B, tune_BxT)
 
   def __call__(self, events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid=None):
     return self.reconstruct(events_BxT, lengths_B, steps_per_bar_B, emotion_B, rng, grid)
