@@ -219,9 +219,9 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
     assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
     assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
-        6000, 1.0)
-    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.25)
-    assert config.sample.transfer_keep == 1.0  # the fit decodes transfers as they will be
+        8000, 1.0)
+    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
+    assert config.sample.transfer_keep == 2.0  # the fit decodes transfers as they will be
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
