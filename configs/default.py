@@ -305,6 +305,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The tune's steps the transfer adapter also reads at each step: its event there and at the
   # next ones (transfer_adapter.py, tune_steps). 0: the bars' latents alone.
   config.post.transfer_adapter_tune_steps = 0  # 0: it does not read the tune
+  # The keep bias the fit decodes transfers at (the sampler's transfer_keep while it fits; the
+  # model's own sample.transfer_keep is what transfers decode at afterwards).
+  config.post.transfer_adapter_fit_keep = -1.0  # negative: the model's sample.transfer_keep
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

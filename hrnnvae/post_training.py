@@ -71,6 +71,7 @@ POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps
                "bar_adapter_steps", "bar_adapter_dim", "bar_adapter_learning_rate",
                "transfer_adapter_steps", "transfer_adapter_learning_rate",
                "transfer_adapter_keep_weight", "transfer_adapter_tune_steps",
+               "transfer_adapter_fit_keep",
                "ship_as", "ship_root", "command"}
 
 
@@ -271,27 +272,29 @@ TRANSFER_FIT_KEY = "transfer_adapter_fit"  # the transfer adapter's fit report i
 
 
 def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
-                       keep_weight: float, tune_steps: int = 0) -> dict:
+                       keep_weight: float, tune_steps: int = 0, fit_keep: float = -1.0) -> dict:
   """What a transfer adapter's fit depends on: its options and the sampling it decodes transfers
-  at (temperature, top-p, transfer_keep; a new bar adapter, where it starts, drops it:
-  fit_bar_adapter). tune_steps is recorded only when the adapter reads the tune, so a fit made
-  before it existed stays done."""
+  at (temperature, top-p, and the keep bias: fit_keep, or the model's transfer_keep for a
+  negative fit_keep; a new bar adapter, where it starts, drops it: fit_bar_adapter). tune_steps
+  is recorded only when the adapter reads the tune, so a fit made before it existed stays done."""
   sampling = exports.sampling_settings(description)
+  keep = float(sampling["transfer_keep"]) if fit_keep < 0 else float(fit_keep)
   return {"steps": int(steps), "learning_rate": float(learning_rate),
           "keep_weight": float(keep_weight), "temperature": float(sampling["temperature"]),
-          "top_p": float(sampling["top_p"]), "transfer_keep": float(sampling["transfer_keep"]),
+          "top_p": float(sampling["top_p"]), "transfer_keep": keep,
           **({"tune_steps": int(tune_steps)} if tune_steps else {})}
 
 
 def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                          steps: int, learning_rate: float, keep_weight: float,
                          grad_clip_norm: float, max_steps: int, seed: int, tune_steps: int = 0,
-                         log: Log = None) -> dict:
+                         fit_keep: float = -1.0, log: Log = None) -> dict:
   """Fits emotion transfer's adapter (transfer_adapter.py) into the export: its parameters join
   the export's under transfer_adapter.PARAMS_KEY (the VAE's are untouched) and the fit is
   recorded (TRANSFER_FIT_KEY), with emotion transfer on the validation opening windows before
-  and after. tune_steps > 0: the adapter also reads that many of the tune's steps. Returns the
-  fit's report."""
+  and after. tune_steps > 0: the adapter also reads that many of the tune's steps. fit_keep >= 0:
+  the fit decodes transfers favouring the tune's events by that much (a negative one: by the
+  model's transfer_keep, at which both measurements decode). Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   if not sampler.hp.bar_adapter_dim:
@@ -310,10 +313,14 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
   sampler.use_transfer_adapter = False
   before = measured()
   data = input_pipeline.load(str(cache_dir), max_steps)
+  transfer_keep = sampler.transfer_keep
+  if fit_keep >= 0:
+    sampler.steer(transfer_keep=fit_keep)
   adapter, report = transfer_adapter.fit(sampler, data, thresholds, steps=steps,
                                          learning_rate=learning_rate, keep_weight=keep_weight,
                                          grad_clip_norm=grad_clip_norm, seed=seed,
                                          tune_steps=tune_steps, log=log)
+  sampler.steer(transfer_keep=transfer_keep)
   sampler.params = {**sampler.params, transfer_adapter.PARAMS_KEY: adapter}
   sampler.use_transfer_adapter = True
   after = measured()
@@ -323,7 +330,7 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
   description = dict(sampler.description)
   description[TRANSFER_FIT_KEY] = {
       **report, "asked": transfer_fit_asked(description, steps, learning_rate, keep_weight,
-                                            tune_steps),
+                                            tune_steps, fit_keep),
       "validation_transfer_before": before, "validation_transfer_after": after}
   exports.rewrite_export(export_dir, sampler.params, description)
   log(f"wrote the transfer adapter into {export_dir}")
@@ -628,7 +635,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     asked = transfer_fit_asked(description, post["transfer_adapter_steps"],
                                post["transfer_adapter_learning_rate"],
                                post["transfer_adapter_keep_weight"],
-                               post["transfer_adapter_tune_steps"])
+                               post["transfer_adapter_tune_steps"],
+                               post["transfer_adapter_fit_keep"])
     if (description.get(TRANSFER_FIT_KEY) or {}).get("asked") == asked:
       done["transfer_adapter"] = "the transfer adapter already fitted in this export"
     else:
@@ -637,7 +645,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           learning_rate=post["transfer_adapter_learning_rate"],
           keep_weight=post["transfer_adapter_keep_weight"],
           grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
-          seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"], log=log))
+          seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"],
+          fit_keep=post["transfer_adapter_fit_keep"], log=log))
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
       #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,

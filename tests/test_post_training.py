@@ -221,7 +221,8 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
         8000, 1.0)
     assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
-    assert config.sample.transfer_keep == 2.0  # the fit decodes transfers as they will be
+    assert config.sample.transfer_keep == 2.5  # transfers favour the tune more than the fit did
+    assert config.post.transfer_adapter_fit_keep == 2.0
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
@@ -464,7 +465,9 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
 
   # An adapter that also reads the tune it moves (config.post.transfer_adapter_tune_steps): a
   # new option, so a new fit; transfers read the tune they are given, nothing else moves.
-  config.post.transfer_adapter_tune_steps = 2
+  # It is fitted decoding at its own keep bias (config.post.transfer_adapter_fit_keep), while
+  # the model's transfers go on decoding at the model's.
+  config.post.transfer_adapter_tune_steps, config.post.transfer_adapter_fit_keep = 2, 0.5
   reading_done = post_training.run_stages(config, run, command="c")
   assert reading_done["transfer_adapter"].startswith("done"), reading_done
   reading = Sampler.load(export)
@@ -473,6 +476,8 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   assert np.asarray(adapter["adapter_tune"]["kernel"]).any()  # it learned to read the tune
   report = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
   assert report["tune_steps"] == 2 and report["asked"]["tune_steps"] == 2
+  assert report["transfer_keep"] == report["asked"]["transfer_keep"] == 0.5
+  assert reading.transfer_keep == 1.0
   reading.use_prior("standard")
   np.testing.assert_array_equal(reading.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events,
                                 without.sample([0, 1, 2, 3], 2, seed=0, candidates=1)[0].events)
@@ -485,3 +490,11 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   assert (read(tune) != read(shifted)).any()  # the same latents: what it reads is the tune
   assert post_training.run_stages(config, run, command="c")["transfer_adapter"] == (
       "the transfer adapter already fitted in this export")
+
+
+def test_a_transfer_fit_asks_its_own_keep_bias_or_the_models():
+  description = {"sampling": {"temperature": 0.7, "top_p": 0.95, "transfer_keep": 2.5}}
+  models = post_training.transfer_fit_asked(description, 10, 1e-3, 1.0)
+  assert models["transfer_keep"] == 2.5 and "tune_steps" not in models
+  own = post_training.transfer_fit_asked(description, 10, 1e-3, 1.0, tune_steps=2, fit_keep=2.0)
+  assert own == {**models, "transfer_keep": 2.0, "tune_steps": 2}
