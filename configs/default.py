@@ -308,6 +308,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The keep bias the fit decodes transfers at (the sampler's transfer_keep while it fits; the
   # model's own sample.transfer_keep is what transfers decode at afterwards).
   config.post.transfer_adapter_fit_keep = -1.0  # negative: the model's sample.transfer_keep
+  # A second leg of the fit: this many steps more from where the first left the adapter (a
+  # fresh optimiser, the batches from the start), decoding at transfer_adapter_refine_keep.
+  config.post.transfer_adapter_refine_steps = 0  # 0: one leg
+  config.post.transfer_adapter_refine_keep = -1.0  # the second leg's keep bias (as _fit_keep)
   config.post.ship_as = ""  # ship the model as hrnnvae/pretrained/<name>/; "": do not ship
   config.post.ship_root = ""  # where to ship instead of the package's pretrained/ folder
   config.post.command = ""  # the command that made the model, for the manifest; "": this one

@@ -71,7 +71,8 @@ POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps
                "bar_adapter_steps", "bar_adapter_dim", "bar_adapter_learning_rate",
                "transfer_adapter_steps", "transfer_adapter_learning_rate",
                "transfer_adapter_keep_weight", "transfer_adapter_tune_steps",
-               "transfer_adapter_fit_keep",
+               "transfer_adapter_fit_keep", "transfer_adapter_refine_steps",
+               "transfer_adapter_refine_keep",
                "ship_as", "ship_root", "command"}
 
 
@@ -269,6 +270,7 @@ def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pat
 
 
 TRANSFER_FIT_KEY = "transfer_adapter_fit"  # the transfer adapter's fit report in config.json
+TRANSFER_REFINE_KEY = "refine"  # its second leg's report, inside the fit's
 
 
 def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
@@ -288,18 +290,25 @@ def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
 def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                          steps: int, learning_rate: float, keep_weight: float,
                          grad_clip_norm: float, max_steps: int, seed: int, tune_steps: int = 0,
-                         fit_keep: float = -1.0, log: Log = None) -> dict:
+                         fit_keep: float = -1.0, refine: bool = False, log: Log = None) -> dict:
   """Fits emotion transfer's adapter (transfer_adapter.py) into the export: its parameters join
   the export's under transfer_adapter.PARAMS_KEY (the VAE's are untouched) and the fit is
   recorded (TRANSFER_FIT_KEY), with emotion transfer on the validation opening windows before
   and after. tune_steps > 0: the adapter also reads that many of the tune's steps. fit_keep >= 0:
   the fit decodes transfers favouring the tune's events by that much (a negative one: by the
-  model's transfer_keep, at which both measurements decode). Returns the fit's report."""
+  model's transfer_keep, at which both measurements decode).
+
+  refine: a second leg, from the export's fitted adapter (a fresh optimiser, the batches from
+  the start), recorded under the fit's record as TRANSFER_REFINE_KEY; "before" is then the
+  adapter as the first leg left it. Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   if not sampler.hp.bar_adapter_dim:
     raise PostTrainingError("the transfer adapter starts from the bar adapter: set "
                             "config.post.bar_adapter_steps too")
+  if refine and not sampler.has_transfer_adapter:
+    raise PostTrainingError("refining the transfer adapter needs one fitted first "
+                            "(config.post.transfer_adapter_steps)")
   from hrnnvae.evaluation import scoring  # noqa: PLC0415 - scoring imports the sampler
 
   def measured() -> dict:
@@ -308,9 +317,11 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
     return {"judge_agreement": row["judge_agreement"], "steps_kept": row["step_match"],
             "per_quadrant": row["per_quadrant"]}
 
-  sampler.params = {key: value for key, value in sampler.params.items()
-                    if key != transfer_adapter.PARAMS_KEY}
-  sampler.use_transfer_adapter = False
+  init = sampler.params.get(transfer_adapter.PARAMS_KEY) if refine else None
+  if not refine:
+    sampler.params = {key: value for key, value in sampler.params.items()
+                      if key != transfer_adapter.PARAMS_KEY}
+  sampler.use_transfer_adapter = refine
   before = measured()
   data = input_pipeline.load(str(cache_dir), max_steps)
   transfer_keep = sampler.transfer_keep
@@ -318,23 +329,26 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
     sampler.steer(transfer_keep=fit_keep)
   adapter, report = transfer_adapter.fit(sampler, data, thresholds, steps=steps,
                                          learning_rate=learning_rate, keep_weight=keep_weight,
-                                         grad_clip_norm=grad_clip_norm, seed=seed,
+                                         grad_clip_norm=grad_clip_norm, seed=seed, init=init,
                                          tune_steps=tune_steps, log=log)
   sampler.steer(transfer_keep=transfer_keep)
   sampler.params = {**sampler.params, transfer_adapter.PARAMS_KEY: adapter}
   sampler.use_transfer_adapter = True
   after = measured()
-  log(f"transfer adapter: validation transfer, judge {before['judge_agreement']:.3f} -> "
+  leg = "refined" if refine else "fitted"
+  log(f"transfer adapter {leg}: validation transfer, judge {before['judge_agreement']:.3f} -> "
       f"{after['judge_agreement']:.3f}, steps kept {before['steps_kept']:.3f} -> "
       f"{after['steps_kept']:.3f}")
   description = dict(sampler.description)
-  description[TRANSFER_FIT_KEY] = {
-      **report, "asked": transfer_fit_asked(description, steps, learning_rate, keep_weight,
-                                            tune_steps, fit_keep),
-      "validation_transfer_before": before, "validation_transfer_after": after}
+  record = {**report, "asked": transfer_fit_asked(description, steps, learning_rate, keep_weight,
+                                                  tune_steps, fit_keep),
+            "validation_transfer_before": before, "validation_transfer_after": after}
+  if refine:
+    record = {**description[TRANSFER_FIT_KEY], TRANSFER_REFINE_KEY: record}
+  description[TRANSFER_FIT_KEY] = record
   exports.rewrite_export(export_dir, sampler.params, description)
   log(f"wrote the transfer adapter into {export_dir}")
-  return description[TRANSFER_FIT_KEY]
+  return record
 
 
 def _git(*args: str) -> str | None:
@@ -564,9 +578,10 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     bar adapter    config.post.bar_adapter_steps > 0 (config.post.bar_adapter_dim units at
                    config.post.bar_adapter_learning_rate; bar_adapter.py)
     transfer adapter  config.post.transfer_adapter_steps > 0 (at
-                   config.post.transfer_adapter_learning_rate and _keep_weight;
-                   transfer_adapter.py), after the bar adapter; a new bar adapter drops it, so
-                   it is fitted again
+                   config.post.transfer_adapter_learning_rate and _keep_weight, decoding at
+                   _fit_keep; transfer_adapter.py), after the bar adapter; a new bar adapter
+                   drops it, so it is fitted again; then config.post.transfer_adapter_refine_steps
+                   more from it at _refine_keep (a new first leg redoes the second)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
   First, a sampling setting the config changed since the export was written is set on the export
@@ -637,16 +652,29 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
                                post["transfer_adapter_keep_weight"],
                                post["transfer_adapter_tune_steps"],
                                post["transfer_adapter_fit_keep"])
+    leg = functools.partial(
+        fit_transfer_adapter, export_dir, cache_dir,
+        learning_rate=post["transfer_adapter_learning_rate"],
+        keep_weight=post["transfer_adapter_keep_weight"],
+        grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
+        seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"], log=log)
     if (description.get(TRANSFER_FIT_KEY) or {}).get("asked") == asked:
       done["transfer_adapter"] = "the transfer adapter already fitted in this export"
-    else:
+    else:  # a new first leg drops the record of any second
       timed("transfer_adapter", functools.partial(
-          fit_transfer_adapter, export_dir, cache_dir, steps=post["transfer_adapter_steps"],
-          learning_rate=post["transfer_adapter_learning_rate"],
-          keep_weight=post["transfer_adapter_keep_weight"],
-          grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
-          seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"],
-          fit_keep=post["transfer_adapter_fit_keep"], log=log))
+          leg, steps=post["transfer_adapter_steps"], fit_keep=post["transfer_adapter_fit_keep"]))
+    if post["transfer_adapter_refine_steps"]:
+      description = json.loads((export_dir / "config.json").read_text())
+      refine_asked = transfer_fit_asked(
+          description, post["transfer_adapter_refine_steps"],
+          post["transfer_adapter_learning_rate"], post["transfer_adapter_keep_weight"],
+          post["transfer_adapter_tune_steps"], post["transfer_adapter_refine_keep"])
+      if description[TRANSFER_FIT_KEY].get(TRANSFER_REFINE_KEY, {}).get("asked") == refine_asked:
+        done["transfer_adapter_refine"] = "the transfer adapter already refined in this export"
+      else:
+        timed("transfer_adapter_refine", functools.partial(
+            leg, steps=post["transfer_adapter_refine_steps"],
+            fit_keep=post["transfer_adapter_refine_keep"], refine=True))
   fits = (  # (stage, its config.post prefix, its record in config.json, the fit, the options the
       #     config gives it, those a recorded fit had, when done)
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
@@ -683,7 +711,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
     else:
       stage_seconds = sum(record.get(stage, {}).get("seconds", 0.0)
                           for stage in ("latent_prior", "bar_adapter", "transfer_adapter",
-                                        "critic_fit", "emotion_fit")
+                                        "transfer_adapter_refine", "critic_fit", "emotion_fit")
                           if record.get(stage, {}).get("export_step") == step)
       timed("ship", lambda: ship(
           export_dir, post["ship_as"], cache_dir, command=post["command"] or command,

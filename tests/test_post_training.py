@@ -219,10 +219,13 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.model.bar_latent_dim, config.model.bar_latent_dropout) == (16, 0.8)
     assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
     assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
-        8000, 1.0)
+        6000, 1.0)
     assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
-    assert config.sample.transfer_keep == 2.5  # transfers favour the tune more than the fit did
-    assert config.post.transfer_adapter_fit_keep == 2.0
+    # two legs at rising keep bias; transfers favour the tune more than either did
+    assert config.post.transfer_adapter_fit_keep == 1.0
+    assert (config.post.transfer_adapter_refine_steps,
+            config.post.transfer_adapter_refine_keep) == (3000, 1.5)
+    assert config.sample.transfer_keep == 2.0
   assert paper_size.variant == "paper_size"
   no_vae = load_config("nottingham_ship.py", "paper_size,no_vae")
   assert no_vae.model.use_vae is False and no_vae.model.bar_latent_dim == 0  # cannot read them
@@ -490,6 +493,27 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   assert (read(tune) != read(shifted)).any()  # the same latents: what it reads is the tune
   assert post_training.run_stages(config, run, command="c")["transfer_adapter"] == (
       "the transfer adapter already fitted in this export")
+
+  # A second leg (config.post.transfer_adapter_refine_*) goes on from the fitted adapter; a new
+  # first leg redoes it.
+  first_leg = reading.params[transfer_adapter.PARAMS_KEY]
+  config.post.transfer_adapter_refine_steps, config.post.transfer_adapter_refine_keep = 10, 1.5
+  refined_done = post_training.run_stages(config, run, command="c")
+  assert refined_done["transfer_adapter"] == "the transfer adapter already fitted in this export"
+  assert refined_done["transfer_adapter_refine"].startswith("done")
+  record = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
+  refine = record[post_training.TRANSFER_REFINE_KEY]
+  assert refine["steps"] == 10 and refine["transfer_keep"] == 1.5 and record["steps"] == 30
+  assert refine["validation_transfer_before"] == record["validation_transfer_after"]
+  refined = Sampler.load(export).params[transfer_adapter.PARAMS_KEY]
+  assert transfer_adapter.tune_steps_of(refined) == 2
+  assert not np.array_equal(refined["adapter_out"]["kernel"], first_leg["adapter_out"]["kernel"])
+  again = post_training.run_stages(config, run, command="c")
+  assert again["transfer_adapter_refine"] == "the transfer adapter already refined in this export"
+  config.post.transfer_adapter_steps = 20
+  both = post_training.run_stages(config, run, command="c")
+  assert both["transfer_adapter"].startswith("done")
+  assert both["transfer_adapter_refine"].startswith("done")
 
 
 def test_a_transfer_fit_asks_its_own_keep_bias_or_the_models():
