@@ -118,8 +118,8 @@ def test_sampling_defaults_are_the_models_own():
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
-                                                "transfer_shift": 1.5, "transfer_keep": 1.0,
-                                                "transfer_guidance": 1.25, "transfer_edits": 0.0,
+                                                "transfer_shift": 1.5, "transfer_keep": 2.0,
+                                                "transfer_guidance": 1.5, "transfer_edits": 0.0,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
                                                 "section_correlation": 0.0}
@@ -140,4 +140,10 @@ def test_sampling_defaults_are_the_models_own():
   fitted = shipped["transfer_adapter_fit"]
   assert fitted["asked"] == post_training.transfer_fit_asked(
       shipped, recipe.transfer_adapter_steps, recipe.transfer_adapter_learning_rate,
-      recipe.transfer_adapter_keep_weight, recipe.transfer_adapter_tune_steps)
+      recipe.transfer_adapter_keep_weight, recipe.transfer_adapter_tune_steps,
+      recipe.transfer_adapter_fit_keep)
+  # ... and its second leg, from where the first left it, at a stronger keep bias
+  assert fitted[post_training.TRANSFER_REFINE_KEY]["asked"] == post_training.transfer_fit_asked(
+      shipped, recipe.transfer_adapter_refine_steps, recipe.transfer_adapter_learning_rate,
+      recipe.transfer_adapter_keep_weight, recipe.transfer_adapter_tune_steps,
+      recipe.transfer_adapter_refine_keep)
