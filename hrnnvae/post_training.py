@@ -658,7 +658,10 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
         keep_weight=post["transfer_adapter_keep_weight"],
         grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
         seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"], log=log)
-    if (description.get(TRANSFER_FIT_KEY) or {}).get("asked") == asked:
+    recorded = description.get(TRANSFER_FIT_KEY) or {}
+    # A second leg the config no longer asks for is undone by fitting the first again.
+    unasked_leg = TRANSFER_REFINE_KEY in recorded and not post["transfer_adapter_refine_steps"]
+    if recorded.get("asked") == asked and not unasked_leg:
       done["transfer_adapter"] = "the transfer adapter already fitted in this export"
     else:  # a new first leg drops the record of any second
       timed("transfer_adapter", functools.partial(

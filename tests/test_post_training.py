@@ -514,6 +514,10 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   both = post_training.run_stages(config, run, command="c")
   assert both["transfer_adapter"].startswith("done")
   assert both["transfer_adapter_refine"].startswith("done")
+  config.post.transfer_adapter_refine_steps = 0  # no second leg asked: the first is fitted again
+  assert post_training.run_stages(config, run, command="c")["transfer_adapter"].startswith("done")
+  record = json.loads((export / "config.json").read_text())[post_training.TRANSFER_FIT_KEY]
+  assert post_training.TRANSFER_REFINE_KEY not in record
 
 
 def test_a_transfer_fit_asks_its_own_keep_bias_or_the_models():
