@@ -718,8 +718,9 @@ class Sampler:
     z = jnp.asarray(z_BxZ, jnp.float32)
     requested, own = jnp.asarray(requested_B, jnp.int32), jnp.asarray(own_B, jnp.int32)
     params = self._vae_params(transfer=True)  # read as transfers decode them
-    reader = self.decoder(tune_steps=self._tune_steps(True))
-    originals = jnp.asarray(tunes_BxT, jnp.int32) if self._tune_steps(True) else None
+    tune_steps = self._tune_steps(True)
+    reader = self.decoder(tune_steps=tune_steps)
+    originals = jnp.asarray(tunes_BxT, jnp.int32) if tune_steps else None
     while active.any():
       events = jnp.asarray(tunes)
       wanted = np.asarray(_teacher_forced_log_probs(reader, params, z, requested, events, spb,

@@ -39,7 +39,8 @@ _TEMPERATURES = flags.DEFINE_list("temperatures", None, "Transfer temperatures t
                                   "adapter (default: the model's own).")
 _MARGIN = flags.DEFINE_float("margin", 0.0, "The emotion hinge's margin (0: softplus).")
 _INIT = flags.DEFINE_string("init", None, "Fit from this adapter (msgpack), not the bar adapter.")
-_FIT_KEEP = flags.DEFINE_float("fit_keep", 0.0, "The transfer_keep the fit decodes at.")
+_FIT_KEEP = flags.DEFINE_float("fit_keep", -1.0, "The transfer_keep the fit decodes at "
+                               "(negative: the model's own, as config.post.transfer_adapter_fit_keep).")
 _TUNE_STEPS = flags.DEFINE_integer("tune_steps", 0, "The tune's steps the adapter reads (0: none).")
 _SEED = flags.DEFINE_integer("seed", 0, "Fit and sampling seed.")
 _BASELINE = flags.DEFINE_bool("baseline", True, "Also measure the model's transfer as it is.")
@@ -76,7 +77,8 @@ def main(argv):
     adapter = serialization.msgpack_restore(pathlib.Path(_ADAPTER.value).read_bytes())
   else:
     data = input_pipeline.load(_CACHE.value, 0)
-    sampler.steer(transfer_keep=_FIT_KEEP.value)
+    if _FIT_KEEP.value >= 0:
+      sampler.steer(transfer_keep=_FIT_KEEP.value)
     adapter, report = transfer_adapter.fit(
         sampler, data, thresholds, steps=_STEPS.value, learning_rate=_LEARNING_RATE.value,
         keep_weight=_KEEP_WEIGHT.value, grad_clip_norm=1.0, seed=_SEED.value,
