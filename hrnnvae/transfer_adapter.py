@@ -102,14 +102,35 @@ def emotion_hinge(found, target_B, margin: float):
           + jax.nn.relu(margin - arousal / feature_consistency.AROUSAL_SCALE)).mean()
 
 
+def mode_change_weights(own_B, requested_B, mode_weight: float) -> jax.Array:
+  """[B] 1 + mode_weight where the requested emotion's mode is not the tune's (major asked for
+  minor or minor for major), else 1."""
+  sign = jnp.asarray(feature_consistency.VALENCE_SIGN)
+  return 1.0 + mode_weight * (sign[own_B] != sign[requested_B]).astype(jnp.float32)
+
+
+def weighted_emotion_term(found, requested_B, valence_weight_B, margin: float = 0.0):
+  """The fit's emotion term (consistency_loss's softplus, or emotion_hinge's at margin > 0), each
+  melody's valence part times valence_weight_B[B]. At weights 1 it equals them exactly."""
+  valence = jnp.asarray(feature_consistency.VALENCE_SIGN)[requested_B] * found["valence"]
+  arousal = jnp.asarray(feature_consistency.AROUSAL_SIGN)[requested_B] * found["arousal"]
+  valence, arousal = (valence / feature_consistency.VALENCE_SCALE,
+                      arousal / feature_consistency.AROUSAL_SCALE)
+  push = ((lambda m: jax.nn.relu(margin - m)) if margin > 0
+          else (lambda m: jax.nn.softplus(-m)))
+  return (valence_weight_B * push(valence) + push(arousal)).mean()
+
+
 def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid, thresholds, *,
                   keep_weight: float, temperature: float, top_p: float, margin: float = 0.0,
-                  keep_bias: float = 0.0):
+                  keep_bias: float = 0.0, mode_weight: float = 0.0):
   """(loss, metrics) of one batch of transfers (module docstring); the gradient reaches the
   adapter alone. margin > 0: the emotion term is emotion_hinge's at that margin, not the
   fine-tune's softplus. keep_bias > 0: the decode favours the tune's own event at every step by
   that much in its logit (the sampler's transfer_keep), in the draw and in the distribution the
-  terms read, so the adapter learns where to move against it."""
+  terms read, so the adapter learns where to move against it. mode_weight > 0: the emotion term's
+  valence part weighs 1 + mode_weight for the melodies asked to change mode
+  (mode_change_weights), where transfer fails most (major tunes asked for minor)."""
   params = with_adapter(vae_params, adapter)
   events, lengths, spb = batch["events"], batch["lengths"], batch["steps_per_bar"]
   batch_size, num_steps = events.shape
@@ -128,8 +149,13 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
                                         jax.nn.one_hot(moved_BxT, logits.shape[-1]), temperature,
                                         top_p, GUMBEL_TEMPERATURE)
   found = feature_consistency.margins(rows, moved_BxT, lengths, spb, thresholds)
-  emotion_term = (emotion_hinge(found, requested_B, margin) if margin > 0
-                  else feature_consistency.consistency_loss(found, requested_B))
+  if mode_weight > 0:
+    emotion_term = weighted_emotion_term(
+        found, requested_B, mode_change_weights(batch["emotion"], requested_B, mode_weight),
+        margin)
+  else:
+    emotion_term = (emotion_hinge(found, requested_B, margin) if margin > 0
+                    else feature_consistency.consistency_loss(found, requested_B))
   # The tune's own event at every step, read on the transfer's own history: an edit costs its
   # step, and a decode that drifts from the tune after an edit costs every step it drifts.
   nll_B, _ = losses.reconstruction(logits, events, real_BxT)
@@ -142,7 +168,8 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
 
 
 def make_train_step(vae, tx, thresholds, *, keep_weight: float, temperature: float, top_p: float,
-                    grad_clip_norm: float, margin: float = 0.0, keep_bias: float = 0.0):
+                    grad_clip_norm: float, margin: float = 0.0, keep_bias: float = 0.0,
+                    mode_weight: float = 0.0):
   """(adapter, opt_state, vae_params, batch, rng, grid) -> (adapter, opt_state, metrics)."""
 
   def train_step(adapter, opt_state, vae_params, batch, rng, grid):
@@ -154,7 +181,7 @@ def make_train_step(vae, tx, thresholds, *, keep_weight: float, temperature: flo
         lambda a: transfer_loss(vae, vae_params, a, batch, jax.lax.stop_gradient(mu), requested,
                                 decode_rng, grid, thresholds, keep_weight=keep_weight,
                                 temperature=temperature, top_p=top_p, margin=margin,
-                                keep_bias=keep_bias),
+                                keep_bias=keep_bias, mode_weight=mode_weight),
         has_aux=True)(adapter)
     updates, opt_state = tx.update(step_lib.clip(grads, grad_clip_norm), opt_state, adapter)
     return optax.apply_updates(adapter, updates), opt_state, metrics
@@ -169,12 +196,12 @@ def _mean(metrics: list[dict]) -> dict | None:
 
 def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_rate: float,
         keep_weight: float, grad_clip_norm: float, seed: int, margin: float = 0.0, init=None,
-        tune_steps: int = 0, log=None) -> tuple[dict, dict]:
+        tune_steps: int = 0, mode_weight: float = 0.0, log=None) -> tuple[dict, dict]:
   """Fits emotion transfer's adapter to the sampler's model (module docstring): (its leaves,
   the fit's report). sampler: a model with the bar adapter, decoding transfers at its
   temperature, top_p and transfer_keep (transfer_loss's keep_bias). margin: transfer_loss's.
   init: the leaves to start from (default the bar adapter's). tune_steps > 0: the adapter also
-  reads that many of the tune's steps (with_tune_reading)."""
+  reads that many of the tune's steps (with_tune_reading). mode_weight: transfer_loss's."""
   log = log or progress.silent
   started = time.monotonic()
   vae = sampler.decoder(tune_steps=tune_steps)
@@ -186,7 +213,7 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   train_step = make_train_step(vae, tx, thresholds, keep_weight=keep_weight,
                                temperature=sampler.temperature, top_p=sampler.top_p,
                                grad_clip_norm=grad_clip_norm, margin=margin,
-                               keep_bias=sampler.transfer_keep)
+                               keep_bias=sampler.transfer_keep, mode_weight=mode_weight)
   rng = jax.random.key(seed)
   recent, first = [], []
   batches = input_pipeline.endless_batches(data.splits["train"], BATCH_SIZE, seed, data.max_bars)
@@ -204,7 +231,8 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
           f"{mean['keep_term']:.3f}")
   report = {"steps": int(steps), "learning_rate": float(learning_rate),
             "keep_weight": float(keep_weight), "margin": float(margin),
-            "tune_steps": int(tune_steps), "batch_size": BATCH_SIZE,
+            "tune_steps": int(tune_steps), "mode_weight": float(mode_weight),
+            "batch_size": BATCH_SIZE,
             "temperature": float(sampler.temperature), "top_p": float(sampler.top_p),
             "transfer_keep": float(sampler.transfer_keep),
             "train_first_10_steps": _mean(first), "train_last_10_steps": _mean(recent[-10:]),

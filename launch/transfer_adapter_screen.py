@@ -42,6 +42,8 @@ _INIT = flags.DEFINE_string("init", None, "Fit from this adapter (msgpack), not 
 _FIT_KEEP = flags.DEFINE_float("fit_keep", -1.0, "The transfer_keep the fit decodes at "
                                "(negative: the model's own, as config.post.transfer_adapter_fit_keep).")
 _TUNE_STEPS = flags.DEFINE_integer("tune_steps", 0, "The tune's steps the adapter reads (0: none).")
+_MODE_WEIGHT = flags.DEFINE_float("mode_weight", 0.0, "The emotion term's valence part weighs "
+                                  "1 + this for the pairs asked to change mode.")
 _SEED = flags.DEFINE_integer("seed", 0, "Fit and sampling seed.")
 _BASELINE = flags.DEFINE_bool("baseline", True, "Also measure the model's transfer as it is.")
 _ADAPTER = flags.DEFINE_string("adapter", None, "Measure this fitted adapter (msgpack) instead "
@@ -82,7 +84,8 @@ def main(argv):
     adapter, report = transfer_adapter.fit(
         sampler, data, thresholds, steps=_STEPS.value, learning_rate=_LEARNING_RATE.value,
         keep_weight=_KEEP_WEIGHT.value, grad_clip_norm=1.0, seed=_SEED.value,
-        margin=_MARGIN.value, tune_steps=_TUNE_STEPS.value, log=log,
+        margin=_MARGIN.value, tune_steps=_TUNE_STEPS.value, mode_weight=_MODE_WEIGHT.value,
+        log=log,
         init=None if _INIT.value is None else serialization.msgpack_restore(
             pathlib.Path(_INIT.value).read_bytes()))
     result["fit"] = report

@@ -62,6 +62,29 @@ def test_the_emotion_hinge_is_its_numpy_reference_and_zero_inside_the_margin():
   assert float(feature_consistency.consistency_loss(inside, jnp.asarray([0]))) > 0.0
 
 
+def test_the_mode_weighted_emotion_term_weighs_the_mode_changing_pairs_valence_only():
+  own = jnp.asarray([0, 0, 1, 3, 2])  # happy, happy, tense, calm, sad
+  requested = jnp.asarray([2, 3, 0, 1, 1])  # sad (mode), calm, happy (mode), tense (mode), tense
+  weights = np.asarray(transfer_adapter.mode_change_weights(own, requested, 2.0))
+  np.testing.assert_array_equal(weights, [3.0, 1.0, 3.0, 3.0, 1.0])
+  valence = np.array([0.2, -0.01, 0.0, -0.3, 0.04], np.float32)
+  arousal = np.array([0.5, 0.1, -1.0, -0.05, 0.3], np.float32)
+  found = {"valence": jnp.asarray(valence), "arousal": jnp.asarray(arousal)}
+  target = np.asarray(requested)
+  v = feature_consistency.VALENCE_SIGN[target] * valence / feature_consistency.VALENCE_SCALE
+  a = feature_consistency.AROUSAL_SIGN[target] * arousal / feature_consistency.AROUSAL_SCALE
+  got = float(transfer_adapter.weighted_emotion_term(found, requested, jnp.asarray(weights)))
+  np.testing.assert_allclose(got, (weights * np.logaddexp(0, -v) + np.logaddexp(0, -a)).mean(),
+                             rtol=1e-6)
+  ones = jnp.ones(5)  # at weights 1: the fine-tune's softplus term and the hinge, exactly
+  np.testing.assert_allclose(
+      float(transfer_adapter.weighted_emotion_term(found, requested, ones)),
+      float(feature_consistency.consistency_loss(found, requested)), rtol=1e-6)
+  np.testing.assert_allclose(
+      float(transfer_adapter.weighted_emotion_term(found, requested, ones, 1.0)),
+      float(transfer_adapter.emotion_hinge(found, requested, 1.0)), rtol=1e-6)
+
+
 def test_a_tune_reading_adapter_starts_as_the_adapter_it_extends():
   adapter = {"adapter_state": {"kernel": np.ones((4, 3)), "bias": np.zeros(3)},
              "adapter_bar": {"kernel": np.ones((2, 3), np.float32)},
