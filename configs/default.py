@@ -281,6 +281,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Bars of the windows the critic is fitted on and reads (fewer than 16: longer melodies are read
   # in windows at half that hop, realism_critic.py)
   config.post.critic_bars = 16
+  # The critic also reads how each melody restates its bars (realism.bar_repetition_features:
+  # its best match among earlier bars, exact restatements, the bar 4 and 8 back); its windows see
+  # about a bar, so without them it cannot prefer the candidates that restate as real tunes do
+  config.post.critic_repetition = False  # False: the events alone
   # The bar adapter's fit (hrnnvae/bar_adapter.py; issue 19, pitch that z carries): a model
   # trained with bar-latent dropout gets a layer of bar_adapter_dim units that reads each step's
   # bar latent beside the decoder's output state and adds to the logits what the bar changes,

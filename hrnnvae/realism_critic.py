@@ -67,9 +67,17 @@ INPUTS = ("absolute", "key_relative")  # what the critic reads: the events, or k
 CRITIC = realism.SequenceCritic(channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS))
 
 
-@jax.jit
-def _logits(params, events_BxT, mask_BxT):
-  return CRITIC.apply(params, events_BxT, mask_BxT)
+def critic(repetition_bar_steps: int = 0) -> realism.SequenceCritic:
+  """The critic's module; repetition_bar_steps > 0: it also reads how a melody restates its bars
+  of that many steps (realism.bar_repetition_features; fit's repetition)."""
+  return CRITIC if not repetition_bar_steps else realism.SequenceCritic(
+      channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS),
+      repetition_bar_steps=repetition_bar_steps)
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def _logits(params, events_BxT, mask_BxT, repetition_bar_steps: int = 0):
+  return critic(repetition_bar_steps).apply(params, events_BxT, mask_BxT)
 
 
 def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
@@ -88,10 +96,10 @@ def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
 
 def fit_options(report: dict) -> dict:
   """The fit() options a fit's report records, as fit() takes them: {input_kind,
-  min_real_windows, bars} (their defaults for fits from before they were recorded)."""
+  min_real_windows, bars, repetition} (their defaults for fits from before they were recorded)."""
   return {"input_kind": report.get("input", "absolute"),
           "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS),
-          "bars": report.get("bars", BARS)}
+          "bars": report.get("bars", BARS), "repetition": bool(report.get("repetition", False))}
 
 
 def windows_of(description: dict) -> tuple[int, int] | None:
@@ -126,25 +134,35 @@ def input_of(description: dict) -> str:
   return fit_options(description.get("realism_critic_fit", {}))["input_kind"]
 
 
+def repetition_of(description: dict) -> bool:
+  """Whether a model's critic also reads how a melody restates its bars (fit's repetition)."""
+  return fit_options(description.get("realism_critic_fit", {}))["repetition"]
+
+
 def log_ratios(params, events_BxT: np.ndarray, emotions_B, input_kind: str = "absolute",
                steps_per_bar: int | None = None,
-               windows: tuple[int, int] | None = None) -> np.ndarray:
+               windows: tuple[int, int] | None = None, repetition: bool = False) -> np.ndarray:
   """[B] the critic's logit for each melody's requested emotion: its estimate of
   log p_real / p_model. input_kind: what the critic was fitted on (INPUTS; key_relative needs
   the melodies' steps_per_bar). windows: (bars, hop_bars) (windows_of): a melody longer than
-  `bars` bars is scored by the mean logit of its windows, each read as input_kind says."""
+  `bars` bars is scored by the mean logit of its windows, each read as input_kind says.
+  repetition: the critic also reads how the melody restates its bars (repetition_of; needs
+  steps_per_bar)."""
   events_BxT = np.asarray(events_BxT)
   if windows is not None and events_BxT.shape[1] > windows[0] * steps_per_bar:
     cut, count = _cut(events_BxT, windows[0] * steps_per_bar, windows[1] * steps_per_bar)
     ratios = log_ratios(params, cut, np.repeat(np.asarray(emotions_B), count), input_kind,
-                        steps_per_bar)
+                        steps_per_bar, repetition=repetition)
     return ratios.reshape(-1, count).mean(1)
+  if repetition and not steps_per_bar:
+    raise ValueError("a critic that reads the bars' repetition needs the melodies' steps_per_bar")
   if input_kind == "key_relative":
     events_BxT = key_relative(events_BxT, steps_per_bar)
   elif input_kind != "absolute":
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
   events, mask = realism.pad_steps(events_BxT)
-  logits = np.asarray(_logits(params, jnp.asarray(events), jnp.asarray(mask)))
+  logits = np.asarray(_logits(params, jnp.asarray(events), jnp.asarray(mask),
+                              int(steps_per_bar) if repetition else 0))
   return logits[np.arange(len(logits)), np.asarray(emotions_B)]
 
 
@@ -199,10 +217,12 @@ def _samples(sampler, per_emotion: int, bars: int, seed: int, chunk: int = 512):
 
 
 def accuracy(params, real: realism.Melodies, generated_events, generated_emotions,
-             input_kind: str = "absolute", steps_per_bar: int | None = None) -> dict:
+             input_kind: str = "absolute", steps_per_bar: int | None = None,
+             repetition: bool = False) -> dict:
   """The critic's accuracy on real melodies (called real) and on samples (called generated),
   and their mean."""
-  ratios = functools.partial(log_ratios, params, input_kind=input_kind, steps_per_bar=steps_per_bar)
+  ratios = functools.partial(log_ratios, params, input_kind=input_kind, steps_per_bar=steps_per_bar,
+                             repetition=repetition)
   on_real = float((ratios(real.events, real.quadrants) > 0).mean())
   on_generated = float((ratios(generated_events, generated_emotions) < 0).mean())
   return {"real": on_real, "generated": on_generated, "balanced": (on_real + on_generated) / 2}
@@ -210,7 +230,8 @@ def accuracy(params, real: realism.Melodies, generated_events, generated_emotion
 
 def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emotion: int,
         steps: int, seed: int, bars: int = BARS, input_kind: str = "absolute",
-        min_real_windows: int = MIN_REAL_WINDOWS, log=progress.silent) -> tuple[dict, dict]:
+        min_real_windows: int = MIN_REAL_WINDOWS, repetition: bool = False,
+        log=progress.silent) -> tuple[dict, dict]:
   """(the critic's parameters, a report): trained for `steps` Adam steps on batches of BATCH real
   training windows of `bars` bars (each with the judge's quadrant) and BATCH of the model's own
   plain prior samples (each with its requested quadrant), binary cross-entropy on the logit of
@@ -219,7 +240,9 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   the quadrants it resamples (resampled_quadrants: those with at least min_real_windows) and its input
   (INPUTS: the events as written, or key_relative). bars < BARS: the real windows are
   real_windows' at hop bars // 2, the samples are of BARS bars cut the same way, and the report's
-  window_hop_bars tells log_ratios to read longer melodies in such windows."""
+  window_hop_bars tells log_ratios to read longer melodies in such windows. repetition: the
+  critic also reads how each melody restates its bars (critic(); recorded as the report's
+  "repetition")."""
   if input_kind not in INPUTS:
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
   spb = sampler.steps_per_bar
@@ -247,11 +270,12 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   labels = np.concatenate([np.ones(len(real.events)), np.zeros(len(generated))]).astype(np.float32)
   real_rows, generated_rows = np.arange(len(real.events)), len(real.events) + np.arange(len(generated))
   optimizer = optax.adam(LEARNING_RATE)
-  params = CRITIC.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
+  module = critic(spb if repetition else 0)
+  params = module.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
   opt_state = optimizer.init(params)
 
   def loss_fn(params, rows_events, rows_mask, rows_emotions, rows_labels):
-    logits = CRITIC.apply(params, rows_events, rows_mask)
+    logits = module.apply(params, rows_events, rows_mask)
     chosen = jnp.take_along_axis(logits, rows_emotions[:, None], axis=1)[:, 0]
     return optax.sigmoid_binary_cross_entropy(chosen, rows_labels).mean()
 
@@ -277,13 +301,14 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   per_quadrant = np.bincount(real.quadrants, minlength=sampler.hp.num_emotions)
   report = {"steps": steps, "per_emotion": per_emotion, "bars": bars, "seed": seed,
             "input": input_kind, "min_real_windows": min_real_windows,
+            "repetition": bool(repetition),
             "window_hop_bars": hop_bars,
             "real_windows": len(real.events), "samples": len(generated),
             "real_windows_per_quadrant": per_quadrant.tolist(),
             "resampled_quadrants": np.nonzero(per_quadrant >= min_real_windows)[0].tolist(),
             "final_loss": float(np.mean(losses[-100:])) if losses else None,
             "held_out_accuracy": (accuracy(params, held_out, fresh, fresh_requested, input_kind,
-                                           spb)
+                                           spb, repetition)
                                   if len(held_out.events) else None)}
   log(f"realism critic fitted: held-out accuracy {report['held_out_accuracy']}; it resamples "
       f"the quadrants {report['resampled_quadrants']}")

@@ -231,3 +231,85 @@ def test_a_critic_fitted_on_shorter_windows_reads_longer_samples_in_them(tiny_wo
     sampler.description = {k: v for k, v in sampler.description.items()
                            if k != "realism_critic_fit"}
     sampler.params = {k: v for k, v in sampler.params.items() if k != realism_critic.PARAMS_KEY}
+
+
+def _repetition_reference(events_BxT, mask_BxT, bar_steps):
+  """bar_repetition_features in plain numpy loops."""
+  rows = []
+  for events, mask in zip(events_BxT, mask_BxT):
+    bars = len(events) // bar_steps
+    cut = [events[b * bar_steps:(b + 1) * bar_steps] for b in range(bars)]
+    whole = [mask[b * bar_steps:(b + 1) * bar_steps].all() for b in range(bars)]
+    best = []
+    for b in range(bars):
+      earlier = [np.mean(cut[b] == cut[e]) for e in range(b) if whole[b] and whole[e]]
+      if earlier:
+        best.append(max(earlier))
+    row = [np.mean(best) if best else 0.0, np.mean(np.array(best) >= 1.0) if best else 0.0]
+    for lag in realism.REPETITION_LAGS:
+      shares = [np.mean(cut[b] == cut[b - lag]) for b in range(lag, bars)
+                if whole[b] and whole[b - lag]]
+      row.append(np.mean(shares) if shares else 0.0)
+    rows.append(row)
+  return np.array(rows, np.float32)
+
+
+def test_bar_repetition_features_are_their_numpy_reference_and_ignore_padding():
+  from conftest import melody
+  spb = 4
+  figure = [(60, 2), (62, 2)]
+  other = [(64, 1), (65, 3)]
+  # AABA BAAB and half a bar: every bar after the first restates an earlier one exactly but bar
+  # 2 (the first B), whose best match (A) shares one step of four, a held note
+  restating = melody(*(figure * 2 + other + figure + other + figure * 2 + other), steps=34)
+  rng = np.random.default_rng(0)
+  noisy = rng.integers(0, 90, size=(2, 40))
+  events = np.concatenate([restating[None], noisy[:, :34]])
+  mask = np.ones_like(events, bool)
+  mask[1, 30:] = False  # a melody of 30 steps: 7 whole bars, its last two steps not read
+  import jax.numpy as jnp
+  got = np.asarray(realism.bar_repetition_features(jnp.asarray(events), jnp.asarray(mask), spb))
+  np.testing.assert_allclose(got, _repetition_reference(events, mask, spb), rtol=1e-6)
+  assert got.shape == (3, 2 + len(realism.REPETITION_LAGS))
+  np.testing.assert_allclose(got[0, :2], [(6 + 1 / 4) / 7, 6 / 7], atol=1e-6)
+  padded = events.copy()
+  padded[1, 30:] = 7  # what the mask hides does not count
+  np.testing.assert_array_equal(
+      got, np.asarray(realism.bar_repetition_features(jnp.asarray(padded), jnp.asarray(mask), spb)))
+  one_bar = np.asarray(realism.bar_repetition_features(jnp.asarray(events[:, :4]),
+                                                       jnp.asarray(mask[:, :4]), spb))
+  assert not one_bar.any()  # no earlier bar, no lag: zeros
+
+
+def test_a_critic_that_reads_repetition_feeds_the_bars_restatements_to_its_logits():
+  """With repetition_bar_steps the critic's MLP reads bar_repetition_features beside the pooled
+  windows (4 more inputs, which reach the logit); reading it needs steps_per_bar; a model's
+  critic reads it where its fit's report says so."""
+  import jax
+  import jax.numpy as jnp
+
+  from conftest import melody
+  spb = 16
+  a, b = [(60, 8), (64, 8)], [(67, 8), (65, 8)]
+  restating = melody(*(a + a + b + b), steps=64)
+  params = realism_critic.critic(spb).init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
+                                           jnp.ones((1, 64), bool))
+  kernel = params["params"]["Dense_3"]["kernel"]  # the MLP's first layer
+  plain = realism_critic.CRITIC.init(jax.random.key(0), jnp.zeros((1, 64), jnp.int32),
+                                     jnp.ones((1, 64), bool))
+  assert kernel.shape[0] == plain["params"]["Dense_3"]["kernel"].shape[0] + 4
+  features = np.asarray(realism.bar_repetition_features(jnp.asarray(restating[None]),
+                                                        jnp.ones((1, 64), bool), spb))
+  # AABB: bars 1 and 3 restate exactly; bar 2 (B) shares its 14 held steps with A
+  np.testing.assert_allclose(features[0], [(2 + 14 / 16) / 3, 2 / 3, 0.0, 0.0], atol=1e-6)
+  with_repetition = realism_critic.log_ratios(params, restating[None], [0], "absolute", spb,
+                                              repetition=True)
+  zeroed = jax.tree.map(lambda leaf: leaf, params)
+  zeroed["params"]["Dense_3"]["kernel"] = kernel.at[-4:].set(0.0)
+  without = realism_critic.log_ratios(zeroed, restating[None], [0], "absolute", spb,
+                                      repetition=True)
+  assert with_repetition[0] != without[0]  # the features reach the logit
+  with pytest.raises(ValueError, match="steps_per_bar"):
+    realism_critic.log_ratios(params, restating[None], [0], repetition=True)
+  assert not realism_critic.repetition_of({})
+  assert realism_critic.repetition_of({"realism_critic_fit": {"repetition": True}})

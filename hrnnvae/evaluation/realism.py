@@ -160,14 +160,45 @@ def logistic_regression(x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
   return (design(x_test) @ weights > 0).astype(np.int64)
 
 
+REPETITION_LAGS = (4, 8)  # bar_repetition_features' lags: one phrase and one period back
+
+
+def bar_repetition_features(events_BxT: jax.Array, mask_BxT: jax.Array, bar_steps: int):
+  """[B, 2 + len(REPETITION_LAGS)] how a melody restates its bars, over its whole bars (those
+  of bar_steps real steps; a melody is cut into bars from its first step): for each bar with an
+  earlier one, the largest share of steps it has equal to an earlier bar (its best match), and
+  whether that share is 1 (an exact restatement); their means over those bars; then for each lag
+  k, the mean over bars with a bar k back of the share of steps equal to it. 0 where a melody
+  has no such bars."""
+  bars = events_BxT.shape[1] // bar_steps
+  events = events_BxT[:, :bars * bar_steps].reshape(-1, bars, bar_steps)
+  whole = mask_BxT[:, :bars * bar_steps].reshape(-1, bars, bar_steps).all(-1)  # [B, bars]
+  same_BxNxN = (events[:, :, None, :] == events[:, None, :, :]).mean(-1)
+  earlier = jnp.tril(jnp.ones((bars, bars), bool), k=-1)[None]
+  pairs = earlier & whole[:, :, None] & whole[:, None, :]
+  best_BxN = jnp.where(pairs, same_BxNxN, 0.0).max(-1)
+  counted = pairs.any(-1).astype(jnp.float32)
+  mean = lambda values, weights: (values * weights).sum(-1) / jnp.maximum(weights.sum(-1), 1.0)  # noqa: E731
+  columns = [mean(best_BxN, counted), mean((best_BxN >= 1.0).astype(jnp.float32), counted)]
+  for lag in REPETITION_LAGS:
+    lagged = jnp.diagonal(same_BxNxN, offset=-lag, axis1=1, axis2=2)  # [B, bars - lag]
+    both = (whole[:, lag:] & whole[:, :bars - lag]).astype(jnp.float32)
+    columns.append(mean(lagged, both) if bars > lag else jnp.zeros(events.shape[0]))
+  return jnp.stack(columns, axis=-1)
+
+
 class SequenceCritic(nn.Module):
   """models/critics.SequenceClassifier's shape (a step embedding, two strided 1-D convolutions
   that see about a bar, a masked mean over positions, an MLP) with each convolution written as a
   dense layer over overlapping windows (kernel 2 x stride, stride 4 then 2): XLA's CPU
   convolutions train about 18 times slower. T must be a multiple of 8. num_outputs None: one
-  logit a melody, [B]; else [B, num_outputs] (realism_critic.py: one a quadrant)."""
+  logit a melody, [B]; else [B, num_outputs] (realism_critic.py: one a quadrant).
+  repetition_bar_steps > 0: the MLP also reads bar_repetition_features at bars of that many
+  steps (realism_critic.py's critic_repetition: the windows see about a bar, so without them it
+  cannot tell a melody that restates its bars from one that does not)."""
   channels: int = SEQUENCE_CHANNELS
   num_outputs: int | None = None
+  repetition_bar_steps: int = 0
 
   @nn.compact
   def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
@@ -180,6 +211,10 @@ class SequenceCritic(nn.Module):
       x = nn.gelu(nn.Dense(self.channels)(windows))
       mask = mask.reshape(mask.shape[0], -1, stride).max(-1, keepdims=True)
     pooled_BxC = (x * mask).sum(1) / jnp.maximum(mask.sum(1), 1.0)
+    if self.repetition_bar_steps:
+      pooled_BxC = jnp.concatenate(
+          [pooled_BxC, bar_repetition_features(events_BxT, mask_BxT, self.repetition_bar_steps)],
+          axis=-1)
     logits = nn.Dense(self.num_outputs or 1)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))
     return logits[:, 0] if self.num_outputs is None else logits
 
