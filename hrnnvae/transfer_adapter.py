@@ -91,17 +91,6 @@ def requested_emotions(own_B, rng) -> jax.Array:
   return (own_B + jax.random.randint(rng, own_B.shape, 1, quadrants)) % quadrants
 
 
-def emotion_hinge(found, target_B, margin: float):
-  """Mean over melodies of relu(margin - sign * margin_found / scale) for valence and arousal
-  (feature_consistency's signs and scales): zero, and so no push, once a melody is `margin`
-  scales inside the requested quadrant, where consistency_loss's softplus would go on asking
-  for more."""
-  valence = jnp.asarray(feature_consistency.VALENCE_SIGN)[target_B] * found["valence"]
-  arousal = jnp.asarray(feature_consistency.AROUSAL_SIGN)[target_B] * found["arousal"]
-  return (jax.nn.relu(margin - valence / feature_consistency.VALENCE_SCALE)
-          + jax.nn.relu(margin - arousal / feature_consistency.AROUSAL_SCALE)).mean()
-
-
 def mode_change_weights(own_B, requested_B, mode_weight: float) -> jax.Array:
   """[B] 1 + mode_weight where the requested emotion's mode is not the tune's (major asked for
   minor or minor for major), else 1."""
@@ -110,8 +99,10 @@ def mode_change_weights(own_B, requested_B, mode_weight: float) -> jax.Array:
 
 
 def weighted_emotion_term(found, requested_B, valence_weight_B, margin: float = 0.0):
-  """The fit's emotion term (consistency_loss's softplus, or emotion_hinge's at margin > 0), each
-  melody's valence part times valence_weight_B[B]. At weights 1 it equals them exactly."""
+  """The fit's emotion term: for valence and arousal, consistency_loss's softplus, or at margin >
+  0 a hinge, relu(margin - sign * margin_found / scale), zero once a melody is `margin` scales
+  inside the requested quadrant; each melody's valence part times valence_weight_B ([B] or a
+  scalar). At weight 1 and margin 0 it is consistency_loss."""
   valence = jnp.asarray(feature_consistency.VALENCE_SIGN)[requested_B] * found["valence"]
   arousal = jnp.asarray(feature_consistency.AROUSAL_SIGN)[requested_B] * found["arousal"]
   valence, arousal = (valence / feature_consistency.VALENCE_SCALE,
@@ -119,6 +110,14 @@ def weighted_emotion_term(found, requested_B, valence_weight_B, margin: float = 
   push = ((lambda m: jax.nn.relu(margin - m)) if margin > 0
           else (lambda m: jax.nn.softplus(-m)))
   return (valence_weight_B * push(valence) + push(arousal)).mean()
+
+
+def emotion_hinge(found, target_B, margin: float):
+  """Mean over melodies of relu(margin - sign * margin_found / scale) for valence and arousal
+  (feature_consistency's signs and scales): zero, and so no push, once a melody is `margin`
+  scales inside the requested quadrant, where consistency_loss's softplus would go on asking
+  for more. weighted_emotion_term's at weights 1."""
+  return weighted_emotion_term(found, target_B, 1.0, margin)
 
 
 def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid, thresholds, *,
@@ -149,13 +148,12 @@ def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid
                                         jax.nn.one_hot(moved_BxT, logits.shape[-1]), temperature,
                                         top_p, GUMBEL_TEMPERATURE)
   found = feature_consistency.margins(rows, moved_BxT, lengths, spb, thresholds)
-  if mode_weight > 0:
+  if mode_weight > 0 or margin > 0:
     emotion_term = weighted_emotion_term(
         found, requested_B, mode_change_weights(batch["emotion"], requested_B, mode_weight),
         margin)
-  else:
-    emotion_term = (emotion_hinge(found, requested_B, margin) if margin > 0
-                    else feature_consistency.consistency_loss(found, requested_B))
+  else:  # the shipped recipes' term, the fine-tune's, as their fits computed it
+    emotion_term = feature_consistency.consistency_loss(found, requested_B)
   # The tune's own event at every step, read on the transfer's own history: an edit costs its
   # step, and a decode that drifts from the tune after an edit costs every step it drifts.
   nll_B, _ = losses.reconstruction(logits, events, real_BxT)
