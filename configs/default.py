@@ -285,6 +285,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # its best match among earlier bars, exact restatements, the bar 4 and 8 back); its windows see
   # about a bar, so without them it cannot prefer the candidates that restate as real tunes do
   config.post.critic_repetition = False  # False: the events alone
+  # The critic also reads where each melody sits as written (realism.register_features: the mean
+  # and spread of its pitches), which a critic reading melodies moved to a C tonic no longer sees
+  config.post.critic_register = False  # False: the events alone
   # The bar adapter's fit (hrnnvae/bar_adapter.py; issue 19, pitch that z carries): a model
   # trained with bar-latent dropout gets a layer of bar_adapter_dim units that reads each step's
   # bar latent beside the decoder's output state and adds to the logits what the bar changes,

@@ -67,17 +67,25 @@ INPUTS = ("absolute", "key_relative")  # what the critic reads: the events, or k
 CRITIC = realism.SequenceCritic(channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS))
 
 
-def critic(repetition_bar_steps: int = 0) -> realism.SequenceCritic:
+def critic(repetition_bar_steps: int = 0, register: bool = False) -> realism.SequenceCritic:
   """The critic's module; repetition_bar_steps > 0: it also reads how a melody restates its bars
-  of that many steps (realism.bar_repetition_features; fit's repetition)."""
-  return CRITIC if not repetition_bar_steps else realism.SequenceCritic(
+  of that many steps (realism.bar_repetition_features; fit's repetition); register: it also
+  reads where the melody sits as written (realism.register_features; fit's register)."""
+  return CRITIC if not (repetition_bar_steps or register) else realism.SequenceCritic(
       channels=CHANNELS, num_outputs=len(emotion_lib.EMOTIONS),
-      repetition_bar_steps=repetition_bar_steps)
+      repetition_bar_steps=repetition_bar_steps, register_inputs=register)
 
 
 @functools.partial(jax.jit, static_argnums=3)
-def _logits(params, events_BxT, mask_BxT, repetition_bar_steps: int = 0):
-  return critic(repetition_bar_steps).apply(params, events_BxT, mask_BxT)
+def _logits(params, events_BxT, mask_BxT, repetition_bar_steps: int = 0, register_BxF=None):
+  return critic(repetition_bar_steps, register_BxF is not None).apply(params, events_BxT, mask_BxT,
+                                                                      register_BxF)
+
+
+def _register(events_BxT: np.ndarray) -> np.ndarray:
+  """[B, 2] realism.register_features of melodies as written (their padding ignored)."""
+  events, mask = realism.pad_steps(np.asarray(events_BxT))
+  return np.asarray(realism.register_features(jnp.asarray(events), jnp.asarray(mask)))
 
 
 def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
@@ -96,10 +104,12 @@ def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
 
 def fit_options(report: dict) -> dict:
   """The fit() options a fit's report records, as fit() takes them: {input_kind,
-  min_real_windows, bars, repetition} (their defaults for fits from before they were recorded)."""
+  min_real_windows, bars, repetition, register} (their defaults for fits from before they were
+  recorded)."""
   return {"input_kind": report.get("input", "absolute"),
           "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS),
-          "bars": report.get("bars", BARS), "repetition": bool(report.get("repetition", False))}
+          "bars": report.get("bars", BARS), "repetition": bool(report.get("repetition", False)),
+          "register": bool(report.get("register", False))}
 
 
 def windows_of(description: dict) -> tuple[int, int] | None:
@@ -139,30 +149,38 @@ def repetition_of(description: dict) -> bool:
   return fit_options(description.get("realism_critic_fit", {}))["repetition"]
 
 
+def register_of(description: dict) -> bool:
+  """Whether a model's critic also reads where a melody sits as written (fit's register)."""
+  return fit_options(description.get("realism_critic_fit", {}))["register"]
+
+
 def log_ratios(params, events_BxT: np.ndarray, emotions_B, input_kind: str = "absolute",
                steps_per_bar: int | None = None,
-               windows: tuple[int, int] | None = None, repetition: bool = False) -> np.ndarray:
+               windows: tuple[int, int] | None = None, repetition: bool = False,
+               register: bool = False) -> np.ndarray:
   """[B] the critic's logit for each melody's requested emotion: its estimate of
   log p_real / p_model. input_kind: what the critic was fitted on (INPUTS; key_relative needs
   the melodies' steps_per_bar). windows: (bars, hop_bars) (windows_of): a melody longer than
   `bars` bars is scored by the mean logit of its windows, each read as input_kind says.
   repetition: the critic also reads how the melody restates its bars (repetition_of; needs
-  steps_per_bar)."""
+  steps_per_bar). register: the critic also reads where the melody (each window) sits as written
+  (register_of)."""
   events_BxT = np.asarray(events_BxT)
   if windows is not None and events_BxT.shape[1] > windows[0] * steps_per_bar:
     cut, count = _cut(events_BxT, windows[0] * steps_per_bar, windows[1] * steps_per_bar)
     ratios = log_ratios(params, cut, np.repeat(np.asarray(emotions_B), count), input_kind,
-                        steps_per_bar, repetition=repetition)
+                        steps_per_bar, repetition=repetition, register=register)
     return ratios.reshape(-1, count).mean(1)
   if repetition and not steps_per_bar:
     raise ValueError("a critic that reads the bars' repetition needs the melodies' steps_per_bar")
+  register_BxF = jnp.asarray(_register(events_BxT)) if register else None
   if input_kind == "key_relative":
     events_BxT = key_relative(events_BxT, steps_per_bar)
   elif input_kind != "absolute":
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
   events, mask = realism.pad_steps(events_BxT)
   logits = np.asarray(_logits(params, jnp.asarray(events), jnp.asarray(mask),
-                              int(steps_per_bar) if repetition else 0))
+                              int(steps_per_bar) if repetition else 0, register_BxF))
   return logits[np.arange(len(logits)), np.asarray(emotions_B)]
 
 
@@ -218,11 +236,11 @@ def _samples(sampler, per_emotion: int, bars: int, seed: int, chunk: int = 512):
 
 def accuracy(params, real: realism.Melodies, generated_events, generated_emotions,
              input_kind: str = "absolute", steps_per_bar: int | None = None,
-             repetition: bool = False) -> dict:
+             repetition: bool = False, register: bool = False) -> dict:
   """The critic's accuracy on real melodies (called real) and on samples (called generated),
   and their mean."""
   ratios = functools.partial(log_ratios, params, input_kind=input_kind, steps_per_bar=steps_per_bar,
-                             repetition=repetition)
+                             repetition=repetition, register=register)
   on_real = float((ratios(real.events, real.quadrants) > 0).mean())
   on_generated = float((ratios(generated_events, generated_emotions) < 0).mean())
   return {"real": on_real, "generated": on_generated, "balanced": (on_real + on_generated) / 2}
@@ -231,7 +249,7 @@ def accuracy(params, real: realism.Melodies, generated_events, generated_emotion
 def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emotion: int,
         steps: int, seed: int, bars: int = BARS, input_kind: str = "absolute",
         min_real_windows: int = MIN_REAL_WINDOWS, repetition: bool = False,
-        log=progress.silent) -> tuple[dict, dict]:
+        register: bool = False, log=progress.silent) -> tuple[dict, dict]:
   """(the critic's parameters, a report): trained for `steps` Adam steps on batches of BATCH real
   training windows of `bars` bars (each with the judge's quadrant) and BATCH of the model's own
   plain prior samples (each with its requested quadrant), binary cross-entropy on the logit of
@@ -242,7 +260,7 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   real_windows' at hop bars // 2, the samples are of BARS bars cut the same way, and the report's
   window_hop_bars tells log_ratios to read longer melodies in such windows. repetition: the
   critic also reads how each melody restates its bars (critic(); recorded as the report's
-  "repetition")."""
+  "repetition"); register: where each melody sits as written ("register")."""
   if input_kind not in INPUTS:
     raise ValueError(f"unknown realism critic input {input_kind!r}: one of {INPUTS}")
   spb = sampler.steps_per_bar
@@ -263,6 +281,7 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
       f"(per quadrant {np.bincount(real.quadrants, minlength=sampler.hp.num_emotions).tolist()}) "
       f"against {len(generated)} samples")
   events = np.concatenate([real.events, generated])
+  registers = _register(events) if register else None  # as written, before any move to C
   if input_kind == "key_relative":
     events = key_relative(events, spb)
   events, mask = realism.pad_steps(events)
@@ -270,19 +289,20 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   labels = np.concatenate([np.ones(len(real.events)), np.zeros(len(generated))]).astype(np.float32)
   real_rows, generated_rows = np.arange(len(real.events)), len(real.events) + np.arange(len(generated))
   optimizer = optax.adam(LEARNING_RATE)
-  module = critic(spb if repetition else 0)
-  params = module.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]))
+  module = critic(spb if repetition else 0, register)
+  params = module.init(jax.random.key(seed), jnp.asarray(events[:1]), jnp.asarray(mask[:1]),
+                       None if registers is None else jnp.asarray(registers[:1]))
   opt_state = optimizer.init(params)
 
-  def loss_fn(params, rows_events, rows_mask, rows_emotions, rows_labels):
-    logits = module.apply(params, rows_events, rows_mask)
+  def loss_fn(params, rows_events, rows_mask, rows_emotions, rows_labels, rows_register):
+    logits = module.apply(params, rows_events, rows_mask, rows_register)
     chosen = jnp.take_along_axis(logits, rows_emotions[:, None], axis=1)[:, 0]
     return optax.sigmoid_binary_cross_entropy(chosen, rows_labels).mean()
 
   @functools.partial(jax.jit, donate_argnums=(0, 1))
-  def step(params, opt_state, rows_events, rows_mask, rows_emotions, rows_labels):
+  def step(params, opt_state, rows_events, rows_mask, rows_emotions, rows_labels, rows_register):
     loss, grads = jax.value_and_grad(loss_fn)(params, rows_events, rows_mask, rows_emotions,
-                                              rows_labels)
+                                              rows_labels, rows_register)
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 
@@ -291,7 +311,7 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   for index in range(steps):
     rows = np.concatenate([rng.choice(real_rows, BATCH), rng.choice(generated_rows, BATCH)])
     params, opt_state, loss = step(params, opt_state, events[rows], mask[rows], emotions[rows],
-                                   labels[rows])
+                                   labels[rows], None if registers is None else registers[rows])
     losses.append(float(loss))
     if (index + 1) % 500 == 0:
       log(f"realism critic: step {index + 1}/{steps}, loss {np.mean(losses[-500:]):.4f}")
@@ -301,14 +321,14 @@ def fit(sampler, arrays, thresholds: emotion_lib.ArousalThresholds, *, per_emoti
   per_quadrant = np.bincount(real.quadrants, minlength=sampler.hp.num_emotions)
   report = {"steps": steps, "per_emotion": per_emotion, "bars": bars, "seed": seed,
             "input": input_kind, "min_real_windows": min_real_windows,
-            "repetition": bool(repetition),
+            "repetition": bool(repetition), "register": bool(register),
             "window_hop_bars": hop_bars,
             "real_windows": len(real.events), "samples": len(generated),
             "real_windows_per_quadrant": per_quadrant.tolist(),
             "resampled_quadrants": np.nonzero(per_quadrant >= min_real_windows)[0].tolist(),
             "final_loss": float(np.mean(losses[-100:])) if losses else None,
             "held_out_accuracy": (accuracy(params, held_out, fresh, fresh_requested, input_kind,
-                                           spb, repetition)
+                                           spb, repetition, register)
                                   if len(held_out.events) else None)}
   log(f"realism critic fitted: held-out accuracy {report['held_out_accuracy']}; it resamples "
       f"the quadrants {report['resampled_quadrants']}")

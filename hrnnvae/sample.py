@@ -589,7 +589,8 @@ class Sampler:
     if candidates > 1:
       reads = (realism_critic.input_of(self.description), self.steps_per_bar,
                realism_critic.windows_of(self.description),
-               realism_critic.repetition_of(self.description))
+               realism_critic.repetition_of(self.description),
+               realism_critic.register_of(self.description))
       ratios = np.stack([realism_critic.log_ratios(self.params[realism_critic.PARAMS_KEY],
                                                    events, emotions, *reads)
                          for events in drawn])

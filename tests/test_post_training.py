@@ -136,12 +136,14 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert rewindowed["critic_fit"].startswith("done") and rewindowed["emotion_fit"].startswith("E ")
   assert realism_critic.windows_of(json.loads((shipped / "config.json").read_text())) == (8, 4)
 
-  # A critic that also reads the bars' restatements: only the critic is fitted again, and the
-  # shipped model's candidates are scored by it.
-  config.post.critic_repetition = True
+  # A critic that also reads the bars' restatements and where each melody sits: only the critic
+  # is fitted again, and the shipped model's candidates are scored by it.
+  config.post.critic_repetition = config.post.critic_register = True
   repeated = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
   assert repeated["critic_fit"].startswith("done") and repeated["emotion_fit"].startswith("E ")
-  assert realism_critic.repetition_of(json.loads((shipped / "config.json").read_text()))
+  shipped_description = json.loads((shipped / "config.json").read_text())
+  assert realism_critic.repetition_of(shipped_description)
+  assert realism_critic.register_of(shipped_description)
   assert len(Sampler.load(shipped).sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
 
   config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")

@@ -313,3 +313,61 @@ def test_a_critic_that_reads_repetition_feeds_the_bars_restatements_to_its_logit
     realism_critic.log_ratios(params, restating[None], [0], repetition=True)
   assert not realism_critic.repetition_of({})
   assert realism_critic.repetition_of({"realism_critic_fit": {"repetition": True}})
+
+
+def test_register_features_are_the_struck_pitches_mean_and_spread_in_octaves():
+  """register_features against numpy: the mean MIDI pitch of the pitch events under the mask,
+  less 60, and their standard deviation, both over 12; holds, note-offs and padding do not count;
+  a melody that strikes nothing is 0, 0."""
+  import jax.numpy as jnp
+
+  from conftest import melody
+  tune = melody((60, 4), (64, 2), (67, 2), (72, 8), steps=20)
+  rng = np.random.default_rng(0)
+  noisy = rng.integers(0, 90, size=20)
+  events = np.stack([tune, noisy, np.zeros(20, np.int64)])
+  mask = np.ones_like(events, bool)
+  mask[1, 15:] = False
+  got = np.asarray(realism.register_features(jnp.asarray(events), jnp.asarray(mask)))
+  rows = []
+  for row, row_mask in zip(events, mask):
+    struck = row[row_mask & (row >= 2)] + 19  # event 2 is MIDI 21
+    rows.append([(struck.mean() - 60) / 12, struck.std() / 12] if len(struck) else [0.0, 0.0])
+  np.testing.assert_allclose(got, np.array(rows, np.float32), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(got[0], [(65.75 - 60) / 12, np.std([60, 64, 67, 72]) / 12], rtol=1e-5)
+  padded = events.copy()
+  padded[1, 15:] = 89
+  np.testing.assert_array_equal(got, np.asarray(realism.register_features(jnp.asarray(padded),
+                                                                           jnp.asarray(mask))))
+
+
+def test_a_critic_that_reads_register_reads_the_melody_as_written_not_as_moved_to_c():
+  """With register the critic's MLP reads register_features beside the pooled windows (2 more
+  inputs) of each melody as written, also when it reads the events moved to a C tonic; a model's
+  critic reads them where its fit's report says so."""
+  import jax
+  import jax.numpy as jnp
+
+  from conftest import melody
+  spb = 16
+  in_e = melody(*[(p, 4) for p in (64, 66, 68, 69, 71, 73, 75, 76)], steps=32)  # E major: moves
+  params = realism_critic.critic(0, register=True).init(
+      jax.random.key(0), jnp.zeros((1, 32), jnp.int32), jnp.ones((1, 32), bool), jnp.zeros((1, 2)))
+  plain = realism_critic.CRITIC.init(jax.random.key(0), jnp.zeros((1, 32), jnp.int32),
+                                     jnp.ones((1, 32), bool))
+  assert (params["params"]["Dense_3"]["kernel"].shape[0]
+          == plain["params"]["Dense_3"]["kernel"].shape[0] + 2)
+  moved = realism_critic.key_relative(in_e[None], spb)
+  assert (moved != in_e[None]).any()
+  events, mask = realism.pad_steps(moved)
+  read = lambda melodies: np.asarray(realism_critic._logits(  # noqa: E731
+      params, jnp.asarray(events), jnp.asarray(mask), 0,
+      realism.register_features(*map(jnp.asarray, realism.pad_steps(melodies)))))[0, 1]
+  ratio = realism_critic.log_ratios(params, in_e[None], [1], "key_relative", spb, register=True)
+  np.testing.assert_allclose(ratio[0], read(in_e[None]), rtol=1e-6)
+  assert abs(ratio[0] - read(moved)) > 1e-6  # not the register of the moved melody
+  with pytest.raises(ValueError, match="register_features"):  # the module needs them
+    realism_critic.critic(0, register=True).apply(params, jnp.asarray(events), jnp.asarray(mask))
+  assert not realism_critic.register_of({})
+  assert realism_critic.register_of({"realism_critic_fit": {"register": True}})
+  assert realism_critic.fit_options({})["register"] is False

@@ -187,6 +187,23 @@ def bar_repetition_features(events_BxT: jax.Array, mask_BxT: jax.Array, bar_step
   return jnp.stack(columns, axis=-1)
 
 
+REGISTER_CENTRE = 60  # MIDI pitch register_features measures from (middle C)
+REGISTER_SCALE = 12.0  # semitones per unit of register_features (an octave)
+
+
+def register_features(events_BxT: jax.Array, mask_BxT: jax.Array):
+  """[B, 2] where a melody sits: the mean and the standard deviation of the MIDI pitches it
+  strikes (its pitch events where mask_BxT holds), in octaves, the mean from middle C; 0 and 0
+  for a melody that strikes none."""
+  struck = (events_BxT >= events_lib.FIRST_PITCH_EVENT) & mask_BxT
+  pitch = (events_BxT - events_lib.FIRST_PITCH_EVENT + events_lib.MIN_PITCH).astype(jnp.float32)
+  count = jnp.maximum(struck.sum(-1), 1).astype(jnp.float32)
+  mean = jnp.where(struck, pitch, 0.0).sum(-1) / count
+  variance = jnp.where(struck, (pitch - mean[:, None]) ** 2, 0.0).sum(-1) / count
+  return jnp.stack([jnp.where(struck.any(-1), (mean - REGISTER_CENTRE) / REGISTER_SCALE, 0.0),
+                    jnp.sqrt(variance) / REGISTER_SCALE], axis=-1)
+
+
 class SequenceCritic(nn.Module):
   """models/critics.SequenceClassifier's shape (a step embedding, two strided 1-D convolutions
   that see about a bar, a masked mean over positions, an MLP) with each convolution written as a
@@ -195,14 +212,22 @@ class SequenceCritic(nn.Module):
   logit a melody, [B]; else [B, num_outputs] (realism_critic.py: one a quadrant).
   repetition_bar_steps > 0: the MLP also reads bar_repetition_features at bars of that many
   steps (realism_critic.py's critic_repetition: the windows see about a bar, so without them it
-  cannot tell a melody that restates its bars from one that does not)."""
+  cannot tell a melody that restates its bars from one that does not).
+  register_inputs: the MLP also reads register_BxF, each melody's register_features as written
+  (realism_critic.py's critic_register: a critic that reads melodies moved to a C tonic no
+  longer sees where they sat)."""
   channels: int = SEQUENCE_CHANNELS
   num_outputs: int | None = None
   repetition_bar_steps: int = 0
+  register_inputs: bool = False
 
   @nn.compact
-  def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array) -> jax.Array:
-    """Logits [B] (or [B, num_outputs]); steps where mask_BxT is False are ignored."""
+  def __call__(self, events_BxT: jax.Array, mask_BxT: jax.Array,
+               register_BxF: jax.Array | None = None) -> jax.Array:
+    """Logits [B] (or [B, num_outputs]); steps where mask_BxT is False are ignored.
+    register_BxF: with register_inputs, the melodies' register_features (required)."""
+    if self.register_inputs and register_BxF is None:
+      raise ValueError("a critic with register_inputs reads the melodies' register_features")
     mask = mask_BxT[..., None].astype(jnp.float32)
     x = nn.Embed(events_lib.NUM_CLASSES, self.channels)(events_BxT) * mask
     for stride in (4, 2):
@@ -215,6 +240,8 @@ class SequenceCritic(nn.Module):
       pooled_BxC = jnp.concatenate(
           [pooled_BxC, bar_repetition_features(events_BxT, mask_BxT, self.repetition_bar_steps)],
           axis=-1)
+    if self.register_inputs:
+      pooled_BxC = jnp.concatenate([pooled_BxC, register_BxF.astype(pooled_BxC.dtype)], axis=-1)
     logits = nn.Dense(self.num_outputs or 1)(nn.gelu(nn.Dense(self.channels)(pooled_BxC)))
     return logits[:, 0] if self.num_outputs is None else logits
 
