@@ -112,20 +112,12 @@ def weighted_emotion_term(found, requested_B, valence_weight_B, margin: float = 
   return (valence_weight_B * push(valence) + push(arousal)).mean()
 
 
-def emotion_hinge(found, target_B, margin: float):
-  """Mean over melodies of relu(margin - sign * margin_found / scale) for valence and arousal
-  (feature_consistency's signs and scales): zero, and so no push, once a melody is `margin`
-  scales inside the requested quadrant, where consistency_loss's softplus would go on asking
-  for more. weighted_emotion_term's at weights 1."""
-  return weighted_emotion_term(found, target_B, 1.0, margin)
-
-
 def transfer_loss(vae, vae_params, adapter, batch, z_BxZ, requested_B, rng, grid, thresholds, *,
                   keep_weight: float, temperature: float, top_p: float, margin: float = 0.0,
                   keep_bias: float = 0.0, mode_weight: float = 0.0):
   """(loss, metrics) of one batch of transfers (module docstring); the gradient reaches the
-  adapter alone. margin > 0: the emotion term is emotion_hinge's at that margin, not the
-  fine-tune's softplus. keep_bias > 0: the decode favours the tune's own event at every step by
+  adapter alone. margin > 0: the emotion term is weighted_emotion_term's hinge at that margin,
+  not the fine-tune's softplus. keep_bias > 0: the decode favours the tune's own event at every step by
   that much in its logit (the sampler's transfer_keep), in the draw and in the distribution the
   terms read, so the adapter learns where to move against it. mode_weight > 0: the emotion term's
   valence part weighs 1 + mode_weight for the melodies asked to change mode

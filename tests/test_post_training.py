@@ -258,7 +258,7 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert (recipe.post.critic_input, recipe.post.critic_min_windows) == ("key_relative", 0)
   assert recipe.post.critic_repetition  # it reads the bars' restatements, Nottingham's does not
   assert not load_config("nottingham_ship.py").post.critic_repetition
-  # 16-bar samples in two sections: the decoder that can write them (Sampler.has_sections)
+  # samples in 4-bar sections from one latent: the decoder that can write them (Sampler.has_sections)
   assert (recipe.sample.section_bars, recipe.sample.section_correlation) == (4, 1.0)
   assert recipe.model.hierarchical and recipe.model.decoder == "bar_reset"
   assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales

@@ -46,19 +46,19 @@ def test_the_requested_emotion_is_always_another_and_every_other_is_asked():
     assert sorted(set(asked.tolist())) == sorted({0, 1, 2, 3} - {quadrant})
 
 
-def test_the_emotion_hinge_is_its_numpy_reference_and_zero_inside_the_margin():
+def test_the_emotion_terms_hinge_is_its_numpy_reference_and_zero_inside_the_margin():
   valence = np.array([0.2, -0.01, 0.0, -0.3], np.float32)
   arousal = np.array([0.5, 0.1, -1.0, -0.05], np.float32)
   target = np.array([0, 1, 2, 3])
   found = {"valence": jnp.asarray(valence), "arousal": jnp.asarray(arousal)}
-  got = float(transfer_adapter.emotion_hinge(found, jnp.asarray(target), 1.0))
+  got = float(transfer_adapter.weighted_emotion_term(found, jnp.asarray(target), 1.0, 1.0))
   v = feature_consistency.VALENCE_SIGN[target] * valence / feature_consistency.VALENCE_SCALE
   a = feature_consistency.AROUSAL_SIGN[target] * arousal / feature_consistency.AROUSAL_SCALE
   expected = (np.maximum(1.0 - v, 0) + np.maximum(1.0 - a, 0)).mean()
   np.testing.assert_allclose(got, expected, rtol=1e-6)
   # happy, well inside: 0.2 / 0.05 = 4 and 0.5 / 0.25 = 2 scales past both thresholds
   inside = {"valence": jnp.asarray([0.2]), "arousal": jnp.asarray([0.5])}
-  assert float(transfer_adapter.emotion_hinge(inside, jnp.asarray([0]), 1.0)) == 0.0
+  assert float(transfer_adapter.weighted_emotion_term(inside, jnp.asarray([0]), 1.0, 1.0)) == 0.0
   assert float(feature_consistency.consistency_loss(inside, jnp.asarray([0]))) > 0.0
 
 
@@ -76,13 +76,13 @@ def test_the_mode_weighted_emotion_term_weighs_the_mode_changing_pairs_valence_o
   got = float(transfer_adapter.weighted_emotion_term(found, requested, jnp.asarray(weights)))
   np.testing.assert_allclose(got, (weights * np.logaddexp(0, -v) + np.logaddexp(0, -a)).mean(),
                              rtol=1e-6)
-  ones = jnp.ones(5)  # at weights 1: the fine-tune's softplus term and the hinge, exactly
+  ones = jnp.ones(5)  # at weights 1: the fine-tune's softplus term and the scalar-weight hinge
   np.testing.assert_allclose(
       float(transfer_adapter.weighted_emotion_term(found, requested, ones)),
       float(feature_consistency.consistency_loss(found, requested)), rtol=1e-6)
   np.testing.assert_allclose(
       float(transfer_adapter.weighted_emotion_term(found, requested, ones, 1.0)),
-      float(transfer_adapter.emotion_hinge(found, requested, 1.0)), rtol=1e-6)
+      float(transfer_adapter.weighted_emotion_term(found, requested, 1.0, 1.0)), rtol=1e-6)
 
 
 def test_a_tune_reading_adapter_starts_as_the_adapter_it_extends():

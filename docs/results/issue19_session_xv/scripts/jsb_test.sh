@@ -9,8 +9,10 @@ cd "$(dirname "$0")/../../../.."
 OUT="$1" CACHE="${CACHE:-runs/jsb_ship/data}" MODEL=--pretrained=jsb_chorales
 mkdir -p "$OUT"
 run() { PYTHONPATH=. .venv/bin/python "$@"; }
-SETTINGS=(--top_ps=0.95 --guidances=1.75 --repeat_penalties=10 --candidates=32 --section_bars=8
-          --section_correlations=0.7 --num_samples=64 --seeds=0,1,2)
+# SECTION_BARS / SECTION_CORRELATION: another model's sections (default: (xv)'s shipped 8 and 0.7).
+SETTINGS=(--top_ps=0.95 --guidances=1.75 --repeat_penalties=10 --candidates=32
+          --section_bars="${SECTION_BARS:-8}" --section_correlations="${SECTION_CORRELATION:-0.7}"
+          --num_samples=64 --seeds=0,1,2)
 run launch/sampling_sweep.py "$MODEL" --cache="$CACHE" --split=test --temperatures=0.7,1.0 \
   "${SETTINGS[@]}" --bars=16 --json="$OUT/sweep_test_16bars.json" > "$OUT/sweep_test_16bars.log" 2>&1
 run launch/sampling_sweep.py "$MODEL" --cache="$CACHE" --split=test --temperatures=0.7 \

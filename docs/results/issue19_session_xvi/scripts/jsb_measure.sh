@@ -1,26 +1,18 @@
 #!/usr/bin/env bash
 # Session (xvi)'s measurements of the JSB model shipped with 4-bar sections that share one latent
 # (its critic and E fitted again on such samples by the one command): the validation sweeps at
-# 16 and 8 bars (the screens' rule, now with the refitted critic), then on the test split as
-# session (xv)'s jsb_test.sh: the sweeps at 16 bars (T 0.7 and 1.0) and 8 bars over seeds 0-2,
-# what gives its samples away, and the harness at seed 0.
+# 16 and 8 bars (the screens' rule, now with the refitted critic), then session (xv)'s test-split
+# measurements (its jsb_test.sh) at these sections.
 #   CACHE=runs/jsb_plb_ship/data bash docs/results/issue19_session_xvi/scripts/jsb_measure.sh OUT
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
-OUT="$1" CACHE="${CACHE:-runs/jsb_ship/data}" MODEL=--pretrained=jsb_chorales
+OUT="$1" CACHE="${CACHE:-runs/jsb_ship/data}"
 mkdir -p "$OUT"
-run() { PYTHONPATH=. .venv/bin/python "$@"; }
-SETTINGS=(--top_ps=0.95 --guidances=1.75 --repeat_penalties=10 --candidates=32 --section_bars=4
-          --section_correlations=1.0 --num_samples=64 --seeds=0,1,2)
 for BARS in 16 8; do
-run launch/sampling_sweep.py "$MODEL" --cache="$CACHE" --split=valid --temperatures=0.7 \
-  "${SETTINGS[@]}" --bars=$BARS --json="$OUT/sweep_valid_${BARS}bars.json" > "$OUT/sweep_valid_${BARS}bars.log" 2>&1
+PYTHONPATH=. .venv/bin/python launch/sampling_sweep.py --pretrained=jsb_chorales --cache="$CACHE" \
+  --split=valid --temperatures=0.7 --top_ps=0.95 --guidances=1.75 --repeat_penalties=10 \
+  --candidates=32 --section_bars=4 --section_correlations=1.0 --num_samples=64 --seeds=0,1,2 \
+  --bars=$BARS --json="$OUT/sweep_valid_${BARS}bars.json" > "$OUT/sweep_valid_${BARS}bars.log" 2>&1
 done
-run launch/sampling_sweep.py "$MODEL" --cache="$CACHE" --split=test --temperatures=0.7,1.0 \
-  "${SETTINGS[@]}" --bars=16 --json="$OUT/sweep_test_16bars.json" > "$OUT/sweep_test_16bars.log" 2>&1
-run launch/sampling_sweep.py "$MODEL" --cache="$CACHE" --split=test --temperatures=0.7 \
-  "${SETTINGS[@]}" --bars=8 --json="$OUT/sweep_test_8bars.json" > "$OUT/sweep_test_8bars.log" 2>&1
-run launch/giveaway_check.py --models=jsb_chorales --cache="$CACHE" --split=test \
-  --bars=8,16 --json="$OUT/giveaway_test.json" > "$OUT/giveaway_test.log" 2>&1
-.venv/bin/hrnnvae-eval --workdirs=hrnnvae/pretrained/jsb_chorales --dataset_cache="$CACHE" \
-  --num_samples=64 --seeds=0 --bars=16 --realism_bars=8,16 --out="$OUT/harness" > "$OUT/harness.log" 2>&1
+SECTION_BARS=4 SECTION_CORRELATION=1.0 CACHE="$CACHE" \
+  bash docs/results/issue19_session_xv/scripts/jsb_test.sh "$OUT"
