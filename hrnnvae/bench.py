@@ -112,7 +112,8 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
     emotions = np.arange(batch) % 4
     sections = sampler.sections(bars)  # the prior sample's decode: the model's sections
     z = sampler.prior(batch, seed=0, emotions=emotions,  # a fitted prior draws per emotion
-                      sections=sections, correlation=sampler.section_correlation)
+                      sections=sections, correlation=sampler.section_correlation,
+                      repeats=sampler.section_repeats)
     start = time.perf_counter()
     reach = sampler.attention_bars  # ... and its attention reach
     section_bars = sampler.section_bars if sections > 1 else 0

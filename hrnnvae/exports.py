@@ -36,15 +36,15 @@ _SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "top_p": 1.0, "emotion_guidance
                              "transfer_shift": 0.0, "transfer_keep": 0.0,
                              "transfer_guidance": 1.0, "transfer_edits": 0.0, "candidates": 1.0,
                              "attention_bars": 0.0, "section_bars": 0.0,
-                             "section_correlation": 0.0}
+                             "section_correlation": 0.0, "section_repeats": 1.0}
 SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a model records
 
 
 def sampling_settings(description: dict) -> dict:
   """The model's own sampling settings (config.json's "sampling" facts): temperature, top_p,
   emotion_guidance, repeat_penalty, short_note_penalty, transfer_shift, transfer_keep,
-  transfer_guidance, transfer_edits, candidates, attention_bars, section_bars and
-  section_correlation, each filled in for exports made before it was recorded
+  transfer_guidance, transfer_edits, candidates, attention_bars, section_bars,
+  section_correlation and section_repeats, each filled in for exports made before it was recorded
   (transfer_guidance: the model's emotion_guidance, which transfers decoded with before it had
   its own)."""
   own = description.get("sampling", {})

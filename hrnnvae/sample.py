@@ -133,6 +133,14 @@ def _checked_correlation(correlation) -> float:
   return float(correlation)
 
 
+def _checked_repeats(repeats) -> int:
+  """section_repeats as an int; SampleError when it is not a whole number at least 1."""
+  if not (repeats >= 1 and float(repeats) == int(repeats)):
+    raise SampleError(f"section_repeats must be a whole number at least 1 (1: every section its "
+                      f"own latent; 2: each latent stated twice, AABB), not {repeats}")
+  return int(repeats)
+
+
 SECTION_KEYS = 2_000_000  # folded (plus the section) into a melody's latent key for its sections
 
 
@@ -254,6 +262,9 @@ class Sampler:
     # (AABB); each section's latent correlates section_correlation with the one before.
     self.section_bars = _checked_section_bars(sampling["section_bars"])
     self.section_correlation = _checked_correlation(sampling["section_correlation"])
+    # how many sections in a row state one latent (1: each its own; 2: AABB, each part's latent
+    # stated twice, the next part's drawn correlating section_correlation with it)
+    self.section_repeats = _checked_repeats(sampling["section_repeats"])
     # emotion transfer's own adapter (transfer_adapter.py), when the model has one: transfers
     # then keep the tune's bars' latents and decode through it; False decodes them as a model
     # without one does (from z alone for a bar-dropout model)
@@ -310,9 +321,10 @@ class Sampler:
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
             attention_bars=None, section_bars=None, section_correlation=None,
             transfer_keep=None, transfer_guidance=None, transfer_edits=None,
-            use_transfer_adapter=None) -> None:
+            use_transfer_adapter=None, section_repeats=None) -> None:
     """Sets the emotion guidance, transfer shift, keep, guidance and edits, temperature, top_p,
-    repeat and short-note penalties, candidates, attention reach and sections that are given
+    repeat and short-note penalties, candidates, attention reach and sections (their bars,
+    correlation and repeats) that are given
     (None keeps the model's own); use_transfer_adapter: whether transfers decode through the
     model's transfer adapter (SampleError for a model without one)."""
     if use_transfer_adapter is not None:
@@ -330,6 +342,8 @@ class Sampler:
       self.section_bars = _checked_section_bars(section_bars)
     if section_correlation is not None:
       self.section_correlation = _checked_correlation(section_correlation)
+    if section_repeats is not None:
+      self.section_repeats = _checked_repeats(section_repeats)
     if attention_bars is not None:
       self.attention_bars = _checked_attention_bars(attention_bars)
     if candidates is not None:
@@ -513,7 +527,7 @@ class Sampler:
     return kind
 
   def prior(self, count: int, seed: int, emotions=None, candidate: int = 0, sections: int = 1,
-            correlation: float = 0.0) -> np.ndarray:
+            correlation: float = 0.0, repeats: int = 1) -> np.ndarray:
     """Latents [count, Z], melody i from key (seed, i): N(0, I), or with the fitted prior the
     same noise through the requested emotion's Gaussian (or its mixture's component, drawn by a
     uniform from the same key; emotions [count] needed then). candidate k > 0: sample()'s k-th
@@ -522,7 +536,9 @@ class Sampler:
     sections S > 1: [count, S, Z], a latent for each section of a tune. Section 0's is the one
     S = 1 gives; section s's noise is correlation * section s-1's + sqrt(1 - correlation^2) *
     its own (from the melody's key folded with SECTION_KEYS + s), so every section's latent has
-    the prior's distribution, and sections s and t correlate correlation^|s - t|."""
+    the prior's distribution, and sections s and t correlate correlation^|s - t|. repeats R > 1:
+    each latent is stated by R sections in a row (R 2: AABB), section s's the one before's where
+    s is not a multiple of R; the others are drawn as above, correlated with the part before."""
     keys = self._keys(seed, count, "latent", candidate=candidate)
 
     def normal(keys):
@@ -530,6 +546,9 @@ class Sampler:
 
     noises = [normal(keys)]
     for section in range(1, sections):
+      if section % repeats:  # a restatement of the part it belongs to
+        noises.append(noises[-1])
+        continue
       own = normal(jax.vmap(lambda k, s=section: jax.random.fold_in(k, SECTION_KEYS + s))(keys))
       noises.append(correlation * noises[-1] + np.sqrt(1.0 - correlation ** 2) * own)
     latents = [self._prior_latents(noise.astype(np.float32), keys, emotions) for noise in noises]
@@ -574,7 +593,7 @@ class Sampler:
       candidates = 1  # no melody asked for would be resampled: draw the plain ones alone
     count = len(emotions)  # every candidate in one batch: [K * count], candidate-major
     latents = np.concatenate([self.prior(count, seed, emotions, candidate, sections,
-                                         self.section_correlation)
+                                         self.section_correlation, self.section_repeats)
                               for candidate in range(candidates)])
     keys = jnp.concatenate([self._keys(seed, count, "decode", candidate=candidate)
                             for candidate in range(candidates)])

@@ -87,6 +87,9 @@ _SECTION_BARS = flags.DEFINE_integer(
 _SECTION_CORRELATION = flags.DEFINE_float(
     "section_correlation", None, "sample: how much a section's latent correlates with the one "
     "before (0 to 1; 0: drawn afresh; default: the model's own).")
+_SECTION_REPEATS = flags.DEFINE_integer(
+    "section_repeats", None, "sample: how many sections in a row state one latent (1 to 16; 1: "
+    "each its own; 2 with --section_bars=8 writes 32 bars as AABB; default: the model's own).")
 _BARS = flags.DEFINE_integer("bars", 32, "sample: bars per melody (1 to 512).")
 _SEED = flags.DEFINE_integer("seed", 0, "Random seed (0 to 2**32 - 1): the same seed gives the "
                              "same melodies.")
@@ -106,7 +109,7 @@ FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_out
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
               "transfer_keep", "transfer_guidance", "transfer_edits", "transfer_adapter", "candidates",
               "attention_bars",
-              "section_bars", "section_correlation", "bars",
+              "section_bars", "section_correlation", "section_repeats", "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -136,6 +139,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("attention_bars", _ATTENTION_BARS.value, low=0, high=64)
   cli.check_range("section_bars", _SECTION_BARS.value, low=0, high=512)
   cli.check_range("section_correlation", _SECTION_CORRELATION.value, low=0.0, high=1.0)
+  cli.check_range("section_repeats", _SECTION_REPEATS.value, low=1, high=16)
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -172,7 +176,8 @@ def _load() -> Sampler:
                 section_bars=_SECTION_BARS.value, section_correlation=_SECTION_CORRELATION.value,
                 transfer_keep=_TRANSFER_KEEP.value, transfer_guidance=_TRANSFER_GUIDANCE.value,
                 transfer_edits=_TRANSFER_EDITS.value,
-                use_transfer_adapter=_TRANSFER_ADAPTER.value)
+                use_transfer_adapter=_TRANSFER_ADAPTER.value,
+                section_repeats=_SECTION_REPEATS.value)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -256,6 +261,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "transfer_adapter": sampler.use_transfer_adapter, "candidates": sampler.candidates,
               "attention_bars": sampler.attention_bars, "section_bars": sampler.section_bars,
               "section_correlation": sampler.section_correlation,
+              "section_repeats": sampler.section_repeats,
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

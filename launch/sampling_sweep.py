@@ -13,6 +13,7 @@ when asked), scored against the validation split by realism and the independent 
   ... --temperatures=0.7 --top_ps=0.95 --candidates=1,4,8   # the realism critic's resampling
   ... --temperatures=0.7 --top_ps=0.95 --attention_bars=0,8   # the decoder's attention reach
   ... --bars=32 --section_bars=0,16 --section_correlations=0,0.5   # tunes in sections
+  ... --bars=32 --section_bars=8 --section_correlations=0.3 --section_repeats=1,2   # AABB
 
 For each setting, on num_samples prior samples per emotion of `bars` bars, at each of --seeds
 (the figures are the means over seeds, and each seed's realism and judge are kept beside them:
@@ -89,6 +90,9 @@ _SECTION_BARS = flags.DEFINE_list(
 _SECTION_CORRELATIONS = flags.DEFINE_list(
     "section_correlations", ["0"], "Correlations of a section's latent with the section's before "
     "(Sampler.section_correlation), each crossed with every other setting where section_bars > 0.")
+_SECTION_REPEATS = flags.DEFINE_list(
+    "section_repeats", ["1"], "Sections in a row that state one latent (Sampler.section_repeats; "
+    "2: AABB), each crossed with every other setting where section_bars > 0.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Melodies per emotion.")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed (one; --seeds for several).")
 _SEEDS = flags.DEFINE_list("seeds", None, "Sampling seeds: every figure is the mean over them, "
@@ -111,19 +115,20 @@ COLUMNS = ("realism", "realism_real_mix", *(f"realism_{q}" for q in emotion_lib.
 BY_SEED = ("realism", "judge")  # kept per seed beside the means, as realism_by_seed, judge_by_seed
 MEMORIZER_ROW = "train set (memorizer)"
 SETTINGS = ("temperature", "top_p", "emotion_guidance", "repeat_penalty", "short_note_penalty",
-            "candidates", "attention_bars", "section_bars", "section_correlation")
+            "candidates", "attention_bars", "section_bars", "section_correlation", "section_repeats")
 
 
 def setting_name(temperature: float, top_p: float, guidance: float = 1.0,
                  repeat_penalty: float = 1.0, short_note_penalty: float = 1.0,
                  candidates: int = 1, attention_bars: int = 0, section_bars: int = 0,
-                 section_correlation: float = 0.0) -> str:
+                 section_correlation: float = 0.0, section_repeats: int = 1) -> str:
   return (f"T={temperature:g} p={top_p:g}" + (f" g={guidance:g}" if guidance != 1.0 else "")
           + (f" r={repeat_penalty:g}" if repeat_penalty != 1.0 else "")
           + (f" s={short_note_penalty:g}" if short_note_penalty != 1.0 else "")
           + (f" K={candidates}" if candidates != 1 else "")
           + (f" A={attention_bars}" if attention_bars else "")
-          + (f" S={section_bars} c={section_correlation:g}" if section_bars else ""))
+          + (f" S={section_bars} c={section_correlation:g}" if section_bars else "")
+          + (f" R={section_repeats}" if section_bars and section_repeats != 1 else ""))
 
 
 def choose(rows: dict) -> str:
@@ -170,7 +175,8 @@ def _mean_over_seeds(per_seed: list[dict]) -> dict:
 def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples: int,
           seed: int | Sequence[int], bars: int, split: str = "valid", log=print, guidances=(1.0,),
           repeat_penalties=(1.0,), short_note_penalties=(1.0,), candidates=(1,),
-          attention_bars=(0,), section_bars=(0,), section_correlations=(0.0,)) -> dict:
+          attention_bars=(0,), section_bars=(0,), section_correlations=(0.0,),
+          section_repeats=(1,)) -> dict:
   """{row name: COLUMNS}: the split's real tunes first, then each setting (setting_name), its
   figures the means over seed (one or several sampling seeds; BY_SEED's also per seed)."""
   seeds = [seed] if isinstance(seed, int) else list(seed)
@@ -196,19 +202,22 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
   requested = np.array(scoring.requested_emotions(num_samples))
   own = {"emotion_guidance": sampler.emotion_guidance, "attention_bars": sampler.attention_bars,
          "section_bars": sampler.section_bars,
-         "section_correlation": sampler.section_correlation}
-  sectionings = [(bars_each, correlation) for bars_each in section_bars  # one row for 0 bars
-                 for correlation in (section_correlations if bars_each else (0.0,))]
-  for (section, correlation), reach, guidance, short_note_penalty, repeat_penalty, temperature, \
+         "section_correlation": sampler.section_correlation,
+         "section_repeats": sampler.section_repeats}
+  sectionings = [(bars_each, correlation, repeats)  # one row for 0 bars
+                 for bars_each in section_bars
+                 for correlation in (section_correlations if bars_each else (0.0,))
+                 for repeats in (section_repeats if bars_each else (1,))]
+  for (section, correlation, repeats), reach, guidance, short_note_penalty, repeat_penalty, temperature, \
       top_p, count in itertools.product(sectionings, attention_bars, guidances,
                                         short_note_penalties, repeat_penalties, temperatures,
                                         top_ps, candidates):
     name = setting_name(temperature, top_p, guidance, repeat_penalty, short_note_penalty, count,
-                        reach, section, correlation)
+                        reach, section, correlation, repeats)
     per_seed = []
     for one_seed in seeds:
       sampler.steer(emotion_guidance=guidance, attention_bars=reach, section_bars=section,
-                    section_correlation=correlation)
+                    section_correlation=correlation, section_repeats=repeats)
       try:
         melodies = [m.events for m in sampler.sample(list(requested), bars, one_seed, temperature,
                                                      top_p, repeat_penalty, short_note_penalty,
@@ -221,7 +230,7 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
           "temperature": temperature, "top_p": top_p, "emotion_guidance": guidance,
           "repeat_penalty": repeat_penalty, "short_note_penalty": short_note_penalty,
           "candidates": count, "attention_bars": reach, "section_bars": section,
-          "section_correlation": correlation,
+          "section_correlation": correlation, "section_repeats": repeats,
           **scoring.realism_columns(realism.model_rows(generated, real, spb, classifiers=("features",))),
           "judge": float(np.mean(agreement)), "judge_worst": float(np.min(agreement)),
           **{f"judge_{q}": float(a) for q, a in zip(emotion_lib.EMOTIONS, agreement)},
@@ -250,7 +259,8 @@ def main(argv):
                candidates=[int(k) for k in _CANDIDATES.value],
                attention_bars=[int(a) for a in _ATTENTION_BARS.value],
                section_bars=[int(b) for b in _SECTION_BARS.value],
-               section_correlations=[float(c) for c in _SECTION_CORRELATIONS.value])
+               section_correlations=[float(c) for c in _SECTION_CORRELATIONS.value],
+               section_repeats=[int(r) for r in _SECTION_REPEATS.value])
   print(f"{'':<26}" + "".join(f"{c[:13]:>14}" for c in COLUMNS))
   for name, row in rows.items():
     print(f"{name:<26}" + "".join(f"{row[c]:>14.3f}" for c in COLUMNS))

@@ -111,7 +111,8 @@ def test_sampling_defaults_are_the_models_own():
   assert set(config.sample.keys()) == {"temperature", "top_p", "emotion_guidance", "repeat_penalty",
                                        "short_note_penalty", "transfer_shift", "transfer_keep",
                                        "transfer_guidance", "transfer_edits", "candidates",
-                                       "attention_bars", "section_bars", "section_correlation"}
+                                       "attention_bars", "section_bars", "section_correlation",
+                                       "section_repeats"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
@@ -122,7 +123,8 @@ def test_sampling_defaults_are_the_models_own():
                                                 "transfer_guidance": 1.5, "transfer_edits": 0.0,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
-                                                "section_correlation": 0.0}
+                                                "section_correlation": 0.0,
+                                                "section_repeats": 1.0}
   # ... which are the one command's (issue 19 (v), (vi): the repeat penalty 1.5, the critic's 16
   # candidates and the 8-bar reach that the validation sweeps chose), so the command reproduces
   # how it samples, and E and the critic were fitted on samples drawn that way

@@ -164,7 +164,7 @@ def _drum_file(path):
 
 @pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
                                   "seed_too_big", "candidates", "attention_bars",
-                                  "section_correlation"])
+                                  "section_correlation", "section_repeats"])
 def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
@@ -189,6 +189,9 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
   elif case == "section_correlation":
     args = [workdir, "--section_bars=2", "--section_correlation=1.5"]
     message = "--section_correlation must be at least 0 and at most 1"
+  elif case == "section_repeats":
+    args = [workdir, "--section_bars=2", "--section_repeats=0"]
+    message = "--section_repeats must be at least 1"
   elif case == "seed":  # was a traceback from numpy's generator
     args, message = [workdir, "--seed=-1"], "--seed must be at least 0 and at most 4294967295, not -1"
   else:  # a JAX key keeps 32 bits: 2**32 would repeat seed 0
@@ -671,11 +674,46 @@ def test_section_latents_correlate_as_asked_and_keep_the_priors_distribution():
     np.testing.assert_allclose(fitted[:, section].std(), 2.0, atol=0.05)
 
 
+def test_section_repeats_state_each_latent_that_many_times_in_a_row():
+  """section_repeats R: sections sR .. sR + R - 1 share one latent (R 2: AABB); the first
+  section of each part is drawn as R 1 draws that section, correlated with the part before: at
+  correlation 0 it is R 1's own section, at c its noise is c * the last part's + sqrt(1 - c^2)
+  * R 1's own. R 1, the default and what exports before it was recorded sample with, is the
+  chain of correlated sections; in sample(), the model's own repeats plan its sections."""
+  sampler = _random_sampler()
+  assert sampler.section_repeats == exports.sampling_settings({})["section_repeats"] == 1
+  emotions = [0, 1, 2, 3]
+  plain = sampler.prior(4, seed=2, emotions=emotions, sections=5, correlation=0.0)
+  aabb = sampler.prior(4, seed=2, emotions=emotions, sections=5, correlation=0.0, repeats=2)
+  for section, source in enumerate([0, 0, 2, 2, 4]):  # A A B B C
+    np.testing.assert_array_equal(aabb[:, section], plain[:, source])
+  np.testing.assert_array_equal(
+      sampler.prior(4, seed=2, emotions=emotions, sections=5, correlation=0.7, repeats=1),
+      sampler.prior(4, seed=2, emotions=emotions, sections=5, correlation=0.7))
+  c = 0.6
+  linked = sampler.prior(4, seed=2, emotions=emotions, sections=4, correlation=c, repeats=2)
+  np.testing.assert_allclose(linked[:, 2], c * linked[:, 1] + np.sqrt(1 - c ** 2) * plain[:, 2],
+                             rtol=1e-6, atol=1e-6)
+  np.testing.assert_array_equal(linked[:, 3], linked[:, 2])
+  spb = sampler.steps_per_bar
+  planned = Sampler(sampler.hp, sampler.params,
+                    {"data": sampler.facts, "sampling": {"section_bars": 2, "section_repeats": 2,
+                                                         "section_correlation": 0.5}})
+  np.testing.assert_array_equal(  # sample() decodes the planned latents
+      np.stack([m.events for m in planned.sample(emotions, bars=8, seed=3)]),
+      sampler.decode(sampler.prior(4, seed=3, emotions=emotions, sections=4, correlation=0.5,
+                                   repeats=2),
+                     emotions, 8 * spb, seed=3, section_bars=2, keys=sampler._keys(3, 4, "decode")))
+
+
 def test_sections_are_steerable_and_wrong_values_are_refused():
   sampler = _random_sampler()
-  sampler.steer(section_bars=4, section_correlation=0.25)
+  sampler.steer(section_bars=4, section_correlation=0.25, section_repeats=2)
   sampler.steer(None, None, None, None, None, None, None, None)
-  assert (sampler.section_bars, sampler.section_correlation) == (4, 0.25)
+  assert (sampler.section_bars, sampler.section_correlation, sampler.section_repeats) == (4, 0.25, 2)
+  for wrong in (0, 1.5, float("nan")):
+    with pytest.raises(SampleError, match="section_repeats must be a whole number"):
+      sampler.steer(section_repeats=wrong)
   for wrong in (-1, 1.5):
     with pytest.raises(SampleError, match="section_bars must be a whole number"):
       sampler.steer(section_bars=wrong)

@@ -173,6 +173,13 @@ def test_a_sweep_over_sections_has_a_row_for_each_and_restores_the_models_own(no
   plain = run()["T=1 p=1"]
   assert rows["T=1 p=1"]["note_repetition_rate"] == plain["note_repetition_rate"]
   assert rows["T=1 p=1 S=2 c=0"]["note_repetition_rate"] != plain["note_repetition_rate"]
+  # --section_repeats=1,2: an AABB row beside it (2-bar sections, 8 bars), and the sampler's
+  # own repeats kept
+  rows = run(section_bars=[2], section_correlations=[0.0], section_repeats=[1, 2], bars=8)
+  assert list(rows) == ["train set", "T=1 p=1 S=2 c=0", "T=1 p=1 S=2 c=0 R=2"]
+  assert rows["T=1 p=1 S=2 c=0 R=2"]["section_repeats"] == 2 and sampler.section_repeats == 1
+  assert (rows["T=1 p=1 S=2 c=0 R=2"]["note_repetition_rate"]
+          != rows["T=1 p=1 S=2 c=0"]["note_repetition_rate"])
 
 
 def test_a_sweep_on_held_out_tunes_has_the_memorizers_row(nottingham_40):

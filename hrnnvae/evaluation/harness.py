@@ -80,6 +80,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     candidates[name] = sampler.candidates
     reaches[name] = sampler.attention_bars
     sections[name] = (f"{sampler.section_bars} bars, correlation {sampler.section_correlation:g}"
+                      + (f", each latent stated by {sampler.section_repeats}"
+                         if sampler.section_repeats != 1 else "")
                       if sampler.section_bars else "one latent")
     shifts[name] = sampler.transfer_shift
     model_log = lambda message, name=name, number=number: log(  # noqa: E731
