@@ -36,17 +36,22 @@ _SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "top_p": 1.0, "emotion_guidance
                              "transfer_shift": 0.0, "transfer_keep": 0.0,
                              "transfer_guidance": 1.0, "transfer_edits": 0.0, "candidates": 1.0,
                              "attention_bars": 0.0, "section_bars": 0.0,
-                             "section_correlation": 0.0, "section_repeats": 1.0}
+                             "section_correlation": 0.0, "section_repeats": 1.0,
+                             # emotion guidance of prior samples asked for each quadrant (0: the
+                             # model's emotion_guidance), in data/emotion.EMOTIONS' order
+                             "guidance_happy": 0.0, "guidance_tense": 0.0,
+                             "guidance_sad": 0.0, "guidance_calm": 0.0}
 SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a model records
+QUADRANT_GUIDANCE_KEYS = ("guidance_happy", "guidance_tense", "guidance_sad", "guidance_calm")
 
 
 def sampling_settings(description: dict) -> dict:
   """The model's own sampling settings (config.json's "sampling" facts): temperature, top_p,
   emotion_guidance, repeat_penalty, short_note_penalty, transfer_shift, transfer_keep,
   transfer_guidance, transfer_edits, candidates, attention_bars, section_bars,
-  section_correlation and section_repeats, each filled in for exports made before it was recorded
-  (transfer_guidance: the model's emotion_guidance, which transfers decoded with before it had
-  its own)."""
+  section_correlation, section_repeats and the quadrants' guidances, each filled in for exports
+  made before it was recorded (transfer_guidance: the model's emotion_guidance, which transfers
+  decoded with before it had its own)."""
   own = description.get("sampling", {})
   settings = {**_SAMPLING_BEFORE_RECORDED, **own}
   if "transfer_guidance" not in own:

@@ -133,6 +133,16 @@ def _checked_correlation(correlation) -> float:
   return float(correlation)
 
 
+def _checked_quadrant_guidance(guidances) -> tuple[float, ...]:
+  """Four guidances (one a quadrant; 0: emotion_guidance) as floats; SampleError for another
+  count, a negative one or NaN."""
+  guidances = tuple(float(g) for g in guidances)
+  if len(guidances) != len(exports.QUADRANT_GUIDANCE_KEYS) or not all(g >= 0 for g in guidances):
+    raise SampleError(f"quadrant guidance takes {len(exports.QUADRANT_GUIDANCE_KEYS)} values at "
+                      f"least 0 (happy, tense, sad, calm; 0: emotion_guidance), not {guidances}")
+  return guidances
+
+
 def _checked_repeats(repeats) -> int:
   """section_repeats as an int; SampleError when it is not a whole number at least 1."""
   if not (repeats >= 1 and float(repeats) == int(repeats)):
@@ -231,6 +241,10 @@ class Sampler:
     self.top_p = float(sampling["top_p"])
     # decode()'s emotion guidance scale (models/decoder.guided_logits; 1: none);
     self.emotion_guidance = float(sampling["emotion_guidance"])
+    # the guidance of prior samples asked for each quadrant (0: emotion_guidance), in
+    # EMOTIONS' order; decode() uses them wherever it would use emotion_guidance
+    self.quadrant_guidance = _checked_quadrant_guidance(
+        [sampling[key] for key in exports.QUADRANT_GUIDANCE_KEYS])
     # how many times less likely the last struck pitch is struck again (models/nucleus.py's
     # repeat_penalized; 1: no penalty);
     self.repeat_penalty = float(sampling["repeat_penalty"])
@@ -321,12 +335,13 @@ class Sampler:
             top_p=None, repeat_penalty=None, short_note_penalty=None, candidates=None,
             attention_bars=None, section_bars=None, section_correlation=None,
             transfer_keep=None, transfer_guidance=None, transfer_edits=None,
-            use_transfer_adapter=None, section_repeats=None) -> None:
+            use_transfer_adapter=None, section_repeats=None, quadrant_guidance=None) -> None:
     """Sets the emotion guidance, transfer shift, keep, guidance and edits, temperature, top_p,
     repeat and short-note penalties, candidates, attention reach and sections (their bars,
     correlation and repeats) that are given
     (None keeps the model's own); use_transfer_adapter: whether transfers decode through the
-    model's transfer adapter (SampleError for a model without one)."""
+    model's transfer adapter (SampleError for a model without one); quadrant_guidance: four
+    guidances, one a requested quadrant (0: emotion_guidance)."""
     if use_transfer_adapter is not None:
       if use_transfer_adapter and not self.has_transfer_adapter:
         raise SampleError("this model has no transfer adapter: fit one with "
@@ -360,6 +375,8 @@ class Sampler:
       self.short_note_penalty = _checked_penalty("short_note_penalty", short_note_penalty)
     if emotion_guidance is not None:
       self.emotion_guidance = float(emotion_guidance)
+    if quadrant_guidance is not None:
+      self.quadrant_guidance = _checked_quadrant_guidance(quadrant_guidance)
     if transfer_shift is not None:
       self.transfer_shift = float(transfer_shift)
 
@@ -407,7 +424,8 @@ class Sampler:
     replace all three (sample() decodes every candidate in one batch).
     temperature: default self.temperature (the model's own unless steered).
     steps_per_bar: each melody's bar length (one int or [B]); default the data's usual meter.
-    emotion_guidance: default self.emotion_guidance (1: the model's own distribution).
+    emotion_guidance: default self.emotion_guidance (1: the model's own distribution), or for a
+    melody asked for quadrant q, self.quadrant_guidance[q] where that is not 0.
     top_p: default self.top_p (1: every event; below 1, nucleus sampling).
     repeat_penalty: default self.repeat_penalty (1: none).
     short_note_penalty: default self.short_note_penalty (1: none).
@@ -431,7 +449,10 @@ class Sampler:
     short_note_penalty = (self.short_note_penalty if short_note_penalty is None
                           else _checked_penalty("short_note_penalty", short_note_penalty))
     guidance = self.emotion_guidance if emotion_guidance is None else emotion_guidance
-    if guidance != 1.0 and not self.has_guidance:
+    if emotion_guidance is None and any(self.quadrant_guidance):  # one a melody, [B, 1]
+      by_quadrant = np.array([g or self.emotion_guidance for g in self.quadrant_guidance])
+      guidance = by_quadrant[np.asarray(emotions_B, np.int64)][:, None].astype(np.float32)
+    if np.any(np.asarray(guidance) != 1.0) and not self.has_guidance:
       raise SampleError(f"emotion guidance is a hierarchical-VAE decoder option; this "
                         f"{self.hp.family} model samples with --emotion_guidance=1 only")
     if keys is None:
@@ -447,8 +468,9 @@ class Sampler:
                        self._vae_params(transfer),
                        jnp.asarray(z_BxZ, jnp.float32),
                        jnp.asarray(emotions_B, jnp.int32), num_steps, keys,
-                       jnp.float32(temperature), jnp.asarray(spb, jnp.int32), guidance != 1.0,
-                       jnp.float32(guidance), top_p < 1.0, jnp.float32(top_p),
+                       jnp.float32(temperature), jnp.asarray(spb, jnp.int32),
+                       bool(np.any(np.asarray(guidance) != 1.0)),
+                       jnp.asarray(guidance, jnp.float32), top_p < 1.0, jnp.float32(top_p),
                        repeat_penalty != 1.0, jnp.float32(repeat_penalty),
                        short_note_penalty != 1.0, jnp.float32(short_note_penalty),
                        _checked_section_bars(section_bars), *self._kept(keep, keep_bias, num_steps),

@@ -87,6 +87,9 @@ _SECTION_BARS = flags.DEFINE_integer(
 _SECTION_CORRELATION = flags.DEFINE_float(
     "section_correlation", None, "sample: how much a section's latent correlates with the one "
     "before (0 to 1; 0: drawn afresh; default: the model's own).")
+_QUADRANT_GUIDANCE = flags.DEFINE_list(
+    "quadrant_guidance", None, "sample: emotion guidance of the melodies asked for each quadrant, "
+    "happy,tense,sad,calm (0 to 10 each; 0: --emotion_guidance; default: the model's own).")
 _SECTION_REPEATS = flags.DEFINE_integer(
     "section_repeats", None, "sample: how many sections in a row state one latent (1 to 16; 1: "
     "each its own; 2 with --section_bars=8 writes 32 bars as AABB; default: the model's own).")
@@ -109,7 +112,8 @@ FLAG_NAMES = ["workdir", "checkpoint", "pretrained", "mode", "emotion", "num_out
               "emotion_guidance", "repeat_penalty", "short_note_penalty", "transfer_shift",
               "transfer_keep", "transfer_guidance", "transfer_edits", "transfer_adapter", "candidates",
               "attention_bars",
-              "section_bars", "section_correlation", "section_repeats", "bars",
+              "section_bars", "section_correlation", "section_repeats", "quadrant_guidance",
+              "bars",
               "temperature", "top_p", "seed", "tempo", "input_midi", "input_midi_1", "input_midi_2",
               "output_dir", "overwrite", "audio"]
 
@@ -140,6 +144,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("section_bars", _SECTION_BARS.value, low=0, high=512)
   cli.check_range("section_correlation", _SECTION_CORRELATION.value, low=0.0, high=1.0)
   cli.check_range("section_repeats", _SECTION_REPEATS.value, low=1, high=16)
+  _quadrant_guidance()  # checked here, before any model is loaded
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -153,6 +158,20 @@ def _check_flags() -> pathlib.Path:
       raise cli.UsageError(f"--{holder.name}={holder.value}: no such file")
   return cli.check_output_dir(_OUTPUT_DIR.value, "output_dir", _OVERWRITE.value, TOOL,
                               "manifest.json")
+
+
+def _quadrant_guidance() -> list[float] | None:
+  """--quadrant_guidance's four numbers (None when not given); UsageError unless four in [0, 10]."""
+  if _QUADRANT_GUIDANCE.value is None:
+    return None
+  try:
+    guidances = [float(g) for g in _QUADRANT_GUIDANCE.value]
+  except ValueError:
+    guidances = []
+  if len(guidances) != 4 or not all(0.0 <= g <= 10.0 for g in guidances):
+    raise cli.UsageError(f"--quadrant_guidance takes four numbers from 0 to 10 (happy,tense,sad,"
+                         f"calm; 0: --emotion_guidance), not {','.join(_QUADRANT_GUIDANCE.value)}")
+  return guidances
 
 
 def _load() -> Sampler:
@@ -177,7 +196,8 @@ def _load() -> Sampler:
                 transfer_keep=_TRANSFER_KEEP.value, transfer_guidance=_TRANSFER_GUIDANCE.value,
                 transfer_edits=_TRANSFER_EDITS.value,
                 use_transfer_adapter=_TRANSFER_ADAPTER.value,
-                section_repeats=_SECTION_REPEATS.value)
+                section_repeats=_SECTION_REPEATS.value,
+                quadrant_guidance=_quadrant_guidance())
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -262,6 +282,7 @@ def _write(sampler: Sampler, melodies, emotions, request: dict, out: pathlib.Pat
               "attention_bars": sampler.attention_bars, "section_bars": sampler.section_bars,
               "section_correlation": sampler.section_correlation,
               "section_repeats": sampler.section_repeats,
+              "quadrant_guidance": list(sampler.quadrant_guidance),
               "num_outputs": _num_outputs(), "qpm": qpm, "time_signature": list(meter),
               "checkpoint": str(sampler.export_dir), "pretrained": _PRETRAINED.value,
               "checkpoint_step": sampler.description["step"], "request": request,

@@ -112,7 +112,8 @@ def test_sampling_defaults_are_the_models_own():
                                        "short_note_penalty", "transfer_shift", "transfer_keep",
                                        "transfer_guidance", "transfer_edits", "candidates",
                                        "attention_bars", "section_bars", "section_correlation",
-                                       "section_repeats"}
+                                       "section_repeats", "guidance_happy", "guidance_tense",
+                                       "guidance_sad", "guidance_calm"}
   assert set(config.sample.keys()) == set(exports.SAMPLING_KEYS)
   folder = ROOT / "hrnnvae" / "pretrained" / "nottingham"
   shipped = json.loads((folder / "config.json").read_text())
@@ -124,7 +125,9 @@ def test_sampling_defaults_are_the_models_own():
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,
                                                 "section_correlation": 0.0,
-                                                "section_repeats": 1.0}
+                                                "section_repeats": 1.0,
+                                                "guidance_happy": 0.0, "guidance_tense": 0.0,
+                                                "guidance_sad": 0.0, "guidance_calm": 0.0}
   # ... which are the one command's (issue 19 (v), (vi): the repeat penalty 1.5, the critic's 16
   # candidates and the 8-bar reach that the validation sweeps chose), so the command reproduces
   # how it samples, and E and the critic were fitted on samples drawn that way

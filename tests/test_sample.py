@@ -164,7 +164,8 @@ def _drum_file(path):
 
 @pytest.mark.parametrize("case", ["emotion", "checkpoint", "incompatible", "drums", "bars", "seed",
                                   "seed_too_big", "candidates", "attention_bars",
-                                  "section_correlation", "section_repeats"])
+                                  "section_correlation", "section_repeats",
+                                  "quadrant_guidance"])
 def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path, case):
   workdir = f"--workdir={tiny_workdir}"
   if case == "emotion":
@@ -189,6 +190,9 @@ def test_cli_errors_are_one_line_and_non_zero(sample_cli, tiny_workdir, tmp_path
   elif case == "section_correlation":
     args = [workdir, "--section_bars=2", "--section_correlation=1.5"]
     message = "--section_correlation must be at least 0 and at most 1"
+  elif case == "quadrant_guidance":
+    args = [workdir, "--quadrant_guidance=1,2,3"]
+    message = "--quadrant_guidance takes four numbers from 0 to 10"
   elif case == "section_repeats":
     args = [workdir, "--section_bars=2", "--section_repeats=0"]
     message = "--section_repeats must be at least 1"
@@ -704,6 +708,38 @@ def test_section_repeats_state_each_latent_that_many_times_in_a_row():
       sampler.decode(sampler.prior(4, seed=3, emotions=emotions, sections=4, correlation=0.5,
                                    repeats=2),
                      emotions, 8 * spb, seed=3, section_bars=2, keys=sampler._keys(3, 4, "decode")))
+
+
+def test_quadrant_guidance_guides_each_melody_by_the_quadrant_it_asks_for():
+  """quadrant_guidance (happy, tense, sad, calm; 0: emotion_guidance) replaces the model's
+  emotion_guidance for the prior samples asked for each quadrant: a batch decodes each melody
+  exactly as a decode at its quadrant's guidance alone does; all zero (the default, and what
+  exports before it was recorded sample with) is the plain guidance; a guidance given to
+  decode() (transfer's, the harness's greedy 1) is used as given; wrong values are refused."""
+  sampler = _random_sampler()
+  assert sampler.quadrant_guidance == (0.0,) * 4
+  assert [exports.sampling_settings({})[key] for key in exports.QUADRANT_GUIDANCE_KEYS] == [0.0] * 4
+  sampler.steer(emotion_guidance=1.5)
+  z, emotions, steps = sampler.prior(4, seed=5), [0, 1, 2, 3], 2 * sampler.steps_per_bar
+  plain = sampler.decode(z, emotions, steps, seed=4)
+  sampler.steer(quadrant_guidance=[0.0, 3.0, 1.0, 0.0])
+  assert sampler.quadrant_guidance == (0.0, 3.0, 1.0, 0.0)
+  guided = sampler.decode(z, emotions, steps, seed=4)
+  for row, alone in enumerate([1.5, 3.0, 1.0, 1.5]):
+    np.testing.assert_array_equal(
+        guided[row], sampler.decode(z[row:row + 1], emotions[row:row + 1], steps, seed=4,
+                                    melody_ids=[row], emotion_guidance=alone)[0])
+  np.testing.assert_array_equal(guided[[0, 3]], plain[[0, 3]])
+  assert not np.array_equal(guided[1], plain[1])
+  np.testing.assert_array_equal(  # a guidance given is used as given
+      sampler.decode(z, emotions, steps, seed=4, emotion_guidance=1.5), plain)
+  own = Sampler(sampler.hp, sampler.params,
+                {"data": sampler.facts, "sampling": {"emotion_guidance": 1.5, "guidance_tense": 3.0,
+                                                     "guidance_sad": 1.0}})
+  np.testing.assert_array_equal(own.decode(z, emotions, steps, seed=4), guided)
+  for wrong in ([1.0, 2.0], [1.0, -1.0, 1.0, 1.0], [float("nan")] * 4):
+    with pytest.raises(SampleError, match="quadrant guidance takes 4 values"):
+      sampler.steer(quadrant_guidance=wrong)
 
 
 def test_sections_are_steerable_and_wrong_values_are_refused():

@@ -479,7 +479,9 @@ def test_fine_tune_can_export_its_last_validated_state(nottingham_40, tmp_path):
                                      "transfer_guidance": 1.0, "transfer_edits": 0.0,
                                      "candidates": 1,
                                      "attention_bars": 0, "section_bars": 0,
-                                     "section_correlation": 0.0, "section_repeats": 1}
+                                     "section_correlation": 0.0, "section_repeats": 1,
+                                     "guidance_happy": 0.0, "guidance_tense": 0.0,
+                                     "guidance_sad": 0.0, "guidance_calm": 0.0}
   config.train.finetune_export = "latest"
   with pytest.raises(train.TrainingError, match="finetune_export"):
     train.train_and_evaluate(config, str(tmp_path / "refused"))
