@@ -260,6 +260,7 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert not load_config("nottingham_ship.py").post.critic_repetition
   # samples in 4-bar sections from one latent: the decoder that can write them (Sampler.has_sections)
   assert (recipe.sample.section_bars, recipe.sample.section_correlation) == (4, 1.0)
+  assert (recipe.sample.emotion_guidance, recipe.sample.guidance_tense) == (1.75, 1.5)
   assert recipe.model.hierarchical and recipe.model.decoder == "bar_reset"
   assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales
   # per-bar latents that most chorales drop, read through the adapter; guidance chosen on them
