@@ -54,6 +54,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   rows, confusions, variants = {report.TEST_ROW: test_row}, {}, {}
   examples = {report.TEST_ROW: test_row.pop("_melodies")}
   priors, temperatures, top_ps, guidances, repeat_penalties = {}, {}, {}, {}, {}
+  quadrant_guidances = {}
   short_note_penalties, candidates, reaches, sections = {}, {}, {}, {}
   shifts, transfers = {}, {}
   giveaways = {}
@@ -75,6 +76,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                   top_p, repeat_penalty, short_note_penalty)
     temperatures[name], top_ps[name] = sampler.temperature, sampler.top_p
     guidances[name] = sampler.emotion_guidance
+    quadrant_guidances[name] = ", ".join(  # where a quadrant has its own
+        f"{quadrant} {g:g}" for quadrant, g in zip(emotion_lib.EMOTIONS, sampler.quadrant_guidance)
+        if g)
     repeat_penalties[name] = sampler.repeat_penalty
     short_note_penalties[name] = sampler.short_note_penalty
     candidates[name] = sampler.candidates
@@ -117,7 +121,10 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   sampling = (f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars; "
               f"temperature {each(temperatures)}; top-p {each(top_ps)} (1: every event); z from "
               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
-              + f"; emotion guidance {each(guidances)} (1: none); repeat penalty "
+              + f"; emotion guidance {each(guidances)} (1: none"
+              + "".join(f"; {name} asks {value}" for name, value in quadrant_guidances.items()
+                        if value)
+              + "); repeat penalty "
               f"{each(repeat_penalties)} (1: none); short-note penalty "
               f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
               f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
