@@ -29,6 +29,9 @@ def quiet_orbax_logging() -> None:
       lambda record: "orbax" not in record.pathname or record.levelno >= std_logging.WARNING)
 
 
+# The emotion guidance of prior samples asked for each quadrant (0: the model's
+# emotion_guidance), in data/emotion.EMOTIONS' order.
+QUADRANT_GUIDANCE_KEYS = ("guidance_happy", "guidance_tense", "guidance_sad", "guidance_calm")
 # What exports written before a sampling setting was recorded were sampled with: history, not a
 # default (configs/default.py's `sample` section holds those; every new export records them all).
 _SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "top_p": 1.0, "emotion_guidance": 1.0,
@@ -37,12 +40,8 @@ _SAMPLING_BEFORE_RECORDED = {"temperature": 0.5, "top_p": 1.0, "emotion_guidance
                              "transfer_guidance": 1.0, "transfer_edits": 0.0, "candidates": 1.0,
                              "attention_bars": 0.0, "section_bars": 0.0,
                              "section_correlation": 0.0, "section_repeats": 1.0,
-                             # emotion guidance of prior samples asked for each quadrant (0: the
-                             # model's emotion_guidance), in data/emotion.EMOTIONS' order
-                             "guidance_happy": 0.0, "guidance_tense": 0.0,
-                             "guidance_sad": 0.0, "guidance_calm": 0.0}
+                             **{key: 0.0 for key in QUADRANT_GUIDANCE_KEYS}}
 SAMPLING_KEYS = tuple(_SAMPLING_BEFORE_RECORDED)  # every sampling setting a model records
-QUADRANT_GUIDANCE_KEYS = ("guidance_happy", "guidance_tense", "guidance_sad", "guidance_calm")
 
 
 def sampling_settings(description: dict) -> dict:

@@ -396,6 +396,12 @@ class Sampler:
     return -(-bars // self.section_bars)
 
   @property
+  def own_quadrant_guidance(self) -> dict[str, float]:
+    """{quadrant name: guidance} of the quadrants that have a guidance of their own
+    (quadrant_guidance's nonzero ones); {} when every quadrant samples at emotion_guidance."""
+    return {name: g for name, g in zip(emotion_lib.EMOTIONS, self.quadrant_guidance) if g}
+
+  @property
   def has_guidance(self) -> bool:
     """Whether the decoder can sample with emotion guidance (the baselines cannot)."""
     return self.hp.family == "hrnnvae"

@@ -204,9 +204,9 @@ def sweep(sampler: Sampler, arrays, manifest, temperatures, top_ps, num_samples:
          "section_bars": sampler.section_bars,
          "section_correlation": sampler.section_correlation,
          "section_repeats": sampler.section_repeats}
-  if any(sampler.quadrant_guidance):  # --guidances sets the rest; these quadrants keep their own
+  if sampler.own_quadrant_guidance:  # --guidances sets the rest; these keep their own
     log("the model's own guidance for " + ", ".join(
-        f"{q} ({g:g})" for q, g in zip(emotion_lib.EMOTIONS, sampler.quadrant_guidance) if g)
+        f"{q} ({g:g})" for q, g in sampler.own_quadrant_guidance.items())
         + " stays in force in every row")
   sectionings = [(bars_each, correlation, repeats)  # one row for 0 bars
                  for bars_each in section_bars

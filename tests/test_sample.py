@@ -717,13 +717,14 @@ def test_quadrant_guidance_guides_each_melody_by_the_quadrant_it_asks_for():
   exports before it was recorded sample with) is the plain guidance; a guidance given to
   decode() (transfer's, the harness's greedy 1) is used as given; wrong values are refused."""
   sampler = _random_sampler()
-  assert sampler.quadrant_guidance == (0.0,) * 4
+  assert sampler.quadrant_guidance == (0.0,) * 4 and sampler.own_quadrant_guidance == {}
   assert [exports.sampling_settings({})[key] for key in exports.QUADRANT_GUIDANCE_KEYS] == [0.0] * 4
   sampler.steer(emotion_guidance=1.5)
   z, emotions, steps = sampler.prior(4, seed=5), [0, 1, 2, 3], 2 * sampler.steps_per_bar
   plain = sampler.decode(z, emotions, steps, seed=4)
   sampler.steer(quadrant_guidance=[0.0, 3.0, 1.0, 0.0])
   assert sampler.quadrant_guidance == (0.0, 3.0, 1.0, 0.0)
+  assert sampler.own_quadrant_guidance == {"tense": 3.0, "sad": 1.0}
   guided = sampler.decode(z, emotions, steps, seed=4)
   for row, alone in enumerate([1.5, 3.0, 1.0, 1.5]):
     np.testing.assert_array_equal(

@@ -195,3 +195,16 @@ def test_a_sweep_on_held_out_tunes_has_the_memorizers_row(nottingham_40):
   assert memorizer["realism"] <= 0.7 and rows["T=1 p=1"]["realism"] >= 0.9, (
       memorizer["realism"], rows["T=1 p=1"]["realism"])
   assert np.isnan(memorizer["judge"]) and 0.15 <= memorizer["tonic_share"] <= 0.4
+
+
+def test_a_sweep_says_which_quadrants_keep_their_own_guidance(nottingham_40):
+  """--guidances sets the guidance of the quadrants without one of their own; a model that has
+  one for a quadrant (Sampler.quadrant_guidance) keeps it in every row, and the sweep says so."""
+  _, arrays, manifest = nottingham_40
+  sampler = _random_sampler()
+  sampler.steer(quadrant_guidance=[0.0, 2.0, 0.0, 0.0])
+  messages = []
+  rows = SWEEP["sweep"](sampler, arrays, manifest, [1.0], [1.0], num_samples=8, seed=0, bars=4,
+                        split="train", log=messages.append, guidances=[1.0])
+  assert "the model's own guidance for tense (2) stays in force in every row" in messages
+  assert sampler.quadrant_guidance == (0.0, 2.0, 0.0, 0.0) and "T=1 p=1" in rows

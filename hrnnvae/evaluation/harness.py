@@ -76,9 +76,8 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                   top_p, repeat_penalty, short_note_penalty)
     temperatures[name], top_ps[name] = sampler.temperature, sampler.top_p
     guidances[name] = sampler.emotion_guidance
-    quadrant_guidances[name] = ", ".join(  # where a quadrant has its own
-        f"{quadrant} {g:g}" for quadrant, g in zip(emotion_lib.EMOTIONS, sampler.quadrant_guidance)
-        if g)
+    quadrant_guidances[name] = ", ".join(
+        f"{quadrant} {g:g}" for quadrant, g in sampler.own_quadrant_guidance.items())
     repeat_penalties[name] = sampler.repeat_penalty
     short_note_penalties[name] = sampler.short_note_penalty
     candidates[name] = sampler.candidates

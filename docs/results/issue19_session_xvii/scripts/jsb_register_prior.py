@@ -4,6 +4,7 @@ from N(0, I), and of the greedy decodes of the validation chorales' own latents 
 prior samples decode it).
   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xvii/scripts/jsb_register_prior.py CACHE
 """
+import pathlib
 import sys
 
 import numpy as np
@@ -11,14 +12,10 @@ import numpy as np
 from hrnnvae import judge, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import realism
 
-
-def mean_pitch(events_NxT):
-  struck = [events_lib.event_to_pitch(e[e >= events_lib.FIRST_PITCH_EVENT].astype(np.int64))
-            for e in np.asarray(events_NxT)]
-  return np.array([p.mean() if len(p) else np.nan for p in struck])
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from jsb_register import mean_pitch  # noqa: E402
 
 
 sampler = pretrained.load_model("jsb_chorales")
