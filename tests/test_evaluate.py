@@ -109,11 +109,14 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   sampler = tiny_sampler
   assert result["temperatures"][name] == sampler.temperature
   assert f"temperature {name}: {sampler.temperature:g};" in report
-  # Emotion transfer on the unseen tunes: the report's row is emotion_transfer's own.
+  # Emotion transfer on the unseen tunes: the report's row is emotion_transfer's own, over the
+  # run's seeds, each seed's agreement beside the mean.
   thresholds = judge.thresholds_of(nottingham_40[2])
-  assert result["transfers"][name] == scoring.emotion_transfer(
-      sampler, nottingham_40[1], thresholds, [sampler.temperature], 0)["rows"][0]
-  assert f"{result['transfers'][name]['judge_agreement']:.3f}" in report
+  transfer = result["transfers"][name]
+  assert transfer == scoring.emotion_transfer(
+      sampler, nottingham_40[1], thresholds, [sampler.temperature], [0, 1])["rows"][0]
+  by_seed = " / ".join(f"{a:.3f}" for a in transfer["judge_agreement_by_seed"])
+  assert f"{transfer['judge_agreement']:.3f} (by seed {by_seed})" in report
   assert "Emotion transfer" in report
   # Onset pitch accuracy against a plain-numpy recount of greedy decodes of the test melodies.
   arrays = nottingham_40[1]
@@ -204,6 +207,29 @@ def test_emotion_transfer_counts_every_other_emotion(tiny_sampler, nottingham_40
   valid_windows = len(scoring.opening_windows(arrays, sampler.steps_per_bar, "valid"))
   assert 0 < valid_windows != windows  # so the count below tells the splits apart
   assert valid["tunes"] == valid_windows
+
+
+def test_emotion_transfer_over_seeds_is_the_mean_of_each_seeds_own(tiny_sampler, nottingham_40):
+  """scoring.emotion_transfer over a list of seeds: every figure is the mean of the seeds' own
+  runs (equal pairs each), and the by-seed lists hold each seed's; one seed is its own mean."""
+  _, arrays, manifest = nottingham_40
+  thresholds = judge.thresholds_of(manifest)
+  each = [scoring.emotion_transfer(tiny_sampler, arrays, thresholds, [1.0], seed)["rows"][0]
+          for seed in (0, 1)]
+  both = scoring.emotion_transfer(tiny_sampler, arrays, thresholds, [1.0], [0, 1])
+  row = both["rows"][0]
+  assert both["seeds"] == [0, 1]
+  assert row["judge_agreement_by_seed"] == [r["judge_agreement"] for r in each]
+  assert row["step_match_by_seed"] == [r["step_match"] for r in each]
+  assert each[0]["step_match"] != each[1]["step_match"]  # the seeds decode differently
+  np.testing.assert_allclose(row["judge_agreement"], np.mean([r["judge_agreement"] for r in each]))
+  np.testing.assert_allclose(row["step_match"], np.mean([r["step_match"] for r in each]))
+  for quadrant in row["per_quadrant"]:
+    np.testing.assert_allclose(row["per_quadrant"][quadrant],
+                               np.mean([r["per_quadrant"][quadrant] for r in each]))
+    np.testing.assert_allclose(row["step_match_per_quadrant"][quadrant],
+                               np.mean([r["step_match_per_quadrant"][quadrant] for r in each]))
+  assert each[0]["judge_agreement_by_seed"] == [each[0]["judge_agreement"]]
 
 
 def test_reconstruct_check_sweeps_transfer_keep_and_restores_the_models_own(tiny_sampler,

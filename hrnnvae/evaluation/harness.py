@@ -100,7 +100,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
     if sampler.has_encoder and len(scoring.opening_windows(arrays, sampler.steps_per_bar)):
       model_log("emotion transfer on the test tunes' opening windows")
       transfers[name] = scoring.emotion_transfer(sampler, arrays, thresholds, [sampler.temperature],
-                                                 seeds[0])["rows"][0]
+                                                 list(seeds))["rows"][0]
     if realism_bars:
       measured, drawn = scoring.realism_rows(sampler, real_of, num_samples, seeds[0], realism_bars,
                                              {bars: melodies}, log=model_log)

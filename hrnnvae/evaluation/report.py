@@ -160,12 +160,16 @@ def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict,
   if transfers:
     lines += ["", "Emotion transfer: the opening window of each unseen test tune, decoded from its "
               "own latent for each of the three other emotions (`hrnnvae-sample --mode=reconstruct "
-              "--emotion=OTHER`); the judge's agreement with the request, and the share of the "
+              "--emotion=OTHER`), at every seed of the prior samples (the mean; each seed's in "
+              "brackets); the judge's agreement with the request, and the share of the "
               "original's steps kept:", "",
               "| model | judge agrees | " + " | ".join(f"asked {q}" for q in quadrants)
               + " | steps kept |", "|" + "---|" * (len(quadrants) + 3)]
     for model, row in transfers.items():
-      lines.append(f"| {model} | {row['judge_agreement']:.3f} | " + " | ".join(
+      by_seed = row.get("judge_agreement_by_seed", [])
+      lines.append(f"| {model} | {row['judge_agreement']:.3f}"
+                   + (f" (by seed {' / '.join(f'{a:.3f}' for a in by_seed)})"
+                      if len(by_seed) > 1 else "") + " | " + " | ".join(
           f"{row['per_quadrant'][q]:.3f}" if q in row["per_quadrant"] else "-" for q in quadrants)
           + f" | {row['step_match']:.3f} |")
   sources = {m: r["_emotion_features"] for m, r in rows.items() if "_emotion_features" in r}
