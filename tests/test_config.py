@@ -120,7 +120,7 @@ def test_sampling_defaults_are_the_models_own():
   assert exports.sampling_settings(shipped) == {"temperature": 0.7, "top_p": 0.95,
                                                 "emotion_guidance": 1.0, "repeat_penalty": 1.5,
                                                 "short_note_penalty": 1.0,
-                                                "transfer_shift": 1.5, "transfer_keep": 2.0,
+                                                "transfer_shift": 0.0, "transfer_keep": 2.0,
                                                 "transfer_guidance": 1.5, "transfer_edits": 0.0,
                                                 "candidates": 16,
                                                 "attention_bars": 8, "section_bars": 0,

@@ -230,7 +230,8 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert (config.post.bar_adapter_steps, config.post.bar_adapter_dim) == (2500, 256)
     assert (config.post.transfer_adapter_steps, config.post.transfer_adapter_keep_weight) == (
         6000, 1.0)
-    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (1.5, 1.5)
+    # transfers decode the tune's own latent, unshifted, as the adapter was fitted
+    assert (config.sample.transfer_shift, config.sample.transfer_guidance) == (0.0, 1.5)
     # two legs at rising keep bias; transfers favour the tune more than either did
     assert config.post.transfer_adapter_fit_keep == 1.0
     assert (config.post.transfer_adapter_refine_steps,
@@ -270,9 +271,10 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
       6000, 1.0)
   assert recipe.sample.transfer_keep == 1.0
   assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.25)
+  assert recipe.sample.transfer_shift == 0.0  # the tune's own latent, as the adapter was fitted
   flat = load_config("jsb_ship.py", "flat")
   assert flat.post.bar_adapter_steps == flat.post.transfer_adapter_steps == 0
-  assert flat.sample.transfer_guidance == 1.5
+  assert (flat.sample.transfer_guidance, flat.sample.transfer_shift) == (1.5, 1.5)  # z alone
   # the decoder reads the matching bar of the previous phrase and period, unless a variant
   # asks for its own lookback
   assert recipe.model.lookback_input and tuple(recipe.model.lookback_bars) == (4, 8)
