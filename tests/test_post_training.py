@@ -269,7 +269,8 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert (recipe.post.bar_adapter_steps, recipe.post.bar_adapter_dim) == (2500, 256)
   assert (recipe.post.transfer_adapter_steps, recipe.post.transfer_adapter_keep_weight) == (
       6000, 1.0)
-  assert recipe.sample.transfer_keep == 1.0
+  # the adapter fitted at keep bias 1; transfers favour the tune more (1.5)
+  assert (recipe.post.transfer_adapter_fit_keep, recipe.sample.transfer_keep) == (1.0, 1.5)
   assert (recipe.sample.emotion_guidance, recipe.sample.transfer_guidance) == (1.75, 1.25)
   assert recipe.sample.transfer_shift == 0.0  # the tune's own latent, as the adapter was fitted
   flat = load_config("jsb_ship.py", "flat")
