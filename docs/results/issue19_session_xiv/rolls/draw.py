@@ -2,7 +2,8 @@
 (hrnnvae-sample --pretrained=nottingham --mode=reconstruct --input_midi=.../ashover21.mid
 --emotion=sad|tense --noaudio --output_dir=/tmp/ash_EMOTION), drawn one above the other.
 
-  PYTHONPATH=. python docs/results/issue19_session_xiv/rolls/draw.py DIR/MIDI/melody/ashover21.mid
+  PYTHONPATH=. python docs/results/issue19_session_xiv/rolls/draw.py DIR/MIDI/melody/ashover21.mid [OUT.png]
+(OUT.png since (xviii); default this folder's ashover21_transfer.png.)
 """
 import pathlib
 import sys
@@ -27,5 +28,6 @@ for path, title in ((source, "ashover21 (test)"),
     n = min(len(events), len(melodies[0]))
     kept = f", {(events[:n] == melodies[0][:n]).mean():.2f} of the steps kept"
   titles.append(title + kept)
-render.write_piano_rolls(melodies, titles, pathlib.Path(__file__).parent / "ashover21_transfer.png",
+render.write_piano_rolls(melodies, titles, pathlib.Path(sys.argv[2]) if len(sys.argv) > 2
+                         else pathlib.Path(__file__).parent / "ashover21_transfer.png",
                          steps_per_bar)

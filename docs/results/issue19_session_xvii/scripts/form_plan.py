@@ -35,9 +35,10 @@ def plan_noises(normal, keys, plan: str, sections: int, correlation: float) -> l
   return [by_letter[letter] for letter in letters]
 
 
-def _planned_prior(self, count, seed, emotions=None, candidate=0, sections=1, correlation=0.0):
+def _planned_prior(self, count, seed, emotions=None, candidate=0, sections=1, correlation=0.0,
+                   repeats=1):  # repeats: Sampler.prior's since (xvii)'s section_repeats
   if correlation != SENTINEL or sections == 1:
-    return _prior(self, count, seed, emotions, candidate, sections, correlation)
+    return _prior(self, count, seed, emotions, candidate, sections, correlation, repeats)
   keys = self._keys(seed, count, "latent", candidate=candidate)
 
   def normal(keys):

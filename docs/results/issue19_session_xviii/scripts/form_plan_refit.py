@@ -1,7 +1,8 @@
 """Session (xviii): a form plan with its own critic, as (xvi)'s form_plan_refit.py for any plan:
-on a copy of the shipped run's export, the sampling set to the plan (form_plan.py's sentinel
-correlation, its Sampler.prior wrapper in force) and the realism critic fitted again on such
-samples as the JSB recipe fits it. Then sweep with form_plan.py PLAN C --workdir=COPY ...
+on a copy of the shipped run's export, the sampling set to the plan ((xvii)'s form_plan.py: its
+sentinel correlation, its Sampler.prior wrapper in force) and the realism critic fitted again on
+such samples as the JSB recipe fits it. Then sweep with (xvii)'s form_plan.py PLAN C
+--workdir=COPY ... (jsb_form_screen.sh with MODEL_FLAG).
   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xviii/scripts/form_plan_refit.py \
       PLAN C RUN CACHE COPY
 """
@@ -10,8 +11,8 @@ import pathlib
 import shutil
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-import form_plan  # noqa: E402 - wraps Sampler.prior; pops PLAN and C from argv
+sys.path.insert(0, str(pathlib.Path(__file__).parents[2] / "issue19_session_xvii" / "scripts"))
+import form_plan  # noqa: E402 - (xvii)'s: wraps Sampler.prior; pops PLAN and C from argv
 
 from hrnnvae import post_training  # noqa: E402
 
