@@ -117,7 +117,7 @@ def get_config(arg=None):
   # keeping 0.773 at 1.5 (validation); test at 1.25: 0.857 keeping 0.803.
   if config.post.transfer_adapter_steps:
     config.sample.transfer_guidance = 1.25
-    # Since 2026-12-04 (xviii): transfers decode the tune's own latent, unshifted, as the adapter
+    # Since 2026-12-05 (xviii): transfers decode the tune's own latent, unshifted, as the adapter
     # was fitted (configs/nottingham_ship.py says why). Validation chorales' opening windows,
     # seeds 0 / 2: the judge 0.921 / 0.908 keeping 0.802 / 0.802 at shift 0, against
     # 0.833 / 0.855 keeping 0.806 / 0.806 at 1.5 (calm 0.52 / 0.62 against 0.88 / 0.87; BUILD_NOTES.md,

@@ -118,7 +118,7 @@ def get_config(arg=None):
     config.post.transfer_adapter_refine_keep = 1.5
     config.sample.transfer_keep = 2.0
     config.sample.transfer_guidance = 1.5
-    # Since 2026-12-04 (xviii): transfers decode the tune's own latent, unshifted, as the adapter
+    # Since 2026-12-05 (xviii): transfers decode the tune's own latent, unshifted, as the adapter
     # was fitted (transfer_adapter.py decodes each window's mu; the shift toward the requested
     # emotion's prior mean was for transfers from z alone, issue 9). On the validation windows
     # (seeds 0 / 2) the judge agreed 0.954 / 0.931 keeping 0.818 / 0.817 at shift 0, against
