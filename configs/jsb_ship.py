@@ -11,9 +11,9 @@ step 2000 (JSB's best CPU run stopped there), the emotion fine-tune to step 2600
 exported, the fitted latent prior, the bar adapter's fit (2,500 steps), the key-relative realism
 critic's fit, E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its
 test-split figures; it samples in 4-bar sections that share one latent at emotion guidance 1.75.
-From an empty folder 2,992 s on 2026-12-04's dev machine (1,680 s of it the bar adapter's fit),
-partly beside another training job; the shipped model's manifest records the command and the
-wall time summed over its calls (4,407 s: the transfer adapter and the refits of later sessions).
+From an empty folder 3,630 s in one call on 2026-12-05's dev machine, every stage included
+(1,448 s of it the bar adapter's fit, 1,153 s the transfer adapter's), partly beside other jobs:
+the shipped model is that call's (BUILD_NOTES.md, issue 19 (xviii)).
 """
 
 import pathlib
