@@ -60,6 +60,10 @@ _TRANSFER_EDITS = flags.DEFINE_float("transfer_edits", None, "Emotion transfer a
 _TRANSFER_KEEPS = flags.DEFINE_list(
     "transfer_keeps", None, "Emotion transfer again at each of these fidelities to the tune "
     "(Sampler.transfer_keep; default: the model's own alone), at the first temperature.")
+_TRANSFER_SEEDS = flags.DEFINE_list(
+    "transfer_seeds", None, "Emotion transfer (and --transfer_keeps) at each of these seeds, the "
+    "mean printed with each seed's agreement (scoring.emotion_transfer over a list of seeds; "
+    "default: --seed alone). The windows are few: one seed can sit 0.03 from the mean.")
 _TRANSFER_SPLIT = flags.DEFINE_enum("transfer_split", "test", ["valid", "test"], "The split "
                                     "whose opening windows emotion transfer moves (its settings "
                                     "are chosen on valid).")
@@ -87,11 +91,11 @@ def check(sampler: Sampler, arrays, temperatures, seed: int) -> dict:
   return result
 
 
-def transfer_keeps(sampler: Sampler, arrays, thresholds, temperature: float, keeps, seed: int,
+def transfer_keeps(sampler: Sampler, arrays, thresholds, temperature: float, keeps, seed,
                    split: str = "test") -> list:
   """Emotion transfer (scoring.emotion_transfer) at each transfer_keep, one temperature: the
-  trade-off between the judge's agreement and the steps kept. The sampler's own keep is
-  restored."""
+  trade-off between the judge's agreement and the steps kept. seed: one, or a list (each row
+  the mean over them). The sampler's own keep is restored."""
   own_keep, rows = sampler.transfer_keep, []
   try:
     for keep in keeps:
@@ -151,6 +155,10 @@ def _print_transfer(setting: str, rows) -> None:
     print(f"{row[setting]:>14g}{row['judge_agreement']:>14.3f}{row['step_match']:>12.3f}  "
           + " ".join(f"{k} {v:.2f}" for k, v in row["per_quadrant"].items()) + "; kept "
           + " ".join(f"{k} {v:.2f}" for k, v in row.get("step_match_per_quadrant", {}).items()))
+    by_seed = row.get("judge_agreement_by_seed", [])
+    if len(by_seed) > 1:
+      print(f"{'':>14}by seed: judge " + " / ".join(f"{a:.3f}" for a in by_seed) + "; kept "
+            + " / ".join(f"{m:.3f}" for m in row["step_match_by_seed"]))
 
 
 def main(argv):
@@ -175,15 +183,17 @@ def main(argv):
         f"{ends['first_end']:.3f}, last {ends['last_end']:.3f}); ends at >= 80%: "
         f"{ends['ends_at_80_percent']:.3f}")
   thresholds = emotion_lib.ArousalThresholds(**manifest["arousal_thresholds"])
+  transfer_seed = ([int(s) for s in _TRANSFER_SEEDS.value] if _TRANSFER_SEEDS.value
+                   else _SEED.value)
   result["transfer"] = scoring.emotion_transfer(sampler, arrays, thresholds, temperatures,
-                                                _SEED.value, _TRANSFER_SPLIT.value)
+                                                transfer_seed, _TRANSFER_SPLIT.value)
   print(f"emotion transfer: {result['transfer']['tunes']} opening windows, each asked for the "
-        "three other emotions")
+        f"three other emotions, seeds {result['transfer']['seeds']}")
   _print_transfer("temperature", result["transfer"]["rows"])
   if _TRANSFER_KEEPS.value:
     result["transfer_keeps"] = transfer_keeps(sampler, arrays, thresholds, temperatures[0],
                                               [float(k) for k in _TRANSFER_KEEPS.value],
-                                              _SEED.value, _TRANSFER_SPLIT.value)
+                                              transfer_seed, _TRANSFER_SPLIT.value)
     print(f"emotion transfer at T {temperatures[0]:g} by fidelity to the tune (transfer_keep)")
     _print_transfer("transfer_keep", result["transfer_keeps"])
   if _MIDI_DIR.value:

@@ -248,6 +248,12 @@ def test_reconstruct_check_sweeps_transfer_keep_and_restores_the_models_own(tiny
   plain = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1.0], 0)
   assert rows[0]["step_match"] == plain["rows"][0]["step_match"] < 1.0
   assert rows[1]["step_match"] == 1.0
+  # --transfer_seeds: each row the mean over the seeds, each seed's own beside it.
+  over_seeds = check["transfer_keeps"](sampler, arrays, judge.thresholds_of(manifest), 1.0, [0.0],
+                                       seed=[0, 1])[0]
+  other = scoring.emotion_transfer(sampler, arrays, judge.thresholds_of(manifest), [1.0], 1)
+  assert over_seeds["step_match_by_seed"] == [plain["rows"][0]["step_match"],
+                                              other["rows"][0]["step_match"]]
 
 
 def test_pitch_check_prints_the_likelihood_rows_pitch_measures(tiny_workdir, nottingham_40,
