@@ -214,20 +214,20 @@ def interpolation_ends(sampler: Sampler, arrays, seed: int) -> dict:
           "first_end": float(match[::2].mean()), "last_end": float(match[1::2].mean())}
 
 
-def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
-                     temperatures, seed, split: str = "test") -> dict:
-  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
-  (Sampler.decode_posterior: moved by transfer_latents, at the model's transfer_guidance,
-  favouring its own events by its transfer_keep; or edited, with transfer_edits) for each of
-  the three other emotions, as `--mode=reconstruct --emotion=OTHER` does. Per
-  temperature: the judge's agreement with the requested emotion and the share of the original's
-  steps kept, each overall and per requested quadrant. split: whose opening windows (settings
-  are chosen on "valid").
+class TransferPairs(collections.namedtuple(
+    "TransferPairs", ["events", "lengths", "mu", "own", "tune", "requested"])):
+  """Every (opening window, other emotion) pair of a split, as emotion_transfer moves them: the
+  windows' events [W, T], lengths [W], mu [W, Z] and own emotions [W]; each pair's window
+  (`tune`, [P]) and requested emotion [P]. Window i is asked for (own_i + k) % 4, k = 1, 2, 3."""
 
-  seed: one seed, or a list of them: each figure is then the mean over the seeds' decodes (the
-  windows are few, so one seed's agreement can sit 0.03 from the mean), and
-  judge_agreement_by_seed / step_match_by_seed hold each seed's own."""
-  seeds = [int(s) for s in np.atleast_1d(seed)]
+  @property
+  def real(self) -> np.ndarray:
+    """[P, T]: the steps of each pair's window that are the tune's (not padding)."""
+    return np.arange(self.events.shape[1])[None] < self.lengths[self.tune, None]
+
+
+def transfer_pairs(sampler: Sampler, arrays, split: str = "test") -> TransferPairs:
+  """The split's opening windows encoded, each paired with the three other emotions."""
   rows = opening_windows(arrays, sampler.steps_per_bar, split)
   meter = tuple(sampler.facts["time_signature"])
   events = arrays["events"][rows].astype(np.int64)
@@ -235,22 +235,51 @@ def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalTh
   mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
   own = arrays["emotion"][rows].astype(np.int64)
   quadrants = len(emotion_lib.EMOTIONS)
-  # Every (tune, other emotion) pair: tune i asked for (own_i + k) % 4, k = 1, 2, 3.
   tune = np.repeat(np.arange(len(rows)), quadrants - 1)
   requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
-  real = np.arange(events.shape[1])[None] < lengths[tune, None]
-  asked = [q for q in range(quadrants) if (requested == q).any()]
-  result = {"tunes": int(len(rows)), "pairs": int(len(tune)), "seeds": seeds, "rows": []}
+  return TransferPairs(events, lengths, mu, own, tune, requested)
+
+
+def transfer_outcome(sampler: Sampler, pairs: TransferPairs, thresholds, seed: int,
+                     temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(decoded [P, T], agrees [P], steps kept [P]) of every pair's transfer at one seed and
+  temperature (Sampler.decode_posterior, as `--mode=reconstruct --emotion=OTHER` does it):
+  whether the judge puts the decode in the requested quadrant, and the share of the window's
+  steps the decode keeps."""
+  tune = pairs.tune
+  decoded = sampler.decode_posterior(pairs.mu[tune], pairs.own[tune], pairs.requested,
+                                     pairs.events[tune], seed, temperature,
+                                     lengths_B=pairs.lengths[tune])
+  judged = judge.labels([d[:n] for d, n in zip(decoded, pairs.lengths[tune])],
+                        sampler.steps_per_bar, thresholds)
+  kept = ((decoded == pairs.events[tune]) & pairs.real).sum(1) / pairs.lengths[tune]
+  return decoded, judged == pairs.requested, kept
+
+
+def emotion_transfer(sampler: Sampler, arrays, thresholds: emotion_lib.ArousalThresholds,
+                     temperatures, seed, split: str = "test") -> dict:
+  """Emotion transfer on tunes the model never saw: each opening window decoded from its own mu
+  (Sampler.decode_posterior: moved by transfer_latents, at the model's transfer_guidance,
+  favouring its own events by its transfer_keep; or edited, with transfer_edits) for each of
+  the three other emotions (transfer_pairs, transfer_outcome), as `--mode=reconstruct
+  --emotion=OTHER` does. Per temperature: the judge's agreement with the requested emotion and
+  the share of the original's steps kept, each overall and per requested quadrant. split: whose
+  opening windows (settings are chosen on "valid").
+
+  seed: one seed, or a list of them: each figure is then the mean over the seeds' decodes (the
+  windows are few, so one seed's agreement can sit 0.03 from the mean), and
+  judge_agreement_by_seed / step_match_by_seed hold each seed's own."""
+  seeds = [int(s) for s in np.atleast_1d(seed)]
+  pairs = transfer_pairs(sampler, arrays, split)
+  requested = pairs.requested
+  asked = [q for q in range(len(emotion_lib.EMOTIONS)) if (requested == q).any()]
+  result = {"tunes": int(len(pairs.events)), "pairs": int(len(pairs.tune)), "seeds": seeds,
+            "rows": []}
   for temperature in temperatures:
-    agree_SxP, match_SxP = [], []
-    for one_seed in seeds:
-      decoded = sampler.decode_posterior(mu[tune], own[tune], requested, events[tune], one_seed,
-                                         temperature, lengths_B=lengths[tune])
-      judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])],
-                            sampler.steps_per_bar, thresholds)
-      agree_SxP.append(judged == requested)
-      match_SxP.append(((decoded == events[tune]) & real).sum(1) / lengths[tune])
-    agree_SxP, match_SxP = np.array(agree_SxP, float), np.array(match_SxP)
+    outcomes = [transfer_outcome(sampler, pairs, thresholds, one_seed, temperature)[1:]
+                for one_seed in seeds]
+    agree_SxP = np.array([agree for agree, _ in outcomes], float)
+    match_SxP = np.array([kept for _, kept in outcomes])
     result["rows"].append({
         "temperature": temperature, "judge_agreement": float(agree_SxP.mean()),
         "per_quadrant": {emotion_lib.EMOTIONS[q]: float(agree_SxP[:, requested == q].mean())

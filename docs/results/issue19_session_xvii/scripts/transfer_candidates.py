@@ -1,5 +1,6 @@
 """Session (xvii), a prototype (no library change): emotion transfer as the shipped model does it
-(scoring.emotion_transfer's pairs: each opening window asked for the three other quadrants),
+(scoring.transfer_pairs: each opening window asked for the three other quadrants, each decoded
+by scoring.transfer_outcome),
 decoded K times (seeds SEED * 1000 + k), each candidate scored by the model's own emotion
 classifier E (its probability of the requested quadrant) and by the share of the tune's steps it
 keeps; then the choice rules below, each a function of E and the steps kept only (the judge
@@ -27,25 +28,16 @@ if os.environ.get("KEEP"):  # another transfer_keep than the model's own
   sampler.steer(transfer_keep=float(os.environ["KEEP"]))
 thresholds = judge.thresholds_of(sampler.facts)
 arrays, _ = cache_lib.load(cache)
-rows = scoring.opening_windows(arrays, sampler.steps_per_bar, split)
-meter = tuple(sampler.facts["time_signature"])
-events = arrays["events"][rows].astype(np.int64)
-lengths = arrays["lengths"][rows].astype(np.int64)
-mu = np.stack([sampler.encode(e[:n], meter) for e, n in zip(events, lengths)])
-own = arrays["emotion"][rows].astype(np.int64)
+pairs = scoring.transfer_pairs(sampler, arrays, split)
+tune, requested, real = pairs.tune, pairs.requested, pairs.real
 quadrants = len(emotion_lib.EMOTIONS)
-tune = np.repeat(np.arange(len(rows)), quadrants - 1)
-requested = (own[tune] + np.tile(np.arange(1, quadrants), len(rows))) % quadrants
-real = np.arange(events.shape[1])[None] < lengths[tune, None]
 agree_KxP, keep_KxP, e_prob_KxP = [], [], []
 for k in range(K):
-  decoded = sampler.decode_posterior(mu[tune], own[tune], requested, events[tune],
-                                     seed * 1000 + k if k else seed, sampler.temperature,
-                                     lengths_B=lengths[tune])
-  judged = judge.labels([d[:n] for d, n in zip(decoded, lengths[tune])], sampler.steps_per_bar,
-                        thresholds)
-  agree_KxP.append(judged == requested)
-  keep_KxP.append(((decoded == events[tune]) & real).sum(1) / lengths[tune])
+  decoded, agrees, kept = scoring.transfer_outcome(sampler, pairs, thresholds,
+                                                   seed * 1000 + k if k else seed,
+                                                   sampler.temperature)
+  agree_KxP.append(agrees)
+  keep_KxP.append(kept)
   e_prob_KxP.append(sampler.classify(np.where(real, decoded, 0))[np.arange(len(tune)), requested])
   print(f"candidate {k}: judge {agree_KxP[-1].mean():.3f} kept {keep_KxP[-1].mean():.3f}", flush=True)
 agree, keep, e_prob = map(np.array, (agree_KxP, keep_KxP, e_prob_KxP))
