@@ -253,7 +253,9 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   assert recipe.model.decoder_dim == cpu.model.decoder_dim and recipe.train.batch_size == 32
   assert recipe.loss.aux_start_step < recipe.train.max_steps
   assert (recipe.loss.emotion_weight, recipe.train.finetune_export) == (1.0, "last")
-  assert recipe.loss.realism_weight == 10.0
+  # the realism MMD one quadrant at a time, as Nottingham's; not its density cap
+  assert recipe.loss.realism_weight == 10.0 and recipe.loss.realism_per_quadrant
+  assert recipe.loss.arousal_density_cap == 0.0
   assert recipe.train.fit_latent_prior and recipe.post.emotion_fit_steps > 0
   assert recipe.post.critic_fit_steps > 0 and recipe.sample.candidates > 1
   assert (recipe.post.critic_input, recipe.post.critic_min_windows) == ("key_relative", 0)
