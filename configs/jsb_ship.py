@@ -12,8 +12,10 @@ exported, the fitted latent prior, the bar adapter's fit (2,500 steps), the key-
 critic's fit, E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its
 test-split figures; it samples in 4-bar sections that share one latent at emotion guidance 1.75.
 From an empty folder 3,630 s in one call on 2026-12-05's dev machine, every stage included
-(1,448 s of it the bar adapter's fit, 1,153 s the transfer adapter's), partly beside other jobs:
-the shipped model is that call's (BUILD_NOTES.md, issue 19 (xviii)).
+(1,448 s of it the bar adapter's fit, 1,153 s the transfer adapter's), partly beside other jobs
+(BUILD_NOTES.md, issue 19 (xviii)). The shipped model, with the per-quadrant realism MMD since
+(xix), is two calls' (3,943 s): the first with the adapters off as a screen, then the plain
+command (BUILD_NOTES.md, issue 19 (xix)).
 """
 
 import pathlib
