@@ -7,7 +7,8 @@ Run it again to resume where it stopped. Stages, as configs/nottingham_ship.py's
 semitones), with 16-dim per-bar latents that 0.8 of the training chorales drop and a decoder
 that reads the event at the same place 4 and 8 bars back: the ELBO to
 step 2000 (JSB's best CPU run stopped there), the emotion fine-tune to step 2600 (JSB's best:
-+600 features steps, BUILD_NOTES.md issue 9) with the realism term at 10 and the last state
++600 features steps, BUILD_NOTES.md issue 9) with the realism term at 10 (per quadrant since
+(xix)) and the last state
 exported, the fitted latent prior, the bar adapter's fit (2,500 steps), the key-relative realism
 critic's fit, E's fit to the judge, then shipping as hrnnvae/pretrained/jsb_chorales with its
 test-split figures; it samples in 4-bar sections that share one latent at emotion guidance 1.75.
@@ -49,7 +50,9 @@ def get_config(arg=None):
   # sampling, seeds 0-2: 8 bars realism 0.674 / judge 0.870 against 0.731 / 0.836; 16 bars
   # 0.648 / 0.857 against 0.603 / 0.854, the worst quadrant's realism 0.669 against 0.794
   # (tense). With Nottingham's density cap 1.6 and emotion term 2 too: 0.707 / 0.802 at 8 bars,
-  # 0.629 / 0.829 at 16 (sad 0.714); not taken (docs/results/issue19_session_xix/NOTE.md).
+  # 0.629 / 0.829 at 16 (sad 0.714); not taken. Test chorales, the shipped model: 0.603 / 0.714
+  # at 16 / 8 bars against 0.694 / 0.785, every quadrant at 16 bars at most 0.750, judge 0.857
+  # (docs/results/issue19_session_xix/NOTE.md).
   config.loss.realism_per_quadrant = True
   config.train.finetune_export = "last"
   config.train.max_steps = 2600
