@@ -571,6 +571,29 @@ def _apply_recipe_sampling(config, export_dir: pathlib.Path, record: dict, step:
   return changed
 
 
+RECORDED_SECTIONS = ("post", "sample")  # the config's sections a later call may change
+
+
+def _record_config_sections(config, export_dir: pathlib.Path, log: Log) -> list[str]:
+  """Writes the config's post-training and sampling sections (RECORDED_SECTIONS) into the
+  export's recorded config (config.json's "config") when they differ from those recorded: the
+  export was written by the call that trained it, and a later call that only runs the stages
+  after training (another ship_as, adapters asked for, the plain one command resuming a screen)
+  must leave a record of what it asked, so a shipped model's config says how it was made.
+  Returns the sections changed."""
+  description = json.loads((export_dir / "config.json").read_text())
+  recorded = description.setdefault("config", {})
+  asked = {section: json.loads(json.dumps(config[section].to_dict(), default=str))  # as stored
+           for section in RECORDED_SECTIONS if section in config}
+  changed = [section for section, values in asked.items() if recorded.get(section) != values]
+  if changed:
+    for section in changed:
+      recorded[section] = asked[section]
+    (export_dir / "config.json").write_text(json.dumps(description, indent=1, default=str))
+    log(f"{export_dir}: recorded this call's config sections {changed} in config.json")
+  return changed
+
+
 def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dict | None = None,
                log: Log = None) -> dict:
   """What follows training, as `config` asks, each stage once for the run's current export:
@@ -589,7 +612,9 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
                    more from it at _refine_keep (a new first leg redoes the second)
     shipping       config.post.ship_as: NAME (into config.post.ship_root, else the package)
 
-  First, a sampling setting the config changed since the export was written is set on the export
+  First, the config's post and sample sections are recorded in the export's config
+  (_record_config_sections: a call after the one that trained may ask for other stages), and a
+  sampling setting the config changed since the export was written is set on the export
   (_apply_recipe_sampling), so the fits and the shipped model use the recipe's settings.
 
   A stage already done for this export is skipped (workdir/stages.json records the prior's
@@ -613,6 +638,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
   step = _export_step(export_dir)
   model = json.loads((export_dir / "config.json").read_text())["model"]
   done = {}
+  _record_config_sections(config, export_dir, log)
 
   def timed(stage: str, work: Callable[[], object]) -> None:
     started = time.monotonic()

@@ -351,3 +351,13 @@ def test_shape_shares_count_one_step_notes_and_the_tonic_by_hand():
   by_hand = [np.mean([(pitch - tonic) % 12 == 0 for _, _, pitch in events_lib.events_to_notes(m)])
              for m, tonic in zip(melodies, tonics)]
   assert 0 < np.mean(by_hand) < 1 and np.isclose(shares["tonic_share"], np.mean(by_hand))
+
+
+def test_the_report_names_each_models_own_quadrant_guidance():
+  """The sampling paragraph's guidance clause: every model's guidance, then the quadrants a model
+  guides by its own amount (a model with none adds nothing)."""
+  text = harness.guidance_text({"plain": 1.0, "jsb": 1.5},
+                               {"plain": {}, "jsb": {"tense": 3.0, "sad": 1.25}})
+  assert text == "emotion guidance plain: 1, jsb: 1.5 (1: none; jsb asks tense 3, sad 1.25)"
+  assert harness.guidance_text({"plain": 1.0}, {"plain": {}}) == "emotion guidance plain: 1 (1: none)"
+

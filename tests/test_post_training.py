@@ -158,6 +158,35 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert manifest["command"] == "bash launch/x.sh" and manifest["steps"] == export_config["step"]
 
 
+def test_a_later_call_records_its_post_and_sample_sections_in_the_export(tmp_path):
+  """The export's recorded config is written by the call that trained; a later call that only
+  runs the stages after training (e.g. the plain one command resuming a screen run with its
+  adapters off) writes its own post and sample sections there, so what ships says how it was
+  made. A call asking the same rewrites nothing (a shipped model is not shipped again)."""
+  config = load_config("tiny.py")
+  config.train.fit_latent_prior = False
+  config.post.command = "a screen: --config.post.bar_adapter_steps=0 --config.post.ship_as="
+  export = tmp_path / "export"
+  export.mkdir()
+  trained = {"config": {**config.to_dict(), "seed": 7}, "model": {"family": "hrnnvae"},
+             "step": 12, "sampling": {}}
+  trained["config"]["post"] = {**config.post.to_dict(), "bar_adapter_steps": 0, "ship_as": ""}
+  (export / "config.json").write_text(json.dumps(trained, default=str))
+  config.post.command = "bash launch/train_shipped.sh --source=DIR"
+  config.sample.temperature = 0.6
+  messages = []
+  post_training.run_stages(config, tmp_path, command="c", log=messages.append)
+  recorded = json.loads((export / "config.json").read_text())
+  assert recorded["config"]["post"] == json.loads(json.dumps(config.post.to_dict()))
+  assert recorded["config"]["post"]["command"] == "bash launch/train_shipped.sh --source=DIR"
+  assert recorded["config"]["sample"]["temperature"] == 0.6
+  assert recorded["config"]["seed"] == 7 and recorded["step"] == 12  # the rest as trained
+  assert any("recorded this call's config sections ['post', 'sample']" in m for m in messages)
+  written = (export / "config.json").read_bytes()
+  post_training.run_stages(config, tmp_path, command="c")
+  assert (export / "config.json").read_bytes() == written
+
+
 def test_stages_refuse_a_misspelled_field_and_a_run_without_export(tmp_path):
   config = load_config("tiny.py")
   config.unlock()

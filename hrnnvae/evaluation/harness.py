@@ -25,6 +25,16 @@ from hrnnvae.sample import Sampler
 PRIOR_NAMES = {"standard": "N(0, I)", "fitted": "the fitted latent prior (latent_prior.py)"}
 
 
+def guidance_text(guidances: dict, quadrant_guidances: dict) -> str:
+  """The report's emotion-guidance clause: each model's guidance, then the quadrants a model
+  guides by its own amount (quadrant_guidances: name -> Sampler.own_quadrant_guidance, e.g.
+  {"tense": 3.0}, empty when none)."""
+  asks = "".join(f"; {name} asks " + ", ".join(f"{quadrant} {g:g}" for quadrant, g in own.items())
+                 for name, own in quadrant_guidances.items() if own)
+  return ("emotion guidance " + ", ".join(f"{name}: {value:g}" for name, value in guidances.items())
+          + f" (1: none{asks})")
+
+
 def model_name(path) -> str:
   """A model's name in the report: its run folder's name (also when given its export/)."""
   path = pathlib.Path(path).absolute()
@@ -76,8 +86,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                   top_p, repeat_penalty, short_note_penalty)
     temperatures[name], top_ps[name] = sampler.temperature, sampler.top_p
     guidances[name] = sampler.emotion_guidance
-    quadrant_guidances[name] = ", ".join(
-        f"{quadrant} {g:g}" for quadrant, g in sampler.own_quadrant_guidance.items())
+    quadrant_guidances[name] = sampler.own_quadrant_guidance
     repeat_penalties[name] = sampler.repeat_penalty
     short_note_penalties[name] = sampler.short_note_penalty
     candidates[name] = sampler.candidates
@@ -120,10 +129,7 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   sampling = (f"Prior samples: {num_samples} per emotion and seed, seeds {list(seeds)}, {bars} bars; "
               f"temperature {each(temperatures)}; top-p {each(top_ps)} (1: every event); z from "
               + ", ".join(f"{name}: {PRIOR_NAMES[kind]}" for name, kind in priors.items())
-              + f"; emotion guidance {each(guidances)} (1: none"
-              + "".join(f"; {name} asks {value}" for name, value in quadrant_guidances.items()
-                        if value)
-              + "); repeat penalty "
+              + f"; {guidance_text(guidances, quadrant_guidances)}; repeat penalty "
               f"{each(repeat_penalties)} (1: none); short-note penalty "
               f"{each(short_note_penalties)} (1: none); transfer shift {each(shifts)} (0: none); "
               f"candidates {each(candidates)} (1: plain sampling; K: the realism critic keeps one "
