@@ -134,6 +134,23 @@ def test_the_shipped_nottingham_manifest_is_machine_independent_and_matches_its_
   assert sorted(real["files"]) == sorted(p.name for p in REAL.iterdir() if p.name != "manifest.json")
 
 
+@pytest.mark.parametrize("name", ["nottingham", "jsb_chorales"])
+def test_each_shipped_models_config_records_the_command_and_stages_that_made_it(name):
+  """What a shipped config.json says made the model is what its manifest says: the command, and
+  the post-training stages its fits record (a later call that only ran those stages writes its
+  own post section; post_training._record_config_sections)."""
+  folder = pretrained.pretrained_dir(name)
+  manifest = json.loads((folder / pretrained.MANIFEST_FILE).read_text())
+  description = json.loads((folder / "config.json").read_text())
+  post = description["config"]["post"]
+  assert post["command"] == manifest["command"] and post["ship_as"] == name
+  assert post["bar_adapter_steps"] == description["bar_adapter_fit"]["steps"]
+  assert post["transfer_adapter_steps"] == description["transfer_adapter_fit"]["steps"]
+  assert post["critic_fit_steps"] == description["realism_critic_fit"]["steps"]
+  assert post["emotion_fit_steps"] == description["emotion_classifier_fit"]["steps"]
+  assert description["config"]["sample"]["candidates"] == description["sampling"]["candidates"]
+
+
 def test_shipped_model_loads_and_reproduces_its_test_accuracy(shipped, tiny_workdir, small_cache,
                                                               monkeypatch):
   monkeypatch.setenv(pretrained.ENV_VAR, str(shipped))
