@@ -123,8 +123,9 @@ def _num_outputs() -> int:
   return default if _NUM_OUTPUTS.value is None else _NUM_OUTPUTS.value
 
 
-def _check_flags() -> pathlib.Path:
-  """Every flag mistake, before any model is loaded or file written; returns the output folder."""
+def _check_flags() -> tuple[pathlib.Path, list[float] | None]:
+  """Every flag mistake, before any model is loaded or file written; returns the output folder
+  and --quadrant_guidance's four numbers (None when not given)."""
   mode = _MODE.value
   if mode not in MODES:
     raise cli.UsageError(f"unknown --mode={mode!r}: choose {', '.join(MODES)}")
@@ -144,7 +145,7 @@ def _check_flags() -> pathlib.Path:
   cli.check_range("section_bars", _SECTION_BARS.value, low=0, high=512)
   cli.check_range("section_correlation", _SECTION_CORRELATION.value, low=0.0, high=1.0)
   cli.check_range("section_repeats", _SECTION_REPEATS.value, low=1, high=16)
-  _quadrant_guidance()  # checked here, before any model is loaded
+  quadrant_guidance = _quadrant_guidance()  # checked here, before any model is loaded
   cli.check_range("bars", _BARS.value, low=1, high=512)
   cli.check_range("seed", _SEED.value, low=0, high=cli.MAX_SEED)
   cli.check_range("num_outputs", _num_outputs(), low=2 if mode == "interpolate" else 1, high=1024)
@@ -157,7 +158,7 @@ def _check_flags() -> pathlib.Path:
     if not pathlib.Path(holder.value).is_file():
       raise cli.UsageError(f"--{holder.name}={holder.value}: no such file")
   return cli.check_output_dir(_OUTPUT_DIR.value, "output_dir", _OVERWRITE.value, TOOL,
-                              "manifest.json")
+                              "manifest.json"), quadrant_guidance
 
 
 def _quadrant_guidance() -> list[float] | None:
@@ -174,8 +175,9 @@ def _quadrant_guidance() -> list[float] | None:
   return guidances
 
 
-def _load() -> Sampler:
-  """The model that --workdir, --checkpoint or --pretrained names, able to do --mode."""
+def _load(quadrant_guidance: list[float] | None) -> Sampler:
+  """The model that --workdir, --checkpoint or --pretrained names, able to do --mode, steered by
+  the flags (quadrant_guidance: --quadrant_guidance as _check_flags read it)."""
   if _PRETRAINED.value:
     sampler = pretrained.load(_PRETRAINED.value)
   elif _WORKDIR.value or _CHECKPOINT.value:
@@ -197,7 +199,7 @@ def _load() -> Sampler:
                 transfer_edits=_TRANSFER_EDITS.value,
                 use_transfer_adapter=_TRANSFER_ADAPTER.value,
                 section_repeats=_SECTION_REPEATS.value,
-                quadrant_guidance=_quadrant_guidance())
+                quadrant_guidance=quadrant_guidance)
   if _MODE.value != "sample" and not sampler.has_encoder:
     raise SampleError(f"{sampler.export_dir} is a {sampler.hp.family} model, which has no "
                       f"encoder: it can only --mode=sample, not --mode={_MODE.value}")
@@ -295,8 +297,8 @@ def main(argv):
     raise cli.UsageError(f"unexpected arguments: {argv[1:]}")
   exports.quiet_orbax_logging()
   try:
-    out = _check_flags()
-    sampler = _load()
+    out, quadrant_guidance = _check_flags()
+    sampler = _load(quadrant_guidance)
     melodies, emotions, request = _generate(sampler)
     with cli.staged_output_dir(out) as stage:
       _write(sampler, melodies, emotions, request, stage)

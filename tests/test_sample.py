@@ -116,9 +116,11 @@ def test_interpolation_endpoints_are_the_inputs_latents(tiny_workdir, datasets_r
 
 def test_cli_sample_writes_midi_wav_png_and_manifest(sample_cli, tiny_workdir, tmp_path):
   result = sample_cli(f"--workdir={tiny_workdir}", "--emotion=happy,sad", "--num_outputs=2",
-                       "--bars=4", f"--output_dir={tmp_path}", "--seed=3")
+                       "--bars=4", f"--output_dir={tmp_path}", "--seed=3",
+                       "--quadrant_guidance=0,0,2.5,0")
   assert result.returncode == 0, result.stderr[-2000:]
   manifest = json.loads((tmp_path / "manifest.json").read_text())
+  assert manifest["quadrant_guidance"] == [0.0, 0.0, 2.5, 0.0]  # the flag, read once, steers
   assert [m["emotion"] for m in manifest["melodies"]] == ["happy", "happy", "sad", "sad"]
   for melody in manifest["melodies"]:
     for name in melody["files"]:
