@@ -31,7 +31,7 @@ from hrnnvae.models.hparams import ModelHParams
 ROOT = pathlib.Path(__file__).parent.parent
 TOOLS = {"hrnnvae-data": "hrnnvae.data.main", "hrnnvae-train": "hrnnvae.train.main",
          "hrnnvae-eval": "hrnnvae.eval_main", "hrnnvae-sample": "hrnnvae.sample_main",
-         "hrnnvae-bench": "hrnnvae.bench"}
+         "hrnnvae-bench": "hrnnvae.bench", "hrnnvae-listen": "hrnnvae.listen_main"}
 
 
 _DRIVERS: dict[str, ToolDriver] = {}
@@ -128,7 +128,8 @@ def test_help_shows_the_tools_flags_and_examples(tool):
   assert len(examples) >= 2, text
   assert "(default: " in text
   own = {"hrnnvae-sample": "--output_dir", "hrnnvae-train": "--workdir", "hrnnvae-eval": "--workdirs",
-         "hrnnvae-data": "--transpose", "hrnnvae-bench": "--batch_sizes"}[tool]
+         "hrnnvae-data": "--transpose", "hrnnvae-bench": "--batch_sizes",
+         "hrnnvae-listen": "--clips_per_side"}[tool]
   assert own in text
   assert "xla_bridge" not in result.stderr and "ffmpeg" not in result.stderr
 
@@ -377,6 +378,67 @@ def test_eval_reports_progress_and_reads_an_export_folder(nottingham_40, model, 
   assert f"model 1/1 {name}: seed 0: sampling 8 melodies" in result.stderr
   assert f"model 1/1 {name}: test-split likelihood" in result.stderr
   assert (out / "report.md").is_file() and name in (out / "report.md").read_text()
+
+
+# --- hrnnvae-listen -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case, needle", [
+    ("no_model", "one of --workdir, --checkpoint or --pretrained"),
+    ("no_cache", "pass --dataset_cache=DIR"), ("clips", "--clips_per_side must be at least 1"),
+    ("bars", "--bars must be at least 1 and at most 64"), ("out_file", "is a file"),
+    ("no_data", "no prepared data in"),
+])
+def test_listen_flag_mistakes(model, tmp_path, case, needle):
+  taken = tmp_path / "taken"
+  taken.write_text("x")
+  flags = {"workdir": model, "dataset_cache": tmp_path, "out": tmp_path / "set"}
+  flags.update({"no_model": {"workdir": ""}, "no_cache": {"dataset_cache": ""},
+                "clips": {"clips_per_side": 0}, "bars": {"bars": 65}, "out_file": {"out": taken},
+                "no_data": {}}[case])
+  one_error_line(run_tool("hrnnvae-listen", *(f"--{k}={v}" for k, v in flags.items())),
+                 "hrnnvae-listen", needle)
+  assert not (tmp_path / "set").exists()
+
+
+def test_scoring_a_folder_that_is_no_set_or_has_no_answers_is_one_line(tmp_path):
+  one_error_line(run_tool("hrnnvae-listen", f"--score={tmp_path}"), "hrnnvae-listen",
+                 "not a listening set")
+  (tmp_path / "key.json").write_text(json.dumps({"clips": [
+      {"name": "clip_01", "source": "real", "quadrant": "happy", "origin": "tune 1"}]}))
+  (tmp_path / "answers.csv").write_text("clip,guess\nclip_01,\n")
+  one_error_line(run_tool("hrnnvae-listen", f"--score={tmp_path}"), "hrnnvae-listen",
+                 "no guesses yet")
+
+
+@pytest.mark.slow
+def test_listen_makes_a_blind_set_of_real_tunes_and_samples_and_scores_a_sheet(
+    nottingham_40, tmp_path):
+  model = random_export(tmp_path / "run" / "export", meter=(6, 8)).parent  # 40 tunes: test in 6/8
+  out = tmp_path / "set"
+  result = run_tool("hrnnvae-listen", f"--workdir={model}", f"--dataset_cache={nottingham_40[0]}",
+                    "--bars=2", "--clips_per_side=3", "--audio=false", f"--out={out}")
+  assert result.returncode == 0, result.stderr[-2000:]
+  key = json.loads((out / "key.json").read_text())
+  sources = [clip["source"] for clip in key["clips"]]
+  assert sorted(sources) == ["model"] * 3 + ["real"] * 3
+  quadrants = {s: sorted(c["quadrant"] for c in key["clips"] if c["source"] == s)
+               for s in ("real", "model")}
+  assert quadrants["real"] == quadrants["model"]  # each sample asked for its real clip's quadrant
+  assert sorted(p.name for p in (out / "clips").iterdir()) == [
+      f"clip_0{i}.mid" for i in range(1, 7)]
+  assert key["split"] == "test" and key["bars"] == 2
+  rows = ["clip,guess"] + [f"{c['name']},{c['source']}" for c in key["clips"]]
+  (out / "answers.csv").write_text("\n".join(rows) + "\n")
+  scored = run_tool("hrnnvae-listen", f"--score={out}")
+  assert scored.returncode == 0, scored.stderr[-2000:]
+  assert "6 of 6 clips answered, 6 right: accuracy 1.000" in scored.stdout
+  assert json.loads((out / "score.json").read_text())["accuracy"] == 1.0
+  # The same seed makes the same set: a listener's sheet stays valid for it.
+  again = run_tool("hrnnvae-listen", f"--workdir={model}", f"--dataset_cache={nottingham_40[0]}",
+                   "--bars=2", "--clips_per_side=3", "--audio=false", f"--out={out}",
+                   "--overwrite")
+  assert again.returncode == 0, again.stderr[-2000:]
+  assert json.loads((out / "key.json").read_text())["clips"] == key["clips"]
 
 
 # --- hrnnvae-train --------------------------------------------------------------------------
