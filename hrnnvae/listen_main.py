@@ -81,6 +81,9 @@ def make(out: pathlib.Path) -> dict:
   arrays, manifest = cache_lib.load(_CACHE.value)
   sampler = _load()
   spb, meter = sampler.steps_per_bar, tuple(sampler.facts["time_signature"])
+  trained_on, cached = sampler.facts.get("dataset"), manifest.get("dataset")
+  if trained_on and cached and trained_on != cached:
+    _say(f"warning: the model was trained on {trained_on}, the real clips come from {cached}")
   real = realism.real_tunes(arrays, _BARS.value, spb, judge.thresholds_of(manifest),
                             split=_SPLIT.value)
   chosen = listening.pick_real(real, _CLIPS.value, _SEED.value)

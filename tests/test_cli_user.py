@@ -439,6 +439,17 @@ def test_listen_makes_a_blind_set_of_real_tunes_and_samples_and_scores_a_sheet(
                    "--overwrite")
   assert again.returncode == 0, again.stderr[-2000:]
   assert json.loads((out / "key.json").read_text())["clips"] == key["clips"]
+  assert "warning" not in result.stderr
+  # A model trained on other data than the real clips' is said to be, not refused.
+  config_path = model / "export" / "config.json"
+  config = json.loads(config_path.read_text())
+  config["data"]["dataset"] = "jsb_chorales"
+  config_path.write_text(json.dumps(config))
+  other = run_tool("hrnnvae-listen", f"--workdir={model}", f"--dataset_cache={nottingham_40[0]}",
+                   "--bars=2", "--clips_per_side=1", "--audio=false", f"--out={tmp_path / 'other'}")
+  assert other.returncode == 0, other.stderr[-2000:]
+  assert ("hrnnvae-listen: warning: the model was trained on jsb_chorales, the real clips come "
+          "from nottingham") in other.stderr
 
 
 # --- hrnnvae-train --------------------------------------------------------------------------
