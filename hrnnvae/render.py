@@ -34,8 +34,10 @@ def write_midi(events: np.ndarray, path: pathlib.Path, qpm: float, meter: tuple[
   return sequence
 
 
-def write_wav(sequence, path: pathlib.Path) -> str:
-  """Renders audio: FluidSynth with $HRNNVAE_SOUNDFONT when both exist, else a sine synth."""
+def write_wav(sequence, path: pathlib.Path, seconds: float | None = None) -> str:
+  """Renders audio: FluidSynth with $HRNNVAE_SOUNDFONT when both exist, else a sine synth.
+  seconds: None, or the file's length (silence added or the tail cut), so that melodies of one
+  length give files of one length whether or not they end on a rest."""
   soundfont = os.environ.get(SOUNDFONT_ENV)
   audio, synth = None, "sine"
   if soundfont and pathlib.Path(soundfont).is_file() and shutil.which("fluidsynth"):
@@ -45,6 +47,9 @@ def write_wav(sequence, path: pathlib.Path) -> str:
       audio = None
   if audio is None:
     audio = midi_synth.synthesize(sequence, SAMPLE_RATE)
+  if seconds is not None:
+    frames = int(round(seconds * SAMPLE_RATE))
+    audio = np.pad(audio, (0, max(frames - len(audio), 0)))[:frames]
   peak = max(float(np.abs(audio).max()), 1e-9)
   scipy.io.wavfile.write(path, SAMPLE_RATE, (audio / peak * 0.8 * 32767).astype(np.int16))
   return synth

@@ -9,8 +9,10 @@ import math
 
 import numpy as np
 import pytest
+import scipy.io.wavfile
 from note_seq import midi_io
 
+from hrnnvae import render
 from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import listening, realism
 
@@ -122,3 +124,15 @@ def test_a_folder_without_a_key_is_not_a_set(tmp_path):
   (tmp_path / listening.KEY).write_text("{")
   with pytest.raises(listening.ListeningError, match="cannot be read"):
     listening.load_key(tmp_path)
+
+
+def test_every_wav_of_a_set_has_one_length_even_when_a_melody_ends_on_a_rest(tmp_path):
+  short = melody((60, 4), steps=16)  # a quarter note, then 12 steps of rest
+  full = melody((62, 16), steps=16)
+  clips, events = listening.shuffled([short], [0], ["tune 1"], [full], [0], seed=0)
+  listening.write_set(tmp_path, clips, events, 100.0, (4, 4), audio=True)
+  frames = round((16 / 4 * 60 / 100 + listening.TAIL_SECONDS) * render.SAMPLE_RATE)
+  for clip in clips:
+    rate, audio = scipy.io.wavfile.read(tmp_path / "clips" / f"{clip.name}.wav")
+    assert rate == render.SAMPLE_RATE and len(audio) == frames
+    assert np.abs(audio).max() > 0

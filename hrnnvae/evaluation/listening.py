@@ -9,7 +9,8 @@ answers.csv; `score` reads it against key.json: accuracy 0.5 is a listener who c
 one who always can, with the exact binomial test of "cannot tell" beside it.
 
 Files of a set (write_set):
-  clips/clip_NN.mid (and .wav)   the clips, in the order they are to be heard
+  clips/clip_NN.mid (and .wav)   the clips, in the order they are to be heard (every WAV of
+                                 one length, a melody that ends on a rest padded with silence)
   answers.csv                    clip,guess with the guesses blank: the listener fills them in
   key.json                       which clips are real (open it only to score)
 """
@@ -26,11 +27,13 @@ import scipy.stats
 
 from hrnnvae import render
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import realism
 
 SOURCES = ("real", "model")
 ANSWERS = "answers.csv"
 KEY = "key.json"
+TAIL_SECONDS = 1.0  # every WAV runs this long past its melody's last step: one length for all
 
 
 class ListeningError(ValueError):
@@ -97,7 +100,8 @@ def write_set(out: pathlib.Path, clips: list[Clip], events, qpm: float, meter: t
   for clip, melody in zip(clips, events):
     sequence = render.write_midi(melody, out / "clips" / f"{clip.name}.mid", qpm, meter)
     if audio:
-      synths.add(render.write_wav(sequence, out / "clips" / f"{clip.name}.wav"))
+      seconds = len(melody) / events_lib.STEPS_PER_QUARTER * 60.0 / qpm + TAIL_SECONDS
+      synths.add(render.write_wav(sequence, out / "clips" / f"{clip.name}.wav", seconds))
   with open(out / ANSWERS, "w", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(["clip", "guess"])
