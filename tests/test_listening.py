@@ -111,6 +111,8 @@ def test_reading_a_sheet_accepts_short_answers_and_refuses_mistakes(tmp_path):
   names = [c.name for c in clips]
   path = _answer(tmp_path, [[names[0], "R"], [names[1], " model "], [names[2], ""], ["", ""]])
   assert listening.read_answers(path, names) == {names[0]: "real", names[1]: "model"}
+  with pytest.raises(listening.ListeningError, match="is missing"):
+    listening.read_answers(tmp_path / "elsewhere.csv", names)
   for rows, needle in [([["clip_99", "real"]], "no clip named 'clip_99'"),
                        ([[names[0], "real"], [names[0], "model"]], "answered twice"),
                        ([[names[0], "maybe"]], "write real or model")]:

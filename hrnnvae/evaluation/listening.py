@@ -119,6 +119,9 @@ def read_answers(path: pathlib.Path, names: list[str]) -> dict[str, str]:
   r / m and any case are read as real / model). ListeningError for a clip not in `names`, a clip
   answered twice, or a guess that is neither."""
   guesses = {}
+  if not pathlib.Path(path).is_file():
+    raise ListeningError(f"{path} is missing: it is the sheet the set came with (clip,guess), "
+                         "one row a clip")
   with open(path, newline="") as f:
     for line, row in enumerate(csv.DictReader(f), start=2):
       clip, guess = (row.get("clip") or "").strip(), (row.get("guess") or "").strip().lower()
