@@ -8,7 +8,8 @@ Listen to the clips in order and write real or model beside each in the set's an
 key.json closed until then), then score it:
   hrnnvae-listen --score=listening/nottingham_16
 which prints the accuracy (0.5: the listener could not tell), its binomial p-value, the shares of
-real and model clips called real and the accuracy per quadrant, and writes score.json there.
+real and model clips called real and the accuracy per quadrant, and writes score.json there
+(a flag for making a set, passed beside --score, is refused rather than ignored).
 The model is --workdir (a training run), --checkpoint (its export/ folder) or --pretrained (shipped
 in the package), sampling with its own settings (config.json's sampling facts).
 """
@@ -25,7 +26,6 @@ from hrnnvae import cli, exports, judge, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import sources as sources_lib
 from hrnnvae.evaluation import listening, realism
-from hrnnvae.exports import model_dir
 from hrnnvae.sample import SampleError, Sampler
 
 TOOL = "hrnnvae-listen"
@@ -67,10 +67,7 @@ def _check_flags() -> pathlib.Path:
 
 
 def _load() -> Sampler:
-  if _PRETRAINED.value:
-    sampler = pretrained.load(_PRETRAINED.value)
-  else:
-    sampler = Sampler.load(model_dir(_WORKDIR.value or _CHECKPOINT.value))
+  sampler = pretrained.load_chosen(_PRETRAINED.value, _WORKDIR.value or _CHECKPOINT.value)
   if sampler.has_encoder:
     sampler.use_prior("auto")  # the fitted latent prior when the model has one
   return sampler
@@ -122,6 +119,10 @@ def main(argv):
   exports.quiet_orbax_logging()
   try:
     if _SCORE.value:
+      making = [f"--{name}" for name in FLAG_NAMES if name != "score" and flags.FLAGS[name].present]
+      if making:
+        raise cli.UsageError(f"--score scores a set that is already made; {', '.join(making)} "
+                             "make one: pass them without --score")
       folder = pathlib.Path(_SCORE.value)
       result = score(folder)
       quadrants = ", ".join(f"{q} {a:.2f}" for q, a in result["by_quadrant"].items())

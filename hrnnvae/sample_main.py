@@ -25,7 +25,6 @@ from absl import flags
 from hrnnvae import cli, exports, judge, melody_io, pretrained, progress, render
 from hrnnvae import latent_prior as latent_prior_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.exports import model_dir
 from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 
 TOOL = "hrnnvae-sample"
@@ -178,15 +177,7 @@ def _quadrant_guidance() -> list[float] | None:
 def _load(quadrant_guidance: list[float] | None) -> Sampler:
   """The model that --workdir, --checkpoint or --pretrained names, able to do --mode, steered by
   the flags (quadrant_guidance: --quadrant_guidance as _check_flags read it)."""
-  if _PRETRAINED.value:
-    sampler = pretrained.load(_PRETRAINED.value)
-  elif _WORKDIR.value or _CHECKPOINT.value:
-    sampler = Sampler.load(model_dir(_WORKDIR.value or _CHECKPOINT.value))
-  else:
-    shipped = ", ".join(pretrained.available()) or "none shipped yet"
-    raise SampleError("pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote), "
-                      "--checkpoint=DIR/export, or --pretrained=NAME (shipped in the package: "
-                      f"{shipped})")
+  sampler = pretrained.load_chosen(_PRETRAINED.value, _WORKDIR.value or _CHECKPOINT.value)
   if sampler.has_encoder:
     sampler.use_prior(_PRIOR.value)
   elif _PRIOR.value == "fitted":

@@ -410,6 +410,12 @@ def test_scoring_a_folder_that_is_no_set_or_has_no_answers_is_one_line(tmp_path)
                  "no guesses yet")
 
 
+def test_scoring_refuses_the_flags_that_make_a_set(tmp_path):
+  # --score reads a set already made: a flag for making one beside it would be silently ignored.
+  one_error_line(run_tool("hrnnvae-listen", f"--score={tmp_path}", "--bars=8", "--seed=3"),
+                 "hrnnvae-listen", "--bars, --seed make one: pass them without --score")
+
+
 @pytest.mark.slow
 def test_listen_makes_a_blind_set_of_real_tunes_and_samples_and_scores_a_sheet(
     nottingham_40, tmp_path):

@@ -21,6 +21,7 @@ import pathlib
 import numpy as np
 
 from hrnnvae.data import sources as sources_lib
+from hrnnvae.exports import model_dir
 from hrnnvae.sample import SampleError, Sampler
 
 ENV_VAR = "HRNNVAE_PRETRAINED_DIR"
@@ -59,6 +60,20 @@ def load(name: str) -> Sampler:
                         f"`{SHIP_COMMAND}`, or train one and pass --workdir=DIR")
     raise SampleError(f"unknown pretrained model {name!r}: available: {', '.join(names)}")
   return Sampler.load(pretrained_dir(name))
+
+
+def load_chosen(name: str | None = None, run: str | None = None) -> Sampler:
+  """The model a tool's flags chose: the shipped model `name` (--pretrained), else `run`, a
+  training run's folder or its export/ (--workdir or --checkpoint); SampleError naming the three
+  flags and the shipped models when neither is given."""
+  if name:
+    return load(name)
+  if run:
+    return Sampler.load(model_dir(run))
+  shipped = ", ".join(available()) or "none shipped yet"
+  raise SampleError("pass --workdir=DIR (the folder `hrnnvae-train --workdir=...` wrote), "
+                    "--checkpoint=DIR/export, or --pretrained=NAME (shipped in the package: "
+                    f"{shipped})")
 
 
 def load_model(model: str | pathlib.Path) -> Sampler:
