@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hrnnvae.data import emotion as emotion_lib
+from hrnnvae.data import events as events_lib
 
 from conftest import melody
 
@@ -84,3 +85,14 @@ def test_quadrants():
     ("D major", True), ("none", None), ("", None)])
 def test_abc_key_field_mode(field, expected):
   assert emotion_lib.abc_key_is_major(field) is expected
+
+
+def test_pitch_class_weights_count_the_steps_each_pitch_class_sounds():
+  # C4 for 3 steps, a note-off, E4 held to the end (2 steps), then padding that is not read.
+  c4, e4 = (events_lib.pitch_to_event(p) for p in (60, 64))
+  melody = np.array([[c4, events_lib.HOLD, events_lib.HOLD, events_lib.NOTE_OFF, e4,
+                      events_lib.HOLD, c4, c4]])
+  weights = emotion_lib.pitch_class_weights(melody, [6])
+  expected = np.zeros((1, 12))
+  expected[0, 0], expected[0, 4] = 3, 2
+  np.testing.assert_array_equal(weights, expected)

@@ -69,6 +69,20 @@ def _note_table(events: np.ndarray, lengths: np.ndarray):
   return onset, pitch, duration
 
 
+def _pitch_class_weights(onset, pitch, duration) -> np.ndarray:
+  """[batch, 12] steps each pitch class sounds (a note lasts until the next non-hold event)."""
+  weights = np.zeros((onset.shape[0], 12))
+  rows = np.nonzero(onset)
+  np.add.at(weights, (rows[0], pitch[rows] % 12), duration[rows])
+  return weights
+
+
+def pitch_class_weights(events: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+  """The duration-weighted pitch classes [batch, 12] the judge reads the key from."""
+  events, lengths = np.asarray(events), np.asarray(lengths, np.int64)
+  return _pitch_class_weights(*_note_table(events, lengths))
+
+
 @dataclasses.dataclass(frozen=True)
 class Features:
   """Melody features, each [batch] (names and units in FEATURE_NAMES order)."""
@@ -101,10 +115,7 @@ def melody_features(events: np.ndarray, lengths: np.ndarray,
   num_notes = onset.sum(axis=1)
   safe_notes = np.maximum(num_notes, 1)
 
-  pitch_class_weights = np.zeros((events.shape[0], 12))
-  rows = np.nonzero(onset)
-  np.add.at(pitch_class_weights, (rows[0], pitch[rows] % 12), duration[rows])
-  is_major, tonic, correlation = estimate_key(pitch_class_weights)
+  is_major, tonic, correlation = estimate_key(_pitch_class_weights(onset, pitch, duration))
 
   bars = np.maximum(lengths / np.asarray(steps_per_bar, np.float64), 1e-9)
   mean_pitch = (pitch * onset).sum(axis=1) / safe_notes

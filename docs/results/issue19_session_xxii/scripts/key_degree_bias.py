@@ -13,27 +13,12 @@ import numpy as np
 from hrnnvae import melody_io, pretrained
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import emotion as emotion_lib
-from hrnnvae.data import events as events_lib
 
 DEGREES = ["1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7"]
 model, cache, midi_dir = sys.argv[1:4]
 sampler = pretrained.load_model(model)
 _, manifest = cache_lib.load(cache)
 names = sorted(n for n, s in manifest["split_of_piece"].items() if s == "test")
-
-
-def pitch_class_steps(events):
-  """Sounding steps per pitch class (holds extend the note), as the judge weights them."""
-  counts = np.zeros(12)
-  current = None
-  for event in events:
-    if event >= events_lib.FIRST_PITCH_EVENT:
-      current = int(events_lib.event_to_pitch(np.int64(event))) % 12
-    elif event == events_lib.NOTE_OFF:
-      current = None
-    if current is not None:
-      counts[current] += 1
-  return counts
 
 
 def key_of(events, spb):
@@ -52,7 +37,7 @@ for name in names:
   spb = sampler.bar_steps(meter)
   decoded = sampler.reconstruct(events, meter, [None], 0, 1e-4)[0]
   major, tonic = key_of(events, spb)
-  own, dec = pitch_class_steps(events), pitch_class_steps(decoded)
+  own, dec = (emotion_lib.pitch_class_weights(m[None], [len(m)])[0] for m in (events, decoded))
   own, dec = np.roll(own / own.sum(), -tonic), np.roll(dec / max(dec.sum(), 1), -tonic)
   rows[major].append((own, dec))
   flips[major].append(key_of(decoded, spb) != (major, tonic))
