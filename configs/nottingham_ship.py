@@ -8,11 +8,12 @@ training melodies drop (prior samples and transfer decode z alone). Stages: the 
 --transpose=5`), the emotion
 fine-tune to step 10000 (emotion weight 2 with tense's density reward capped at 1.6, the
 realism term at 10 with one MMD per quadrant, their own clip 1, the last state exported), the
-fitted latent prior, the bar adapter's fit, the realism critic's fit, E's fit to the judge, then
-shipping as hrnnvae/pretrained/nottingham with its test-split figures. 6,308 s (105 minutes) on
-the current dev machine's 2 cores: one call of 4,282 s beside a JSB run for every stage but the
-bar adapter, then 2,026 s for the adapter's fit (its manifest; BUILD_NOTES.md, issue 19; a
-shorter recipe, the ELBO to 6000 and 1,200 fine-tune steps, made a worse model on every figure).
+fitted latent prior, the bar adapter's fit, emotion transfer's adapter (two legs), the realism
+critic's fit, E's fit to the judge, then shipping as hrnnvae/pretrained/nottingham with its
+test-split figures. The shipped model is what one call of it made from an empty folder: 8,797 s
+(147 minutes) on the current dev machine's 2 cores (training 4,605 s, the bar adapter 1,691 s,
+transfer's adapter 2,296 s; its manifest; BUILD_NOTES.md, issue 19; a shorter recipe, the ELBO
+to 6000 and 1,200 fine-tune steps, made a worse model on every figure).
 The GPU recipe is the same at the paper's size: configs/nottingham_ship.py:paper_size.
 """
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One command trains what ships: prepares Nottingham with copies transposed by up to 5 semitones,
 # then `hrnnvae-train --config=configs/nottingham_ship.py` runs every stage (the ELBO, the emotion
-# fine-tune, the latent prior, the bar adapter, the critic, E's fit) and ships it as pretrained/nottingham,
-# whose manifest records this command and the run's wall time. Run it again to resume where it
-# stopped (a Ctrl-C stops cleanly). 105 minutes on 2 CPU cores for the shipped model
-# (its manifest; BUILD_NOTES.md, issue 19).
+# fine-tune, the latent prior, the bar adapter, transfer's adapter, the critic, E's fit) and ships it
+# as pretrained/nottingham, whose manifest records this command and the run's wall time. Run it
+# again to resume where it stopped (a Ctrl-C stops cleanly). The shipped model is what one call
+# made from an empty folder in 147 minutes on 2 CPU cores (its manifest; BUILD_NOTES.md, issue 19).
 #   bash launch/train_shipped.sh --source=DIR [--run=runs/nottingham_ship] [hrnnvae-train flags]
 #   bash launch/train_shipped.sh --dataset=jsb_chorales --source=DIR   # configs/jsb_ship.py
 # DIR holds the dataset (hrnnvae-data download --dataset=nottingham --out=DIR fetches it). Extra flags go to hrnnvae-train, e.g. --config=configs/nottingham_ship.py:paper_size for
