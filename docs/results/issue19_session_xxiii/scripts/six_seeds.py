@@ -26,5 +26,6 @@ for folder in map(pathlib.Path, sys.argv[1:]):
     print(f"{name:6} top-p {top_p}: realism {mean['realism']:.3f} "
           f"(quadrants {by_quadrant(mean, 'realism')}), "
           f"judge {mean['judge']:.3f} (quadrants {by_quadrant(mean, 'judge')}), "
-          f"bar repetition {mean['bar_repetition_rate']:.3f}, phrase similarity {mean['phrase_similarity']:.3f}, "
+          f"bar repetition {mean['bar_repetition_rate']:.3f}, "
+          f"phrase similarity {mean['phrase_similarity']:.3f}, "
           f"note repetition {mean['note_repetition_rate']:.3f}")
