@@ -90,9 +90,9 @@ def test_abc_key_field_mode(field, expected):
 def test_pitch_class_weights_count_the_steps_each_pitch_class_sounds():
   # C4 for 3 steps, a note-off, E4 held to the end (2 steps), then padding that is not read.
   c4, e4 = (events_lib.pitch_to_event(p) for p in (60, 64))
-  melody = np.array([[c4, events_lib.HOLD, events_lib.HOLD, events_lib.NOTE_OFF, e4,
+  events = np.array([[c4, events_lib.HOLD, events_lib.HOLD, events_lib.NOTE_OFF, e4,
                       events_lib.HOLD, c4, c4]])
-  weights = emotion_lib.pitch_class_weights(melody, [6])
+  weights = emotion_lib.pitch_class_weights(events, [6])
   expected = np.zeros((1, 12))
   expected[0, 0], expected[0, 4] = 3, 2
   np.testing.assert_array_equal(weights, expected)

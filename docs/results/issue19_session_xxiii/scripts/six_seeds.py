@@ -6,6 +6,8 @@ import json
 import pathlib
 import sys
 
+import numpy as np
+
 QUADRANTS = ("happy", "tense", "sad", "calm")
 
 
@@ -21,8 +23,9 @@ for folder in map(pathlib.Path, sys.argv[1:]):
       sweep = json.loads((folder / f"sweep_test_{name}{suffix}.json").read_text())
       rows += [row for key, row in sweep["rows"].items()
                if isinstance(row, dict) and row.get("candidates") == 16 and row.get("top_p") == top_p]
-    assert len(rows) == 2, (name, top_p, len(rows))
-    mean = {key: sum(row[key] for row in rows) / 2 for key in rows[0] if isinstance(rows[0][key], float)}
+    assert len(rows) == 2, (name, top_p, len(rows))  # one row of each sweep
+    mean = {key: np.mean([row[key] for row in rows]) for key in rows[0]
+            if isinstance(rows[0][key], float)}
     print(f"{name:6} top-p {top_p}: realism {mean['realism']:.3f} "
           f"(quadrants {by_quadrant(mean, 'realism')}), "
           f"judge {mean['judge']:.3f} (quadrants {by_quadrant(mean, 'judge')}), "
