@@ -45,6 +45,13 @@ def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group(min(fixtures)))
 
 
+def pytest_collection_modifyitems(items):
+  """Slow tests first (each keeps its place among its kind): xdist hands the workers their
+  groups first, then single tests in this order, so the run ends on short tests that even out
+  the workers instead of one worker finishing a minute-long test alone."""
+  items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 _OPTIMIZED_JITS = {}  # one optimized jit per function and options, so tests share its compilations
 
 
