@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 GUIDANCE="$1" CACHE="$2" OUT="$3" SPLIT="${4:-valid}"
-shift $(( $# < 4 ? $# : 4 ))
-LENGTHS=("$@")
+LENGTHS=("${@:5}")
 [ ${#LENGTHS[@]} -gt 0 ] || LENGTHS=(16 8)
 MODEL="$OUT/model_sad_$GUIDANCE"
 mkdir -p "$OUT"

@@ -27,11 +27,8 @@ def main(cache_dir: str) -> None:
     sampler.steer(quadrant_guidance=guidance)
     melodies = [np.asarray(m.events) for seed in (0, 1, 2)
                 for m in sampler.sample([SAD] * 64, 16, seed=seed)]
-    events = np.stack(melodies)
-    lengths = np.full(len(events), events.shape[1])
-    spb = np.full(len(events), sampler.steps_per_bar)
-    labels = judge.labels(melodies, sampler.steps_per_bar, thresholds)
-    features = emotion_lib.melody_features(events, lengths, spb)
+    features = judge.features(melodies, sampler.steps_per_bar)
+    labels = emotion_lib.emotion_labels(features, thresholds)
     density = features.note_density / thresholds.median_note_density
     interval = features.mean_abs_interval / thresholds.median_mean_abs_interval
     shares = np.bincount(labels, minlength=4) / len(labels)
