@@ -232,6 +232,23 @@ def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
   return report
 
 
+def sampler_before_bar_adapter(sampler: Sampler) -> Sampler:
+  """The export's model as training left it, before any bar adapter: its VAE parameters from
+  ADAPTER_START_FILE (kept beside the export at the first fit), or the export's own when it has
+  no adapter; PostTrainingError when it has one but not that file."""
+  export_dir = pathlib.Path(sampler.export_dir)
+  start_file = export_dir / ADAPTER_START_FILE
+  if start_file.is_file():
+    trained = serialization.msgpack_restore(start_file.read_bytes())
+    model = {**sampler.description["model"], "bar_adapter_dim": 0}
+    return Sampler(ModelHParams.from_export(model), {**sampler.params, "vae": trained},
+                   {**sampler.description, "model": model}, export_dir)
+  if sampler.hp.bar_adapter_dim:
+    raise PostTrainingError(f"{export_dir} has a bar adapter but not {ADAPTER_START_FILE}: "
+                            "export the run again (hrnnvae-train) before fitting another")
+  return sampler
+
+
 def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                     width: int, steps: int, learning_rate: float, beta: float, free_bits: float,
                     grad_clip_norm: float, max_steps: int, seed: int, log: Log = None) -> dict:
@@ -242,19 +259,12 @@ def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pat
   Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, _, _ = _refit_inputs(export_dir, cache_dir)
-  start_file = export_dir / ADAPTER_START_FILE
   description = dict(sampler.description)
-  if start_file.is_file():
-    trained = serialization.msgpack_restore(start_file.read_bytes())
-    model = {**description["model"], "bar_adapter_dim": 0}
-    sampler = Sampler(ModelHParams.from_export(model), {**sampler.params, "vae": trained},
-                      {**description, "model": model}, export_dir)
-  elif sampler.hp.bar_adapter_dim:
-    raise PostTrainingError(f"{export_dir} has a bar adapter but not {ADAPTER_START_FILE}: "
-                            "export the run again (hrnnvae-train) before fitting another")
-  else:
+  start_file = export_dir / ADAPTER_START_FILE
+  if not start_file.is_file() and not sampler.hp.bar_adapter_dim:
     start_file.write_bytes(serialization.msgpack_serialize(
         jax.tree.map(np.asarray, sampler.params["vae"])))
+  sampler = sampler_before_bar_adapter(sampler)
   data = input_pipeline.load(str(cache_dir), max_steps)
   try:
     hp, params, report = bar_adapter.fit(sampler, data, width=width, steps=steps,

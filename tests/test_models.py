@@ -1009,6 +1009,43 @@ class TestBarAdapter(chex.TestCase):
     fresh = HierarchicalVAE(with_adapter).init(jax.random.key(0), *_batch()[:4], jax.random.key(1))
     assert not np.asarray(fresh["params"]["decoder"]["step"]["adapter_out"]["kernel"]).any()
 
+  def test_the_fits_step_moves_what_the_masked_full_gradient_moves(self):
+    """bar_adapter.make_train_step takes the gradient of the trained leaves alone: the same
+    gradient there as the full one (reference: every leaf's gradient, masked), the frozen leaves
+    bit-equal after a step, the trained ones equal to the reference step's (the clip not binding)
+    and the clip the trained leaves' norm when it binds."""
+    import optax  # noqa: PLC0415
+
+    from hrnnvae import bar_adapter  # noqa: PLC0415
+    _, with_adapter, _, adapted, (events, lengths, steps_per_bar, emotion) = self._models()
+    vae, params = HierarchicalVAE(with_adapter), adapted["params"]
+    batch = {"events": events, "lengths": lengths, "steps_per_bar": steps_per_bar,
+             "emotion": emotion}
+    mask = bar_adapter.trainable_mask(params)
+    trained = {jax.tree_util.keystr(path) for path, leaf in
+               jax.tree_util.tree_flatten_with_path(mask)[0] if leaf.all()}
+    assert trained and all("adapter_" in name or "bar_mu" in name or "bar_log_var" in name
+                           for name in trained)
+    loss = lambda p: bar_adapter.elbo_with_bars(vae, p, batch, jax.random.key(2), None, beta=0.2,
+                                                free_bits=0.0)
+    full = jax.tree.map(jnp.multiply, jax.grad(loss)(params), mask)
+    rate = 1e3  # the update is the clipped gradient times this, far above the weights' rounding
+    tx = optax.sgd(rate)
+    for clip in (1e6, 1e-3):
+      step = bar_adapter.make_train_step(vae, tx, mask, beta=0.2, free_bits=0.0,
+                                         grad_clip_norm=clip)
+      moved, _, step_loss = step(params, tx.init(params), batch, jax.random.key(2), None)
+      np.testing.assert_allclose(step_loss, loss(params), rtol=1e-6)
+      scale = min(1.0, clip / float(optax.global_norm(full)))
+      for path, after in jax.tree_util.tree_flatten_with_path(moved)[0]:
+        name, before = jax.tree_util.keystr(path), _at(params, path)
+        if name in trained:
+          expected = scale * _at(full, path)
+          np.testing.assert_allclose((before - after) / rate, expected, rtol=1e-4,
+                                     atol=1e-4 * float(np.abs(expected).max()), err_msg=name)
+        else:
+          np.testing.assert_array_equal(after, before, err_msg=name)
+
   def test_the_adapter_needs_bar_latent_dropout_and_is_never_a_config_field(self):
     with pytest.raises(ValueError, match="bar_adapter_dim"):
       dataclasses.replace(_hp(bar_latent_dim=5), bar_adapter_dim=6).validate()
