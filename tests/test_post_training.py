@@ -293,6 +293,8 @@ def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   # samples in 4-bar sections from one latent: the decoder that can write them (Sampler.has_sections)
   assert (recipe.sample.section_bars, recipe.sample.section_correlation) == (4, 1.0)
   assert (recipe.sample.emotion_guidance, recipe.sample.guidance_tense) == (1.75, 1.5)
+  assert recipe.sample.guidance_sad == 1.5  # the sad samples heard in major at 1.75 (xxv)
+  assert load_config("nottingham_ship.py").sample.guidance_sad == 0.0  # JSB's alone
   assert recipe.model.hierarchical and recipe.model.decoder == "bar_reset"
   assert recipe.sample.repeat_penalty == 10.0  # chosen on the validation chorales
   # per-bar latents that most chorales drop, read through the adapter; guidance chosen on them
