@@ -16,7 +16,10 @@ From an empty folder 3,630 s in one call on 2026-12-05's dev machine, every stag
 (1,448 s of it the bar adapter's fit, 1,153 s the transfer adapter's), partly beside other jobs
 (BUILD_NOTES.md, issue 19 (xviii)). The shipped model, with the per-quadrant realism MMD since
 (xix), is two calls' (3,943 s): the first with the adapters off as a screen, then the plain
-command (BUILD_NOTES.md, issue 19 (xix)).
+command (BUILD_NOTES.md, issue 19 (xix)); since (xxv), with sad samples at guidance 1.5, a third
+call that refitted the critic and E on them (4,159 s). A run from an empty folder does not
+reproduce it bit for bit: in (xxv) one made a model whose judge agreed 0.827 on the test chorales
+against the shipped model's 0.856 (BUILD_NOTES.md, the JSB Results).
 """
 
 import pathlib
