@@ -4,9 +4,11 @@ the one command that trains what ships (launch/train_shipped.sh, configs/notting
 import json
 import os
 import pathlib
+import re
 import shutil
 import stat
 import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -448,6 +450,18 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
   report_again = json.loads((export / "config.json").read_text())["bar_adapter_fit"]
   assert report_again["steps"] == 10
   assert report_again["validation_loss_before"] == report["validation_loss_before"]
+  # launch/bar_adapter_bench.py on this run: both steps timed, and the two fits bit-equal
+  # wherever the reference's clip (over every parameter's gradient) never bound.
+  bench = subprocess.run(
+      [sys.executable, str(pathlib.Path(__file__).parent.parent / "launch" / "bar_adapter_bench.py"),
+       f"--workdir={run}", f"--cache={nottingham_40[0]}", "--width=8", "--timed_steps=1",
+       "--fit_steps=3", f"--beta={config.loss.beta_max}", f"--free_bits={config.loss.free_bits}",
+       f"--clip={config.train.grad_clip_norm}"], capture_output=True, text=True, timeout=600)
+  assert bench.returncode == 0, bench.stderr[-3000:]
+  assert "reference (full gradient, masked)" in bench.stdout
+  assert "shipped (trained leaves only)" in bench.stdout
+  apart, bound = re.search(r"differ by at most (\S+);.* at (\d+) steps", bench.stdout).groups()
+  assert int(bound) > 0 or float(apart) == 0.0, bench.stdout
 
 
 @pytest.mark.slow
