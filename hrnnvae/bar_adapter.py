@@ -114,7 +114,7 @@ def make_train_step(vae, tx: optax.GradientTransformation, mask: dict, *, beta: 
   @functools.partial(jax.jit, static_argnums=(4,))
   def train_step(params, opt_state, batch, rng, grid):
     loss, grads = jax.value_and_grad(loss_of)(params, batch, rng, grid)
-    grads = step_lib.clip(jax.tree.map(jnp.multiply, grads, mask), grad_clip_norm)
+    grads = step_lib.clip(grads, grad_clip_norm)  # zero on every frozen leaf (stop_gradient)
     updates, opt_state = tx.update(grads, opt_state, params)
     updates = jax.tree.map(jnp.multiply, updates, mask)
     return optax.apply_updates(params, updates), opt_state, loss
