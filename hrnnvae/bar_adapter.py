@@ -149,10 +149,12 @@ def _measured_windows(split: input_pipeline.Split, seed: int) -> tuple[np.ndarra
 
 def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_rate: float,
         beta: float, free_bits: float, grad_clip_norm: float, seed: int,
-        log=None) -> tuple[ModelHParams, dict, dict]:
+        bucket_by_bar: bool = True, log=None) -> tuple[ModelHParams, dict, dict]:
   """Fits a fresh bar adapter of `width` units to the sampler's model on data's training
   windows (module docstring): (the hparams with the adapter, the VAE's parameters, the report).
-  sampler: the model as trained (its encoder's bar heads as training left them)."""
+  sampler: the model as trained (its encoder's bar heads as training left them).
+  bucket_by_bar: batches as training made them (config.train.bucket_by_bar;
+  input_pipeline.fit_buckets)."""
   log = log or progress.silent
   started = time.monotonic()
   hp, params = attach(sampler.hp, sampler.params["vae"], width, seed)
@@ -169,7 +171,9 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
   before = greedy_reconstruction(sampler, *windows)
   opt_state, rng = tx.init(params), jax.random.key(seed)
   recent = []
-  batches = input_pipeline.endless_batches(data.splits["train"], BATCH_SIZE, seed, data.max_bars)
+  batches = input_pipeline.endless_batches(
+      data.splits["train"], BATCH_SIZE, seed, data.max_bars,
+      input_pipeline.fit_buckets(data, BATCH_SIZE, bucket_by_bar))
   for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
     batch = {key: jnp.asarray(value) for key, value in batch.items()}
     params, opt_state, loss = train_step(params, opt_state, batch,
@@ -182,6 +186,7 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
   after = greedy_reconstruction(fitted, *windows)
   report = {
       "width": int(width), "steps": int(steps), "learning_rate": float(learning_rate),
+      "bucket_by_bar": bool(bucket_by_bar),
       "trainable_parameters": int(sum(m.sum() for m in jax.tree.leaves(mask))),
       "train_loss_last_50_steps": float(np.mean(recent)) if recent else None,
       "validation_windows": int(len(windows[1])),

@@ -251,12 +251,14 @@ def sampler_before_bar_adapter(sampler: Sampler) -> Sampler:
 
 def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                     width: int, steps: int, learning_rate: float, beta: float, free_bits: float,
-                    grad_clip_norm: float, max_steps: int, seed: int, log: Log = None) -> dict:
+                    grad_clip_norm: float, max_steps: int, seed: int, bucket_by_bar: bool = True,
+                    log: Log = None) -> dict:
   """Fits the bar adapter (bar_adapter.py) into the export: its parameters join the VAE's, the
   model's facts in config.json record its width ("model" / bar_adapter_dim) and the fit is
   recorded ("bar_adapter_fit"). Each fit starts from the VAE as training left it (kept in
   ADAPTER_START_FILE beside the export at the first fit), so fitting again is fitting once.
-  Returns the fit's report."""
+  bucket_by_bar: the fit batches as training did (config.train.bucket_by_bar). Returns the fit's
+  report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, _, _ = _refit_inputs(export_dir, cache_dir)
   description = dict(sampler.description)
@@ -270,7 +272,7 @@ def fit_bar_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Pat
     hp, params, report = bar_adapter.fit(sampler, data, width=width, steps=steps,
                                          learning_rate=learning_rate, beta=beta,
                                          free_bits=free_bits, grad_clip_norm=grad_clip_norm,
-                                         seed=seed, log=log)
+                                         seed=seed, bucket_by_bar=bucket_by_bar, log=log)
   except ValueError as error:
     raise PostTrainingError(f"cannot fit the bar adapter: {error}") from error
   description["model"] = {**description["model"], "bar_adapter_dim": hp.bar_adapter_dim}
@@ -305,7 +307,8 @@ def transfer_fit_asked(description: dict, steps: int, learning_rate: float,
 def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                          steps: int, learning_rate: float, keep_weight: float,
                          grad_clip_norm: float, max_steps: int, seed: int, tune_steps: int = 0,
-                         fit_keep: float = -1.0, refine: bool = False, log: Log = None) -> dict:
+                         fit_keep: float = -1.0, refine: bool = False, bucket_by_bar: bool = True,
+                         log: Log = None) -> dict:
   """Fits emotion transfer's adapter (transfer_adapter.py) into the export: its parameters join
   the export's under transfer_adapter.PARAMS_KEY (the VAE's are untouched) and the fit is
   recorded (TRANSFER_FIT_KEY), with emotion transfer on the validation opening windows before
@@ -315,7 +318,8 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
 
   refine: a second leg, from the export's fitted adapter (a fresh optimiser, the batches from
   the start), recorded under the fit's record as TRANSFER_REFINE_KEY; "before" is then the
-  adapter as the first leg left it. Returns the fit's report."""
+  adapter as the first leg left it. bucket_by_bar: the fit batches as training did
+  (config.train.bucket_by_bar). Returns the fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
   if not sampler.hp.bar_adapter_dim:
@@ -345,7 +349,8 @@ def fit_transfer_adapter(export_dir: str | pathlib.Path, cache_dir: str | pathli
   adapter, report = transfer_adapter.fit(sampler, data, thresholds, steps=steps,
                                          learning_rate=learning_rate, keep_weight=keep_weight,
                                          grad_clip_norm=grad_clip_norm, seed=seed, init=init,
-                                         tune_steps=tune_steps, log=log)
+                                         tune_steps=tune_steps, bucket_by_bar=bucket_by_bar,
+                                         log=log)
   sampler.steer(transfer_keep=transfer_keep)
   sampler.params = {**sampler.params, transfer_adapter.PARAMS_KEY: adapter}
   sampler.use_transfer_adapter = True
@@ -685,7 +690,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
           steps=post["bar_adapter_steps"], learning_rate=post["bar_adapter_learning_rate"],
           beta=config.loss.beta_max, free_bits=config.loss.free_bits,
           grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
-          seed=config.seed, log=log))
+          seed=config.seed, bucket_by_bar=config.train.bucket_by_bar, log=log))
   if post["transfer_adapter_steps"]:
     description = json.loads((export_dir / "config.json").read_text())
     asked = transfer_fit_asked(description, post["transfer_adapter_steps"],
@@ -698,7 +703,8 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
         learning_rate=post["transfer_adapter_learning_rate"],
         keep_weight=post["transfer_adapter_keep_weight"],
         grad_clip_norm=config.train.grad_clip_norm, max_steps=config.data.max_steps,
-        seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"], log=log)
+        seed=config.seed, tune_steps=post["transfer_adapter_tune_steps"],
+        bucket_by_bar=config.train.bucket_by_bar, log=log)
     recorded = description.get(TRANSFER_FIT_KEY) or {}
     # A second leg the config no longer asks for is undone by fitting the first again.
     unasked_leg = TRANSFER_REFINE_KEY in recorded and not post["transfer_adapter_refine_steps"]

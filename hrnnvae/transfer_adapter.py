@@ -186,12 +186,15 @@ def _mean(metrics: list[dict]) -> dict | None:
 
 def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_rate: float,
         keep_weight: float, grad_clip_norm: float, seed: int, margin: float = 0.0, init=None,
-        tune_steps: int = 0, mode_weight: float = 0.0, log=None) -> tuple[dict, dict]:
+        tune_steps: int = 0, mode_weight: float = 0.0, bucket_by_bar: bool = True,
+        log=None) -> tuple[dict, dict]:
   """Fits emotion transfer's adapter to the sampler's model (module docstring): (its leaves,
   the fit's report). sampler: a model with the bar adapter, decoding transfers at its
   temperature, top_p and transfer_keep (transfer_loss's keep_bias). margin: transfer_loss's.
   init: the leaves to start from (default the bar adapter's). tune_steps > 0: the adapter also
-  reads that many of the tune's steps (with_tune_reading). mode_weight: transfer_loss's."""
+  reads that many of the tune's steps (with_tune_reading). mode_weight: transfer_loss's.
+  bucket_by_bar: batches as training made them (config.train.bucket_by_bar;
+  input_pipeline.fit_buckets)."""
   log = log or progress.silent
   started = time.monotonic()
   vae = sampler.decoder(tune_steps=tune_steps)
@@ -206,7 +209,9 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
                                keep_bias=sampler.transfer_keep, mode_weight=mode_weight)
   rng = jax.random.key(seed)
   recent, first = [], []
-  batches = input_pipeline.endless_batches(data.splits["train"], BATCH_SIZE, seed, data.max_bars)
+  batches = input_pipeline.endless_batches(
+      data.splits["train"], BATCH_SIZE, seed, data.max_bars,
+      input_pipeline.fit_buckets(data, BATCH_SIZE, bucket_by_bar))
   for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
     batch = {key: jnp.asarray(value) for key, value in batch.items()}
     adapter, opt_state, metrics = train_step(adapter, opt_state, vae_params, batch,
@@ -222,7 +227,7 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   report = {"steps": int(steps), "learning_rate": float(learning_rate),
             "keep_weight": float(keep_weight), "margin": float(margin),
             "tune_steps": int(tune_steps), "mode_weight": float(mode_weight),
-            "batch_size": BATCH_SIZE,
+            "batch_size": BATCH_SIZE, "bucket_by_bar": bool(bucket_by_bar),
             "temperature": float(sampler.temperature), "top_p": float(sampler.top_p),
             "transfer_keep": float(sampler.transfer_keep),
             "train_first_10_steps": _mean(first), "train_last_10_steps": _mean(recent[-10:]),

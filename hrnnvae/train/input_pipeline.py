@@ -121,15 +121,24 @@ def bucketed_batches(split: Split, batch_size: int, seed: int, epoch: int, bucke
     yield _crop(split.take(rows), max_bars * width), width
 
 
-def endless_batches(split: Split, batch_size: int, seed: int,
-                    max_bars: int) -> Iterator[tuple[Batch, int]]:
+def endless_batches(split: Split, batch_size: int, seed: int, max_bars: int,
+                    buckets: list[int] | None = None) -> Iterator[tuple[Batch, int]]:
   """bucketed_batches of epoch 0, 1, 2, ... in turn, without end (the post-training fits, which
-  count steps, not epochs), over the split's bar_buckets."""
-  buckets = bar_buckets(split, batch_size)
+  count steps, not epochs), over `buckets` (default the split's bar_buckets; fit_buckets)."""
+  buckets = bar_buckets(split, batch_size) if buckets is None else buckets
   epoch = 0
   while True:
     yield from bucketed_batches(split, batch_size, seed, epoch, buckets, max_bars)
     epoch += 1
+
+
+def fit_buckets(data: Data, batch_size: int, bucket_by_bar: bool) -> list[int]:
+  """The buckets a post-training fit batches the training split in, as training did
+  (config.train.bucket_by_bar): bar_buckets, or one bucket as wide as the data's widest bar (one
+  compiled step; the tiny test config's choice)."""
+  if bucket_by_bar:
+    return bar_buckets(data.splits["train"], batch_size)
+  return [data.max_steps_per_bar]
 
 
 def epoch_plan(split: Split, batch_size: int, seed: int, epoch: int,
