@@ -301,6 +301,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # The critic also reads where each melody sits as written (realism.register_features: the mean
   # and spread of its pitches), which a critic reading melodies moved to a C tonic no longer sees
   config.post.critic_register = False  # False: the events alone
+  # Critics fitted, at seeds seed, seed + 1, ...: more than one, an ensemble whose log-ratio is the
+  # mean of theirs (realism_critic.ensemble; which candidates one critic keeps depends on its seed)
+  config.post.critic_fits = 1
   # The bar adapter's fit (hrnnvae/bar_adapter.py; issue 19, pitch that z carries): a model
   # trained with bar-latent dropout gets a layer of bar_adapter_dim units that reads each step's
   # bar latent beside the decoder's output state and adds to the logits what the bar changes,

@@ -68,7 +68,7 @@ E_START_FILE = "emotion_before_fit.msgpack"  # beside the export: training's E, 
 ADAPTER_START_FILE = "vae_before_bar_adapter.msgpack"
 POST_FIELDS = {"emotion_fit_steps", "emotion_fit_per_emotion", "critic_fit_steps",
                "critic_fit_per_emotion", "critic_input", "critic_min_windows", "critic_bars",
-               "critic_repetition", "critic_register",
+               "critic_repetition", "critic_register", "critic_fits",
                "bar_adapter_steps", "bar_adapter_dim", "bar_adapter_learning_rate",
                "transfer_adapter_steps", "transfer_adapter_learning_rate",
                "transfer_adapter_keep_weight", "transfer_adapter_tune_steps",
@@ -205,25 +205,38 @@ def fit_critic(export_dir: str | pathlib.Path, cache_dir: str | pathlib.Path, *,
                per_emotion: int, steps: int, seed: int, bars: int = realism_critic.BARS,
                input_kind: str = "absolute",
                min_real_windows: int = realism_critic.MIN_REAL_WINDOWS, repetition: bool = False,
-               register: bool = False, log: Log = None) -> dict:
+               register: bool = False, fits: int = 1, log: Log = None) -> dict:
   """Fits the export's realism critic (realism_critic.py) on training windows against the
   model's own plain prior samples, drawn with its own settings, reading input_kind
   (realism_critic.INPUTS) and, with repetition, how each melody restates its bars (with
   register, where it sits as written), resampling
   the quadrants with at least min_real_windows real training windows, and writes its
   parameters into the export beside the VAE's and E's, the fit recorded in config.json
-  ("realism_critic_fit"). Returns the fit's report."""
+  ("realism_critic_fit"). fits > 1: an ensemble (realism_critic.ensemble) of that many critics
+  fitted at seed, seed + 1, ..., each on its own samples; the report is the first's, with
+  "fits", each member's "seed", "final_loss" and "held_out_accuracy" ("members"). Returns the
+  fit's report."""
   log, export_dir = log or progress.silent, pathlib.Path(export_dir)
+  if fits < 1:
+    raise PostTrainingError(f"post.critic_fits={fits}: fit at least one critic")
   sampler, arrays, thresholds = _refit_inputs(export_dir, cache_dir)
-  try:
-    params, report = realism_critic.fit(sampler, arrays, thresholds, per_emotion=per_emotion,
-                                        steps=steps, seed=seed, bars=bars,
-                                        input_kind=input_kind,
-                                        min_real_windows=min_real_windows,
-                                        repetition=repetition, register=register, log=log)
-  except ValueError as error:
-    raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
-                            f"tunes of at least {bars} bars") from error
+  members, reports = [], []
+  for member in range(fits):
+    try:
+      params, member_report = realism_critic.fit(
+          sampler, arrays, thresholds, per_emotion=per_emotion, steps=steps, seed=seed + member,
+          bars=bars, input_kind=input_kind, min_real_windows=min_real_windows,
+          repetition=repetition, register=register, log=log)
+    except ValueError as error:
+      raise PostTrainingError(f"cannot fit the realism critic: {error}; prepare a dataset with "
+                              f"tunes of at least {bars} bars") from error
+    members.append(params)
+    reports.append(member_report)
+  params, report = realism_critic.ensemble(members), reports[0]
+  if fits > 1:
+    report["fits"] = fits
+    report["members"] = [{key: member[key] for key in ("seed", "final_loss", "held_out_accuracy")}
+                         for member in reports]
   report["sampling"] = _fit_sampling(sampler.description)
   description = dict(sampler.description, realism_critic_fit=report)
   exports.rewrite_export(export_dir, {**sampler.params, realism_critic.PARAMS_KEY: params},
@@ -730,7 +743,7 @@ def run_stages(config, workdir: str | pathlib.Path, *, command: str, arrays: dic
       ("critic_fit", "critic_fit", "realism_critic_fit", fit_critic,
        {"input_kind": post["critic_input"], "min_real_windows": post["critic_min_windows"],
         "bars": post["critic_bars"], "repetition": post["critic_repetition"],
-        "register": post["critic_register"]},
+        "register": post["critic_register"], "fits": post["critic_fits"]},
        realism_critic.fit_options, "the realism critic already fitted in this export"),
       ("emotion_fit", "emotion_fit", "emotion_classifier_fit", fit_emotion_classifier, {},
        lambda report: {}, "E already fitted in this export"))

@@ -30,6 +30,11 @@ their mean logit; it is fitted on the real training windows at that hop within e
 window and on its samples of BARS bars cut the same way. A fit's report records the hop
 ("window_hop_bars"); a critic fitted before reads the whole melody, as it was fitted.
 
+An ensemble (post.critic_fits > 1; since 2026-12-06 (xxvi)): the same critic fitted at seeds
+seed, seed + 1, ..., each on its own samples, stored as ensemble()'s {MEMBERS: {"0": ..., ...}},
+whose log-ratio is the mean of its members'. Which of K candidates a lone critic keeps depends on
+its fit's seed (JSB: the judge 0.846-0.859 over three seeds of one model); the mean is steadier.
+
   params, report = fit(sampler, arrays, thresholds, per_emotion=1024, steps=3000, seed=0)
   ratios = log_ratios(params, candidates_BxT, emotions_B, report["input"], steps_per_bar)
   kept = choose(ratios_KxB, rng)   # [B] candidate index
@@ -60,6 +65,7 @@ PARAMS_KEY = "realism_critic"  # its parameters beside {'vae', 'emotion'} in a m
 # key-relative one gains both there (19 (vii)), and fit() takes another floor.
 MIN_REAL_WINDOWS = 500
 INPUTS = ("absolute", "key_relative")  # what the critic reads: the events, or key_relative's
+MEMBERS = "members"  # an ensemble's key: its members' parameters by index ("0", "1", ...)
 
 
 # Logits [B, num_emotions]: for each quadrant, log p_real / p_model of a melody asked for it;
@@ -104,12 +110,27 @@ def key_relative(events_BxT: np.ndarray, steps_per_bar: int) -> np.ndarray:
 
 def fit_options(report: dict) -> dict:
   """The fit() options a fit's report records, as fit() takes them: {input_kind,
-  min_real_windows, bars, repetition, register} (their defaults for fits from before they were
-  recorded)."""
+  min_real_windows, bars, repetition, register}, and the critics fitted (post_training.fit_critic's
+  fits; 1 for a lone critic) (their defaults for fits from before they were recorded)."""
   return {"input_kind": report.get("input", "absolute"),
           "min_real_windows": report.get("min_real_windows", MIN_REAL_WINDOWS),
           "bars": report.get("bars", BARS), "repetition": bool(report.get("repetition", False)),
-          "register": bool(report.get("register", False))}
+          "register": bool(report.get("register", False)), "fits": int(report.get("fits", 1))}
+
+
+def ensemble(members: list) -> dict:
+  """The parameters of an ensemble of critics (members: each one's fit() parameters, in order),
+  which log_ratios reads as the mean of its members'; one member is itself."""
+  if len(members) == 1:
+    return members[0]
+  return {MEMBERS: {str(index): member for index, member in enumerate(members)}}
+
+
+def members_of(params) -> list:
+  """An ensemble's members in order (ensemble()), or [params] for a lone critic."""
+  if MEMBERS not in params:
+    return [params]
+  return [params[MEMBERS][key] for key in sorted(params[MEMBERS], key=int)]
 
 
 def windows_of(description: dict) -> tuple[int, int] | None:
@@ -164,7 +185,10 @@ def log_ratios(params, events_BxT: np.ndarray, emotions_B, input_kind: str = "ab
   `bars` bars is scored by the mean logit of its windows, each read as input_kind says.
   repetition: the critic also reads how the melody restates its bars (repetition_of; needs
   steps_per_bar). register: the critic also reads where the melody (each window) sits as written
-  (register_of)."""
+  (register_of). params: one critic's, or an ensemble's (the mean of its members' log-ratios)."""
+  if MEMBERS in params:
+    return np.mean([log_ratios(member, events_BxT, emotions_B, input_kind, steps_per_bar, windows,
+                               repetition, register) for member in members_of(params)], axis=0)
   events_BxT = np.asarray(events_BxT)
   if windows is not None and events_BxT.shape[1] > windows[0] * steps_per_bar:
     cut, count = _cut(events_BxT, windows[0] * steps_per_bar, windows[1] * steps_per_bar)

@@ -148,6 +148,23 @@ def test_the_stages_after_training_fit_e_and_ship_once_for_each_export(tiny_work
   assert realism_critic.register_of(shipped_description)
   assert len(Sampler.load(shipped).sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
 
+  # An ensemble of two critics (post.critic_fits): only the critic is fitted again, its first
+  # member the lone critic just fitted (the same seed and options), its second at the next seed;
+  # the shipped model samples with it and reads a candidate by the mean of their log-ratios.
+  lone = Sampler.load(shipped).params[realism_critic.PARAMS_KEY]
+  config.post.critic_fits = 2
+  ensembled = post_training.run_stages(config, run, command="hrnnvae-train --config=configs/tiny.py")
+  assert ensembled["critic_fit"].startswith("done") and ensembled["emotion_fit"].startswith("E ")
+  fit = json.loads((shipped / "config.json").read_text())["realism_critic_fit"]
+  assert fit["fits"] == 2 and [member["seed"] for member in fit["members"]] == [0, 1]
+  ensemble_sampler = Sampler.load(shipped)
+  members = realism_critic.members_of(ensemble_sampler.params[realism_critic.PARAMS_KEY])
+  assert len(members) == 2
+  jax.tree.map(np.testing.assert_array_equal, members[0], lone)
+  assert not np.array_equal(*(jax.tree.leaves(member)[0] for member in members))
+  assert len(ensemble_sampler.sample([0, 1, 2, 3], 16, seed=0, candidates=3)) == 4
+  assert post_training.run_stages(config, run, command="c")["critic_fit"].startswith("the realism")
+
   config = _ship_config(nottingham_40[0], tmp_path / "pretrained", command="bash launch/x.sh")
   export_config = json.loads((run / "export" / "config.json").read_text())  # a later export
   del export_config["emotion_classifier_fit"], export_config["realism_critic_fit"]

@@ -169,6 +169,31 @@ def test_a_melody_longer_than_the_critics_windows_scores_their_mean_logit():
         realism_critic.log_ratios(params, short, emotions, input_kind, spb))
 
 
+def test_an_ensembles_log_ratio_is_the_mean_of_its_members_and_one_member_is_itself():
+  """realism_critic.ensemble of critics fitted at several seeds: log_ratios of the ensemble is
+  the mean of each member's, read the same way (here key-relative, in 8-bar windows), its members
+  come back in order past nine of them, and an ensemble of one is that critic's parameters."""
+  import jax
+  import jax.numpy as jnp
+  spb = 4
+  melodies = np.random.default_rng(0).integers(0, 90, (3, 16 * spb))
+  emotions = [0, 2, 3]
+  critics = [realism_critic.CRITIC.init(jax.random.key(seed), jnp.zeros((1, 32), jnp.int32),
+                                        jnp.ones((1, 32), bool)) for seed in range(11)]
+  three = realism_critic.ensemble(critics[:3])
+  reads = ("key_relative", spb, (8, 4))
+  each = np.stack([realism_critic.log_ratios(c, melodies, emotions, *reads) for c in critics[:3]])
+  assert not np.allclose(each[0], each[1])  # the members differ
+  np.testing.assert_allclose(realism_critic.log_ratios(three, melodies, emotions, *reads),
+                             each.mean(0), rtol=1e-5, atol=1e-6)
+  eleven = realism_critic.members_of(realism_critic.ensemble(critics))
+  assert all(a is b for a, b in zip(eleven, critics)) and len(eleven) == 11
+  assert realism_critic.ensemble(critics[:1]) is critics[0]
+  assert realism_critic.members_of(critics[0]) == [critics[0]]
+  assert realism_critic.fit_options({})["fits"] == 1  # a fit recorded before ensembles
+  assert realism_critic.fit_options({"fits": 3})["fits"] == 3
+
+
 def test_real_windows_cut_every_cached_window_at_the_hop():
   """Windows of 2 bars at hop 1 in cached windows of 4 and 3 bars (and one of another split, one
   transposed): 3 + 2 of the untransposed training rows, in order; windows as long as the cache's
