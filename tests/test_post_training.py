@@ -296,6 +296,12 @@ def test_the_shipped_recipe_is_the_cpu_preset_with_the_fine_tune_and_every_stage
     assert flat.sample.transfer_keep == 0.0
 
 
+def test_an_ensemble_of_no_critics_is_refused_before_anything_is_read(tmp_path):
+  with pytest.raises(post_training.PostTrainingError, match="at least one critic"):
+    post_training.fit_critic(tmp_path / "no_export", tmp_path / "no_cache", per_emotion=4,
+                             steps=1, seed=0, fits=0)
+
+
 def test_the_jsb_recipe_is_the_same_recipe_at_jsb_size():
   recipe, cpu = load_config("jsb_ship.py"), load_config("jsb_chorales_cpu.py")
   assert recipe.model.decoder_dim == cpu.model.decoder_dim and recipe.train.batch_size == 32
