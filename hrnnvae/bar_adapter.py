@@ -154,7 +154,7 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
   windows (module docstring): (the hparams with the adapter, the VAE's parameters, the report).
   sampler: the model as trained (its encoder's bar heads as training left them).
   bucket_by_bar: batches as training made them (config.train.bucket_by_bar;
-  input_pipeline.fit_buckets)."""
+  input_pipeline.train_buckets)."""
   log = log or progress.silent
   started = time.monotonic()
   hp, params = attach(sampler.hp, sampler.params["vae"], width, seed)
@@ -173,7 +173,7 @@ def fit(sampler, data: input_pipeline.Data, *, width: int, steps: int, learning_
   recent = []
   batches = input_pipeline.endless_batches(
       data.splits["train"], BATCH_SIZE, seed, data.max_bars,
-      input_pipeline.fit_buckets(data, BATCH_SIZE, bucket_by_bar))
+      input_pipeline.train_buckets(data, BATCH_SIZE, bucket_by_bar))
   for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
     batch = {key: jnp.asarray(value) for key, value in batch.items()}
     params, opt_state, loss = train_step(params, opt_state, batch,

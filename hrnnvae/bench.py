@@ -58,8 +58,7 @@ def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict
                                 data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
   batch_size, split = config.train.batch_size, data.splits["train"]
-  buckets = (input_pipeline.bar_buckets(split, batch_size) if config.train.bucket_by_bar
-             else [data.max_steps_per_bar])
+  buckets = input_pipeline.train_buckets(data, batch_size, config.train.bucket_by_bar)
   plan = input_pipeline.epoch_plan(split, batch_size, 0, 0, buckets)
   widths = [width for _, width in plan]
   width = max(set(widths), key=widths.count)

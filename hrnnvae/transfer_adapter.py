@@ -194,7 +194,7 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   init: the leaves to start from (default the bar adapter's). tune_steps > 0: the adapter also
   reads that many of the tune's steps (with_tune_reading). mode_weight: transfer_loss's.
   bucket_by_bar: batches as training made them (config.train.bucket_by_bar;
-  input_pipeline.fit_buckets)."""
+  input_pipeline.train_buckets)."""
   log = log or progress.silent
   started = time.monotonic()
   vae = sampler.decoder(tune_steps=tune_steps)
@@ -211,7 +211,7 @@ def fit(sampler, data: input_pipeline.Data, thresholds, *, steps: int, learning_
   recent, first = [], []
   batches = input_pipeline.endless_batches(
       data.splits["train"], BATCH_SIZE, seed, data.max_bars,
-      input_pipeline.fit_buckets(data, BATCH_SIZE, bucket_by_bar))
+      input_pipeline.train_buckets(data, BATCH_SIZE, bucket_by_bar))
   for step, (batch, bar_width) in zip(range(1, steps + 1), batches):
     batch = {key: jnp.asarray(value) for key, value in batch.items()}
     adapter, opt_state, metrics = train_step(adapter, opt_state, vae_params, batch,

@@ -40,7 +40,7 @@ _FREE_BITS = flags.DEFINE_float("free_bits", 256.0, "config.loss.free_bits.")
 _CLIP = flags.DEFINE_float("clip", 1.0, "config.train.grad_clip_norm.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", 2e-3, "config.post.bar_adapter_learning_rate.")
 _BUCKET_BY_BAR = flags.DEFINE_bool("bucket_by_bar", True, "config.train.bucket_by_bar: batches in "
-                                   "the fit's bar buckets, or one (input_pipeline.fit_buckets).")
+                                   "the fit's bar buckets, or one (input_pipeline.train_buckets).")
 
 
 def reference_step(vae, tx, mask, *, beta, free_bits, grad_clip_norm):
@@ -71,7 +71,7 @@ def main(argv):
   steps = {"reference (full gradient, masked)": reference_step(vae, tx, mask, **options),
            "shipped (trained leaves only)": bar_adapter.make_train_step(vae, tx, mask, **options)}
   data = input_pipeline.load(_CACHE.value, 1 << 30)
-  buckets = input_pipeline.fit_buckets(data, bar_adapter.BATCH_SIZE, _BUCKET_BY_BAR.value)
+  buckets = input_pipeline.train_buckets(data, bar_adapter.BATCH_SIZE, _BUCKET_BY_BAR.value)
   batches = input_pipeline.endless_batches(data.splits["train"], bar_adapter.BATCH_SIZE, 0,
                                            data.max_bars, buckets)
   batches = [({key: jnp.asarray(value) for key, value in batch.items()}, (data.max_bars, width))

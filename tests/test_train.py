@@ -352,17 +352,18 @@ def test_bar_buckets_merge_small_meters_and_cover_every_window():
 
 
 def test_the_fits_batch_as_training_did_in_bar_buckets_or_one(nottingham_40):
-  """input_pipeline.fit_buckets: the post-training fits (bar and transfer adapters) batch the
-  training split in its bar buckets where training did (config.train.bucket_by_bar), else in one
-  bucket as wide as the data's widest bar: every batch then has one shape (one compiled step)."""
+  """input_pipeline.train_buckets: training, the post-training fits (bar and transfer adapters)
+  and the benchmarks batch the training split in its bar buckets (config.train.bucket_by_bar),
+  else in one bucket as wide as the data's widest bar: every batch then has one shape (one
+  compiled step)."""
   data = input_pipeline.load(str(nottingham_40[0]))
   train = data.splits["train"]
   assert len(np.unique(train.steps_per_bar)) > 1  # the real tunes have several meters
-  assert (input_pipeline.fit_buckets(data, 16, True)
+  assert (input_pipeline.train_buckets(data, 16, True)
           == input_pipeline.bar_buckets(train, 16))
-  assert input_pipeline.fit_buckets(data, 16, False) == [data.max_steps_per_bar]
+  assert input_pipeline.train_buckets(data, 16, False) == [data.max_steps_per_bar]
   for bucket_by_bar in (True, False):
-    buckets = input_pipeline.fit_buckets(data, 16, bucket_by_bar)
+    buckets = input_pipeline.train_buckets(data, 16, bucket_by_bar)
     batches = input_pipeline.endless_batches(train, 16, 0, data.max_bars, buckets)
     widths = {width for _, width in (next(batches) for _ in range(3 * len(train) // 16))}
     assert widths == set(buckets)  # past an epoch: every bucket, and no other width

@@ -124,7 +124,7 @@ def bucketed_batches(split: Split, batch_size: int, seed: int, epoch: int, bucke
 def endless_batches(split: Split, batch_size: int, seed: int, max_bars: int,
                     buckets: list[int] | None = None) -> Iterator[tuple[Batch, int]]:
   """bucketed_batches of epoch 0, 1, 2, ... in turn, without end (the post-training fits, which
-  count steps, not epochs), over `buckets` (default the split's bar_buckets; fit_buckets)."""
+  count steps, not epochs), over `buckets` (default the split's bar_buckets; train_buckets)."""
   buckets = bar_buckets(split, batch_size) if buckets is None else buckets
   epoch = 0
   while True:
@@ -132,10 +132,10 @@ def endless_batches(split: Split, batch_size: int, seed: int, max_bars: int,
     epoch += 1
 
 
-def fit_buckets(data: Data, batch_size: int, bucket_by_bar: bool) -> list[int]:
-  """The buckets a post-training fit batches the training split in, as training did
-  (config.train.bucket_by_bar): bar_buckets, or one bucket as wide as the data's widest bar (one
-  compiled step; the tiny test config's choice)."""
+def train_buckets(data: Data, batch_size: int, bucket_by_bar: bool) -> list[int]:
+  """The buckets training batches the training split in (config.train.bucket_by_bar), and so the
+  post-training fits and the benchmarks: bar_buckets, or one bucket as wide as the data's widest
+  bar (one compiled step; the tiny test config's choice)."""
   if bucket_by_bar:
     return bar_buckets(data.splits["train"], batch_size)
   return [data.max_steps_per_bar]

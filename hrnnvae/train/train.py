@@ -154,10 +154,7 @@ def train_and_evaluate(config, workdir: str, devices=None, command: str | None =
   devices = devices if devices is not None else jax.devices()
   if batch_size % len(devices):
     raise TrainingError(f"train.batch_size={batch_size} must divide over {len(devices)} devices")
-  if config.train.bucket_by_bar:
-    buckets = input_pipeline.bar_buckets(train_split, batch_size)
-  else:
-    buckets = [data.max_steps_per_bar]
+  buckets = input_pipeline.train_buckets(data, batch_size, config.train.bucket_by_bar)
   steps_per_epoch = len(input_pipeline.epoch_plan(train_split, batch_size, config.seed, 0, buckets))
   if not len(data.splits["valid"]) or not len(train_split):
     raise TrainingError(f"{config.data.cache_dir} has {len(train_split)} training and "
