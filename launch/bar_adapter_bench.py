@@ -39,6 +39,8 @@ _BETA = flags.DEFINE_float("beta", 0.2, "The KL weight (config.loss.beta_max).")
 _FREE_BITS = flags.DEFINE_float("free_bits", 256.0, "config.loss.free_bits.")
 _CLIP = flags.DEFINE_float("clip", 1.0, "config.train.grad_clip_norm.")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", 2e-3, "config.post.bar_adapter_learning_rate.")
+_MAX_STEPS = flags.DEFINE_integer("max_steps", 0, "Crops the cache's windows to this many steps, "
+                                  "as config.data.max_steps does (0: every step).")
 _BUCKET_BY_BAR = flags.DEFINE_bool("bucket_by_bar", True, "config.train.bucket_by_bar: batches in "
                                    "the fit's bar buckets, or one (input_pipeline.train_buckets).")
 
@@ -70,7 +72,7 @@ def main(argv):
   options = {"beta": _BETA.value, "free_bits": _FREE_BITS.value, "grad_clip_norm": _CLIP.value}
   steps = {"reference (full gradient, masked)": reference_step(vae, tx, mask, **options),
            "shipped (trained leaves only)": bar_adapter.make_train_step(vae, tx, mask, **options)}
-  data = input_pipeline.load(_CACHE.value, 1 << 30)
+  data = input_pipeline.load(_CACHE.value, _MAX_STEPS.value)
   buckets = input_pipeline.train_buckets(data, bar_adapter.BATCH_SIZE, _BUCKET_BY_BAR.value)
   batches = input_pipeline.endless_batches(data.splits["train"], bar_adapter.BATCH_SIZE, 0,
                                            data.max_bars, buckets)

@@ -408,26 +408,40 @@ def test_the_adapters_report_decodes_each_validation_window_from_its_start_bar(m
     np.testing.assert_array_equal(decoded_from, windows["start_bar"])
 
 
-def _tiny_bar_dropout_run(cache_dir, tmp_path):
-  """(its config, the run folder) of a tiny model trained 6 steps with bar-latent dropout on the
-  cache."""
-  from hrnnvae.train import train
+def _bar_dropout_config(cache_dir):
   config = load_config("tiny.py", "bar_dropout")
   config.data.cache_dir = str(cache_dir)
   config.train.max_steps = 6
+  return config
+
+
+@pytest.fixture(scope="module")
+def bar_dropout_trained(nottingham_40, tmp_path_factory):
+  """A tiny model trained 6 steps with bar-latent dropout on the 40 tunes, trained once for the
+  tests below that fit adapters to it (each fits on its own copy: _tiny_bar_dropout_run)."""
+  from hrnnvae.train import train
+  run = tmp_path_factory.mktemp("bar_dropout") / "run"
+  train.train_and_evaluate(_bar_dropout_config(nottingham_40[0]), str(run))
+  return run
+
+
+def _tiny_bar_dropout_run(trained, cache_dir, tmp_path):
+  """(its config, the run folder) of a tiny model trained 6 steps with bar-latent dropout on the
+  cache: a copy of bar_dropout_trained in tmp_path, which the test's stages change."""
   run = tmp_path / "run"
-  train.train_and_evaluate(config, str(run))
-  return config, run
+  shutil.copytree(trained, run)
+  return _bar_dropout_config(cache_dir), run
 
 
-def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(nottingham_40,
-                                                                                  tmp_path):
+@pytest.mark.xdist_group("bar_dropout_trained")  # the tests of one module fixture share a worker
+def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
+    bar_dropout_trained, nottingham_40, tmp_path):
   """A tiny model trained with bar-latent dropout, then config.post.bar_adapter_steps: only the
   adapter and the encoder's bar heads move, the validation ELBO with the bars falls on real
   tunes, prior samples (z alone) are bit-equal to the model's before, the shipped model loads
   with it; a second call redoes nothing and a refit starts from the model as trained."""
   from hrnnvae.models.hparams import ModelHParams
-  config, run = _tiny_bar_dropout_run(nottingham_40[0], tmp_path)
+  config, run = _tiny_bar_dropout_run(bar_dropout_trained, nottingham_40[0], tmp_path)
   config.post.bar_adapter_steps, config.post.bar_adapter_dim = 20, 8
   config.post.bar_adapter_learning_rate = 3e-3
   config.post.ship_as, config.post.ship_root = "tiny_adapter", str(tmp_path / "pretrained")
@@ -482,7 +496,8 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
        f"--workdir={run}", f"--cache={nottingham_40[0]}", "--width=8", "--timed_steps=1",
        "--fit_steps=3", f"--beta={config.loss.beta_max}", f"--free_bits={config.loss.free_bits}",
        f"--clip={config.train.grad_clip_norm}",
-       f"--learning_rate={config.post.bar_adapter_learning_rate}", "--nobucket_by_bar"],
+       f"--learning_rate={config.post.bar_adapter_learning_rate}", "--nobucket_by_bar",
+       f"--max_steps={config.data.max_steps}"],  # the windows the run trained and fitted on
       capture_output=True, text=True, timeout=600)
   assert bench.returncode == 0, bench.stderr[-3000:]
   assert "reference (full gradient, masked)" in bench.stdout
@@ -492,8 +507,9 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("bar_dropout_trained")
 def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_adapter(
-    nottingham_40, tmp_path):
+    bar_dropout_trained, nottingham_40, tmp_path):
   """A tiny bar-dropout model with the bar adapter, then config.post.transfer_adapter_steps: the
   VAE's parameters are untouched, the fitted adapter differs from the bar adapter it started
   from, and only a transfer (another emotion than the tune's own) decodes through it, with the
@@ -501,7 +517,7 @@ def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_
   loss falls on real tunes; a second call redoes nothing; a new bar adapter drops it and it is
   fitted again."""
   from hrnnvae import transfer_adapter
-  config, run = _tiny_bar_dropout_run(nottingham_40[0], tmp_path)
+  config, run = _tiny_bar_dropout_run(bar_dropout_trained, nottingham_40[0], tmp_path)
   config.post.bar_adapter_steps, config.post.bar_adapter_dim = 10, 8
   post_training.run_stages(config, run, command="c")
   export = run / "export"
