@@ -30,6 +30,8 @@ from launch import sampling_sweep
 _LIFTS = flags.DEFINE_list("lifts", ["0", "1.5"], "semitones")
 _PLAIN_SECTIONS = flags.DEFINE_bool("plain_sections", True, "also the row of two sections at "
                                     "correlation 0")
+_TRAIN_REFERENCE = flags.DEFINE_bool("train_reference", False, "measure against the training "
+                                     "tunes (the memorizer row left out) instead of --split's")
 _WINDOWS = flags.DEFINE_integer("windows", 6000, "training windows the regression reads")
 
 
@@ -78,8 +80,9 @@ def main(argv):
         + f"; mean pitch {r2[12]:.2f}", flush=True)
   plain_prior, dim = sampler.prior, sampler.hp.latent_dim
   seeds = [int(s) for s in sampling_sweep._SEEDS.value or ["0", "1", "2"]]
+  split = "train" if _TRAIN_REFERENCE.value else sampling_sweep._SPLIT.value
   rows = sampling_sweep.sweep(sampler, arrays, manifest, [0.7], [0.95], 64, seeds, 32,
-                              sampling_sweep._SPLIT.value, candidates=(16,), attention_bars=(8,),
+                              split, candidates=(16,), attention_bars=(8,),
                               section_bars=(0, 16) if _PLAIN_SECTIONS.value else (0,),
                               section_correlations=(0.0,))
   for lift in [float(v) for v in _LIFTS.value]:
@@ -94,7 +97,7 @@ def main(argv):
       return latents
     sampler.prior = held_prior
     held = sampling_sweep.sweep(sampler, arrays, manifest, [0.7], [0.95], 64, seeds, 32,
-                                sampling_sweep._SPLIT.value, candidates=(16,), attention_bars=(8,),
+                                split, candidates=(16,), attention_bars=(8,),
                                 section_bars=(16,), section_correlations=(0.0,))
     sampler.prior = plain_prior
     rows.update({f"key held, lift {lift:g}": row for name, row in held.items()
