@@ -3,20 +3,22 @@ training split's tunes (944 spans of 333 tunes; the validation split's 127 spans
 the test split's on form: BUILD_NOTES.md, (xxvii)).
 
   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xxvii/scripts/reach_by_pool.py \
-      CACHE SPLIT REACHES SEEDS
+      CACHE SPLIT REACHES SEEDS [MODEL]
 
-The shipped Nottingham model and critic (fitted on reach-8 samples), K 16, T 0.7, top-p 0.95,
+MODEL: a shipped model's name (default nottingham) or a model folder. The shipped Nottingham
+model and critic (fitted on reach-8 samples), K 16, T 0.7, top-p 0.95,
 64 samples an emotion; launch/sampling_sweep.sweep at each reach (comma-separated bars).
 """
 import sys
 
 from hrnnvae import pretrained
 from hrnnvae.data import cache as cache_lib
+from hrnnvae.sample import Sampler
 from launch import sampling_sweep
 
 
-def main(cache, split, reaches, seeds):
-  sampler = pretrained.load("nottingham")
+def main(cache, split, reaches, seeds, model="nottingham"):
+  sampler = Sampler.load(model) if "/" in model else pretrained.load(model)
   arrays, manifest = cache_lib.load(cache)
   rows = sampling_sweep.sweep(sampler, arrays, manifest, [0.7], [0.95], 64,
                               [int(s) for s in seeds.split(",")], 32, split, candidates=(16,),
