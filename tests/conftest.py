@@ -32,17 +32,23 @@ CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 # Fixtures that train a model or prepare every Nottingham tune: a test that uses one is slow (it
 # runs in the full suite, not in the fast tier `-m "not slow"`).
 _SLOW_FIXTURES = {"tiny_workdir", "nottingham"}
+# Fixtures built once for every test that uses them (those above, and test_post_training's tiny
+# bar-dropout training, which a fast test shares with a slow one).
+_SHARED_FIXTURES = _SLOW_FIXTURES | {"bar_dropout_trained"}
 
 
 def pytest_itemcollected(item):
-  """Marks a test that uses a _SLOW_FIXTURES fixture slow and puts it in that fixture's xdist
-  group: one worker runs every test of the fixture (launch/test.sh: --dist loadgroup), so it is
-  built once, not once per worker. (pytest-xdist 3.8 groups by rewriting item._nodeid, which
-  pytest 9.2 no longer reads: setup.cfg keeps pytest below 9, where the groups work.)"""
-  fixtures = _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
-  if fixtures:
+  """Marks a test that uses a _SLOW_FIXTURES fixture slow, and puts a test that uses a
+  _SHARED_FIXTURES fixture in that fixture's xdist group: one worker runs every test of the
+  fixture (launch/test.sh: --dist loadgroup), so it is built once, not once per worker.
+  (pytest-xdist 3.8 groups by rewriting item._nodeid, which pytest 9.2 no longer reads:
+  setup.cfg keeps pytest below 9, where the groups work.)"""
+  fixtures = set(getattr(item, "fixturenames", ()))
+  if _SLOW_FIXTURES & fixtures:
     item.add_marker(pytest.mark.slow)
-    item.add_marker(pytest.mark.xdist_group(min(fixtures)))
+  shared = _SHARED_FIXTURES & fixtures
+  if shared:
+    item.add_marker(pytest.mark.xdist_group(min(shared)))
 
 
 def pytest_collection_modifyitems(items):

@@ -418,7 +418,8 @@ def _bar_dropout_config(cache_dir):
 @pytest.fixture(scope="module")
 def bar_dropout_trained(nottingham_40, tmp_path_factory):
   """A tiny model trained 6 steps with bar-latent dropout on the 40 tunes, trained once for the
-  tests below that fit adapters to it (each fits on its own copy: _tiny_bar_dropout_run)."""
+  tests below that fit adapters to it (each fits on its own copy: _tiny_bar_dropout_run; one
+  worker runs them: conftest's _SHARED_FIXTURES)."""
   from hrnnvae.train import train
   run = tmp_path_factory.mktemp("bar_dropout") / "run"
   train.train_and_evaluate(_bar_dropout_config(nottingham_40[0]), str(run))
@@ -433,7 +434,6 @@ def _tiny_bar_dropout_run(trained, cache_dir, tmp_path):
   return _bar_dropout_config(cache_dir), run
 
 
-@pytest.mark.xdist_group("bar_dropout_trained")  # the tests of one module fixture share a worker
 def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
     bar_dropout_trained, nottingham_40, tmp_path):
   """A tiny model trained with bar-latent dropout, then config.post.bar_adapter_steps: only the
@@ -507,7 +507,6 @@ def test_the_bar_adapter_stage_fits_the_adapter_alone_and_never_changes_z_alone(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("bar_dropout_trained")
 def test_the_transfer_adapter_moves_only_transfers_and_is_refitted_with_the_bar_adapter(
     bar_dropout_trained, nottingham_40, tmp_path):
   """A tiny bar-dropout model with the bar adapter, then config.post.transfer_adapter_steps: the
