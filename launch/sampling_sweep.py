@@ -1,7 +1,10 @@
 """Which sampling settings make tunes that are both real and in their quadrant: prior samples
 at each temperature x nucleus top_p (x emotion guidance x repeat penalty x short-note penalty,
 when asked), scored against the validation split by realism and the independent judge together
-(issue 19: settings are chosen on validation tunes, never the test).
+(issue 19: settings are chosen on validation tunes, never the test). --split=train scores them
+against the training tunes instead: a pool no setting has been chosen on, seven times the
+validation split's tunes (BUILD_NOTES.md, issue 19 (xxviii): a held-out split used to choose
+settings stops being neutral).
 
   python launch/sampling_sweep.py --pretrained=nottingham --cache=runs/nottingham/data \
       --temperatures=0.5,0.7,1.0 --top_ps=1.0,0.95,0.9,0.8 --num_samples=64 --bars=16 \
@@ -65,8 +68,9 @@ from hrnnvae.sample import Sampler
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run (or its export/).")
 _PRETRAINED = flags.DEFINE_string("pretrained", None, "A model shipped in hrnnvae/pretrained/.")
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache whose --split is the reference.")
-_SPLIT = flags.DEFINE_enum("split", "valid", ["valid", "test"],
-                           "The real tunes the settings are judged against (choose on valid).")
+_SPLIT = flags.DEFINE_enum("split", "valid", ["valid", "train", "test"],
+                           "The real tunes the settings are judged against (choose on valid or "
+                           "train, never test).")
 _TEMPERATURES = flags.DEFINE_list("temperatures", ["0.5", "0.7", "1.0"], "Sampling temperatures.")
 _TOP_PS = flags.DEFINE_list("top_ps", ["1.0", "0.95", "0.9", "0.8"],
                             "Nucleus top_p values (1.0: every event).")

@@ -77,6 +77,22 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   assert len(result["realism"]) == len(realism_rows) == 3 * per_model
   assert f"| {report_lib.MEMORIZER_ROW} | 4 | features |" in report
   assert "| model | bars | classifier | overall | real_mix | happy |" in report
+  # Realism against the training tunes: the test tunes themselves first, then the model, each
+  # against draws of training tunes the test split's size and against all of them.
+  with open(tmp_path / "realism_pools.csv") as f:
+    pools = list(csv.DictReader(f))
+  assert [(r["model"], r["pool"]) for r in pools] == [
+      (report_lib.TEST_ROW, "drawn"), (report_lib.TEST_ROW, "all"), (name, "drawn"), (name, "all")]
+  training_spans = realism.real_tunes(nottingham_40[1], 4, 12, judge.thresholds_of(nottingham_40[2]),
+                                      split="train")
+  assert [int(r["real"]) for r in pools] == [len(test_spans.events), len(training_spans.events)] * 2
+  assert int(pools[2]["generated"]) == 2 * 4 and int(pools[2]["draws"]) == realism.POOL_DRAWS
+  assert len(result["realism_pools"]) == 4
+  assert "## Realism against the training tunes" in report
+  drawn_cell = ("–" if np.isnan(float(pools[2]["accuracy"]))  # the 40 tunes: draws of < 5 tunes
+                else f"{float(pools[2]['accuracy']):.3f} ± ")
+  assert f"| {name} | 4 | {drawn_cell}" in report
+  assert f"| {float(pools[3]['accuracy']):.3f} ± {float(pools[3]['std']):.3f} | 8 / " in report
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.
   assert "Emotion control" in report and "E agreement" in report
   confusion = result["confusions"][name]

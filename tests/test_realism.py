@@ -253,6 +253,40 @@ def test_the_memorizer_draws_training_spans_per_quadrant_grouped_by_tune():
   assert other.groups.tolist() != drawn.groups.tolist()
 
 
+def test_tune_draws_take_whole_tunes_up_to_the_held_out_size():
+  """realism.tune_draws: each draw is `count` spans, every tune in it whole but the last one
+  taken (its first spans), draws differ, a seed repeats them; a pool no larger than count is
+  itself."""
+  pool = _walks(tunes=30, windows=4, bars=1, seed=2)
+  draws = realism.tune_draws(pool, 10, draws=4, seed=0)
+  assert len(draws) == 4 and all(len(d.events) == 10 for d in draws)
+  for drawn in draws:
+    tunes, counts = np.unique(drawn.groups, return_counts=True)
+    assert len(tunes) == 3 and sorted(counts.tolist()) == [2, 4, 4]  # two whole, one cut
+    cut = tunes[np.argmin(counts)]
+    np.testing.assert_array_equal(drawn.events[drawn.groups == cut],
+                                  pool.events[pool.groups == cut][:2])
+  assert len({tuple(d.groups) for d in draws}) > 1
+  again = realism.tune_draws(pool, 10, draws=4, seed=0)
+  assert [d.groups.tolist() for d in again] == [d.groups.tolist() for d in draws]
+  assert realism.tune_draws(pool, 120, draws=4) == [pool]
+
+
+def test_pool_rows_find_a_broken_generator_and_not_the_pools_own_tunes():
+  """realism.pool_rows against draws of real walks the size of a small split, then all of them:
+  other walks of the same kind about 0.5, a one-note generator about 1.0 in both rows."""
+  pool = _walks(tunes=60, windows=3, bars=2, seed=0)
+  held_out = _walks(tunes=15, windows=3, bars=2, seed=5, first_group=100)
+  alike = realism.pool_rows(held_out, pool, 45, 16, draws=3, repeats=2)
+  assert [r["pool"] for r in alike] == ["drawn", "all"]
+  assert alike[0]["draws"] == 3 and alike[0]["real"] == 45 and alike[1]["real"] == 180
+  assert alike[0]["lowest"] <= alike[0]["accuracy"] <= alike[0]["highest"]
+  for row in alike:
+    assert abs(row["accuracy"] - 0.5) <= 0.15, alike
+  broken = realism.pool_rows(_broken("one_note", 60, 32), pool, 45, 16, draws=2, repeats=1)
+  assert all(row["accuracy"] >= 0.95 for row in broken), broken
+
+
 @pytest.mark.slow  # 20 s of classifier fits: the full suite's
 def test_on_real_nottingham_windows(nottingham_40, optimized_classifiers):
   """8-bar spans of the 40 tunes' 4/4 and 2/2 training windows: against themselves about 0.5

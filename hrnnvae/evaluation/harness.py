@@ -74,6 +74,9 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
   realism_rows = _test_realism(spb, real_of, realism_bars, log)
   realism_rows += _memorizer_realism(arrays, thresholds, spb, real_of, realism_bars, num_samples,
                                      seeds[0], log)
+  training_of = functools.cache(lambda bars, steps_per_bar: realism.real_tunes(
+      arrays, bars, steps_per_bar, thresholds, split="train"))
+  pool_rows = _test_pool_realism(spb, real_of, training_of, realism_bars, seeds[0], log)
   roll_bars = max(realism_bars, default=0)  # the longest: whole tunes, to look at beside real ones
   long_rolls = {report.TEST_ROW: _real_rolls(real_of(roll_bars, int(np.bincount(spb).argmax())),
                                              int(np.bincount(spb).argmax()), seeds[0])
@@ -114,6 +117,13 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
       measured, drawn = scoring.realism_rows(sampler, real_of, num_samples, seeds[0], realism_bars,
                                              {bars: melodies}, log=model_log)
       realism_rows += [{"model": name, **row} for row in measured]
+      for length in realism_bars:
+        pool_rows += [{"model": name, "bars": length, **row} for row in realism.pool_rows(
+            realism.generated_melodies(drawn[length], scoring.requested_emotions(num_samples)),
+            training_of(length, sampler.steps_per_bar),
+            len(real_of(length, sampler.steps_per_bar).events), sampler.steps_per_bar,
+            seed=seeds[0], log=lambda message, length=length, model_log=model_log: model_log(
+                f"{length} bars: {message}"))]
       model_log(f"what gives its {roll_bars}-bar samples away (the feature classifier, by block)")
       giveaways[name] = realism.what_gives_them_away(
           realism.generated_melodies(drawn[roll_bars], scoring.requested_emotions(num_samples)),
@@ -139,12 +149,12 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
               + ", ".join(f"{name}: {value}" for name, value in sections.items()) + ".")
   report.write_report(out, manifest["dataset"], rows, likelihoods, confusions, examples,
                       int(np.bincount(spb).argmax()), variants, sampling, transfers, realism_rows,
-                      (roll_bars, long_rolls), giveaways)
+                      (roll_bars, long_rolls), giveaways, pool_rows)
   return {"priors": priors, "temperatures": temperatures, "top_ps": top_ps,
           "guidances": guidances, "repeat_penalties": repeat_penalties,
           "short_note_penalties": short_note_penalties, "shifts": shifts,
           "rows": rows, "likelihoods": likelihoods, "confusions": confusions, "transfers": transfers,
-          "realism": realism_rows, "giveaways": giveaways}
+          "realism": realism_rows, "realism_pools": pool_rows, "giveaways": giveaways}
 
 
 def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:
@@ -158,6 +168,22 @@ def _test_realism(steps_per_bar, real_of, realism_bars, log) -> list[dict]:
     rows = realism.real_against_real(real_of(bars, common), common,
                                      log=lambda message, bars=bars: log(f"{bars} bars: {message}"))
     result += [{"model": report.TEST_ROW, "bars": bars, **row} for row in rows]
+  return result
+
+
+def _test_pool_realism(steps_per_bar, real_of, training_of, realism_bars, seed: int,
+                       log) -> list[dict]:
+  """The test row of the table of realism against the training tunes (realism.pool_rows): the
+  test tunes of the split's most common bar length against draws of the training tunes the
+  test split's size, and against all of them: about 0.5 when the splits are alike."""
+  common = int(np.bincount(steps_per_bar).argmax())
+  result = []
+  for bars in realism_bars:
+    test = real_of(bars, common)
+    log(f"test split: its {bars}-bar tunes against the training tunes")
+    result += [{"model": report.TEST_ROW, "bars": bars, **row} for row in realism.pool_rows(
+        test, training_of(bars, common), len(test.events), common, seed=seed,
+        log=lambda message, bars=bars: log(f"{bars} bars: {message}"))]
   return result
 
 

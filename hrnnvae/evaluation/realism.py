@@ -19,6 +19,11 @@ should give about 0.5 (real_against_real); and the memorizer, a model that write
 training tunes (training_tunes, drawn as a model's samples are asked: equal shares of the
 quadrants), which is as real as fitting the training split perfectly can make a model.
 
+A held-out split is small (Nottingham's test split: 130 spans of 32 bars from 47 tunes) and, once
+settings have been chosen by it, no longer neutral. pool_rows measures the samples against draws
+of the training split's tunes the size of the test split (tune_draws: whole tunes, as a split
+holds them), a pool no sampling setting is chosen on, and reports the spread over the draws.
+
 Shapes: N melodies, T steps, F features.
 """
 
@@ -46,6 +51,7 @@ CLASSIFIERS = ("features", "sequence")
 # apart; then each quadrant against the real tunes the judge labels so.
 SUBSETS = ("overall", "real_mix") + emotion_lib.EMOTIONS
 REPEATS = 3  # cross-validations a row averages (new folds, subsamples and initialisations)
+POOL_DRAWS = 5  # draws of training tunes pool_rows averages
 WIDEST_INTERVAL = 12  # signed intervals -12..12 a bin each; wider leaps one bin each way
 LONGEST_NOTE = 16  # note lengths 1..16 steps a bin each; longer ones one bin
 L2 = 10.0  # the features classifier's penalty on standardised features (summed log-loss)
@@ -528,3 +534,47 @@ def generated_melodies(melodies, requested) -> Melodies:
   """A model's samples (equal lengths) as one side, each its own group."""
   return Melodies(np.stack([np.asarray(m, np.int64) for m in melodies]),
                   np.arange(len(melodies)), np.asarray(requested, np.int64))
+
+
+def tune_draws(pool: Melodies, count: int, draws: int = POOL_DRAWS, seed: int = 0) -> list[Melodies]:
+  """`draws` pools of `count` spans from `pool`, each of whole tunes (groups) taken in a random
+  order (seed) until `count` spans are in (the last tune's first spans only): pools the size of a
+  held-out split, holding its tunes as a split does. [pool] when it has no more than count."""
+  if len(pool.events) <= count:
+    return [pool]
+  rng, result = np.random.default_rng(seed), []
+  for _ in range(draws):
+    keep = []
+    for tune in rng.permutation(np.unique(pool.groups)):
+      keep.extend(np.nonzero(pool.groups == tune)[0].tolist())
+      if len(keep) >= count:
+        break
+    result.append(pool.subset(np.sort(np.array(keep[:count], np.int64))))
+  return result
+
+
+def pool_rows(generated: Melodies, pool: Melodies, count: int, steps_per_bar: int,
+              draws: int = POOL_DRAWS, seed: int = 0, repeats: int = REPEATS,
+              log=progress.silent) -> list[dict]:
+  """The feature classifier's overall accuracy at telling `generated` from real tunes drawn
+  from `pool` (compare, `repeats` cross-validations each): {"pool": "drawn", "accuracy" (mean
+  over the draws), "std", "lowest", "highest" (over the draws), "draws", "generated", "real":
+  spans a draw} for `draws` draws of `count` spans (tune_draws), then {"pool": "all", ...} for
+  the whole pool (one draw, "std" over its folds). NaN where a side has fewer than FOLDS groups."""
+  def measure(real):
+    values = [v for r in range(repeats)
+              for v in compare(generated, real, steps_per_bar, r, ("features",)).get("features", [])]
+    return np.array(values or [np.nan])
+
+  result = []
+  for kind, pools in (("drawn", tune_draws(pool, count, draws, seed)), ("all", [pool])):
+    log(f"realism against {kind} training tunes: {len(pools)} pool(s) of "
+        f"{len(pools[0].events)} spans, {len(generated.events)} melodies")
+    folds = [measure(real) for real in pools]
+    means = np.array([f.mean() for f in folds])
+    result.append({"pool": kind, "accuracy": float(means.mean()),
+                   "std": float(means.std() if len(pools) > 1 else folds[0].std()),
+                   "lowest": float(means.min()), "highest": float(means.max()),
+                   "draws": len(pools), "generated": len(generated.events),
+                   "real": len(pools[0].events)})
+  return result

@@ -38,11 +38,13 @@ def _likelihood_cell(row: dict, name: str) -> str:
 def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict, confusions: dict,
                  examples: dict, steps_per_bar: int, variants: dict, sampling: str = "",
                  transfers: dict | None = None, realism_rows: list | None = None,
-                 long_rolls: tuple[int, dict] = (0, {}), giveaways: dict | None = None) -> None:
+                 long_rolls: tuple[int, dict] = (0, {}), giveaways: dict | None = None,
+                 pool_rows: list | None = None) -> None:
   """report.md, metrics.csv, likelihood.csv, realism.csv (when realism_rows: scoring.realism_rows'
   rows with "model"), confusion_*.csv, box plots and piano rolls; long_rolls: (bars, {model:
   (steps_per_bar, [(events, title)])}), the whole-tune rolls, test tunes first; giveaways:
-  {model: realism.what_gives_them_away rows} at that length."""
+  {model: realism.what_gives_them_away rows} at that length; pool_rows: realism.pool_rows' rows
+  with "model" and "bars" (realism_pools.csv and a table after the realism table)."""
   from hrnnvae import render  # noqa: PLC0415 - matplotlib is already set up above
   out.mkdir(parents=True, exist_ok=True)
   metric_names = [n for n in rows[TEST_ROW] if not n.startswith("_")]
@@ -92,6 +94,8 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   lines += _emotion_control_section(out, rows, confusions, transfers or {})
   if realism_rows:
     lines += _realism_section(out, realism_rows)
+  if pool_rows:
+    lines += _pool_section(out, pool_rows)
   lines += ["", "## Emotional consistency: requested (rows) against labelled (columns)", ""]
   for model, confusion in confusions.items():
     np.savetxt(out / f"confusion_{_slug(model)}.csv", confusion, fmt="%d", delimiter=",",
@@ -235,6 +239,42 @@ def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
         "–" if np.isnan(r["accuracy"]) else f"{r['accuracy']:.3f} ± {r['std']:.3f}"
         for r in found) + f" | {found[0]['generated']} / {found[0]['real']} ("
         + ", ".join(str(r["real"]) for r in found if r["subset"] in emotion_lib.EMOTIONS) + ") |")
+  return lines
+
+
+def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
+  """The table of realism against the training tunes (a row per model and length) and
+  realism_pools.csv (a line per row and pool)."""
+  columns = ["model", "bars", "pool", "accuracy", "std", "lowest", "highest", "draws", "generated",
+             "real"]
+  with open(out / "realism_pools.csv", "w", newline="") as f:
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    writer.writerows(pool_rows)
+  lines = ["", "## Realism against the training tunes", "",
+           "The held-out split is small and, once settings have been chosen by it, no longer "
+           "neutral. Here the `features` classifier (overall, as in the table above) tells the "
+           "same samples from real tunes of the training split, which no sampling setting is "
+           f"chosen on: {realism.POOL_DRAWS} draws of whole training tunes as many spans as the "
+           "test split has (mean ± std over the draws, then the lowest and highest draw), and "
+           "all of them (the classifier's sides are balanced, so a larger pool gives it more "
+           "tunes, not more of each side than there are samples; ± over its folds). The test "
+           "row is the test tunes themselves against the training tunes: about 0.5 when the "
+           "splits are alike. A model whose samples are as real as the test split's tunes would "
+           "score about 0.5 in every column; a figure well above the `overall` test figure says "
+           "that figure is the test split's luck, or its use.", "",
+           "| model | bars | drawn training tunes | lowest – highest | all training tunes | "
+           "samples / real spans (drawn, all) |", "|---|---|---|---|---|---|"]
+  cells = {(r["model"], r["bars"], r["pool"]): r for r in pool_rows}
+  for key in dict.fromkeys((r["model"], r["bars"]) for r in pool_rows):
+    drawn, every = cells[(*key, "drawn")], cells[(*key, "all")]
+    spread = lambda row, text: "–" if np.isnan(row["accuracy"]) else text  # noqa: E731
+    lines.append(
+        f"| {key[0]} | {key[1]} | "
+        + spread(drawn, f"{drawn['accuracy']:.3f} ± {drawn['std']:.3f} ({drawn['draws']})") + " | "
+        + spread(drawn, f"{drawn['lowest']:.3f} – {drawn['highest']:.3f}") + " | "
+        + spread(every, f"{every['accuracy']:.3f} ± {every['std']:.3f}")
+        + f" | {drawn['generated']} / {drawn['real']}, {every['real']} |")
   return lines
 
 
