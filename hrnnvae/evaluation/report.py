@@ -200,14 +200,19 @@ def _emotion_control_section(out: pathlib.Path, rows: dict, confusions: dict,
   return lines
 
 
+def _write_rows(path: pathlib.Path, columns: list[str], rows: list[dict]) -> None:
+  """rows as a CSV file with a header of `columns`, one line per row."""
+  with open(path, "w", newline="") as f:
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
   """The realism table (a row per model, length and classifier; a column per subset) and
   realism.csv (a line per row and subset)."""
-  columns = ["model", "bars", "classifier", "subset", "accuracy", "std", "generated", "real"]
-  with open(out / "realism.csv", "w", newline="") as f:
-    writer = csv.DictWriter(f, columns)
-    writer.writeheader()
-    writer.writerows(realism_rows)
+  _write_rows(out / "realism.csv", ["model", "bars", "classifier", "subset", "accuracy", "std",
+                                     "generated", "real"], realism_rows)
   lines = ["", "## Realism: telling samples from real tunes", "",
            "Accuracy of a classifier trained to tell a model's prior samples (the first seed's) "
            "from held-out test tunes with the model's bar length, cross-validated in "
@@ -245,12 +250,8 @@ def _realism_section(out: pathlib.Path, realism_rows: list) -> list[str]:
 def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
   """The table of realism against the training tunes (a row per model and length) and
   realism_pools.csv (a line per row and pool)."""
-  columns = ["model", "bars", "pool", "accuracy", "std", "lowest", "highest", "draws", "generated",
-             "real"]
-  with open(out / "realism_pools.csv", "w", newline="") as f:
-    writer = csv.DictWriter(f, columns)
-    writer.writeheader()
-    writer.writerows(pool_rows)
+  _write_rows(out / "realism_pools.csv", ["model", "bars", "pool", "accuracy", "std", "lowest",
+                                          "highest", "draws", "generated", "real"], pool_rows)
   lines = ["", "## Realism against the training tunes", "",
            "The held-out split is small and, once settings have been chosen by it, no longer "
            "neutral. Here the `features` classifier (overall, as in the table above) tells the "
