@@ -1,11 +1,11 @@
 """Session (xxviii): how much of realism's figure is the size of the real pool it is measured against.
 
   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xxviii/scripts/realism_by_pool_size.py \
-      CACHE MODEL BARS SEEDS PER_EMOTION [DRAWS]
+      CACHE MODEL BARS SEEDS PER_EMOTION [DRAWS] [CLASSIFIER]
 
 MODEL: a shipped model's name or a model folder. For each seed: PER_EMOTION prior samples an
-emotion at the model's own sampling, told (the feature classifier, realism.compare, 3 x 5 folds)
-from
+emotion at the model's own sampling, told (CLASSIFIER, default features: realism.compare, 3 x 5
+folds) from
   the test split's spans;
   the training split's spans, whole tunes drawn at random until as many spans as the test split
   has (DRAWS draws), then as many as the samples, then all of them;
@@ -32,14 +32,18 @@ def tunes_up_to(pool, count, rng):
   return pool.subset(np.sort(np.array(keep[:count], np.int64)))
 
 
+CLASSIFIER = ["features"]
+
+
 def accuracy(generated, real, spb):
   values = []
   for seed in range(realism.REPEATS):
-    values.extend(realism.compare(generated, real, spb, seed, ("features",))["features"])
+    values.extend(realism.compare(generated, real, spb, seed, tuple(CLASSIFIER))[CLASSIFIER[0]])
   return float(np.mean(values))
 
 
-def main(cache, model, bars, seeds, per_emotion, draws="5"):
+def main(cache, model, bars, seeds, per_emotion, draws="5", classifier="features"):
+  CLASSIFIER[0] = classifier
   sampler = Sampler.load(model) if "/" in model else pretrained.load(model)
   arrays, manifest = cache_lib.load(cache)
   thresholds = judge.thresholds_of(manifest)
@@ -69,7 +73,7 @@ def main(cache, model, bars, seeds, per_emotion, draws="5"):
         for k, v in row.items()), flush=True)
     for k, v in row.items():
       table.setdefault(k, []).append(v if isinstance(v, float) else v[0])
-  halves = realism.real_against_real(train, spb, classifiers=("features",))
+  halves = realism.real_against_real(train, spb, classifiers=(classifier,))
   print(f"control train halves: {halves[0]['accuracy']:.3f}", flush=True)
   print("mean over seeds: " + "; ".join(f"{k} {np.mean(v):.3f}" for k, v in table.items()))
 
