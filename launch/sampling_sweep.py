@@ -2,9 +2,10 @@
 at each temperature x nucleus top_p (x emotion guidance x repeat penalty x short-note penalty,
 when asked), scored against the validation split by realism and the independent judge together
 (issue 19: settings are chosen on validation tunes, never the test). --split=train scores them
-against the training tunes instead: a pool no setting has been chosen on, seven times the
-validation split's tunes (BUILD_NOTES.md, issue 19 (xxviii): a held-out split used to choose
-settings stops being neutral).
+against the training tunes instead: seven times the validation split's tunes, and none of the
+shipped settings was chosen on them (BUILD_NOTES.md, issue 19 (xxviii): a held-out split used to
+choose settings stops being neutral; so does the training split once settings are chosen on it,
+and then only the test split is left to check them).
 
   python launch/sampling_sweep.py --pretrained=nottingham --cache=runs/nottingham/data \
       --temperatures=0.5,0.7,1.0 --top_ps=1.0,0.95,0.9,0.8 --num_samples=64 --bars=16 \

@@ -22,7 +22,7 @@ quadrants), which is as real as fitting the training split perfectly can make a 
 A held-out split is small (Nottingham's test split: 130 spans of 32 bars from 47 tunes) and, once
 settings have been chosen by it, no longer neutral. pool_rows measures the samples against draws
 of the training split's tunes the size of the test split (tune_draws: whole tunes, as a split
-holds them), a pool no sampling setting is chosen on, and reports the spread over the draws.
+holds them), a pool settings are not chosen on by default, and reports the spread over the draws.
 
 Shapes: N melodies, T steps, F features.
 """

@@ -255,8 +255,10 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
   lines = ["", "## Realism against the training tunes", "",
            "The held-out split is small and, once settings have been chosen by it, no longer "
            "neutral. Here the `features` classifier (overall, as in the table above) tells the "
-           "same samples from real tunes of the training split, which no sampling setting is "
-           f"chosen on: {realism.POOL_DRAWS} draws of whole training tunes as many spans as the "
+           "same samples from real tunes of the training split, which the models learned but "
+           "settings are not chosen on by default (sampling_sweep.py chooses on the validation "
+           f"split unless told --split=train): {realism.POOL_DRAWS} draws of whole training "
+           "tunes as many spans as the "
            "test split has (mean ± std over the draws, then the lowest and highest draw), and "
            "all of them (the classifier's sides are balanced, so a larger pool gives it more "
            "tunes, not more of each side than there are samples; ± over its folds). The test "
