@@ -25,7 +25,8 @@ from hrnnvae.evaluation import realism, scoring
 
 _MODELS = flags.DEFINE_list("models", None, "Shipped model names or training-run folders.")
 _CACHE = flags.DEFINE_string("cache", None, "The prepared cache whose --split is the reference.")
-_SPLIT = flags.DEFINE_enum("split", "valid", ["valid", "test"], "The real tunes compared with.")
+_SPLIT = flags.DEFINE_enum("split", "valid", ["train", "valid", "test"],
+                            "The real tunes compared with (train: tunes nothing was chosen on).")
 _BARS = flags.DEFINE_list("bars", ["16", "32"], "Lengths in bars.")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Samples per emotion.")
 _JSON = flags.DEFINE_string("json", None, "Also write the rows here.")

@@ -31,20 +31,21 @@ def tiny_report(tiny_workdir, nottingham_40, tmp_path_factory):
 
 def test_the_pool_table_shows_each_draw_spread_and_a_dash_where_nothing_was_measured(tmp_path):
   """report._pool_section: a measured row's drawn cell is mean ± std (draws), then lowest –
-  highest, then the whole pool's mean ± std; a row a side of which was too small is dashes; the
-  CSV keeps every row."""
+  highest, the share of draws at or under the test figure, then the whole pool's mean ± std; a
+  row a side of which was too small is dashes; the CSV keeps every row."""
   row = {"model": "m", "bars": 16, "generated": 256}
   rows = [{**row, "pool": "drawn", "accuracy": 0.71234, "std": 0.02, "lowest": 0.69,
-           "highest": 0.754, "draws": 5, "real": 336},
+           "highest": 0.754, "draws": 20, "real": 336, "at_or_under": 0.15},
           {**row, "pool": "all", "accuracy": 0.742, "std": 0.047, "lowest": 0.742,
-           "highest": 0.742, "draws": 1, "real": 2470},
+           "highest": 0.742, "draws": 1, "real": 2470, "at_or_under": np.nan},
           {**row, "model": "n", "pool": "drawn", "accuracy": np.nan, "std": np.nan,
-           "lowest": np.nan, "highest": np.nan, "draws": 5, "real": 41},
+           "lowest": np.nan, "highest": np.nan, "draws": 20, "real": 41, "at_or_under": np.nan},
           {**row, "model": "n", "pool": "all", "accuracy": 0.6, "std": 0.1, "lowest": 0.6,
-           "highest": 0.6, "draws": 1, "real": 110}]
+           "highest": 0.6, "draws": 1, "real": 110, "at_or_under": np.nan}]
   lines = report_lib._pool_section(tmp_path, rows)
-  assert "| m | 16 | 0.712 ± 0.020 (5) | 0.690 – 0.754 | 0.742 ± 0.047 | 256 / 336, 2470 |" in lines
-  assert "| n | 16 | – | – | 0.600 ± 0.100 | 256 / 41, 110 |" in lines
+  assert ("| m | 16 | 0.712 ± 0.020 (20) | 0.690 – 0.754 | 0.15 | 0.742 ± 0.047 | "
+          "256 / 336, 2470 |") in lines
+  assert "| n | 16 | – | – | – | 0.600 ± 0.100 | 256 / 41, 110 |" in lines
   with open(tmp_path / "realism_pools.csv") as f:
     assert [(r["model"], r["pool"]) for r in csv.DictReader(f)] == [
         ("m", "drawn"), ("m", "all"), ("n", "drawn"), ("n", "all")]
@@ -113,7 +114,7 @@ def test_report_has_every_table_and_the_test_set_first(tiny_workdir, tiny_sample
   # The 40 tunes' training jigs are long: a draw of the test's 41 spans holds under 5 tunes, too
   # few to cross-validate, so the drawn cells are dashes; the whole pool is measured.
   assert np.isnan(float(pools[2]["accuracy"])) and not np.isnan(float(pools[3]["accuracy"]))
-  assert (f"| {name} | 4 | – | – | {float(pools[3]['accuracy']):.3f} ± "
+  assert (f"| {name} | 4 | – | – | – | {float(pools[3]['accuracy']):.3f} ± "
           f"{float(pools[3]['std']):.3f} | 8 / {len(test_spans.events)}, "
           f"{len(training_spans.events)} |") in report
   # Emotion control: the judge's per-quadrant agreement from its confusion matrix, E's beside it.

@@ -272,6 +272,27 @@ def test_tune_draws_take_whole_tunes_up_to_the_held_out_size():
   assert realism.tune_draws(pool, 120, draws=4) == [pool]
 
 
+def test_pool_rows_are_compares_figures_on_each_draw_and_place_the_held_out_figure():
+  """realism.pool_rows computes each side's features once: its drawn row is compare's accuracy
+  on each of tune_draws' pools (the mean, spread, lowest and highest over them), its whole-pool
+  row compare's on the pool; at_or_under is the share of draws at or under the reference."""
+  pool = _walks(tunes=40, windows=3, bars=2, seed=0)
+  generated = _walks(tunes=20, windows=1, bars=2, seed=7, first_group=500)
+  rows = realism.pool_rows(generated, pool, 30, 16, draws=4, seed=3, repeats=2, reference=0.6)
+
+  def accuracy(real):
+    return np.mean([v for r in range(2) for v in realism.compare(generated, real, 16, r,
+                                                                 ("features",))["features"]])
+  per_draw = np.array([accuracy(d) for d in realism.tune_draws(pool, 30, draws=4, seed=3)])
+  drawn, every = rows
+  np.testing.assert_allclose([drawn["accuracy"], drawn["std"], drawn["lowest"], drawn["highest"]],
+                             [per_draw.mean(), per_draw.std(), per_draw.min(), per_draw.max()])
+  assert drawn["at_or_under"] == pytest.approx(float((per_draw <= 0.6).mean()))
+  np.testing.assert_allclose(every["accuracy"], accuracy(pool))
+  assert np.isnan(every["at_or_under"])
+  assert np.isnan(realism.pool_rows(generated, pool, 30, 16, draws=2, repeats=1)[0]["at_or_under"])
+
+
 def test_pool_rows_find_a_broken_generator_and_not_the_pools_own_tunes():
   """realism.pool_rows against draws of real walks the size of a small split, then all of them:
   other walks of the same kind about 0.5, a one-note generator about 1.0 in both rows."""

@@ -118,11 +118,14 @@ def run(workdirs, cache_dir, num_samples: int, seeds, bars: int, out: pathlib.Pa
                                              {bars: melodies}, log=model_log)
       realism_rows += [{"model": name, **row} for row in measured]
       for length in realism_bars:
+        held_out = next(r["accuracy"] for r in measured if r["bars"] == length
+                        and r["subset"] == "overall" and r["classifier"] == "features")
         pool_rows += [{"model": name, "bars": length, **row} for row in realism.pool_rows(
             realism.generated_melodies(drawn[length], scoring.requested_emotions(num_samples)),
             training_of(length, sampler.steps_per_bar),
             len(real_of(length, sampler.steps_per_bar).events), sampler.steps_per_bar,
-            seed=seeds[0], log=lambda message, length=length, model_log=model_log: model_log(
+            seed=seeds[0], reference=None if np.isnan(held_out) else held_out,
+            log=lambda message, length=length, model_log=model_log: model_log(
                 f"{length} bars: {message}"))]
       model_log(f"what gives its {roll_bars}-bar samples away (the feature classifier, by block)")
       giveaways[name] = realism.what_gives_them_away(

@@ -51,7 +51,7 @@ CLASSIFIERS = ("features", "sequence")
 # apart; then each quadrant against the real tunes the judge labels so.
 SUBSETS = ("overall", "real_mix") + emotion_lib.EMOTIONS
 REPEATS = 3  # cross-validations a row averages (new folds, subsamples and initialisations)
-POOL_DRAWS = 5  # draws of training tunes pool_rows averages
+POOL_DRAWS = 20  # draws of training tunes pool_rows averages (one draw's spread is 0.05-0.08)
 WIDEST_INTERVAL = 12  # signed intervals -12..12 a bin each; wider leaps one bin each way
 LONGEST_NOTE = 16  # note lengths 1..16 steps a bin each; longer ones one bin
 L2 = 10.0  # the features classifier's penalty on standardised features (summed log-loss)
@@ -351,14 +351,21 @@ def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int =
   than FOLDS groups."""
   if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
     return {}
-  rng = np.random.default_rng(seed)
-  classes = np.repeat([1, 0], [len(generated.events), len(real.events)])
   events = np.concatenate([generated.events, real.events])
-  # Each class has a group in every fold, so every fold tests both.
-  fold = group_folds(np.concatenate([generated.groups, real.groups]), classes, FOLDS, seed)
   inputs = {"sequence": events}
   if "features" in classifiers:  # the feature extraction is the costly part
     inputs["features"] = melody_features(events, steps_per_bar)
+  return _cross_validated(inputs, generated, real, seed, classifiers)
+
+
+def _cross_validated(inputs: dict, generated: Melodies, real: Melodies, seed: int,
+                     classifiers) -> dict:
+  """compare's folds from its inputs {classifier: [len(generated) + len(real), ...]} (the
+  generated side first), each of `classifiers` fitted and scored on the same balanced folds."""
+  rng = np.random.default_rng(seed)
+  classes = np.repeat([1, 0], [len(generated.events), len(real.events)])
+  # Each class has a group in every fold, so every fold tests both.
+  fold = group_folds(np.concatenate([generated.groups, real.groups]), classes, FOLDS, seed)
   fit = {"features": logistic_regression,
          "sequence": lambda a, b, c: sequence_classifier(a, b, c, seed)}
   accuracies = {name: [] for name in classifiers}
@@ -540,8 +547,13 @@ def tune_draws(pool: Melodies, count: int, draws: int = POOL_DRAWS, seed: int = 
   """`draws` pools of `count` spans from `pool`, each of whole tunes (groups) taken in a random
   order (seed) until `count` spans are in (the last tune's first spans only): pools the size of a
   held-out split, holding its tunes as a split does. [pool] when it has no more than count."""
+  return [pool.subset(rows) for rows in _draw_rows(pool, count, draws, seed)]
+
+
+def _draw_rows(pool: Melodies, count: int, draws: int, seed: int) -> list[np.ndarray]:
+  """tune_draws' pools as rows of `pool`."""
   if len(pool.events) <= count:
-    return [pool]
+    return [np.arange(len(pool.events))]
   rng, result = np.random.default_rng(seed), []
   for _ in range(draws):
     keep = []
@@ -549,32 +561,45 @@ def tune_draws(pool: Melodies, count: int, draws: int = POOL_DRAWS, seed: int = 
       keep.extend(np.nonzero(pool.groups == tune)[0].tolist())
       if len(keep) >= count:
         break
-    result.append(pool.subset(np.sort(np.array(keep[:count], np.int64))))
+    result.append(np.sort(np.array(keep[:count], np.int64)))
   return result
 
 
 def pool_rows(generated: Melodies, pool: Melodies, count: int, steps_per_bar: int,
               draws: int = POOL_DRAWS, seed: int = 0, repeats: int = REPEATS,
-              log=progress.silent) -> list[dict]:
+              reference: float | None = None, log=progress.silent) -> list[dict]:
   """The feature classifier's overall accuracy at telling `generated` from real tunes drawn
   from `pool` (compare, `repeats` cross-validations each): {"pool": "drawn", "accuracy" (mean
   over the draws), "std", "lowest", "highest" (over the draws), "draws", "generated", "real":
-  spans a draw} for `draws` draws of `count` spans (tune_draws), then {"pool": "all", ...} for
-  the whole pool (one draw, "std" over its folds). NaN where a side has fewer than FOLDS groups."""
-  def measure(real):
-    values = [v for r in range(repeats)
-              for v in compare(generated, real, steps_per_bar, r, ("features",)).get("features", [])]
-    return np.array(values or [np.nan])
+  spans a draw, "at_or_under": the share of draws whose accuracy is at most `reference` (the
+  held-out split's figure: where it falls among pools of its size; NaN without one)} for `draws`
+  draws of `count` spans (tune_draws), then {"pool": "all", ...} for the whole pool (one draw,
+  "std" over its folds, "at_or_under" NaN). NaN where a side has fewer than FOLDS groups. Each
+  side's features are computed once (compare's figures, a draw's rows of them)."""
+  generated_features = melody_features(generated.events, steps_per_bar)
+  pool_features = melody_features(pool.events, steps_per_bar)
+
+  def measure(rows):
+    real = pool.subset(rows)
+    if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
+      return np.array([np.nan])
+    inputs = {"features": np.concatenate([generated_features, pool_features[rows]])}
+    return np.array([v for r in range(repeats) for v in
+                     _cross_validated(inputs, generated, real, r, ("features",))["features"]])
 
   result = []
-  for kind, pools in (("drawn", tune_draws(pool, count, draws, seed)), ("all", [pool])):
+  for kind, pools in (("drawn", _draw_rows(pool, count, draws, seed)),
+                      ("all", [np.arange(len(pool.events))])):
     log(f"realism against {kind} training tunes: {len(pools)} pool(s) of "
-        f"{len(pools[0].events)} spans, {len(generated.events)} melodies")
-    folds = [measure(real) for real in pools]
+        f"{len(pools[0])} spans, {len(generated.events)} melodies")
+    folds = [measure(rows) for rows in pools]
     means = np.array([f.mean() for f in folds])
     result.append({"pool": kind, "accuracy": float(means.mean()),
                    "std": float(means.std() if len(pools) > 1 else folds[0].std()),
                    "lowest": float(means.min()), "highest": float(means.max()),
                    "draws": len(pools), "generated": len(generated.events),
-                   "real": len(pools[0].events)})
+                   "real": len(pools[0]),
+                   "at_or_under": float((means <= reference).mean())
+                   if reference is not None and kind == "drawn" and len(pools) > 1
+                   and not np.isnan(means).any() else np.nan})
   return result

@@ -251,7 +251,8 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
   """The table of realism against the training tunes (a row per model and length) and
   realism_pools.csv (a line per row and pool)."""
   _write_rows(out / "realism_pools.csv", ["model", "bars", "pool", "accuracy", "std", "lowest",
-                                          "highest", "draws", "generated", "real"], pool_rows)
+                                          "highest", "at_or_under", "draws", "generated",
+                                          "real"], pool_rows)
   lines = ["", "## Realism against the training tunes", "",
            "The held-out split is small and, once settings have been chosen by it, no longer "
            "neutral. Here the `features` classifier (overall, as in the table above) tells the "
@@ -263,11 +264,16 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
            "all of them (the classifier's sides are balanced, so a larger pool gives it more "
            "tunes, not more of each side than there are samples; ± over its folds). The test "
            "row is the test tunes themselves against the training tunes: about 0.5 when the "
-           "splits are alike. A model whose samples are as real as the test split's tunes would "
-           "score about 0.5 in every column; a figure well above the `overall` test figure says "
-           "that figure is the test split's luck, or its use.", "",
-           "| model | bars | drawn training tunes | lowest – highest | all training tunes | "
-           "samples / real spans (drawn, all) |", "|---|---|---|---|---|---|"]
+           "splits are alike. A held-out split is one pool of its size: the draws say how far "
+           "its figure moves with the tunes a split happens to hold (on Nottingham's 32 bars one "
+           "draw's figure spreads 0.05-0.08), and the share of draws at or under the model's "
+           "`overall` test figure (same samples) says where the test split falls among them: "
+           "near 0 means its tunes are unusually easy for this model to pass as, near 1 unusually "
+           "hard. A model whose samples are as real as the training tunes would score about 0.5 "
+           "in every column.", "",
+           "| model | bars | drawn training tunes | lowest – highest | draws at or under the test "
+           "figure | all training tunes | samples / real spans (drawn, all) |",
+           "|---|---|---|---|---|---|---|"]
   cells = {(r["model"], r["bars"], r["pool"]): r for r in pool_rows}
   for key in dict.fromkeys((r["model"], r["bars"]) for r in pool_rows):
     drawn, every = cells[(*key, "drawn")], cells[(*key, "all")]
@@ -276,6 +282,8 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
         f"| {key[0]} | {key[1]} | "
         + spread(drawn, f"{drawn['accuracy']:.3f} ± {drawn['std']:.3f} ({drawn['draws']})") + " | "
         + spread(drawn, f"{drawn['lowest']:.3f} – {drawn['highest']:.3f}") + " | "
+        + ("–" if np.isnan(drawn.get("at_or_under", np.nan)) else f"{drawn['at_or_under']:.2f}")
+        + " | "
         + spread(every, f"{every['accuracy']:.3f} ± {every['std']:.3f}")
         + f" | {drawn['generated']} / {drawn['real']}, {every['real']} |")
   return lines
