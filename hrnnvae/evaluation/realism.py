@@ -547,6 +547,8 @@ def tune_draws(pool: Melodies, count: int, draws: int = POOL_DRAWS, seed: int = 
   """`draws` pools of `count` spans from `pool`, each of whole tunes (groups) taken in a random
   order (seed) until `count` spans are in (the last tune's first spans only): pools the size of a
   held-out split, holding its tunes as a split does. [pool] when it has no more than count."""
+  if len(pool.events) <= count:
+    return [pool]
   return [pool.subset(rows) for rows in _draw_rows(pool, count, draws, seed)]
 
 
