@@ -12,13 +12,10 @@ import sys
 
 import numpy as np
 
-from hrnnvae import judge, pretrained
-from hrnnvae.data import cache as cache_lib
-from hrnnvae.evaluation import realism, scoring
-from hrnnvae.sample import Sampler
+from hrnnvae.evaluation import realism
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from realism_by_family import family  # noqa: E402
+from realism_by_family import family, setup  # noqa: E402
 
 
 def accuracy(features_g, features_r, generated, real, spb):
@@ -39,12 +36,8 @@ def accuracy(features_g, features_r, generated, real, spb):
 
 
 def main(cache, model, bars, seeds, per_emotion, draws, family_name="morris", split="test"):
-  arrays, manifest = cache_lib.load(cache)
+  arrays, thresholds, sampler, spb, bars, requested = setup(cache, model, bars, per_emotion)
   names = arrays["piece_names"]
-  thresholds = judge.thresholds_of(manifest)
-  sampler = Sampler.load(model) if "/" in model else pretrained.load(model)
-  spb, bars = sampler.steps_per_bar, int(bars)
-  requested = scoring.requested_emotions(int(per_emotion))
   train = realism.real_tunes(arrays, bars, spb, thresholds, split="train")
   test = realism.real_tunes(arrays, bars, spb, thresholds, split=split)
   train_features = realism.melody_features(train.events, spb)

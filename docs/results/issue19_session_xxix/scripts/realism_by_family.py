@@ -46,13 +46,18 @@ def real_verdicts(generated, real, spb, seed):
   return verdict, float(np.mean(accuracy))
 
 
-def main(cache, model, bars, seeds, per_emotion):
+def setup(cache, model, bars, per_emotion):
+  """(the cache's arrays, the judge's thresholds, the model's sampler, its steps a bar, bars,
+  the requested emotions: per_emotion an emotion)."""
   arrays, manifest = cache_lib.load(cache)
-  names = arrays["piece_names"]
-  thresholds = judge.thresholds_of(manifest)
   sampler = Sampler.load(model) if "/" in model else pretrained.load(model)
-  spb, bars = sampler.steps_per_bar, int(bars)
-  requested = scoring.requested_emotions(int(per_emotion))
+  return (arrays, judge.thresholds_of(manifest), sampler, sampler.steps_per_bar, int(bars),
+          scoring.requested_emotions(int(per_emotion)))
+
+
+def main(cache, model, bars, seeds, per_emotion):
+  arrays, thresholds, sampler, spb, bars, requested = setup(cache, model, bars, per_emotion)
+  names = arrays["piece_names"]
   pools = {split: realism.real_tunes(arrays, bars, spb, thresholds, split=split)
            for split in ("train", "test")}
   verdicts = {split: [] for split in pools}
