@@ -349,13 +349,18 @@ def compare(generated: Melodies, real: Melodies, steps_per_bar: int, seed: int =
   """{classifier: accuracy per fold [FOLDS]} at telling `generated` (class 1) from `real`
   (class 0), cross-validated by group, for each of `classifiers`; {} when either side has fewer
   than FOLDS groups."""
-  if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
+  if not _enough_groups(generated, real):
     return {}
   events = np.concatenate([generated.events, real.events])
   inputs = {"sequence": events}
   if "features" in classifiers:  # the feature extraction is the costly part
     inputs["features"] = melody_features(events, steps_per_bar)
   return _cross_validated(inputs, generated, real, seed, classifiers)
+
+
+def _enough_groups(generated: Melodies, real: Melodies) -> bool:
+  """Whether each side has a group (a tune, or a sample) for every fold."""
+  return min(len(np.unique(generated.groups)), len(np.unique(real.groups))) >= FOLDS
 
 
 def _cross_validated(inputs: dict, generated: Melodies, real: Melodies, seed: int,
@@ -583,7 +588,7 @@ def pool_rows(generated: Melodies, pool: Melodies, count: int, steps_per_bar: in
 
   def measure(rows):
     real = pool.subset(rows)
-    if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
+    if not _enough_groups(generated, real):
       return np.array([np.nan])
     inputs = {"features": np.concatenate([generated_features, pool_features[rows]])}
     return np.array([v for r in range(repeats) for v in

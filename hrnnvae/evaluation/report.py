@@ -264,9 +264,9 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
            "all of them (the classifier's sides are balanced, so a larger pool gives it more "
            "tunes, not more of each side than there are samples; ± over its folds). The test "
            "row is the test tunes themselves against the training tunes: about 0.5 when the "
-           "splits are alike. A held-out split is one pool of its size: the draws say how far "
-           "its figure moves with the tunes a split happens to hold (on Nottingham's 32 bars one "
-           "draw's figure spreads 0.05-0.08), and the share of draws at or under the model's "
+           "splits are alike. A held-out split is one pool of its size: the draws' spread says "
+           "how far its figure moves with the tunes a split happens to hold, and the share of "
+           "draws at or under the model's "
            "`overall` test figure (same samples) says where the test split falls among them: "
            "near 0 means its tunes are unusually easy for this model to pass as, near 1 unusually "
            "hard. A model whose samples are as real as the training tunes would score about 0.5 "
@@ -282,7 +282,7 @@ def _pool_section(out: pathlib.Path, pool_rows: list) -> list[str]:
         f"| {key[0]} | {key[1]} | "
         + spread(drawn, f"{drawn['accuracy']:.3f} ± {drawn['std']:.3f} ({drawn['draws']})") + " | "
         + spread(drawn, f"{drawn['lowest']:.3f} – {drawn['highest']:.3f}") + " | "
-        + ("–" if np.isnan(drawn.get("at_or_under", np.nan)) else f"{drawn['at_or_under']:.2f}")
+        + ("–" if np.isnan(drawn["at_or_under"]) else f"{drawn['at_or_under']:.2f}")
         + " | "
         + spread(every, f"{every['accuracy']:.3f} ± {every['std']:.3f}")
         + f" | {drawn['generated']} / {drawn['real']}, {every['real']} |")

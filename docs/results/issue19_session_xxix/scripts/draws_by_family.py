@@ -19,20 +19,11 @@ from realism_by_family import family, setup  # noqa: E402
 
 
 def accuracy(features_g, features_r, generated, real, spb):
-  """realism.compare's features accuracy, mean over REPEATS, from precomputed features."""
-  values = []
-  for seed in range(realism.REPEATS):
-    rng = np.random.default_rng(seed)
-    classes = np.repeat([1, 0], [len(features_g), len(features_r)])
-    features = np.concatenate([features_g, features_r])
-    fold = realism.group_folds(np.concatenate([generated.groups, real.groups]), classes,
-                               realism.FOLDS, seed)
-    for k in range(realism.FOLDS):
-      train = realism._balanced(np.nonzero(fold != k)[0], classes, rng)
-      test = realism._balanced(np.nonzero(fold == k)[0], classes, rng)
-      predicted = realism.logistic_regression(features[train], classes[train], features[test])
-      values.append(float((predicted == classes[test]).mean()))
-  return float(np.mean(values))
+  """realism.compare's features accuracy, mean over REPEATS, from precomputed features (the
+  fold loop realism.pool_rows shares with compare)."""
+  inputs = {"features": np.concatenate([features_g, features_r])}
+  return float(np.mean([v for seed in range(realism.REPEATS) for v in realism._cross_validated(
+      inputs, generated, real, seed, ("features",))["features"]]))
 
 
 def main(cache, model, bars, seeds, per_emotion, draws, family_name="morris", split="test"):
