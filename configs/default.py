@@ -163,6 +163,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Its style features also hold each melody's pitch spread (the standard deviation of its
   # pitches): sad samples keep to a narrow band that the realism test sees (issue 19 (h)).
   config.loss.realism_spread = False
+  # And each melody's 4-bar phrase similarity (metrics/melody.phrase_similarity): the shipped
+  # model's 32-bar samples restate their phrases as variations of one figure (0.835 against the
+  # training tunes' 0.765), the feature classifier's first giveaway (issue 19 (xxvii)).
+  config.loss.realism_phrases = False
   # Plus this times an MMD of the 12 scale-degree shares alone (melody_mmd.DEGREES; 0: none):
   # the fine-tune's sad samples put 40% of their notes on the tonic, real sad tunes 22%, a gap
   # that shares one kernel distance with 30 rhythm columns in the MMD over all (issue 19 (iv)).

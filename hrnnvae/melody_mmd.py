@@ -19,6 +19,11 @@ that a gradient reaches the decoder through straight-through samples:
   pitch spread      (with_spread, loss.realism_spread) the standard deviation of its notes'
                     pitches, in units of 4 octaves (floored at 0.1 octave): sad samples keep
                     to 2.4 semitones, real sad tunes 3.8, and a trill to 0.5             (1)
+  phrase similarity (with_phrases, loss.realism_phrases) metrics/melody.phrase_similarity:
+                    the mean over pairs of its 4-bar phrases of the share of steps whose
+                    events agree; the shipped model's 32-bar samples 0.835, the training
+                    tunes 0.765: its phrases are variations of one figure (issue 19 (xxvii)),
+                    a giveaway that no other column sees                                 (1)
 
 and compares the two sets of melodies by the squared maximum mean discrepancy (MMD, Gretton et
 al. 2012) under a sum of Gaussian kernels, conditioned on the emotion: only pairs of the same
@@ -66,10 +71,10 @@ def _interval_masks() -> jnp.ndarray:
 
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
-                   with_spread: bool = False) -> jax.Array:
-  """[B, NUM_FEATURES (+ 1 with_spread)] per-melody style features (module docstring) of
-  melodies given as rows over the V event classes (one-hot, or straight-through samples) and
-  their hard events."""
+                   with_spread: bool = False, with_phrases: bool = False) -> jax.Array:
+  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases)] per-melody style features (module
+  docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
+  samples) and their hard events."""
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
   steps = events_BxT.shape[1]
   t_1xT = jnp.arange(steps)[None, :]
@@ -105,7 +110,37 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   features = [intervals, positions, density, note_offs, note_lengths, degrees]
   if with_spread:
     features.append(pitch_spread(pitch_rows, onsets))
+  if with_phrases:
+    features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
   return jnp.concatenate(features, axis=1)
+
+
+PHRASE_BARS = 4  # metrics/melody.PHRASE_BARS
+MIN_STEPS_PER_BAR = 4  # the shortest bar phrase_similarity counts every phrase pair of
+
+
+def phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B) -> jax.Array:
+  """[B] metrics/melody.phrase_similarity of melodies given as rows over the event classes:
+  the melody's first `lengths` steps cut into whole PHRASE_BARS-bar phrases (a shorter tail
+  dropped), and over the pairs of distinct phrases the mean share of steps whose rows agree
+  (the dot product of the two steps' rows: 1 for equal one-hot events, so the figure is the
+  metric's on hard events, and a straight-through sample passes its gradient to both steps).
+  0 with fewer than two phrases. Exact for bars of at least MIN_STEPS_PER_BAR steps; the pairs
+  are taken lag by lag (phrase j against phrase j + d), each lag one product of the rows with
+  themselves shifted by d phrases."""
+  steps = rows_BxTxV.shape[1]
+  phrase_steps_B = PHRASE_BARS * steps_per_bar_B
+  phrases_B = (jnp.minimum(lengths_B, steps) // steps_per_bar_B) // PHRASE_BARS
+  t_1xT = jnp.arange(steps)[None, :]
+  agreement_B = jnp.zeros(rows_BxTxV.shape[0], rows_BxTxV.dtype)
+  for lag in range(1, max(steps // (PHRASE_BARS * MIN_STEPS_PER_BAR), 1)):
+    shift_B = lag * phrase_steps_B
+    later_BxT = jnp.minimum(t_1xT + shift_B[:, None], steps - 1)
+    later_rows = jnp.take_along_axis(rows_BxTxV, later_BxT[..., None], axis=1)
+    counted_BxT = t_1xT < ((phrases_B - lag) * phrase_steps_B)[:, None]
+    agreement_B = agreement_B + ((rows_BxTxV * later_rows).sum(-1) * counted_BxT).sum(1)
+  pairs_B = phrases_B * (phrases_B - 1) // 2
+  return jnp.where(pairs_B > 0, agreement_B / jnp.maximum(pairs_B * phrase_steps_B, 1), 0.0)
 
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:

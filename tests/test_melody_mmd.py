@@ -104,6 +104,74 @@ def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_ha
   assert float(jnp.abs(grad).max()) < 1 / (2 * melody_mmd.SPREAD_FLOOR)
 
 
+def _phrased(seed, batch=12, steps_per_bar=16, bars=16, restated=0.5):
+  """Random melodies (as _melodies) in which each 4-bar phrase after the first restates the one
+  before with probability `restated`, a step at a time: a melody of variations of one figure."""
+  rng = np.random.default_rng(seed)
+  events = _melodies(seed, batch, steps_per_bar * bars)
+  phrase = melody_mmd.PHRASE_BARS * steps_per_bar
+  for start in range(phrase, events.shape[1] - phrase + 1, phrase):
+    keep = rng.random((batch, phrase)) < restated
+    events[:, start:start + phrase] = np.where(keep, events[:, start - phrase:start],
+                                               events[:, start:start + phrase])
+  return events
+
+
+def test_phrase_similarity_is_the_metric_on_hard_events_in_every_meter_and_length():
+  from hrnnvae.metrics import melody as melody_metrics
+  for steps_per_bar, bars in ((16, 16), (12, 16), (24, 8), (8, 12)):
+    events = _phrased(steps_per_bar, steps_per_bar=steps_per_bar, bars=bars)
+    steps = events.shape[1]
+    # Whole windows, a ragged tail, two phrases, one phrase (0), and under a bar.
+    lengths = np.array([steps] * 6 + [steps - 5, steps - steps_per_bar - 1,
+                                      8 * steps_per_bar, 8 * steps_per_bar - 1, 4 * steps_per_bar,
+                                      steps_per_bar - 1])
+    lengths = np.minimum(lengths, steps)
+    found = melody_mmd.phrase_similarity(jax.nn.one_hot(events, V), jnp.asarray(lengths),
+                                         jnp.full(12, steps_per_bar))
+    chex.assert_shape(found, (12,))
+    expected = [melody_metrics.phrase_similarity(row[:n], steps_per_bar)
+                for row, n in zip(events, lengths)]
+    np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
+    assert float(found[0]) > 0.3 and float(found[-1]) == 0.0
+  # The column the realism term adds: the plain features, then the phrases' similarity.
+  events = _phrased(1)
+  args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(12, 256), jnp.full(12, 16))
+  plain = melody_mmd.style_features(*args)
+  both = melody_mmd.style_features(*args, with_spread=True, with_phrases=True)
+  chex.assert_shape(both, (12, melody_mmd.NUM_FEATURES + 2))
+  np.testing.assert_array_equal(both[:, :-2], plain)
+  np.testing.assert_allclose(both[:, -1], melody_mmd.phrase_similarity(*args[:1], *args[2:]))
+
+
+def test_the_phrase_columns_gradient_makes_restated_phrases_differ():
+  """Melodies that restate their phrases nine steps in ten against ones that restate them half
+  the time: the MMD with the phrase column sees the gap, and a small step along its gradient
+  through the rows lowers the MMD and the restating side's phrase similarity."""
+  looping, varied = _phrased(2, restated=0.9), _phrased(3, restated=0.5)
+  lengths, steps_per_bar = jnp.full(12, looping.shape[1]), jnp.full(12, 16)
+  emotion = jnp.zeros(12, jnp.int32)
+
+  def features(rows, events):
+    return melody_mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar,
+                                     with_phrases=True)
+
+  real = features(jax.nn.one_hot(varied, V), varied)
+  def mmd_of_rows(rows):
+    found = features(rows, looping)
+    return melody_mmd.conditional_mmd(found, emotion, real, emotion), found
+
+  (before, found), grads = jax.value_and_grad(mmd_of_rows, has_aux=True)(
+      jax.nn.one_hot(looping, V))
+  assert float(found[:, -1].mean()) > float(real[:, -1].mean()) + 0.2
+  assert np.isfinite(np.asarray(grads)).all()
+  # Small: the interval shares are not shares once the rows leave the one-hot corners.
+  step = 0.001 / float(jnp.abs(grads).max())
+  after, moved = mmd_of_rows(jax.nn.one_hot(looping, V) - step * grads)
+  assert float(after) < float(before)
+  assert float(moved[:, -1].mean()) < float(found[:, -1].mean())
+
+
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
   return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
@@ -171,6 +239,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
   models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
                                                             realism_spread=False,
+                                                            realism_phrases=False,
                                                             realism_degree_weight=0.0))
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
@@ -181,6 +250,24 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   assert float(metrics["sample_repeated_notes"]) == pytest.approx(
       float(metrics["real_repeated_notes"]))
   assert "realism_degree_mmd" not in metrics
+  # loss.realism_phrases: both sides' features gain the phrases' similarity.
+  phrased_events = _phrased(7, bars=8)
+  samples = _phrased(8, bars=8, restated=0.9)
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(12) % 4), jnp.asarray(samples),
+                                 None, jax.nn.one_hot(samples, V), jnp.ones((12, 128), bool), None)
+  batch = {**batch, "events": jnp.asarray(phrased_events), "lengths": jnp.full(12, 128)}
+  values = []
+  for phrases in (False, True):
+    models.loss.realism_phrases = phrases
+    value, _ = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
+                                                           prior.hard_BxTxV))
+    def features(events, phrases=phrases):
+      return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                       jnp.full(12, 128), jnp.full(12, 16), with_phrases=phrases)
+    assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+        features(samples), prior.target_B, features(phrased_events), batch["emotion"])), rel=1e-5)
+    values.append(float(value))
+  assert values[1] != pytest.approx(values[0], rel=1e-3)  # the restated phrases count
 
 
 def _dwelling_on_the_tonic(events):
@@ -213,7 +300,8 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
   for weight in (0.0, 2.5):
     for per_quadrant in (False, True):
       models = types.SimpleNamespace(loss=types.SimpleNamespace(
-          realism_per_quadrant=per_quadrant, realism_spread=False, realism_degree_weight=weight))
+          realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
+          realism_degree_weight=weight))
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)
   sample_features, real_features = _features(samples), _features(events)

@@ -165,12 +165,12 @@ def realism_term(inputs: TermInputs):
   sample_lengths = prior.mask_BxT.sum(1)
   real_events = batch["events"][:, :steps]
   real_lengths = jnp.minimum(batch["lengths"], steps)
-  spread = inputs.models.loss.realism_spread
+  extra = {"with_spread": inputs.models.loss.realism_spread,
+           "with_phrases": inputs.models.loss.realism_phrases}
   generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
-                                        batch["steps_per_bar"], with_spread=spread)
+                                        batch["steps_per_bar"], **extra)
   real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
-                                   real_events, real_lengths, batch["steps_per_bar"],
-                                   with_spread=spread)
+                                   real_events, real_lengths, batch["steps_per_bar"], **extra)
   per_quadrant = inputs.models.loss.realism_per_quadrant
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
                                     per_quadrant=per_quadrant)
