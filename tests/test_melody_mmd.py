@@ -259,14 +259,16 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   values = []
   for phrases in (False, True):
     models.loss.realism_phrases = phrases
-    value, _ = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
-                                                           prior.hard_BxTxV))
+    value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
+                                                                 prior, prior.hard_BxTxV))
     def features(events, phrases=phrases):
       return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
                                        jnp.full(12, 128), jnp.full(12, 16), with_phrases=phrases)
     assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
         features(samples), prior.target_B, features(phrased_events), batch["emotion"])), rel=1e-5)
     values.append(float(value))
+    assert ("sample_phrase_similarity" in metrics) == phrases
+  assert float(metrics["sample_phrase_similarity"]) > float(metrics["real_phrase_similarity"])
   assert values[1] != pytest.approx(values[0], rel=1e-3)  # the restated phrases count
 
 

@@ -436,6 +436,12 @@ def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
   assert 0.0 <= float(metrics["sample_repeated_notes"]) <= 1.0
   assert 0.0 <= float(metrics["real_repeated_notes"]) <= 1.0
   assert not _equal_trees(with_term.vae_params, without.vae_params)
+  # loss.realism_phrases reaches the term (melody_mmd.phrase_similarity's own tests check the
+  # column; these 32-step windows hold one 4-bar phrase at most, so it reads 0 on both sides).
+  _, phrased = _one_fine_tune_step(nottingham_40, "no_adversarial,no_emotion", realism_weight=5.0,
+                                   realism_phrases=True)
+  assert float(phrased["sample_phrase_similarity"]) == float(phrased["real_phrase_similarity"]) == 0
+  assert "sample_phrase_similarity" not in metrics
 
 
 @pytest.mark.slow

@@ -183,6 +183,9 @@ def realism_term(inputs: TermInputs):
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
+  if inputs.models.loss.realism_phrases:  # the phrases' similarity is the last column
+    metrics["sample_phrase_similarity"] = jax.lax.stop_gradient(generated[:, -1]).mean()
+    metrics["real_phrase_similarity"] = real[:, -1].mean()
   unison = melody_mmd.INTERVAL_EDGES.index(0)
   return term, {**metrics, "realism_term": term,
                 "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),
