@@ -165,7 +165,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.realism_spread = False
   # And each melody's 4-bar phrase similarity (metrics/melody.phrase_similarity): the shipped
   # model's 32-bar samples restate their phrases as variations of one figure (0.835 against the
-  # training tunes' 0.765), the feature classifier's first giveaway (issue 19 (xxvii)).
+  # training tunes' 0.765), the feature classifier's first giveaway (issue 19 (xxvii)). Screened
+  # with the fine-tune's samples at T 0.7: no more real, the prior samples' phrases no less alike
+  # (issue 19 (xxx)); off.
   config.loss.realism_phrases = False
   # Plus this times an MMD of the 12 scale-degree shares alone (melody_mmd.DEGREES; 0: none):
   # the fine-tune's sad samples put 40% of their notes on the tonic, real sad tunes 22%, a gap

@@ -44,6 +44,7 @@ import numpy as np
 from hrnnvae.data import emotion as emotion_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.feature_consistency import note_positions, pitch_columns, standardize
+from hrnnvae.metrics import melody as melody_metrics
 
 INTERVAL_EDGES = (0, 1, 3, 5, 8)  # bucket k holds |interval| in [edge_k, edge_k+1) semitones
 POSITIONS = 16  # steps of the bar (16th notes of 4/4; shorter bars leave columns empty)
@@ -115,7 +116,7 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   return jnp.concatenate(features, axis=1)
 
 
-PHRASE_BARS = 4  # metrics/melody.PHRASE_BARS
+PHRASE_BARS = melody_metrics.PHRASE_BARS  # the metric's phrases
 MIN_STEPS_PER_BAR = 4  # the shortest bar phrase_similarity counts every phrase pair of
 
 
