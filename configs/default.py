@@ -187,6 +187,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Prior samples in the fine-tune phase: 8 bars, not 16 (speed). 4 bars taught the emotion
   # less: judge agreement on 16-bar samples 0.536 against 0.635 with 8 (BUILD_NOTES, issue 9).
   config.loss.prior_sample_bars = 8
+  # Samples of loss.prior_sample_bars whole bars even past the training window (False: cut at
+  # the batch's window and its melodies' ends), and the bars their decoder attends over (0: the
+  # model's model.attention_window_bars): with aux_latents "standard", prior_sample_bars 32 and
+  # reach 8 the fine-tune's terms read the 32-bar prior samples users hear (issue 19 (xxxi)).
+  config.loss.prior_samples_beyond_window = False
+  config.loss.prior_sample_attention_bars = 0
   # "features": the judge's mode and arousal margins on the samples (feature_consistency.py);
   # "classifier": the paper's E(sample) against the target, which E can be fooled into.
   config.loss.emotion_term = "features"

@@ -445,6 +445,22 @@ def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
 
 
 @pytest.mark.slow
+def test_a_fine_tune_step_reads_samples_longer_than_its_window(nottingham_40):
+  """Every term (emotion, adversarial, realism with the phrases' column) on 8-bar prior samples
+  past the 2-bar windows (loss.prior_samples_beyond_window), drawn at a 1-bar reach: the critic
+  scores real windows against the longer samples, and the phrases' similarity, 0 on the
+  windows, is read on the samples' two 4-bar phrases."""
+  state, metrics = _one_fine_tune_step(
+      nottingham_40, None, realism_weight=5.0, realism_phrases=True, aux_latents="standard",
+      prior_sample_bars=8, prior_samples_beyond_window=True, prior_sample_attention_bars=1)
+  for name in ("loss", "critic_loss", "realism_term", "emotion_term", "adversarial_term"):
+    assert np.isfinite(float(metrics[name])), name
+  assert float(metrics["real_phrase_similarity"]) == 0.0
+  assert float(metrics["sample_phrase_similarity"]) > 0.0
+  assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state.vae_params))
+
+
+@pytest.mark.slow
 def test_a_density_cap_changes_the_emotion_term_not_the_judges_verdict(nottingham_40):
   """loss.arousal_density_cap: an untrained model's samples strike a note nearly every step
   (density far above the cap), so the capped term is another term and another update; the
@@ -603,6 +619,47 @@ def test_fine_tune_samples_are_drawn_at_the_configured_temperature_and_nucleus(n
       aux_terms.sampled_logits(step_lib.LossHParams.from_config(config.loss), logits), logits)
   config.loss.aux_sample_top_p = 1.5
   with pytest.raises(ValueError, match="aux_sample_top_p"):
+    step_lib.LossHParams.from_config(config.loss)
+
+
+def test_fine_tune_samples_can_be_longer_than_the_window_at_the_samplers_reach(nottingham_40):
+  """loss.prior_samples_beyond_window: the fine-tune's samples hold loss.prior_sample_bars whole
+  bars of each melody's meter past the 2-bar window (without it they stop at the window);
+  loss.prior_sample_attention_bars: they are drawn, and re-scored, by the same parameters
+  attending over that many bars (the sampler's reach), whose logits differ from the model's
+  own reach past the first bar."""
+  config = tiny_config(nottingham_40[0], "no_adversarial", batch_size=8)
+  config.data.max_steps = 32
+  config.loss.update(aux_start_step=0, prior_sample_bars=4)
+  models, data, batch = _models_and_batch(config)
+  assert models.sample_vae is models.vae
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  mask = jnp.arange(data.num_steps)[None] < batch["lengths"][:, None]
+  target = jnp.arange(8) % 4
+  draw = lambda models: aux_terms.draw_prior_samples(
+      models, state.vae_params, batch, mask, target, jax.random.key(2), jax.random.key(3), None)
+  assert draw(models).events_BxT.shape == (8, data.num_steps)
+
+  config.loss.update(prior_samples_beyond_window=True, prior_sample_attention_bars=1)
+  models, _, _ = _models_and_batch(config)
+  assert models.sample_vae.hp.attention_window == models.vae.hp.max_steps_per_bar
+  prior = draw(models)
+  bar_steps = models.vae.hp.max_steps_per_bar
+  assert prior.events_BxT.shape == (8, 4 * bar_steps)
+  np.testing.assert_array_equal(prior.mask_BxT.sum(1), 4 * batch["steps_per_bar"])
+  assert (np.asarray(prior.mask_BxT.sum(1)) > data.num_steps).any()
+  decode = lambda vae: vae.apply({"params": state.vae_params}, prior.z_BxZ, prior.target_B,
+                                 prior.events_BxT, batch["steps_per_bar"], None,
+                                 method="decode")[0]
+  at_reach, own_reach = decode(models.sample_vae), decode(models.vae)
+  np.testing.assert_array_equal(jnp.argmax(at_reach + prior.gumbel_BxTxV, -1), prior.events_BxT)
+  np.testing.assert_allclose(at_reach[:, :bar_steps], own_reach[:, :bar_steps], atol=1e-5)
+  assert np.abs(np.asarray(at_reach - own_reach)[:, 2 * bar_steps:]).max() > 1e-3
+  samples = aux_terms.straight_through(models, state.vae_params, batch, prior)
+  np.testing.assert_array_equal(jnp.argmax(samples, -1), prior.events_BxT)
+
+  config.loss.prior_sample_attention_bars = -1
+  with pytest.raises(ValueError, match="prior_sample_attention_bars"):
     step_lib.LossHParams.from_config(config.loss)
 
 

@@ -57,13 +57,23 @@ def target_emotions(loss_hp, batch, rng: jax.Array, num_emotions: int) -> jax.Ar
 def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng, decode_rng,
                        grid) -> PriorSamples:
   """Decodes loss.prior_sample_bars bars for each target emotion, from N(0, I) latents or
-  (loss.aux_latents="posterior") from the batch's own posterior samples."""
+  (loss.aux_latents="posterior") from the batch's own posterior samples, attending over
+  loss.prior_sample_attention_bars bars (models.sample_vae). They end where the batch's melodies
+  end, or with loss.prior_samples_beyond_window hold that many whole bars of their melody's meter
+  even past the window (as the sampler draws 32 bars from a model trained on 16-bar windows)."""
   hp, lp = models.vae.hp, models.loss
   events, lengths, steps_per_bar = batch["events"], batch["lengths"], batch["steps_per_bar"]
   batch_size, num_steps = events.shape
   prior_steps = num_steps
+  prior_mask_BxT = mask_BxT
   if lp.prior_sample_bars:
-    prior_steps = min(num_steps, lp.prior_sample_bars * (grid[1] if grid else hp.max_steps_per_bar))
+    prior_steps = lp.prior_sample_bars * (grid[1] if grid else hp.max_steps_per_bar)
+    if not lp.prior_samples_beyond_window:
+      prior_steps = min(num_steps, prior_steps)
+      prior_mask_BxT = mask_BxT[:, :prior_steps]
+    else:
+      prior_mask_BxT = (jnp.arange(prior_steps)[None, :]
+                        < (lp.prior_sample_bars * steps_per_bar)[:, None])
   prior_grid = (-(-prior_steps // hp.min_steps_per_bar), grid[1]) if grid else None
   z_BxZ = jax.random.normal(prior_rng, (batch_size, hp.latent_size))
   if lp.aux_latents == "posterior" and hp.use_vae:
@@ -75,12 +85,12 @@ def draw_prior_samples(models, vae_params, batch, mask_BxT, target_B, prior_rng,
   elif hp.prior_sets_bar_latents:  # the bars' latents zero, or drawn from their learned prior
     z_BxZ = jax.lax.stop_gradient(models.vae.apply({"params": vae_params}, z_BxZ, target_B,
                                                    method="prior_latents"))
-  decoded = models.vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar, prior_steps,
-                             jax.random.split(decode_rng, batch_size),
-                             temperature=lp.aux_sample_temperature, top_p=lp.aux_sample_nucleus,
-                             method="generate")
+  decoded = models.sample_vae.apply({"params": vae_params}, z_BxZ, target_B, steps_per_bar,
+                                    prior_steps, jax.random.split(decode_rng, batch_size),
+                                    temperature=lp.aux_sample_temperature,
+                                    top_p=lp.aux_sample_nucleus, method="generate")
   return PriorSamples(z_BxZ, target_B, decoded["events"], decoded["gumbel"],
-                      jax.nn.one_hot(decoded["events"], hp.num_classes), mask_BxT[:, :prior_steps],
+                      jax.nn.one_hot(decoded["events"], hp.num_classes), prior_mask_BxT,
                       prior_grid)
 
 
@@ -97,9 +107,9 @@ def straight_through(models, vae_params, batch, prior: PriorSamples) -> jax.Arra
   is that of the Gumbel-softmax distribution at loss.gumbel_temperature, over the logits they
   were drawn from (at loss.aux_sample_temperature, inside the loss.aux_sample_top_p nucleus)."""
   lp = models.loss
-  logits, _ = models.vae.apply({"params": vae_params}, prior.z_BxZ, prior.target_B,
-                               prior.events_BxT, batch["steps_per_bar"], prior.grid,
-                               method="decode")
+  logits, _ = models.sample_vae.apply({"params": vae_params}, prior.z_BxZ, prior.target_B,
+                                      prior.events_BxT, batch["steps_per_bar"], prior.grid,
+                                      method="decode")
   return straight_through_rows(logits, prior.gumbel_BxTxV, prior.hard_BxTxV,
                                lp.aux_sample_temperature, lp.aux_sample_nucleus,
                                lp.gumbel_temperature)
@@ -232,13 +242,18 @@ def emotion_classifier_loss(models, emotion_params, real_BxTxV, batch, mask_BxT,
   return loss, accuracy
 
 
-def critic_loss(models, critic_params, real_BxTxV, prior: PriorSamples, samples_BxTxV):
-  """The critic's loss on real one-hot melodies against the (detached) samples, plus R1."""
+def critic_loss(models, critic_params, real_BxTxV, real_mask_BxT, prior: PriorSamples,
+                samples_BxTxV):
+  """The critic's loss on real one-hot melodies (each window's first steps, as many as the
+  samples hold, or all of it where the samples are longer) against the (detached) samples, plus
+  R1 on the real side."""
   fake_BxTxV = jax.lax.stop_gradient(samples_BxTxV)
-  real_prefix_BxTxV = real_BxTxV[:, :fake_BxTxV.shape[1]]
-  score = lambda x: models.critic.apply({"params": critic_params}, x, prior.mask_BxT)[:, 0]
-  real_scores, fake_scores = score(real_prefix_BxTxV), score(fake_BxTxV)
-  r1 = losses.r1_penalty(score, real_prefix_BxTxV)
+  steps = min(fake_BxTxV.shape[1], real_BxTxV.shape[1])
+  real_prefix_BxTxV, real_prefix_mask = real_BxTxV[:, :steps], real_mask_BxT[:, :steps]
+  score = lambda x, mask: models.critic.apply({"params": critic_params}, x, mask)[:, 0]
+  real_scores, fake_scores = score(real_prefix_BxTxV, real_prefix_mask), score(fake_BxTxV,
+                                                                                 prior.mask_BxT)
+  r1 = losses.r1_penalty(lambda x: score(x, real_prefix_mask), real_prefix_BxTxV)
   loss = (losses.critic_adversarial(real_scores, fake_scores, models.loss.gan_loss)
           + 0.5 * models.loss.r1_weight * r1)
   return loss, {"critic_loss": loss, "critic_r1": r1, "critic_real_score": real_scores.mean(),

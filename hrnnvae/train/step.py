@@ -55,6 +55,8 @@ class LossHParams:
   aux_start_step: int  # the fine-tune phase (emotion, adversarial terms) starts here
   aux_grad_clip_norm: float  # their own clip; 0: one clip over the summed gradient
   prior_sample_bars: int  # bars of each prior sample in the fine-tune phase; 0: the window's
+  prior_samples_beyond_window: bool  # that many bars even where the window is shorter
+  prior_sample_attention_bars: int  # bars their decoder attends over; 0: the model's own reach
   emotion_term: str  # "features" or "classifier" (aux_terms.py)
   aux_latents: str  # "posterior" or "standard": the latents the fine-tune samples decode
   aux_sample_temperature: float  # the fine-tune samples' temperature
@@ -76,6 +78,10 @@ class LossHParams:
       if getattr(hp, field) not in allowed:
         raise ValueError(f"loss.{field} must be one of {', '.join(repr(a) for a in allowed)}, "
                          f"not {getattr(hp, field)!r}")
+    if hp.prior_sample_bars < 0 or hp.prior_sample_attention_bars < 0:
+      raise ValueError(f"loss.prior_sample_bars and loss.prior_sample_attention_bars must be at "
+                       f"least 0, not {hp.prior_sample_bars!r} and "
+                       f"{hp.prior_sample_attention_bars!r}")
     if not hp.aux_sample_temperature > 0 or not 0 < hp.aux_sample_top_p <= 1:
       raise ValueError(f"loss.aux_sample_temperature must be positive and loss.aux_sample_top_p in "
                        f"(0, 1], not {hp.aux_sample_temperature!r} and {hp.aux_sample_top_p!r}")
@@ -95,6 +101,9 @@ class LossHParams:
 class Models:
   """Everything static that the steps close over, chosen once from the config."""
   vae: flax.linen.Module  # the model family (models.build)
+  # The same parameters as the fine-tune samples' decoder runs them: attending over
+  # loss.prior_sample_attention_bars bars (the sampler's reach), or vae itself.
+  sample_vae: flax.linen.Module
   emotion: SequenceClassifier
   critic: SequenceClassifier
   vae_tx: optax.GradientTransformation
@@ -122,7 +131,12 @@ class Models:
       raise ValueError("loss.emotion_term='features' needs the data's arousal thresholds")
     # The VAE's gradient is clipped in train_step (per phase), so its optimizer is Adam alone.
     vae_tx = optax.adam(learning_rate_schedule(config.train))
-    return cls(models_lib.build(hp), SequenceClassifier(hp.num_emotions, hp.classifier_channels),
+    vae = models_lib.build(hp)
+    sample_vae = vae
+    if loss_hp.prior_sample_attention_bars:
+      sample_vae = models_lib.build(dataclasses.replace(
+          hp, attention_window=loss_hp.prior_sample_attention_bars * hp.max_steps_per_bar))
+    return cls(vae, sample_vae, SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
                optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm,
@@ -363,8 +377,8 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   critic_params, critic_opt_state = state.critic_params, state.critic_opt_state
   if terms and models.loss.adversarial_weight > 0:
     (_, critic_metrics), critic_grads = jax.value_and_grad(
-        aux_terms.critic_loss, argnums=1, has_aux=True)(models, critic_params, real_BxTxV, prior,
-                                                         samples)
+        aux_terms.critic_loss, argnums=1, has_aux=True)(models, critic_params, real_BxTxV, mask,
+                                                         prior, samples)
     critic_params, critic_opt_state = _update(models.critic_tx, critic_params, critic_opt_state,
                                               critic_grads)
     metrics.update(critic_metrics, critic_grad_norm=optax.global_norm(critic_grads))
