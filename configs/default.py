@@ -192,7 +192,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # model's model.attention_window_bars): with aux_latents "standard", prior_sample_bars 32 and
   # reach 8 the fine-tune's terms read the 32-bar prior samples users hear (issue 19 (xxxi)).
   config.loss.prior_samples_beyond_window = False
-  config.loss.prior_sample_attention_bars = 0
+  config.loss.prior_sample_attention_bars = 0  # 0: the model's own reach
   # "features": the judge's mode and arousal margins on the samples (feature_consistency.py);
   # "classifier": the paper's E(sample) against the target, which E can be fooled into.
   config.loss.emotion_term = "features"
