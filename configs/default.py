@@ -189,8 +189,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.loss.prior_sample_bars = 8
   # Samples of loss.prior_sample_bars whole bars even past the training window (False: cut at
   # the batch's window and its melodies' ends), and the bars their decoder attends over (0: the
-  # model's model.attention_window_bars): with aux_latents "standard", prior_sample_bars 32 and
-  # reach 8 the fine-tune's terms read the 32-bar prior samples users hear (issue 19 (xxxi)).
+  # model's model.attention_window_bars): with prior_sample_bars 32 and reach 8 the fine-tune's
+  # terms read 32-bar samples as the sampler writes them. From N(0, I) (aux_latents "standard")
+  # they reshaped what N(0, I) decodes, not the fitted prior's samples users hear (issue 19 (xxxi)).
   config.loss.prior_samples_beyond_window = False
   config.loss.prior_sample_attention_bars = 0  # 0: the model's own reach
   # "features": the judge's mode and arousal margins on the samples (feature_consistency.py);
