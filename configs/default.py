@@ -169,6 +169,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # with the fine-tune's samples at T 0.7: no more real, the prior samples' phrases no less alike
   # (issue 19 (xxx)); off.
   config.loss.realism_phrases = False
+  # And the share of each 16-bar part's bars that restate an earlier bar of the part exactly
+  # (melody_mmd.bar_repetition): the phrases' column alone, on 32-bar samples of the batch's own
+  # latents, made the phrases differ by restating nothing (bar repetition 0.378, the training
+  # tunes 0.581; issue 19 (xxxi)); real tunes' phrases differ yet restate whole bars.
+  config.loss.realism_bar_repetition = False
   # Plus this times an MMD of the 12 scale-degree shares alone (melody_mmd.DEGREES; 0: none):
   # the fine-tune's sad samples put 40% of their notes on the tonic, real sad tunes 22%, a gap
   # that shares one kernel distance with 30 rhythm columns in the MMD over all (issue 19 (iv)).

@@ -24,6 +24,12 @@ that a gradient reaches the decoder through straight-through samples:
                     events agree; the shipped model's 32-bar samples 0.835, the training
                     tunes 0.765: its phrases are variations of one figure (issue 19 (xxvii)),
                     a giveaway that no other column sees                                 (1)
+  bar repetition    (with_bar_repetition, loss.realism_bar_repetition) within each 16-bar part,
+                    metrics/melody.bar_repetition_rate: the share of its bars that restate an
+                    earlier bar of their part exactly; real tunes' phrases differ yet restate
+                    whole bars (32-bar tunes: phrase similarity 0.765, bar repetition 0.581),
+                    and a fine-tune pulled by the phrases' column alone made phrases differ by
+                    restating nothing (0.378; issue 19 (xxxi))                            (1)
 
 and compares the two sets of melodies by the squared maximum mean discrepancy (MMD, Gretton et
 al. 2012) under a sum of Gaussian kernels, conditioned on the emotion: only pairs of the same
@@ -72,8 +78,10 @@ def _interval_masks() -> jnp.ndarray:
 
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
-                   with_spread: bool = False, with_phrases: bool = False) -> jax.Array:
-  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases)] per-melody style features (module
+                   with_spread: bool = False, with_phrases: bool = False,
+                   with_bar_repetition: bool = False) -> jax.Array:
+  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)]
+  per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
   samples) and their hard events."""
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
@@ -113,6 +121,8 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
     features.append(pitch_spread(pitch_rows, onsets))
   if with_phrases:
     features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
+  if with_bar_repetition:
+    features.append(bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B)[:, None])
   return jnp.concatenate(features, axis=1)
 
 
@@ -142,6 +152,52 @@ def phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B) -> jax.Array:
     agreement_B = agreement_B + ((rows_BxTxV * later_rows).sum(-1) * counted_BxT).sum(1)
   pairs_B = phrases_B * (phrases_B - 1) // 2
   return jnp.where(pairs_B > 0, agreement_B / jnp.maximum(pairs_B * phrase_steps_B, 1), 0.0)
+
+
+PART_BARS = melody_metrics.PART_BARS  # bar_repetition counts repeats within parts this long
+MAX_STEPS_PER_BAR = 32  # bar_repetition compares at most this many steps of a bar (data: 24)
+
+
+def bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
+                   part_bars: int = PART_BARS) -> jax.Array:
+  """[B] the share of a melody's bars that restate an earlier bar of their part exactly:
+  metrics/melody.bar_repetition_rate taken within each `part_bars`-bar part (its first bar not
+  counted) and pooled over the parts, so that the training windows (16 bars) and longer samples
+  measure the same thing. Only the melody's whole bars count, and only bars with an onset (hard
+  events, no gradient), as in the metric. Two bars are equal when the product over their steps
+  of the rows' agreement (the dot product of the two steps' rows) is 1: exact on one-hot rows,
+  and for a straight-through sample a bar that differs from an earlier one in a single step
+  has a gradient at that step. A bar repeats when 1 - prod over its part's earlier bars of
+  (1 - equal) is 1. Pairs are taken lag by lag (bar k against bar k + d, d < part_bars)."""
+  batch, steps = events_BxT.shape
+  bars = steps // MIN_STEPS_PER_BAR
+  bars_B = jnp.minimum(lengths_B, steps) // steps_per_bar_B
+  bar_1xN = jnp.arange(bars)[None, :]
+  position_1x1xS = jnp.arange(MAX_STEPS_PER_BAR)[None, None, :]
+  in_bar_BxNxS = position_1x1xS < steps_per_bar_B[:, None, None]
+  step_BxNxS = bar_1xN[..., None] * steps_per_bar_B[:, None, None] + position_1x1xS
+  in_bar_BxNxS = in_bar_BxNxS & (step_BxNxS < steps)
+  step_BxNxS = jnp.minimum(step_BxNxS, steps - 1)
+  t_1xT = jnp.arange(steps)[None, :]
+  fresh_BxN = jnp.ones((batch, bars), rows_BxTxV.dtype)  # prod over earlier bars of (1 - equal)
+  for lag in range(1, part_bars):
+    later_BxT = jnp.minimum(t_1xT + lag * steps_per_bar_B[:, None], steps - 1)
+    later_rows = jnp.take_along_axis(rows_BxTxV, later_BxT[..., None], axis=1)
+    agree_BxT = (rows_BxTxV * later_rows).sum(-1)
+    agree_BxNxS = jnp.take_along_axis(agree_BxT, step_BxNxS.reshape(batch, -1), axis=1)
+    equal_BxN = jnp.where(in_bar_BxNxS, agree_BxNxS.reshape(step_BxNxS.shape), 1.0).prod(-1)
+    # equal_BxN[k]: bar k + lag restates bar k; moved to the later bar's index.
+    equal_later_BxN = jnp.pad(equal_BxN, ((0, 0), (lag, 0)))[:, :bars]
+    same_part_1xN = (bar_1xN % part_bars) >= lag
+    fresh_BxN = fresh_BxN * (1.0 - equal_later_BxN * same_part_1xN)
+  struck_BxT = (events_BxT >= events_lib.FIRST_PITCH_EVENT) & (t_1xT < lengths_B[:, None])
+  struck_BxN = jnp.take_along_axis(struck_BxT, step_BxNxS.reshape(batch, -1), axis=1).reshape(
+      step_BxNxS.shape)
+  counted_BxN = ((struck_BxN & in_bar_BxNxS).any(-1) & (bar_1xN < bars_B[:, None])
+                 & (bar_1xN % part_bars > 0))
+  counted_BxN = counted_BxN.astype(rows_BxTxV.dtype)
+  repeats_B = ((1.0 - fresh_BxN) * counted_BxN).sum(1)
+  return repeats_B / jnp.maximum(counted_BxN.sum(1), 1.0)
 
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:

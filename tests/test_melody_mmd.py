@@ -172,6 +172,89 @@ def test_the_phrase_columns_gradient_makes_restated_phrases_differ():
   assert float(moved[:, -1].mean()) < float(found[:, -1].mean())
 
 
+def _numpy_bar_repetition(events, length, steps_per_bar, part_bars=melody_mmd.PART_BARS):
+  """Plain-numpy reference: metrics/melody.bar_repetition_rate's rule within each part, pooled."""
+  bars = np.asarray(events[:length // steps_per_bar * steps_per_bar]).reshape(-1, steps_per_bar)
+  repeats = counted = 0
+  for start in range(0, len(bars), part_bars):
+    part = bars[start:start + part_bars]
+    for index, bar in enumerate(part):
+      if index and (bar >= events_lib.FIRST_PITCH_EVENT).any():
+        counted += 1
+        repeats += any((bar == earlier).all() for earlier in part[:index])
+  return repeats / counted if counted else 0.0
+
+
+def _with_restated_bars(seed, batch, steps_per_bar, bars, restated):
+  """Random melodies whose bars each restate a random earlier bar with probability `restated`;
+  some bars are left without an onset (held or silent), which the metric does not count."""
+  rng = np.random.default_rng(seed)
+  events = _melodies(seed, batch, steps_per_bar * bars).reshape(batch, bars, steps_per_bar)
+  for row in range(batch):
+    for bar in range(1, bars):
+      if rng.random() < restated:
+        events[row, bar] = events[row, rng.integers(bar)]
+      elif rng.random() < 0.1:
+        events[row, bar] = rng.choice([events_lib.HOLD, events_lib.NOTE_OFF])
+  return events.reshape(batch, -1)
+
+
+def test_bar_repetition_is_the_metric_within_each_part_in_every_meter_and_length():
+  from hrnnvae.metrics import melody as melody_metrics
+  for steps_per_bar, bars in ((16, 16), (12, 32), (24, 8), (8, 40), (16, 32)):
+    events = _with_restated_bars(steps_per_bar, 10, steps_per_bar, bars, restated=0.4)
+    steps = events.shape[1]
+    lengths = np.minimum(np.array([steps, steps, steps, steps - 5, steps - steps_per_bar - 1,
+                                   17 * steps_per_bar, 16 * steps_per_bar, 3 * steps_per_bar,
+                                   steps_per_bar, steps_per_bar - 1]), steps)
+    found = melody_mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                      jnp.asarray(lengths), jnp.full(10, steps_per_bar))
+    chex.assert_shape(found, (10,))
+    expected = [_numpy_bar_repetition(row, n, steps_per_bar) for row, n in zip(events, lengths)]
+    np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
+    assert float(found[0]) > 0.1 and float(found[-1]) == 0.0
+    if bars <= melody_mmd.PART_BARS:  # one part: the metric itself
+      np.testing.assert_allclose(np.asarray(found), [
+          melody_metrics.bar_repetition_rate(row[:n], steps_per_bar)
+          for row, n in zip(events, lengths)], atol=1e-6)
+  # Meters mixed in one batch, as the training batches are.
+  events = np.concatenate([_with_restated_bars(1, 4, 16, 16, 0.5),
+                           np.pad(_with_restated_bars(2, 4, 12, 16, 0.5), ((0, 0), (0, 64)))])
+  lengths, meters = np.array([256] * 4 + [192] * 4), np.array([16] * 4 + [12] * 4)
+  found = melody_mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                    jnp.asarray(lengths), jnp.asarray(meters))
+  np.testing.assert_allclose(np.asarray(found), [
+      _numpy_bar_repetition(row, n, m) for row, n, m in zip(events, lengths, meters)], atol=1e-6)
+  # The column style_features adds after the phrases'.
+  args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths), jnp.asarray(meters))
+  columns = melody_mmd.style_features(*args, with_phrases=True, with_bar_repetition=True)
+  chex.assert_shape(columns, (8, melody_mmd.NUM_FEATURES + 2))
+  np.testing.assert_allclose(columns[:, -1], found, atol=1e-6)
+  np.testing.assert_array_equal(columns[:, :-1], melody_mmd.style_features(*args,
+                                                                          with_phrases=True))
+
+
+def test_the_bar_columns_gradient_restates_a_bar_that_differs_in_one_step():
+  """A bar equal to the one before but for one step: the column is 0, and its gradient through
+  the rows points at that step, toward the earlier bar's event there."""
+  steps_per_bar = 16
+  events = _melodies(5, 1, 2 * steps_per_bar)
+  events[0, :] = np.where(events[0] == events_lib.HOLD, events_lib.pitch_to_event(60), events[0])
+  events[0, steps_per_bar:] = events[0, :steps_per_bar]
+  events[0, steps_per_bar + 3] = events_lib.pitch_to_event(77)
+  events[0, 3] = events_lib.pitch_to_event(70)
+  args = (jnp.asarray(events), jnp.full(1, 2 * steps_per_bar), jnp.full(1, steps_per_bar))
+  column, grads = jax.value_and_grad(
+      lambda rows: melody_mmd.bar_repetition(rows, *args)[0])(jax.nn.one_hot(events, V))
+  assert float(column) == 0.0
+  grads = np.asarray(grads[0])
+  differing = steps_per_bar + 3
+  assert grads[differing, events_lib.pitch_to_event(70)] == pytest.approx(1.0)
+  assert grads[3, events_lib.pitch_to_event(77)] == pytest.approx(1.0)
+  others = np.delete(grads, [3, differing], axis=0)
+  assert np.abs(others).max() == 0.0
+
+
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
   return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
@@ -240,6 +323,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
                                                             realism_spread=False,
                                                             realism_phrases=False,
+                                                            realism_bar_repetition=False,
                                                             realism_degree_weight=0.0))
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
@@ -270,6 +354,22 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
     assert ("sample_phrase_similarity" in metrics) == phrases
   assert float(metrics["sample_phrase_similarity"]) > float(metrics["real_phrase_similarity"])
   assert values[1] != pytest.approx(values[0], rel=1e-3)  # the restated phrases count
+  # loss.realism_bar_repetition: the bars' column after the phrases', each logged by name.
+  models.loss.realism_bar_repetition = True
+  value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
+                                                               prior, prior.hard_BxTxV))
+  def both_columns(events):
+    return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                     jnp.full(12, 128), jnp.full(12, 16), with_phrases=True,
+                                     with_bar_repetition=True)
+  assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+      both_columns(samples), prior.target_B, both_columns(phrased_events), batch["emotion"])),
+      rel=1e-5)
+  assert float(metrics["sample_phrase_similarity"]) == pytest.approx(
+      float(both_columns(samples)[:, -2].mean()), rel=1e-5)
+  assert float(metrics["sample_bar_repetition"]) == pytest.approx(
+      float(both_columns(samples)[:, -1].mean()), rel=1e-5)
+  assert float(metrics["sample_bar_repetition"]) > float(metrics["real_bar_repetition"])
 
 
 def _dwelling_on_the_tonic(events):
@@ -303,6 +403,7 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
     for per_quadrant in (False, True):
       models = types.SimpleNamespace(loss=types.SimpleNamespace(
           realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
+          realism_bar_repetition=False,
           realism_degree_weight=weight))
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)

@@ -175,17 +175,18 @@ def realism_term(inputs: TermInputs):
   sample_lengths = prior.mask_BxT.sum(1)
   real_events = batch["events"][:, :steps]
   real_lengths = jnp.minimum(batch["lengths"], steps)
-  extra = {"with_spread": inputs.models.loss.realism_spread,
-           "with_phrases": inputs.models.loss.realism_phrases}
+  loss_hp = inputs.models.loss
+  extra = {"with_spread": loss_hp.realism_spread, "with_phrases": loss_hp.realism_phrases,
+           "with_bar_repetition": loss_hp.realism_bar_repetition}
   generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
                                         batch["steps_per_bar"], **extra)
   real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
                                    real_events, real_lengths, batch["steps_per_bar"], **extra)
-  per_quadrant = inputs.models.loss.realism_per_quadrant
+  per_quadrant = loss_hp.realism_per_quadrant
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
                                     per_quadrant=per_quadrant)
   metrics = {}
-  degree_weight = inputs.models.loss.realism_degree_weight
+  degree_weight = loss_hp.realism_degree_weight
   if degree_weight > 0:  # the scale degrees' own MMD (melody_mmd.DEGREES)
     degrees = melody_mmd.DEGREES
     degree_mmd = melody_mmd.conditional_mmd(generated[:, degrees], prior.target_B,
@@ -193,9 +194,13 @@ def realism_term(inputs: TermInputs):
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
-  if inputs.models.loss.realism_phrases:  # the phrases' similarity is the last column
-    metrics["sample_phrase_similarity"] = jax.lax.stop_gradient(generated[:, -1]).mean()
-    metrics["real_phrase_similarity"] = real[:, -1].mean()
+  # The form columns come last, in style_features' order: the phrases', then the bars'.
+  form = [name for name, on in (("phrase_similarity", loss_hp.realism_phrases),
+                                ("bar_repetition", loss_hp.realism_bar_repetition)) if on]
+  for offset, name in enumerate(form):
+    column = offset - len(form)
+    metrics[f"sample_{name}"] = jax.lax.stop_gradient(generated[:, column]).mean()
+    metrics[f"real_{name}"] = real[:, column].mean()
   unison = melody_mmd.INTERVAL_EDGES.index(0)
   return term, {**metrics, "realism_term": term,
                 "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),

@@ -47,6 +47,7 @@ class LossHParams:
   realism_per_quadrant: bool  # its MMD per quadrant, not of the joint (melody_mmd.conditional_mmd)
   realism_spread: bool  # its style features also hold the pitch spread (melody_mmd.pitch_spread)
   realism_phrases: bool  # and the 4-bar phrases' similarity (melody_mmd.phrase_similarity)
+  realism_bar_repetition: bool  # and the bars restated in each part (melody_mmd.bar_repetition)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
   arousal_density_cap: float  # the emotion term's density part at most this (0: uncapped)
   gan_loss: str  # "non_saturating" or "hinge"
