@@ -527,9 +527,8 @@ class Sampler:
     if not attention_bars and adapter == self.hp.bar_adapter_dim and not tune_steps:
       return self.vae
     if (attention_bars, adapter, tune_steps) not in self._decoders:
-      window = attention_bars * self.hp.max_steps_per_bar or self.hp.attention_window
       self._decoders[attention_bars, adapter, tune_steps] = models_lib.build(
-          dataclasses.replace(self.hp, attention_window=window, bar_adapter_dim=adapter,
+          dataclasses.replace(self.hp.attending_over(attention_bars), bar_adapter_dim=adapter,
                               adapter_tune_steps=tune_steps))
     return self._decoders[attention_bars, adapter, tune_steps]
 

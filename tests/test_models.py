@@ -110,6 +110,14 @@ def _additive_numpy(params, h_t, cached_h, valid):
   return alpha @ cached_h, alpha
 
 
+def test_attending_over_bars_sets_the_reach_in_the_longest_bars_steps_and_nothing_else():
+  hp = _hp(max_steps_per_bar=12, attention_window=48)
+  assert hp.attending_over(0) is hp
+  reach = hp.attending_over(3)
+  assert reach.attention_window == 36
+  assert dataclasses.replace(reach, attention_window=48) == hp
+
+
 def test_additive_attention_equals_equations_3_and_4():
   attention = attention_lib.AdditiveAttention(6)
   h = jax.random.normal(jax.random.key(0), (2, 1, 5))

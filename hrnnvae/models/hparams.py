@@ -213,6 +213,14 @@ class ModelHParams:
     hp.validate()
     return hp
 
+  def attending_over(self, bars: int) -> "ModelHParams":
+    """These hparams with the decoder attending over `bars` bars of the data's longest bar (0:
+    as they are): the same parameters at another reach, as the sampler (sample.attention_bars)
+    and the fine-tune's samples (loss.prior_sample_attention_bars) decode them."""
+    if not bars:
+      return self
+    return dataclasses.replace(self, attention_window=bars * self.max_steps_per_bar)
+
   def validate(self) -> None:
     """ValueError naming the field when a choice is unknown or the layout is impossible."""
     choices = {"family": ("hrnnvae", "lstm_lm", "musicvae_like"),

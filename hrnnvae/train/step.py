@@ -135,8 +135,7 @@ class Models:
     vae = models_lib.build(hp)
     sample_vae = vae
     if loss_hp.prior_sample_attention_bars:
-      sample_vae = models_lib.build(dataclasses.replace(
-          hp, attention_window=loss_hp.prior_sample_attention_bars * hp.max_steps_per_bar))
+      sample_vae = models_lib.build(hp.attending_over(loss_hp.prior_sample_attention_bars))
     return cls(vae, sample_vae, SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
