@@ -174,6 +174,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # latents, made the phrases differ by restating nothing (bar repetition 0.378, the training
   # tunes 0.581; issue 19 (xxxi)); real tunes' phrases differ yet restate whole bars.
   config.loss.realism_bar_repetition = False
+  config.loss.realism_bar_part_bars = 16  # that column's part: 32 counts the whole of 32 bars
+  # And the second 16 bars' mean pitch over the first 16's, in octaves (melody_mmd.part_lift;
+  # 0 under 32 bars): a fine-tune that made the phrases differ lifted its second part 1.8
+  # semitones, the training tunes' 0.7 (issue 19 (xxxi)).
+  config.loss.realism_part_lift = False
+  # The realism term's real side: every training-split span of this many bars, in the batch's
+  # meters (train/realism_spans.py; needs realism_per_quadrant), instead of the batch's own
+  # 16-bar windows (0), which cannot show 32-bar form (issue 19 (xxxii)).
+  config.loss.realism_real_bars = 0
   # Plus this times an MMD of the 12 scale-degree shares alone (melody_mmd.DEGREES; 0: none):
   # the fine-tune's sad samples put 40% of their notes on the tonic, real sad tunes 22%, a gap
   # that shares one kernel distance with 30 rhythm columns in the MMD over all (issue 19 (iv)).

@@ -29,7 +29,13 @@ that a gradient reaches the decoder through straight-through samples:
                     earlier bar of their part exactly; real tunes' phrases differ yet restate
                     whole bars (32-bar tunes: phrase similarity 0.765, bar repetition 0.581),
                     and a fine-tune pulled by the phrases' column alone made phrases differ by
-                    restating nothing (0.378; issue 19 (xxxi))                            (1)
+                    restating nothing (0.378; issue 19 (xxxi)). `bar_part_bars` sets the
+                    part: 16 for the 16-bar training windows, 32 to count the whole of 32-bar
+                    samples against 32-bar real spans (loss.realism_real_bars)            (1)
+  part lift         (with_part_lift, loss.realism_part_lift) metrics/melody.part_lift in
+                    octaves: the mean pitch of the notes struck in bars 17-32 minus that of
+                    bars 1-16 (0 for a melody under 32 bars); the training tunes' second
+                    part sits 0.7 semitones higher, (xxxi)'s posterior arm's 1.8         (1)
 
 and compares the two sets of melodies by the squared maximum mean discrepancy (MMD, Gretton et
 al. 2012) under a sum of Gaussian kernels, conditioned on the emotion: only pairs of the same
@@ -79,9 +85,10 @@ def _interval_masks() -> jnp.ndarray:
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                    with_spread: bool = False, with_phrases: bool = False,
-                   with_bar_repetition: bool = False) -> jax.Array:
-  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)]
-  per-melody style features (module
+                   with_bar_repetition: bool = False, bar_part_bars: int = 16,
+                   with_part_lift: bool = False) -> jax.Array:
+  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)
+  (+ 1 with_part_lift)] per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
   samples) and their hard events."""
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
@@ -122,7 +129,10 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   if with_phrases:
     features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
   if with_bar_repetition:
-    features.append(bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B)[:, None])
+    features.append(bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
+                                   part_bars=bar_part_bars)[:, None])
+  if with_part_lift:
+    features.append(part_lift(pitch_rows, onset_BxT, lengths_B, steps_per_bar_B)[:, None])
   return jnp.concatenate(features, axis=1)
 
 
@@ -198,6 +208,26 @@ def bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   counted_BxN = counted_BxN.astype(rows_BxTxV.dtype)
   repeats_B = ((1.0 - fresh_BxN) * counted_BxN).sum(1)
   return repeats_B / jnp.maximum(counted_BxN.sum(1), 1.0)
+
+
+def part_lift(pitch_rows_BxTxP, onset_BxT, lengths_B, steps_per_bar_B,
+              part_bars: int = PART_BARS) -> jax.Array:
+  """[B] metrics/melody.part_lift in octaves: the mean pitch of the notes struck in whole bars
+  part_bars + 1 .. 2 * part_bars minus that of bars 1 .. part_bars, from the pitch rows (one-hot
+  at onsets, zero elsewhere; their gradient moves the pitches), each mean over the part's hard
+  onsets; 0 for a melody under 2 * part_bars whole bars or without a note in each part (the
+  metric's NaN)."""
+  steps = onset_BxT.shape[1]
+  octaves_P = jnp.arange(pitch_rows_BxTxP.shape[-1], dtype=jnp.float32) / 12.0
+  pitch_BxT = jnp.einsum("btp,p->bt", pitch_rows_BxTxP, octaves_P)
+  part_of_BxT = jnp.arange(steps)[None, :] // (part_bars * steps_per_bar_B[:, None])
+  means, counts = [], []
+  for part in (0, 1):
+    in_part = ((part_of_BxT == part) & onset_BxT).astype(pitch_BxT.dtype)
+    counts.append(in_part.sum(1))
+    means.append((pitch_BxT * in_part).sum(1) / jnp.maximum(counts[-1], 1.0))
+  whole_B = jnp.minimum(lengths_B, steps) // steps_per_bar_B >= 2 * part_bars
+  return jnp.where(whole_B & (counts[0] > 0) & (counts[1] > 0), means[1] - means[0], 0.0)
 
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:

@@ -255,6 +255,34 @@ def test_the_bar_columns_gradient_restates_a_bar_that_differs_in_one_step():
   assert np.abs(others).max() == 0.0
 
 
+def test_part_lift_is_the_metric_in_octaves_and_0_under_two_parts():
+  from hrnnvae.metrics import melody as melody_metrics
+  for steps_per_bar in (16, 12):
+    events = _melodies(steps_per_bar, 6, 36 * steps_per_bar)
+    events[1, 20 * steps_per_bar:] = np.where(  # a second part an octave up
+        events[1, 20 * steps_per_bar:] >= events_lib.FIRST_PITCH_EVENT,
+        events[1, 20 * steps_per_bar:] + 12, events[1, 20 * steps_per_bar:])
+    lengths = np.array([36, 32, 33, 31, 20, 2]) * steps_per_bar - np.array([0, 0, 3, 0, 0, 1])
+    rows = jax.nn.one_hot(events, V)
+    features = melody_mmd.style_features(rows, jnp.asarray(events), jnp.asarray(lengths),
+                                         jnp.full(6, steps_per_bar), with_part_lift=True)
+    chex.assert_shape(features, (6, melody_mmd.NUM_FEATURES + 1))
+    expected = [melody_metrics.part_lift(row[:n], steps_per_bar) / 12 for row, n in
+                zip(events, lengths)]
+    np.testing.assert_allclose(np.asarray(features[:, -1]), np.nan_to_num(expected), atol=1e-5)
+    assert float(features[1, -1]) > 0.5 and float(features[3, -1]) == 0.0
+  # Its gradient raises the second part's notes and lowers the first's.
+  grads = jax.grad(lambda r: melody_mmd.style_features(
+      r, jnp.asarray(events), jnp.asarray(lengths), jnp.full(6, 12), with_part_lift=True)[0, -1])(
+          rows)
+  pitch_grads = np.asarray(grads[0, :, events_lib.FIRST_PITCH_EVENT:])
+  struck = events[0] >= events_lib.FIRST_PITCH_EVENT
+  late = struck & (np.arange(events.shape[1]) >= 16 * 12) & (np.arange(events.shape[1]) < 32 * 12)
+  assert (np.diff(pitch_grads[late], axis=1) > 0).all()
+  early = struck & (np.arange(events.shape[1]) < 16 * 12)
+  assert (np.diff(pitch_grads[early], axis=1) < 0).all()
+
+
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
   return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
@@ -324,7 +352,10 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                                             realism_spread=False,
                                                             realism_phrases=False,
                                                             realism_bar_repetition=False,
-                                                            realism_degree_weight=0.0))
+                                                            realism_bar_part_bars=16,
+                                                            realism_part_lift=False,
+                                                            realism_degree_weight=0.0),
+                                 realism_spans=None)
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.
@@ -403,8 +434,8 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
     for per_quadrant in (False, True):
       models = types.SimpleNamespace(loss=types.SimpleNamespace(
           realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
-          realism_bar_repetition=False,
-          realism_degree_weight=weight))
+          realism_bar_repetition=False, realism_bar_part_bars=16, realism_part_lift=False,
+          realism_degree_weight=weight), realism_spans=None)
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)
   sample_features, real_features = _features(samples), _features(events)

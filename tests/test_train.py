@@ -36,7 +36,8 @@ def _models_and_batch(config):
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
-  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
+  whole_arrays = input_pipeline.load(config.data.cache_dir).arrays  # uncropped: realism spans
+  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"], whole_arrays)
   batch = data.splits["train"].take(np.arange(config.train.batch_size))
   return models, data, batch
 
@@ -442,6 +443,23 @@ def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
                                    realism_phrases=True)
   assert float(phrased["sample_phrase_similarity"]) == float(phrased["real_phrase_similarity"]) == 0
   assert "sample_phrase_similarity" not in metrics
+
+
+@pytest.mark.slow
+def test_a_fine_tune_step_compares_long_samples_with_whole_real_spans(nottingham_40):
+  """loss.realism_real_bars: 8-bar samples past the 2-bar windows against the training split's
+  8-bar spans (joined windows) of the batch's meter, with the phrases', bars' and part columns:
+  the real side's phrase similarity is read on spans of two phrases (0 on the windows)."""
+  state, metrics = _one_fine_tune_step(
+      nottingham_40, "no_adversarial,no_emotion", realism_weight=5.0, realism_phrases=True,
+      realism_bar_repetition=True, realism_bar_part_bars=8, realism_part_lift=True,
+      realism_per_quadrant=True, realism_real_bars=8, aux_latents="standard",
+      prior_sample_bars=8, prior_samples_beyond_window=True)
+  assert np.isfinite(float(metrics["realism_term"]))
+  assert float(metrics["real_phrase_similarity"]) > 0.0
+  assert float(metrics["sample_phrase_similarity"]) > 0.0
+  assert 0.0 < float(metrics["real_bar_repetition"]) < 1.0
+  assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state.vae_params))
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from hrnnvae import feature_consistency, losses, melody_mmd
 from hrnnvae.models import nucleus
+from hrnnvae.train import realism_spans
 
 
 class PriorSamples(NamedTuple):
@@ -173,38 +174,42 @@ def realism_term(inputs: TermInputs):
   prior, batch = inputs.prior, inputs.batch
   steps = prior.events_BxT.shape[1]
   sample_lengths = prior.mask_BxT.sum(1)
-  real_events = batch["events"][:, :steps]
-  real_lengths = jnp.minimum(batch["lengths"], steps)
   loss_hp = inputs.models.loss
-  extra = {"with_spread": loss_hp.realism_spread, "with_phrases": loss_hp.realism_phrases,
-           "with_bar_repetition": loss_hp.realism_bar_repetition}
+  extra = realism_spans.feature_options(loss_hp)
   generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
                                         batch["steps_per_bar"], **extra)
-  real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
-                                   real_events, real_lengths, batch["steps_per_bar"], **extra)
+  spans = inputs.models.realism_spans
+  if spans is None:  # the batch's own windows, cropped to the samples' length
+    real_events = batch["events"][:, :steps]
+    real_lengths = jnp.minimum(batch["lengths"], steps)
+    real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
+                                     real_events, real_lengths, batch["steps_per_bar"], **extra)
+    real_emotion = batch["emotion"]
+  else:  # whole real spans of the batch's meters (realism_spans.py)
+    real, real_emotion = spans.features, realism_spans.batch_view(spans, batch["steps_per_bar"])
+  counted = (real_emotion >= 0).astype(real.dtype)
   per_quadrant = loss_hp.realism_per_quadrant
-  term = melody_mmd.conditional_mmd(generated, prior.target_B, real, batch["emotion"],
+  term = melody_mmd.conditional_mmd(generated, prior.target_B, real, real_emotion,
                                     per_quadrant=per_quadrant)
   metrics = {}
   degree_weight = loss_hp.realism_degree_weight
   if degree_weight > 0:  # the scale degrees' own MMD (melody_mmd.DEGREES)
     degrees = melody_mmd.DEGREES
     degree_mmd = melody_mmd.conditional_mmd(generated[:, degrees], prior.target_B,
-                                            real[:, degrees], batch["emotion"],
+                                            real[:, degrees], real_emotion,
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
   # The form columns come last, in style_features' order: the phrases', then the bars'.
   form = [name for name, on in (("phrase_similarity", loss_hp.realism_phrases),
-                                ("bar_repetition", loss_hp.realism_bar_repetition)) if on]
-  for offset, name in enumerate(form):
-    column = offset - len(form)
+                                ("bar_repetition", loss_hp.realism_bar_repetition),
+                                ("part_lift", loss_hp.realism_part_lift)) if on]
+  columns = {name: offset - len(form) for offset, name in enumerate(form)}
+  columns["repeated_notes"] = melody_mmd.INTERVAL_EDGES.index(0)  # the unison share
+  for name, column in columns.items():
     metrics[f"sample_{name}"] = jax.lax.stop_gradient(generated[:, column]).mean()
-    metrics[f"real_{name}"] = real[:, column].mean()
-  unison = melody_mmd.INTERVAL_EDGES.index(0)
-  return term, {**metrics, "realism_term": term,
-                "sample_repeated_notes": jax.lax.stop_gradient(generated[:, unison]).mean(),
-                "real_repeated_notes": real[:, unison].mean()}
+    metrics[f"real_{name}"] = (real[:, column] * counted).sum() / jnp.maximum(counted.sum(), 1)
+  return term, {**metrics, "realism_term": term}
 
 
 @dataclasses.dataclass(frozen=True)

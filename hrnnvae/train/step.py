@@ -33,6 +33,7 @@ from hrnnvae.models import hparams as hparams_lib
 from hrnnvae.models.critics import SequenceClassifier
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.train import aux_terms
+from hrnnvae.train import realism_spans as realism_spans_lib
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -48,6 +49,9 @@ class LossHParams:
   realism_spread: bool  # its style features also hold the pitch spread (melody_mmd.pitch_spread)
   realism_phrases: bool  # and the 4-bar phrases' similarity (melody_mmd.phrase_similarity)
   realism_bar_repetition: bool  # and the bars restated in each part (melody_mmd.bar_repetition)
+  realism_bar_part_bars: int  # the part that column counts repeats within, in bars
+  realism_part_lift: bool  # and the second 16 bars' pitch over the first's (melody_mmd.part_lift)
+  realism_real_bars: int  # its real side: training spans of this many bars (0: the batch's own)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
   arousal_density_cap: float  # the emotion term's density part at most this (0: uncapped)
   gan_loss: str  # "non_saturating" or "hinge"
@@ -79,6 +83,12 @@ class LossHParams:
       if getattr(hp, field) not in allowed:
         raise ValueError(f"loss.{field} must be one of {', '.join(repr(a) for a in allowed)}, "
                          f"not {getattr(hp, field)!r}")
+    if hp.realism_real_bars and not hp.realism_per_quadrant:
+      raise ValueError("loss.realism_real_bars counts only the spans of each batch's meters, "
+                       "which only the per-quadrant MMD can: set loss.realism_per_quadrant=True")
+    if hp.realism_bar_part_bars < 1:
+      raise ValueError(f"loss.realism_bar_part_bars must be at least 1, "
+                       f"not {hp.realism_bar_part_bars}")
     if hp.prior_sample_bars < 0 or hp.prior_sample_attention_bars < 0:
       raise ValueError(f"loss.prior_sample_bars and loss.prior_sample_attention_bars must be at "
                        f"least 0, not {hp.prior_sample_bars!r} and "
@@ -118,10 +128,15 @@ class Models:
   generator_terms: tuple[aux_terms.GeneratorTerm, ...]
   # In the fine-tune phase E also learns the judge's labels of the samples.
   classifier_learns_judge: bool
+  # The realism term's real side when loss.realism_real_bars > 0 (realism_spans.real_spans);
+  # None: the batch's own windows.
+  realism_spans: realism_spans_lib.RealSpans | None = None
 
   @classmethod
-  def from_config(cls, config, hp: ModelHParams, arousal_thresholds=None) -> "Models":
-    """arousal_thresholds: the cache manifest's (a dict or ArousalThresholds)."""
+  def from_config(cls, config, hp: ModelHParams, arousal_thresholds=None,
+                  data_arrays=None) -> "Models":
+    """arousal_thresholds: the cache manifest's (a dict or ArousalThresholds); data_arrays:
+    the cache's arrays (data/cache.py), which loss.realism_real_bars > 0 reads its spans from."""
     def optimizer(learning_rate):
       return optax.chain(optax.clip_by_global_norm(config.train.grad_clip_norm),
                          optax.adam(learning_rate))
@@ -136,13 +151,19 @@ class Models:
     sample_vae = vae
     if loss_hp.prior_sample_attention_bars:
       sample_vae = models_lib.build(hp.attending_over(loss_hp.prior_sample_attention_bars))
+    spans = None
+    if loss_hp.realism_real_bars and loss_hp.realism_weight > 0:
+      if data_arrays is None or arousal_thresholds is None:
+        raise ValueError("loss.realism_real_bars needs the cache's arrays and arousal thresholds")
+      spans = realism_spans_lib.real_spans(
+          data_arrays, {"arousal_thresholds": dataclasses.asdict(arousal_thresholds)}, loss_hp)
     return cls(vae, sample_vae, SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
                optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm,
                arousal_thresholds, aux_terms.generator_terms(loss_hp),
                loss_hp.needs_prior_samples and loss_hp.emotion_term == "features"
-               and loss_hp.classifier_on_samples)
+               and loss_hp.classifier_on_samples, spans)
 
 
 def peak_learning_rate(train_config) -> float:

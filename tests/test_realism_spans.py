@@ -1,0 +1,106 @@
+"""The realism term's real side as whole spans of real tunes (hrnnvae/train/realism_spans.py)."""
+
+import json
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hrnnvae import judge, melody_mmd
+from hrnnvae.data import events as events_lib
+from hrnnvae.evaluation import realism
+from hrnnvae.train import aux_terms, input_pipeline, realism_spans
+from hrnnvae.train.step import LossHParams
+
+from conftest import load_config
+
+V = events_lib.NUM_CLASSES
+
+
+def _loss_hp(**fields):
+  values = dict(realism_spread=False, realism_phrases=True, realism_bar_repetition=True,
+                realism_bar_part_bars=32, realism_part_lift=True, realism_real_bars=32,
+                realism_per_quadrant=True, realism_degree_weight=0.0)
+  return types.SimpleNamespace(**{**values, **fields})
+
+
+def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingham_40):
+  cache_dir = nottingham_40[0]
+  arrays = input_pipeline.load(str(cache_dir)).arrays
+  manifest = json.loads((cache_dir / "manifest.json").read_text())
+  spans = realism_spans.real_spans(arrays, manifest, _loss_hp())
+  thresholds = judge.thresholds_of(manifest)
+  start = 0
+  meters = [int(m) for m in np.unique(arrays["steps_per_bar"])]
+  for steps_per_bar in meters:
+    expected = realism.real_tunes(arrays, 32, steps_per_bar, thresholds, split="train")
+    count = len(expected.events)
+    found = slice(start, start + count)
+    np.testing.assert_array_equal(np.asarray(spans.emotion[found]), expected.quadrants)
+    assert (np.asarray(spans.steps_per_bar[found]) == steps_per_bar).all()
+    if count:
+      own = melody_mmd.style_features(
+          jax.nn.one_hot(expected.events, V), jnp.asarray(expected.events),
+          jnp.full(count, expected.events.shape[1]), jnp.full(count, steps_per_bar),
+          **realism_spans.feature_options(_loss_hp()))
+      np.testing.assert_allclose(np.asarray(spans.features[found]), np.asarray(own), atol=1e-5)
+    start += count
+  assert start == len(spans.features) > 20
+  # Real 32-bar spans hold eight phrases and two parts: their form columns are read.
+  assert float(spans.features[:, -3].mean()) > 0.3  # phrase similarity
+  assert float(jnp.abs(spans.features[:, -1]).max()) > 0  # part lift
+  # A batch of one meter counts only that meter's spans.
+  view = realism_spans.batch_view(spans, jnp.full(4, meters[0]))
+  in_meter = np.asarray(spans.steps_per_bar) == meters[0]
+  np.testing.assert_array_equal(np.asarray(view)[in_meter], np.asarray(spans.emotion)[in_meter])
+  assert (np.asarray(view)[~in_meter] == -1).all()
+  with pytest.raises(ValueError, match="no span of 4000 bars"):
+    realism_spans.real_spans(arrays, manifest, _loss_hp(realism_real_bars=4000))
+
+
+def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
+  """With models.realism_spans the term is the per-quadrant MMD of the samples against the spans
+  whose meter is the batch's; spans of another meter change nothing."""
+  rng = np.random.default_rng(0)
+  samples = rng.integers(0, V, (8, 64))
+  features_of = lambda events, meter: melody_mmd.style_features(  # noqa: E731
+      jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 64),
+      jnp.full(len(events), meter), **realism_spans.feature_options(_loss_hp()))
+  in_meter, other = rng.integers(0, V, (12, 64)), rng.integers(0, V, (6, 64))
+  spans = realism_spans.RealSpans(
+      jnp.concatenate([features_of(in_meter, 16), features_of(other, 12)]),
+      jnp.asarray(np.r_[np.arange(12) % 4, np.arange(6) % 4], jnp.int32),
+      jnp.asarray([16] * 12 + [12] * 6, jnp.int32))
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(8) % 4), jnp.asarray(samples), None,
+                                 jax.nn.one_hot(samples, V), jnp.ones((8, 64), bool), None)
+  batch = {"events": jnp.zeros((8, 32), jnp.int32), "lengths": jnp.full(8, 32),
+           "steps_per_bar": jnp.full(8, 16), "emotion": jnp.zeros(8, jnp.int32)}
+  def term(spans):
+    models = types.SimpleNamespace(loss=_loss_hp(), realism_spans=spans)
+    return aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
+                                                       prior.hard_BxTxV))
+  value, metrics = term(spans)
+  expected = melody_mmd.conditional_mmd(features_of(samples, 16), prior.target_B,
+                                        features_of(in_meter, 16),
+                                        jnp.asarray(np.arange(12) % 4), per_quadrant=True)
+  assert float(value) == pytest.approx(float(expected), rel=1e-5)
+  only_meter = realism_spans.RealSpans(spans.features[:12], spans.emotion[:12],
+                                       spans.steps_per_bar[:12])
+  assert float(term(only_meter)[0]) == pytest.approx(float(value), rel=1e-6)
+  assert float(metrics["real_phrase_similarity"]) == pytest.approx(
+      float(features_of(in_meter, 16)[:, -3].mean()), rel=1e-5)
+
+
+def test_whole_spans_need_the_per_quadrant_mmd_and_a_part_of_a_bar_or_more():
+  config = load_config("tiny.py")
+  config.loss.realism_real_bars = 32
+  config.loss.realism_per_quadrant = False
+  with pytest.raises(ValueError, match="realism_per_quadrant"):
+    LossHParams.from_config(config.loss)
+  config.loss.realism_per_quadrant = True
+  assert LossHParams.from_config(config.loss).realism_real_bars == 32
+  config.loss.realism_bar_part_bars = 0
+  with pytest.raises(ValueError, match="realism_bar_part_bars"):
+    LossHParams.from_config(config.loss)
