@@ -200,7 +200,7 @@ def realism_term(inputs: TermInputs):
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
-  # The form columns come last, in style_features' order: the phrases', then the bars'.
+  # The form columns come last, in style_features' order: phrases, bars, part lift.
   form = [name for name, on in (("phrase_similarity", loss_hp.realism_phrases),
                                 ("bar_repetition", loss_hp.realism_bar_repetition),
                                 ("part_lift", loss_hp.realism_part_lift)) if on]
