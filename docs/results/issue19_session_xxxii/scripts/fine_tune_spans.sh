@@ -10,17 +10,7 @@
 # never read them). Run it again with a larger STEPS to go on.
 #   bash docs/results/issue19_session_xxxii/scripts/fine_tune_spans.sh CACHE [STEPS] [ARM]
 set -euo pipefail
-CACHE="$1"; STEPS="${2:-9000}"; ARM="${3:-p32post_spans}"
-source launch/venv.sh
-[[ -d runs/$ARM ]] || cp -r runs/phr_elbo runs/$ARM
-hrnnvae-train --config=configs/nottingham_ship.py --config.data.cache_dir="$CACHE" \
-  --config.train.eval_every_steps=1000 --config.post.bar_adapter_steps=0 \
-  --config.post.transfer_adapter_steps=0 --config.post.emotion_fit_steps=0 \
-  --config.post.ship_as= --config.loss.aux_sample_temperature=0.7 \
-  --config.loss.aux_sample_top_p=0.95 \
-  --config.loss.prior_sample_bars=32 --config.loss.prior_samples_beyond_window=True \
-  --config.loss.prior_sample_attention_bars=8 --config.loss.aux_latents=posterior \
-  --config.loss.realism_phrases=True --config.loss.realism_bar_repetition=True \
+here="$(dirname "$0")"
+exec bash "$here/fine_tune_bar_column.sh" "$1" "${2:-9000}" "${3:-p32post_spans}" \
   --config.loss.realism_bar_part_bars=32 --config.loss.realism_part_lift=True \
-  --config.loss.realism_real_bars=32 \
-  --config.train.max_steps="$STEPS" --workdir=runs/$ARM >> runs/$ARM.log 2>&1
+  --config.loss.realism_real_bars=32
