@@ -74,6 +74,10 @@ NUM_FEATURES = len(INTERVAL_EDGES) + POSITIONS + 2 + len(LENGTH_EDGES) + 12
 DEGREES = slice(NUM_FEATURES - 12, NUM_FEATURES)
 
 
+PART_BARS = melody_metrics.PART_BARS  # bar_repetition counts repeats within parts this long
+MAX_STEPS_PER_BAR = 32  # bar_repetition compares at most this many steps of a bar (data: 24)
+
+
 def _interval_masks() -> jnp.ndarray:
   """[K, P, P]: 1 where two pitch events lie in interval bucket k."""
   pitches = np.arange(events_lib.MIN_PITCH, events_lib.MAX_PITCH + 1)
@@ -85,7 +89,7 @@ def _interval_masks() -> jnp.ndarray:
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                    with_spread: bool = False, with_phrases: bool = False,
-                   with_bar_repetition: bool = False, bar_part_bars: int = 16,
+                   with_bar_repetition: bool = False, bar_part_bars: int = PART_BARS,
                    with_part_lift: bool = False) -> jax.Array:
   """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)
   (+ 1 with_part_lift)] per-melody style features (module
@@ -162,10 +166,6 @@ def phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B) -> jax.Array:
     agreement_B = agreement_B + ((rows_BxTxV * later_rows).sum(-1) * counted_BxT).sum(1)
   pairs_B = phrases_B * (phrases_B - 1) // 2
   return jnp.where(pairs_B > 0, agreement_B / jnp.maximum(pairs_B * phrase_steps_B, 1), 0.0)
-
-
-PART_BARS = melody_metrics.PART_BARS  # bar_repetition counts repeats within parts this long
-MAX_STEPS_PER_BAR = 32  # bar_repetition compares at most this many steps of a bar (data: 24)
 
 
 def bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,

@@ -30,8 +30,8 @@ def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingha
   cache_dir = nottingham_40[0]
   arrays = input_pipeline.load(str(cache_dir)).arrays
   manifest = json.loads((cache_dir / "manifest.json").read_text())
-  spans = realism_spans.real_spans(arrays, manifest, _loss_hp())
   thresholds = judge.thresholds_of(manifest)
+  spans = realism_spans.real_spans(arrays, thresholds, _loss_hp())
   start = 0
   meters = [int(m) for m in np.unique(arrays["steps_per_bar"])]
   for steps_per_bar in meters:
@@ -57,7 +57,7 @@ def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingha
   np.testing.assert_array_equal(np.asarray(view)[in_meter], np.asarray(spans.emotion)[in_meter])
   assert (np.asarray(view)[~in_meter] == -1).all()
   with pytest.raises(ValueError, match="no span of 4000 bars"):
-    realism_spans.real_spans(arrays, manifest, _loss_hp(realism_real_bars=4000))
+    realism_spans.real_spans(arrays, thresholds, _loss_hp(realism_real_bars=4000))
 
 
 def test_the_realism_term_reads_the_spans_of_the_batchs_meter():

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hrnnvae import judge, melody_mmd
+from hrnnvae import melody_mmd
 from hrnnvae.data import events as events_lib
 from hrnnvae.evaluation import realism
 
@@ -41,22 +41,18 @@ def feature_options(loss_hp) -> dict:
           "with_part_lift": loss_hp.realism_part_lift}
 
 
-def real_spans(arrays, manifest_facts: dict, loss_hp) -> RealSpans:
+def real_spans(arrays, thresholds, loss_hp) -> RealSpans:
   """Every untransposed training span of loss_hp.realism_real_bars bars in each meter of the
-  cache (`arrays`: data/cache.py's; `manifest_facts`: holds its arousal thresholds), with the
-  realism term's features. A ValueError when there are none."""
+  cache (`arrays`: data/cache.py's), labelled by the judge at the cache's arousal `thresholds`,
+  with the realism term's features. A ValueError when there are none."""
   bars = loss_hp.realism_real_bars
-  thresholds = judge.thresholds_of(manifest_facts)
-  padded_steps = bars * int(np.max(arrays["steps_per_bar"]))
   features, emotions, meters = [], [], []
   for steps_per_bar in np.unique(arrays["steps_per_bar"]):
     spans = realism.real_tunes(arrays, bars, int(steps_per_bar), thresholds, split="train")
     for start in range(0, len(spans.events), CHUNK):
       events = spans.events[start:start + CHUNK]
-      padded = np.full((len(events), padded_steps), events_lib.NOTE_OFF, np.int32)
-      padded[:, :events.shape[1]] = events
       features.append(np.asarray(melody_mmd.style_features(
-          jax.nn.one_hot(padded, events_lib.NUM_CLASSES), jnp.asarray(padded),
+          jax.nn.one_hot(events, events_lib.NUM_CLASSES), jnp.asarray(events),
           jnp.full(len(events), events.shape[1]), jnp.full(len(events), int(steps_per_bar)),
           **feature_options(loss_hp))))
     emotions.append(spans.quadrants)

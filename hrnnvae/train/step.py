@@ -155,8 +155,7 @@ class Models:
     if loss_hp.realism_real_bars and loss_hp.realism_weight > 0:
       if data_arrays is None or arousal_thresholds is None:
         raise ValueError("loss.realism_real_bars needs the cache's arrays and arousal thresholds")
-      spans = realism_spans_lib.real_spans(
-          data_arrays, {"arousal_thresholds": dataclasses.asdict(arousal_thresholds)}, loss_hp)
+      spans = realism_spans_lib.real_spans(data_arrays, arousal_thresholds, loss_hp)
     return cls(vae, sample_vae, SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
