@@ -32,6 +32,12 @@ that a gradient reaches the decoder through straight-through samples:
                     restating nothing (0.378; issue 19 (xxxi)). `bar_part_bars` sets the
                     part: 16 for the 16-bar training windows, 32 to count the whole of 32-bar
                     samples against 32-bar real spans (loss.realism_real_bars)            (1)
+  4-gram repetition (with_gram_repetition, loss.realism_gram_repetition) within each part,
+                    metrics/melody.ngram_repetition_rate: the share of its runs of 4
+                    consecutive notes' pitches that restate an earlier run of their part;
+                    the realism test's first giveaway of the bars' column (32-bar samples
+                    0.440, training spans 0.603; issue 19 (xxxii)): whole bars restated, but
+                    short figures recurring less than real tunes' do                      (1)
   part lift         (with_part_lift, loss.realism_part_lift) metrics/melody.part_lift in
                     octaves: the mean pitch of the notes struck in bars 17-32 minus that of
                     bars 1-16 (0 for a melody under 32 bars); the training tunes' second
@@ -76,6 +82,7 @@ DEGREES = slice(NUM_FEATURES - 12, NUM_FEATURES)
 
 PART_BARS = melody_metrics.PART_BARS  # bar_repetition counts repeats within parts this long
 MAX_STEPS_PER_BAR = 32  # bar_repetition compares at most this many steps of a bar (data: 24)
+GRAM_NOTES = 4  # gram_repetition's runs of notes: the realism test's (realism.melody_features)
 
 
 def _interval_masks() -> jnp.ndarray:
@@ -90,9 +97,10 @@ def _interval_masks() -> jnp.ndarray:
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                    with_spread: bool = False, with_phrases: bool = False,
                    with_bar_repetition: bool = False, bar_part_bars: int = PART_BARS,
-                   with_part_lift: bool = False) -> jax.Array:
+                   with_part_lift: bool = False,
+                   with_gram_repetition: bool = False) -> jax.Array:
   """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)
-  (+ 1 with_part_lift)] per-melody style features (module
+  (+ 1 with_gram_repetition) (+ 1 with_part_lift)] per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
   samples) and their hard events."""
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
@@ -135,6 +143,9 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   if with_bar_repetition:
     features.append(bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                                    part_bars=bar_part_bars)[:, None])
+  if with_gram_repetition:
+    features.append(gram_repetition(pitch_rows, onset_BxT, steps_per_bar_B,
+                                    part_bars=bar_part_bars)[:, None])
   if with_part_lift:
     features.append(part_lift(pitch_rows, onset_BxT, lengths_B, steps_per_bar_B)[:, None])
   return jnp.concatenate(features, axis=1)
@@ -208,6 +219,52 @@ def bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   counted_BxN = counted_BxN.astype(rows_BxTxV.dtype)
   repeats_B = ((1.0 - fresh_BxN) * counted_BxN).sum(1)
   return repeats_B / jnp.maximum(counted_BxN.sum(1), 1.0)
+
+
+def gram_repetition(pitch_rows_BxTxP, onset_BxT, steps_per_bar_B, part_bars: int = PART_BARS,
+                    notes: int = GRAM_NOTES) -> jax.Array:
+  """[B] the share of a melody's runs of `notes` consecutive notes that restate the pitches of
+  an earlier run of their `part_bars`-bar part: metrics/melody.ngram_repetition_rate (1 -
+  distinct / total) taken within each part and pooled over the parts, as bar_repetition is. A
+  run belongs to a part when all its notes start there. The notes are the hard onsets in order
+  (onset_BxT, within the melody's length), their pitches the pitch rows there (one-hot at
+  onsets). Two runs are equal when the product over their notes of the rows' agreement (the
+  dot product of the two notes' rows) is 1; a run repeats when it equals an earlier run of its
+  part. For rows whose values are one-hot (hard events, or straight-through samples) that is
+  1 - the product over the earlier runs of (1 - equal), and the value and gradient here are
+  exactly that product's, without its costly gradient: d repeats / d equal_i is 1 when no other
+  earlier run is equal, else 0. So a run that differs from an earlier one in one note has a
+  gradient at that note (toward the earlier run's pitch). Every pair of notes is compared:
+  [B, T, T] agreements."""
+  batch, steps = onset_BxT.shape
+  t_1xT = jnp.arange(steps)[None, :]
+  # The k-th note's step: onset steps first, in order (a stable sort of "not an onset").
+  note_step_BxK = jnp.argsort(~onset_BxT, axis=1, stable=True)
+  notes_B = onset_BxT.sum(1)
+  k_1xK = t_1xT  # note indices run over as many slots as there are steps
+  is_note_BxK = k_1xK < notes_B[:, None]
+  note_rows_BxKxP = jnp.take_along_axis(pitch_rows_BxTxP, note_step_BxK[..., None], axis=1)
+  note_rows_BxKxP = note_rows_BxKxP * is_note_BxK[..., None]
+  part_BxK = jnp.where(is_note_BxK, note_step_BxK // (part_bars * steps_per_bar_B[:, None]), -1)
+  agree_BxKxK = jnp.einsum("bip,bjp->bij", note_rows_BxKxP, note_rows_BxKxP)
+  equal_BxKxK = agree_BxKxK
+  for offset in range(1, notes):  # run i against run j: notes i + m against j + m
+    shifted = jnp.pad(agree_BxKxK[:, offset:, offset:], ((0, 0), (0, offset), (0, offset)))
+    equal_BxKxK = equal_BxKxK * shifted
+  last_part_BxK = jnp.pad(part_BxK[:, notes - 1:], ((0, 0), (0, notes - 1)), constant_values=-1)
+  run_BxK = (last_part_BxK == part_BxK) & (part_BxK >= 0)  # a whole run within one part
+  earlier_1xKxK = k_1xK[:, :, None] < k_1xK[:, None, :]  # [i, j]: run i before run j
+  compared_BxKxK = (earlier_1xKxK & run_BxK[:, :, None] & run_BxK[:, None, :]
+                    & (part_BxK[:, :, None] == part_BxK[:, None, :]))
+  equal_BxKxK = jnp.where(compared_BxKxK, equal_BxKxK, 0.0)
+  exact_BxKxK = jax.lax.stop_gradient(equal_BxKxK > 0.5).astype(equal_BxKxK.dtype)
+  matches_BxK = exact_BxKxK.sum(1)  # run j: how many earlier runs it equals
+  alone_BxKxK = (matches_BxK[:, None, :] - exact_BxKxK) == 0  # no other earlier run equal
+  repeats_BxK = jnp.minimum(matches_BxK, 1.0) + (
+      (equal_BxKxK - jax.lax.stop_gradient(equal_BxKxK)) * alone_BxKxK).sum(1)
+  counted_BxK = run_BxK.astype(pitch_rows_BxTxP.dtype)
+  repeats_B = (repeats_BxK * counted_BxK).sum(1)
+  return repeats_B / jnp.maximum(counted_BxK.sum(1), 1.0)
 
 
 def part_lift(pitch_rows_BxTxP, onset_BxT, lengths_B, steps_per_bar_B,

@@ -255,6 +255,94 @@ def test_the_bar_columns_gradient_restates_a_bar_that_differs_in_one_step():
   assert np.abs(others).max() == 0.0
 
 
+def _numpy_gram_repetition(events, length, steps_per_bar, part_bars=melody_mmd.PART_BARS):
+  """Plain-numpy reference: metrics/melody.ngram_repetition_rate's rule (repeated runs of 4
+  pitches = total - distinct) on each part's notes, pooled."""
+  notes = events_lib.events_to_notes(np.asarray(events[:length]))
+  parts = {}
+  for start, _, pitch in notes:
+    parts.setdefault(start // (part_bars * steps_per_bar), []).append(pitch)
+  repeats = total = 0
+  for pitches in parts.values():
+    runs = [tuple(pitches[i:i + 4]) for i in range(len(pitches) - 3)]
+    repeats += len(runs) - len(set(runs))
+    total += len(runs)
+  return repeats / total if total else 0.0
+
+
+def _gram_column(events, lengths, meters, part_bars=melody_mmd.PART_BARS):
+  from hrnnvae.feature_consistency import note_positions
+  onset, _, _ = note_positions(jnp.asarray(events), jnp.asarray(lengths))
+  rows = jax.nn.one_hot(events, V)[..., events_lib.FIRST_PITCH_EVENT:] * onset[..., None]
+  return melody_mmd.gram_repetition(rows, onset, jnp.asarray(meters), part_bars=part_bars)
+
+
+def test_gram_repetition_is_the_metric_within_each_part_in_every_meter_and_length():
+  from hrnnvae.metrics import melody as melody_metrics
+  for steps_per_bar, bars in ((16, 16), (12, 32), (24, 8), (8, 40), (16, 32)):
+    events = _with_restated_bars(steps_per_bar + 100, 10, steps_per_bar, bars, restated=0.4)
+    steps = events.shape[1]
+    lengths = np.minimum(np.array([steps, steps, steps, steps - 5, steps - steps_per_bar - 1,
+                                   17 * steps_per_bar, 16 * steps_per_bar, 3 * steps_per_bar,
+                                   steps_per_bar, 3]), steps)
+    found = _gram_column(events, lengths, np.full(10, steps_per_bar))
+    chex.assert_shape(found, (10,))
+    expected = [_numpy_gram_repetition(row, n, steps_per_bar) for row, n in zip(events, lengths)]
+    np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
+    assert float(found[0]) > 0.1 and float(found[-1]) == 0.0
+    if bars <= melody_mmd.PART_BARS:  # one part: the realism test's own figure
+      np.testing.assert_allclose(np.asarray(found), [
+          melody_metrics.ngram_repetition_rate(row[:n], 4) for row, n in zip(events, lengths)],
+          atol=1e-6)
+    whole = _gram_column(events, lengths, np.full(10, steps_per_bar), part_bars=bars)
+    np.testing.assert_allclose(np.asarray(whole), [
+        melody_metrics.ngram_repetition_rate(row[:n], 4) for row, n in zip(events, lengths)],
+        atol=1e-6)
+  # Meters mixed in one batch, as the training batches are, and the column style_features adds
+  # after the bars' and before the part lift's.
+  events = np.concatenate([_with_restated_bars(1, 4, 16, 32, 0.5),
+                           np.pad(_with_restated_bars(2, 4, 12, 32, 0.5), ((0, 0), (0, 128)))])
+  lengths, meters = np.array([512] * 4 + [384] * 4), np.array([16] * 4 + [12] * 4)
+  found = _gram_column(events, lengths, meters)
+  np.testing.assert_allclose(np.asarray(found), [
+      _numpy_gram_repetition(row, n, m) for row, n, m in zip(events, lengths, meters)], atol=1e-6)
+  args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths), jnp.asarray(meters))
+  columns = melody_mmd.style_features(*args, with_bar_repetition=True, with_gram_repetition=True,
+                                      with_part_lift=True)
+  chex.assert_shape(columns, (8, melody_mmd.NUM_FEATURES + 3))
+  np.testing.assert_allclose(columns[:, -2], found, atol=1e-6)
+  np.testing.assert_array_equal(
+      columns[:, [*range(melody_mmd.NUM_FEATURES + 1), -1]],
+      melody_mmd.style_features(*args, with_bar_repetition=True, with_part_lift=True))
+
+
+def test_the_gram_columns_gradient_restates_a_run_that_differs_in_one_note():
+  """Notes C D E F B C D G F: the last of the six runs of four differs from the first in its
+  third note, so the column is 0 and its gradient at that note's row points at E (the earlier
+  run's pitch), and at the earlier E's row toward G, each 1/6 (one run of six); no other row
+  moves."""
+  pitches = [60, 62, 64, 65, 71, 60, 62, 67, 65]
+  events = np.full((1, 2 * len(pitches)), events_lib.NOTE_OFF)
+  events[0, ::2] = [events_lib.pitch_to_event(p) for p in pitches]
+  args = (jnp.asarray(events), jnp.full(1, events.shape[1]), jnp.full(1, 16))
+  from hrnnvae.feature_consistency import note_positions
+  onset, _, _ = note_positions(*args[:2])
+
+  def column(rows):
+    pitch_rows = rows[..., events_lib.FIRST_PITCH_EVENT:] * onset[..., None]
+    return melody_mmd.gram_repetition(pitch_rows, onset, args[2])[0]
+  value, grads = jax.value_and_grad(column)(jax.nn.one_hot(events, V))
+  assert float(value) == 0.0
+  grads = np.asarray(grads[0])
+  assert grads[14, events_lib.pitch_to_event(64)] == pytest.approx(1 / 6)  # the G, toward E
+  assert grads[4, events_lib.pitch_to_event(67)] == pytest.approx(1 / 6)  # the E, toward G
+  others = np.delete(grads, [4, 14], axis=0)
+  assert np.abs(others).max() == 0.0
+  # Restated exactly, the run counts: 1 of the 6 runs repeats.
+  events[0, 14] = events_lib.pitch_to_event(64)
+  assert float(column(jax.nn.one_hot(events, V))) == pytest.approx(1 / 6)
+
+
 def test_part_lift_is_the_metric_in_octaves_and_0_under_two_parts():
   from hrnnvae.metrics import melody as melody_metrics
   for steps_per_bar in (16, 12):
@@ -353,6 +441,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                                             realism_phrases=False,
                                                             realism_bar_repetition=False,
                                                             realism_bar_part_bars=16,
+                                                            realism_gram_repetition=False,
                                                             realism_part_lift=False,
                                                             realism_degree_weight=0.0),
                                  realism_spans=None)
@@ -435,6 +524,7 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
       models = types.SimpleNamespace(loss=types.SimpleNamespace(
           realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
           realism_bar_repetition=False, realism_bar_part_bars=16, realism_part_lift=False,
+          realism_gram_repetition=False,
           realism_degree_weight=weight), realism_spans=None)
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)

@@ -22,6 +22,7 @@ V = events_lib.NUM_CLASSES
 def _loss_hp(**fields):
   values = dict(realism_spread=False, realism_phrases=True, realism_bar_repetition=True,
                 realism_bar_part_bars=32, realism_part_lift=True, realism_real_bars=32,
+                realism_gram_repetition=True,
                 realism_per_quadrant=True, realism_degree_weight=0.0)
   return types.SimpleNamespace(**{**values, **fields})
 

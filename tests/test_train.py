@@ -453,12 +453,13 @@ def test_a_fine_tune_step_compares_long_samples_with_whole_real_spans(nottingham
   state, metrics = _one_fine_tune_step(
       nottingham_40, "no_adversarial,no_emotion", realism_weight=5.0, realism_phrases=True,
       realism_bar_repetition=True, realism_bar_part_bars=8, realism_part_lift=True,
-      realism_per_quadrant=True, realism_real_bars=8, aux_latents="standard",
+      realism_gram_repetition=True, realism_per_quadrant=True, realism_real_bars=8, aux_latents="standard",
       prior_sample_bars=8, prior_samples_beyond_window=True)
   assert np.isfinite(float(metrics["realism_term"]))
   assert float(metrics["real_phrase_similarity"]) > 0.0
   assert float(metrics["sample_phrase_similarity"]) > 0.0
   assert 0.0 < float(metrics["real_bar_repetition"]) < 1.0
+  assert 0.0 < float(metrics["real_gram_repetition"]) < 1.0
   assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state.vae_params))
 
 

@@ -200,9 +200,10 @@ def realism_term(inputs: TermInputs):
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
-  # The form columns come last, in style_features' order: phrases, bars, part lift.
+  # The form columns come last, in style_features' order: phrases, bars, 4-grams, part lift.
   form = [name for name, on in (("phrase_similarity", loss_hp.realism_phrases),
                                 ("bar_repetition", loss_hp.realism_bar_repetition),
+                                ("gram_repetition", loss_hp.realism_gram_repetition),
                                 ("part_lift", loss_hp.realism_part_lift)) if on]
   columns = {name: offset - len(form) for offset, name in enumerate(form)}
   columns["repeated_notes"] = melody_mmd.INTERVAL_EDGES.index(0)  # the unison share

@@ -38,6 +38,7 @@ def feature_options(loss_hp) -> dict:
   return {"with_spread": loss_hp.realism_spread, "with_phrases": loss_hp.realism_phrases,
           "with_bar_repetition": loss_hp.realism_bar_repetition,
           "bar_part_bars": loss_hp.realism_bar_part_bars,
+          "with_gram_repetition": loss_hp.realism_gram_repetition,
           "with_part_lift": loss_hp.realism_part_lift}
 
 

@@ -50,6 +50,7 @@ class LossHParams:
   realism_phrases: bool  # and the 4-bar phrases' similarity (melody_mmd.phrase_similarity)
   realism_bar_repetition: bool  # and the bars restated in each part (melody_mmd.bar_repetition)
   realism_bar_part_bars: int  # the part that column counts repeats within, in bars
+  realism_gram_repetition: bool  # and the 4-note runs restated in each part (melody_mmd)
   realism_part_lift: bool  # and the second 16 bars' pitch over the first's (melody_mmd.part_lift)
   realism_real_bars: int  # its real side: training spans of this many bars (0: the batch's own)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
