@@ -236,7 +236,7 @@ def gram_repetition(pitch_rows_BxTxP, onset_BxT, steps_per_bar_B, part_bars: int
   earlier run is equal, else 0. So a run that differs from an earlier one in one note has a
   gradient at that note (toward the earlier run's pitch). Every pair of notes is compared:
   [B, T, T] agreements."""
-  batch, steps = onset_BxT.shape
+  steps = onset_BxT.shape[1]
   t_1xT = jnp.arange(steps)[None, :]
   # The k-th note's step: onset steps first, in order (a stable sort of "not an onset").
   note_step_BxK = jnp.argsort(~onset_BxT, axis=1, stable=True)
