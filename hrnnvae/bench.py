@@ -56,7 +56,8 @@ def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
-  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"])
+  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"],
+                                       input_pipeline.real_span_arrays(data, config))
   batch_size, split = config.train.batch_size, data.splits["train"]
   buckets = input_pipeline.train_buckets(data, batch_size, config.train.bucket_by_bar)
   plan = input_pipeline.epoch_plan(split, batch_size, 0, 0, buckets)

@@ -105,3 +105,22 @@ def test_whole_spans_need_the_per_quadrant_mmd_and_a_part_of_a_bar_or_more():
   config.loss.realism_bar_part_bars = 0
   with pytest.raises(ValueError, match="realism_bar_part_bars"):
     LossHParams.from_config(config.loss)
+
+
+def test_the_spans_are_joined_from_whole_windows_where_training_crops_them(nottingham_40):
+  """train.py and the benchmark read the real spans through input_pipeline.real_span_arrays:
+  with data.max_steps cropping the training windows, the spans still read whole windows (a span
+  joined from cropped windows would have holes); otherwise the loaded arrays, not a second read."""
+  config = load_config("tiny.py")
+  config.data.cache_dir = str(nottingham_40[0])
+  config.data.max_steps = 32
+  cropped = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
+  whole = input_pipeline.load(config.data.cache_dir)
+  assert cropped.arrays["events"].shape[1] == 32 < whole.arrays["events"].shape[1]
+  config.loss.realism_real_bars = 8
+  np.testing.assert_array_equal(input_pipeline.real_span_arrays(cropped, config)["events"],
+                                whole.arrays["events"])
+  config.loss.realism_real_bars = 0
+  assert input_pipeline.real_span_arrays(cropped, config) is cropped.arrays
+  config.loss.realism_real_bars, config.data.max_steps = 8, 0
+  assert input_pipeline.real_span_arrays(whole, config) is whole.arrays

@@ -36,8 +36,8 @@ def _models_and_batch(config):
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
-  whole_arrays = input_pipeline.load(config.data.cache_dir).arrays  # uncropped: realism spans
-  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"], whole_arrays)
+  models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"],
+                                       input_pipeline.real_span_arrays(data, config))
   batch = data.splits["train"].take(np.arange(config.train.batch_size))
   return models, data, batch
 

@@ -144,11 +144,8 @@ def train_and_evaluate(config, workdir: str, devices=None, command: str | None =
   try:
     hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                   data.max_steps_per_bar, data.max_bars)
-    # The realism term's real spans are joined from whole windows, not the cropped ones.
-    whole_arrays = (input_pipeline.load(config.data.cache_dir).arrays
-                    if config.loss.realism_real_bars and config.data.max_steps else data.arrays)
     models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"],
-                                         whole_arrays)
+                                         input_pipeline.real_span_arrays(data, config))
     if config.train.finetune_export not in ("best", "last"):
       raise ValueError(f"train.finetune_export must be 'best' or 'last', "
                        f"not {config.train.finetune_export!r}")
