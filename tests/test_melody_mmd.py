@@ -443,7 +443,8 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                                             realism_bar_part_bars=16,
                                                             realism_gram_repetition=False,
                                                             realism_part_lift=False,
-                                                            realism_degree_weight=0.0),
+                                                            realism_degree_weight=0.0,
+                                                            realism_form_weight=0.0),
                                  realism_spans=None)
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
@@ -525,7 +526,7 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
           realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
           realism_bar_repetition=False, realism_bar_part_bars=16, realism_part_lift=False,
           realism_gram_repetition=False,
-          realism_degree_weight=weight), realism_spans=None)
+          realism_degree_weight=weight, realism_form_weight=0.0), realism_spans=None)
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)
   sample_features, real_features = _features(samples), _features(events)
@@ -539,6 +540,44 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
     assert float(metrics["realism_degree_mmd"]) == pytest.approx(degree_mmd, rel=1e-5)
     assert float(weighted) == pytest.approx(float(plain) + 2.5 * degree_mmd, rel=1e-5)
 
+
+
+def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_weight():
+  """loss.realism_form_weight: samples that loop their first 4-bar phrase (phrase similarity 1,
+  every later bar restated) against melodies that do not: the term is the MMD over every column
+  plus the weight times the MMD of the form columns alone (the last ones, phrases then bars),
+  computed here from style_features' own columns."""
+  events = _melodies(7, steps=128)
+  samples = np.tile(events[:, :64], (1, 2))  # the first phrase twice
+  options = dict(with_phrases=True, with_bar_repetition=True)
+  def features(melodies):
+    return melody_mmd.style_features(jax.nn.one_hot(melodies, V), jnp.asarray(melodies),
+                                     jnp.full(len(melodies), 128), jnp.full(len(melodies), 16),
+                                     **options)
+  sample_features, real_features = features(samples), features(events)
+  assert float(sample_features[:, -2].min()) == pytest.approx(1.0)  # phrase similarity
+  assert float(real_features[:, -2].max()) < 0.6
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(12) % 4), jnp.asarray(samples),
+                                 None, jax.nn.one_hot(samples, V), jnp.ones((12, 128), bool), None)
+  batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 128),
+           "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
+  found = {}
+  for weight in (0.0, 3.0):
+    models = types.SimpleNamespace(loss=types.SimpleNamespace(
+        realism_per_quadrant=True, realism_spread=False, realism_phrases=True,
+        realism_bar_repetition=True, realism_bar_part_bars=16, realism_part_lift=False,
+        realism_gram_repetition=False, realism_degree_weight=0.0, realism_form_weight=weight),
+        realism_spans=None)
+    inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
+    found[weight] = aux_terms.realism_term(inputs)
+  form_mmd = float(melody_mmd.conditional_mmd(sample_features[:, -2:], prior.target_B,
+                                              real_features[:, -2:], batch["emotion"],
+                                              per_quadrant=True))
+  assert form_mmd > 0.1
+  (plain, plain_metrics), (weighted, metrics) = found[0.0], found[3.0]
+  assert "realism_form_mmd" not in plain_metrics
+  assert float(metrics["realism_form_mmd"]) == pytest.approx(form_mmd, rel=1e-5)
+  assert float(weighted) == pytest.approx(float(plain) + 3.0 * form_mmd, rel=1e-5)
 
 def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
   """Samples of each quadrant drawn like its real melodies, but a quadrant that is 10% of the real

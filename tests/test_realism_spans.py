@@ -23,7 +23,7 @@ def _loss_hp(**fields):
   values = dict(realism_spread=False, realism_phrases=True, realism_bar_repetition=True,
                 realism_bar_part_bars=32, realism_part_lift=True, realism_real_bars=32,
                 realism_gram_repetition=True,
-                realism_per_quadrant=True, realism_degree_weight=0.0)
+                realism_per_quadrant=True, realism_degree_weight=0.0, realism_form_weight=0.0)
   return types.SimpleNamespace(**{**values, **fields})
 
 
@@ -105,6 +105,12 @@ def test_whole_spans_need_the_per_quadrant_mmd_and_a_part_of_a_bar_or_more():
   config.loss.realism_bar_part_bars = 0
   with pytest.raises(ValueError, match="realism_bar_part_bars"):
     LossHParams.from_config(config.loss)
+  config.loss.realism_bar_part_bars = 32
+  config.loss.realism_form_weight = 1.0  # the form columns' own MMD, with no form column on
+  with pytest.raises(ValueError, match="realism_form_weight"):
+    LossHParams.from_config(config.loss)
+  config.loss.realism_phrases = True
+  assert LossHParams.from_config(config.loss).realism_form_weight == 1.0
 
 
 def test_the_spans_are_joined_from_whole_windows_where_training_crops_them(nottingham_40):

@@ -170,7 +170,9 @@ def adversarial_term(inputs: TermInputs):
 def realism_term(inputs: TermInputs):
   """The samples' style (intervals, onset positions, density) against the batch's real melodies
   of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py,
-  plus loss.realism_degree_weight times the same MMD of the scale-degree shares alone."""
+  plus loss.realism_degree_weight times the same MMD of the scale-degree shares alone and
+  loss.realism_form_weight times that of the form columns alone (phrases, bars, 4-grams, part
+  lift: those switched on)."""
   prior, batch = inputs.prior, inputs.batch
   steps = prior.events_BxT.shape[1]
   sample_lengths = prior.mask_BxT.sum(1)
@@ -205,6 +207,14 @@ def realism_term(inputs: TermInputs):
                                 ("bar_repetition", loss_hp.realism_bar_repetition),
                                 ("gram_repetition", loss_hp.realism_gram_repetition),
                                 ("part_lift", loss_hp.realism_part_lift)) if on]
+  form_weight = loss_hp.realism_form_weight
+  if form_weight > 0 and form:  # the form columns' own MMD, their distance shared with no other
+    form_columns = slice(generated.shape[1] - len(form), generated.shape[1])
+    form_mmd = melody_mmd.conditional_mmd(generated[:, form_columns], prior.target_B,
+                                          real[:, form_columns], real_emotion,
+                                          per_quadrant=per_quadrant)
+    term = term + form_weight * form_mmd
+    metrics["realism_form_mmd"] = form_mmd
   columns = {name: offset - len(form) for offset, name in enumerate(form)}
   columns["repeated_notes"] = melody_mmd.INTERVAL_EDGES.index(0)  # the unison share
   for name, column in columns.items():

@@ -54,6 +54,7 @@ class LossHParams:
   realism_part_lift: bool  # and the second 16 bars' pitch over the first's (melody_mmd.part_lift)
   realism_real_bars: int  # its real side: training spans of this many bars (0: the batch's own)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
+  realism_form_weight: float  # plus this times the form columns' own MMD (0: none)
   arousal_density_cap: float  # the emotion term's density part at most this (0: uncapped)
   gan_loss: str  # "non_saturating" or "hinge"
   r1_weight: float
@@ -87,6 +88,11 @@ class LossHParams:
     if hp.realism_real_bars and not hp.realism_per_quadrant:
       raise ValueError("loss.realism_real_bars counts only the spans of each batch's meters, "
                        "which only the per-quadrant MMD can: set loss.realism_per_quadrant=True")
+    if hp.realism_form_weight > 0 and not (hp.realism_phrases or hp.realism_bar_repetition
+                                           or hp.realism_gram_repetition or hp.realism_part_lift):
+      raise ValueError("loss.realism_form_weight weighs the form columns' own MMD, and none is "
+                       "on: switch on loss.realism_phrases, realism_bar_repetition, "
+                       "realism_gram_repetition or realism_part_lift")
     if hp.realism_bar_part_bars < 1:
       raise ValueError(f"loss.realism_bar_part_bars must be at least 1, "
                        f"not {hp.realism_bar_part_bars}")
