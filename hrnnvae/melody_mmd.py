@@ -19,6 +19,11 @@ that a gradient reaches the decoder through straight-through samples:
   pitch spread      (with_spread, loss.realism_spread) the standard deviation of its notes'
                     pitches, in units of 4 octaves (floored at 0.1 octave): sad samples keep
                     to 2.4 semitones, real sad tunes 3.8, and a trill to 0.5             (1)
+  long notes        (with_long_notes, loss.realism_long_notes) the share of its notes lasting
+                    each of 9, 10, ..., 16 steps and over 16, the realism test's own bins
+                    (evaluation/realism.py) where the note lengths above pool 9+: a fine-tune
+                    on whole 32-bar spans held whole-bar notes (16 steps) in 4.6% of its notes,
+                    real tunes in 0.4%, the classifier's first giveaway (issue 19 (xxxiv))  (9)
   phrase similarity (with_phrases, loss.realism_phrases) metrics/melody.phrase_similarity:
                     the mean over pairs of its 4-bar phrases of the share of steps whose
                     events agree; the shipped model's 32-bar samples 0.835, the training
@@ -68,6 +73,7 @@ INTERVAL_EDGES = (0, 1, 3, 5, 8)  # bucket k holds |interval| in [edge_k, edge_k
 POSITIONS = 16  # steps of the bar (16th notes of 4/4; shorter bars leave columns empty)
 BANDWIDTHS = (0.05, 0.1, 0.2, 0.4)  # Gaussian kernel widths, in feature units (shares)
 LENGTH_EDGES = (1, 2, 3, 4, 5, 7, 9)  # bucket k holds note lengths in [edge_k, edge_k+1) steps
+LONG_NOTE_EDGES = tuple(range(9, 18))  # with_long_notes: bins 9, ..., 16 steps, then over 16
 SPREAD_FLOOR = 0.1  # octaves: sqrt(variance + floor²), so the gradient stays under 1 / (2 floor)
 # The spread feature is in units of 1 / SPREAD_SCALE octaves: in octaves, the second screen of
 # issue 19 (h) still had an auxiliary gradient norm of 60-70 against 15-25 without the feature,
@@ -95,11 +101,13 @@ def _interval_masks() -> jnp.ndarray:
 
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
-                   with_spread: bool = False, with_phrases: bool = False,
+                   with_spread: bool = False, with_long_notes: bool = False,
+                   with_phrases: bool = False,
                    with_bar_repetition: bool = False, bar_part_bars: int = PART_BARS,
                    with_part_lift: bool = False,
                    with_gram_repetition: bool = False) -> jax.Array:
-  """[B, NUM_FEATURES (+ 1 with_spread) (+ 1 with_phrases) (+ 1 with_bar_repetition)
+  """[B, NUM_FEATURES (+ 1 with_spread) (+ 9 with_long_notes) (+ 1 with_phrases)
+  (+ 1 with_bar_repetition)
   (+ 1 with_gram_repetition) (+ 1 with_part_lift)] per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
   samples) and their hard events."""
@@ -138,6 +146,12 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   features = [intervals, positions, density, note_offs, note_lengths, degrees]
   if with_spread:
     features.append(pitch_spread(pitch_rows, onsets))
+  if with_long_notes:  # the realism test's bins of 9..16 steps, then over 16
+    long_edges = jnp.asarray((*LONG_NOTE_EDGES, steps + 1))
+    in_long_BxTxK = ((duration_BxT[..., None] >= long_edges[:-1])
+                     & (duration_BxT[..., None] < long_edges[1:]))
+    features.append(jnp.einsum("bt,btk->bk", onset_weight,
+                               in_long_BxTxK.astype(onset_weight.dtype)) / onsets)
   if with_phrases:
     features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
   if with_bar_repetition:

@@ -11,6 +11,7 @@ import pytest
 
 from hrnnvae import judge, melody_mmd
 from hrnnvae.data import events as events_lib
+from hrnnvae.evaluation import realism
 from hrnnvae.train import aux_terms
 from hrnnvae.train.step import LossHParams
 
@@ -438,6 +439,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
   models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
                                                             realism_spread=False,
+                                                            realism_long_notes=False,
                                                             realism_phrases=False,
                                                             realism_bar_repetition=False,
                                                             realism_bar_part_bars=16,
@@ -523,7 +525,8 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
   for weight in (0.0, 2.5):
     for per_quadrant in (False, True):
       models = types.SimpleNamespace(loss=types.SimpleNamespace(
-          realism_per_quadrant=per_quadrant, realism_spread=False, realism_phrases=False,
+          realism_per_quadrant=per_quadrant, realism_spread=False, realism_long_notes=False,
+          realism_phrases=False,
           realism_bar_repetition=False, realism_bar_part_bars=16, realism_part_lift=False,
           realism_gram_repetition=False,
           realism_degree_weight=weight, realism_form_weight=0.0), realism_spans=None)
@@ -564,7 +567,8 @@ def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_we
   found = {}
   for weight in (0.0, 3.0):
     models = types.SimpleNamespace(loss=types.SimpleNamespace(
-        realism_per_quadrant=True, realism_spread=False, realism_phrases=True,
+        realism_per_quadrant=True, realism_spread=False, realism_long_notes=False,
+        realism_phrases=True,
         realism_bar_repetition=True, realism_bar_part_bars=16, realism_part_lift=False,
         realism_gram_repetition=False, realism_degree_weight=0.0, realism_form_weight=weight),
         realism_spans=None)
@@ -578,6 +582,45 @@ def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_we
   assert "realism_form_mmd" not in plain_metrics
   assert float(metrics["realism_form_mmd"]) == pytest.approx(form_mmd, rel=1e-5)
   assert float(weighted) == pytest.approx(float(plain) + 3.0 * form_mmd, rel=1e-5)
+
+
+def _held_melodies(seed, batch=8, steps=96):
+  """Melodies of notes lasting 1-20 steps (rests of 1-3 now and then), held by HOLD events."""
+  rng = np.random.default_rng(seed)
+  events = np.full((batch, steps), events_lib.HOLD, np.int64)
+  for row in range(batch):
+    t = 0
+    while t < steps:
+      if rng.random() < 0.15:
+        events[row, t] = events_lib.NOTE_OFF
+        t += int(rng.integers(1, 4))
+      else:
+        events[row, t] = events_lib.pitch_to_event(int(rng.integers(55, 80)))
+        t += int(rng.integers(1, 21))
+  return events
+
+
+def test_the_long_note_columns_are_the_realism_tests_own_bins_and_split_the_pooled_one():
+  """loss.realism_long_notes: the shares of notes lasting 9, ..., 16 and over 16 steps equal the
+  realism test's note-length columns (evaluation/realism.melody_features) for melodies in 4/4 and
+  6/8, sum to the pooled 9+ column, and sit after the 42 base columns, before the form columns."""
+  for steps_per_bar in (16, 12):
+    events = _held_melodies(steps_per_bar)
+    lengths = np.full(len(events), events.shape[1])
+    args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
+            jnp.full(len(events), steps_per_bar))
+    plain = melody_mmd.style_features(*args)
+    found = melody_mmd.style_features(*args, with_long_notes=True, with_phrases=True)
+    assert found.shape[1] == melody_mmd.NUM_FEATURES + 9 + 1
+    np.testing.assert_array_equal(np.asarray(found[:, :melody_mmd.NUM_FEATURES]),
+                                  np.asarray(plain))
+    long_notes = np.asarray(found[:, melody_mmd.NUM_FEATURES:-1])
+    names = [f"note_length/{n} steps" for n in range(9, 17)] + ["note_length/>16 steps"]
+    reference = realism.feature_columns(events, steps_per_bar, names)
+    np.testing.assert_allclose(long_notes, np.stack([reference[n] for n in names], 1), atol=1e-6)
+    assert long_notes.sum() > 0 and long_notes[:, -1].sum() > 0
+    pooled = melody_mmd.NUM_FEATURES - 12 - 1  # the last note-length bucket, 9+ steps
+    np.testing.assert_allclose(long_notes.sum(1), np.asarray(plain[:, pooled]), atol=1e-6)
 
 def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
   """Samples of each quadrant drawn like its real melodies, but a quadrant that is 10% of the real

@@ -20,7 +20,8 @@ V = events_lib.NUM_CLASSES
 
 
 def _loss_hp(**fields):
-  values = dict(realism_spread=False, realism_phrases=True, realism_bar_repetition=True,
+  values = dict(realism_spread=False, realism_long_notes=False, realism_phrases=True,
+                realism_bar_repetition=True,
                 realism_bar_part_bars=32, realism_part_lift=True, realism_real_bars=32,
                 realism_gram_repetition=True,
                 realism_per_quadrant=True, realism_degree_weight=0.0, realism_form_weight=0.0)
