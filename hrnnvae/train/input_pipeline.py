@@ -83,13 +83,13 @@ def load(cache_dir: str, max_steps: int = 0) -> Data:
               max_bars, facts, cropped)
 
 
-
 def real_span_arrays(data: Data, config) -> dict:
   """The cache's arrays the realism term's real spans are joined from (loss.realism_real_bars):
   whole windows even where data.max_steps cropped `data`'s (the cache is read again only then)."""
   if config.loss.realism_real_bars and config.data.max_steps:
     return load(config.data.cache_dir).arrays
   return data.arrays
+
 
 def bar_buckets(split: Split, batch_size: int, min_share: float = 0.1) -> list[int]:
   """The widest bar (steps) of each bucket, ascending: one per steps_per_bar in the split; a
