@@ -372,6 +372,17 @@ def test_part_lift_is_the_metric_in_octaves_and_0_under_two_parts():
   assert (np.diff(pitch_grads[early], axis=1) < 0).all()
 
 
+def _realism_models(**loss_fields):
+  """The Models fields aux_terms.realism_term reads: every realism column off, the batch's own
+  windows as the real side, the joint MMD, unless loss_fields say otherwise."""
+  loss = dict(realism_per_quadrant=False, realism_spread=False, realism_long_notes=False,
+              realism_phrases=False, realism_bar_repetition=False, realism_bar_part_bars=16,
+              realism_gram_repetition=False, realism_part_lift=False, realism_degree_weight=0.0,
+              realism_form_weight=0.0)
+  return types.SimpleNamespace(loss=types.SimpleNamespace(**{**loss, **loss_fields}),
+                               realism_spans=None)
+
+
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
   return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
@@ -437,17 +448,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
                                  None)
   batch = {"events": jnp.asarray(events), "lengths": jnp.full(12, 48),
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
-  models = types.SimpleNamespace(loss=types.SimpleNamespace(realism_per_quadrant=False,
-                                                            realism_spread=False,
-                                                            realism_long_notes=False,
-                                                            realism_phrases=False,
-                                                            realism_bar_repetition=False,
-                                                            realism_bar_part_bars=16,
-                                                            realism_gram_repetition=False,
-                                                            realism_part_lift=False,
-                                                            realism_degree_weight=0.0,
-                                                            realism_form_weight=0.0),
-                                 realism_spans=None)
+  models = _realism_models()
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
   value, metrics = aux_terms.realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.
@@ -524,12 +525,7 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
   found = {}
   for weight in (0.0, 2.5):
     for per_quadrant in (False, True):
-      models = types.SimpleNamespace(loss=types.SimpleNamespace(
-          realism_per_quadrant=per_quadrant, realism_spread=False, realism_long_notes=False,
-          realism_phrases=False,
-          realism_bar_repetition=False, realism_bar_part_bars=16, realism_part_lift=False,
-          realism_gram_repetition=False,
-          realism_degree_weight=weight, realism_form_weight=0.0), realism_spans=None)
+      models = _realism_models(realism_per_quadrant=per_quadrant, realism_degree_weight=weight)
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
       found[weight, per_quadrant] = aux_terms.realism_term(inputs)
   sample_features, real_features = _features(samples), _features(events)
@@ -566,12 +562,8 @@ def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_we
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
   found = {}
   for weight in (0.0, 3.0):
-    models = types.SimpleNamespace(loss=types.SimpleNamespace(
-        realism_per_quadrant=True, realism_spread=False, realism_long_notes=False,
-        realism_phrases=True,
-        realism_bar_repetition=True, realism_bar_part_bars=16, realism_part_lift=False,
-        realism_gram_repetition=False, realism_degree_weight=0.0, realism_form_weight=weight),
-        realism_spans=None)
+    models = _realism_models(realism_per_quadrant=True, realism_phrases=True,
+                             realism_bar_repetition=True, realism_form_weight=weight)
     inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
     found[weight] = aux_terms.realism_term(inputs)
   form_mmd = float(melody_mmd.conditional_mmd(sample_features[:, -2:], prior.target_B,
