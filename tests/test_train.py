@@ -1,5 +1,6 @@
 """Training on real Nottingham windows: learning, ablations, checkpoints, NaN, data parallelism."""
 
+import dataclasses
 import functools
 import json
 import os
@@ -579,6 +580,46 @@ def test_fine_tune_phase_clips_the_auxiliary_gradient_on_its_own(nottingham_40):
   assert float(metrics["aux_grad_norm"]) > 1e-5
   assert abs(float(metrics["vae_grad_norm"]) - float(metrics["elbo_grad_norm"])) <= 2e-6
   assert not _equal_trees(state.critic_params, two.critic_params)
+
+
+def test_two_backward_passes_give_the_joint_pullbacks_update(nottingham_40):
+  """With the auxiliary gradient clipped on its own and no term reading the reconstruction, the
+  step takes the ELBO's and the terms' gradients from two backward passes, each through its own
+  loss; a term that reads the reconstruction sends it through the joint pullback instead. Both
+  give the same update and metrics (to float rounding), and the split really is taken."""
+  config = tiny_config(nottingham_40[0], batch_size=8)
+  config.data.max_steps = 32
+  config.loss.aux_start_step = 0
+  config.loss.realism_weight = 5.0
+  config.loss.aux_grad_clip_norm = 0.01  # the auxiliary gradient is clipped: a norm to compare
+  models, data, batch = _models_and_batch(config)
+  assert models.loss.emotion_term == "features" and models.generator_terms
+  assert not any(term.reads_reconstruction for term in models.generator_terms)
+  joint = dataclasses.replace(models, generator_terms=tuple(
+      dataclasses.replace(term, reads_reconstruction=True) for term in models.generator_terms))
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  split_state, split_metrics = jax.jit(functools.partial(step_lib.train_step, models=models))(
+      state, batch, jax.random.key(1))
+  state = step_lib.init_state(models, jax.random.key(0), 8, data.num_steps)
+  joint_state, joint_metrics = jax.jit(functools.partial(step_lib.train_step, models=joint))(
+      state, batch, jax.random.key(1))
+  assert set(split_metrics) == set(joint_metrics)
+  for name in joint_metrics:
+    np.testing.assert_allclose(split_metrics[name], joint_metrics[name], rtol=1e-4, atol=1e-6,
+                               err_msg=name)
+  assert float(split_metrics["aux_grad_norm"]) > 0.01  # clipped: the clip is in the update
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+               split_state.vae_params, joint_state.vae_params)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+               split_state.critic_params, joint_state.critic_params)
+  # The split is taken: the joint pullback runs every decoder's backward scan twice.
+  def scans(step_models):
+    return str(jax.make_jaxpr(functools.partial(step_lib.train_step, models=step_models))(
+        state, batch, jax.random.key(1))).count("scan[")
+  assert scans(models) < scans(joint)
+  # The paper's classifier term reads the reconstruction: it takes the joint pullback.
+  assert aux_terms.generator_terms(dataclasses.replace(
+      models.loss, emotion_term="classifier"))[0].reads_reconstruction
 
 
 def test_output_bias_starts_at_the_class_prior(nottingham_40):

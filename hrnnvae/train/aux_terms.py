@@ -43,7 +43,8 @@ class TermInputs(NamedTuple):
   state: Any  # step.TrainState (E's and D's parameters before this step's updates)
   batch: dict
   mask_BxT: jax.Array
-  reconstruction: dict  # the VAE's teacher-forced output on the batch (logits, mu, ...)
+  reconstruction: dict | None  # the VAE's teacher-forced output on the batch (logits, mu, ...);
+  # None where no term reads it (GeneratorTerm.reads_reconstruction)
   prior: PriorSamples
   samples_BxTxV: jax.Array  # straight-through: hard values, the soft distribution's gradient
 
@@ -228,6 +229,9 @@ class GeneratorTerm:
   name: str
   weight: float
   fn: Callable[[TermInputs], tuple[jax.Array, dict]]
+  # It reads TermInputs.reconstruction (and its gradient flows through it): the step then takes
+  # one backward pass through both losses (step.train_step).
+  reads_reconstruction: bool = False
 
 
 def generator_terms(loss_hp) -> tuple[GeneratorTerm, ...]:
@@ -236,7 +240,8 @@ def generator_terms(loss_hp) -> tuple[GeneratorTerm, ...]:
   terms = []
   if loss_hp.emotion_weight > 0:
     emotion = {"features": features_emotion_term, "classifier": classifier_emotion_term}
-    terms.append(GeneratorTerm("emotion", loss_hp.emotion_weight, emotion[loss_hp.emotion_term]))
+    terms.append(GeneratorTerm("emotion", loss_hp.emotion_weight, emotion[loss_hp.emotion_term],
+                               reads_reconstruction=loss_hp.emotion_term == "classifier"))
   if loss_hp.adversarial_weight > 0:
     terms.append(GeneratorTerm("adversarial", loss_hp.adversarial_weight, adversarial_term))
   if loss_hp.realism_weight > 0:

@@ -326,6 +326,15 @@ def elbo_terms(models: Models, vae_params, batch, mask_BxT, rng: jax.Array, grid
   return elbo_loss, out, metrics
 
 
+def split_vae_gradients(models: Models, elbo_grads, aux_grads):
+  """The VAE's gradient from the ELBO's and the auxiliary terms' own gradients, each clipped on
+  its own (train.grad_clip_norm, loss.aux_grad_clip_norm), summed. (gradient, metrics)."""
+  grads = jax.tree.map(jnp.add, clip(elbo_grads, models.grad_clip_norm),
+                       clip(aux_grads, models.loss.aux_grad_clip_norm))
+  return grads, {"aux_grad_norm": optax.global_norm(aux_grads),
+                 "elbo_grad_norm": optax.global_norm(elbo_grads)}
+
+
 def vae_gradients(models: Models, pullback, with_aux: bool):
   """The VAE's gradient from the pullback of (ELBO loss, auxiliary loss): the ELBO's clipped
   at train.grad_clip_norm, plus the auxiliary terms' clipped on their own at
@@ -334,11 +343,8 @@ def vae_gradients(models: Models, pullback, with_aux: bool):
   elbo_grads = pullback((one, zero))[0]
   metrics = {}
   if with_aux and models.loss.aux_grad_clip_norm > 0:
-    aux_grads = pullback((zero, one))[0]
-    grads = jax.tree.map(jnp.add, clip(elbo_grads, models.grad_clip_norm),
-                         clip(aux_grads, models.loss.aux_grad_clip_norm))
-    metrics["aux_grad_norm"] = optax.global_norm(aux_grads)
-  elif with_aux:
+    return split_vae_gradients(models, elbo_grads, pullback((zero, one))[0])
+  if with_aux:
     grads = clip(pullback((one, one))[0], models.grad_clip_norm)
   else:
     grads = clip(elbo_grads, models.grad_clip_norm)
@@ -368,24 +374,48 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   prior = (aux_terms.draw_prior_samples(models, state.vae_params, batch, mask, target_B, prior_rng,
                                         decode_rng, grid) if terms else None)
 
-  def vae_losses(vae_params):
-    """((ELBO loss, auxiliary loss), (metrics, straight-through prior samples))."""
+  def elbo_part(vae_params):
+    """(ELBO loss, (the teacher-forced output, metrics))."""
     elbo_loss, out, metrics = elbo_terms(models, vae_params, batch, mask, z_rng, grid, beta,
                                          sampling_rate)
-    aux_loss = jnp.zeros((), jnp.float32)
-    samples = None
-    if terms:
-      samples = aux_terms.straight_through(models, vae_params, batch, prior)
-      inputs = aux_terms.TermInputs(models, state, batch, mask, out, prior, samples)
-      for term in terms:
-        value, term_metrics = term.fn(inputs)
-        aux_loss += term.weight * value
-        metrics.update(term_metrics)
-    metrics["loss"] = elbo_loss + aux_loss
-    return (elbo_loss, aux_loss), (metrics, samples)
+    return elbo_loss, (out, metrics)
 
-  _, pullback, (metrics, samples) = jax.vjp(vae_losses, state.vae_params, has_aux=True)
-  vae_grads, grad_metrics = vae_gradients(models, pullback, bool(terms))
+  def aux_part(vae_params, out):
+    """(auxiliary loss, (metrics, straight-through prior samples))."""
+    samples = aux_terms.straight_through(models, vae_params, batch, prior)
+    inputs = aux_terms.TermInputs(models, state, batch, mask, out, prior, samples)
+    aux_loss, metrics = jnp.zeros((), jnp.float32), {}
+    for term in terms:
+      value, term_metrics = term.fn(inputs)
+      aux_loss += term.weight * value
+      metrics.update(term_metrics)
+    return aux_loss, (metrics, samples)
+
+  samples = None
+  if terms and models.loss.aux_grad_clip_norm > 0 and not any(
+      term.reads_reconstruction for term in terms):
+    # Two gradients, each clipped on its own (vae_gradients), from two backward passes that
+    # each run through their own loss only: a joint pullback with a zero cotangent would run
+    # the other loss's backward pass too (the 32-bar samples' re-scoring: most of a step).
+    (elbo_loss, (_, metrics)), elbo_grads = jax.value_and_grad(elbo_part, has_aux=True)(
+        state.vae_params)
+    (aux_loss, (aux_metrics, samples)), aux_grads = jax.value_and_grad(aux_part, has_aux=True)(
+        state.vae_params, None)
+    metrics.update(aux_metrics, loss=elbo_loss + aux_loss)
+    vae_grads, grad_metrics = split_vae_gradients(models, elbo_grads, aux_grads)
+  else:
+    def vae_losses(vae_params):
+      """((ELBO loss, auxiliary loss), (metrics, straight-through prior samples))."""
+      elbo_loss, (out, metrics) = elbo_part(vae_params)
+      aux_loss, samples = jnp.zeros((), jnp.float32), None
+      if terms:
+        aux_loss, (aux_metrics, samples) = aux_part(vae_params, out)
+        metrics.update(aux_metrics)
+      metrics["loss"] = elbo_loss + aux_loss
+      return (elbo_loss, aux_loss), (metrics, samples)
+
+    _, pullback, (metrics, samples) = jax.vjp(vae_losses, state.vae_params, has_aux=True)
+    vae_grads, grad_metrics = vae_gradients(models, pullback, bool(terms))
   metrics.update(grad_metrics)
   vae_params, vae_opt_state = _update(models.vae_tx, state.vae_params, state.vae_opt_state,
                                       vae_grads)
