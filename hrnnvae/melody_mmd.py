@@ -24,6 +24,10 @@ that a gradient reaches the decoder through straight-through samples:
                     (evaluation/realism.py) where the note lengths above pool 9+: a fine-tune
                     on whole 32-bar spans held whole-bar notes (16 steps) in 4.6% of its notes,
                     real tunes in 0.4%, the classifier's first giveaway (issue 19 (xxxiv))  (9)
+  mean pitch        (with_register, loss.realism_register) the mean MIDI pitch of its notes
+                    minus 60, in octaves: the realism test's register/mean pitch. No other
+                    column sees where a melody sits, and (xxxv)'s form arm sat 1.5 semitones
+                    above the training spans, its first giveaway (issue 19 (xxxv))         (1)
   phrase similarity (with_phrases, loss.realism_phrases) metrics/melody.phrase_similarity:
                     the mean over pairs of its 4-bar phrases of the share of steps whose
                     events agree; the shipped model's 32-bar samples 0.835, the training
@@ -102,11 +106,12 @@ def _interval_masks() -> jnp.ndarray:
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                    with_spread: bool = False, with_long_notes: bool = False,
-                   with_phrases: bool = False,
+                   with_register: bool = False, with_phrases: bool = False,
                    with_bar_repetition: bool = False, bar_part_bars: int = PART_BARS,
                    with_part_lift: bool = False,
                    with_gram_repetition: bool = False) -> jax.Array:
-  """[B, NUM_FEATURES (+ 1 with_spread) (+ 9 with_long_notes) (+ 1 with_phrases)
+  """[B, NUM_FEATURES (+ 1 with_spread) (+ 9 with_long_notes) (+ 1 with_register)
+  (+ 1 with_phrases)
   (+ 1 with_bar_repetition)
   (+ 1 with_gram_repetition) (+ 1 with_part_lift)] per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
@@ -152,6 +157,8 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                      & (duration_BxT[..., None] < long_edges[1:]))
     features.append(jnp.einsum("bt,btk->bk", onset_weight,
                                in_long_BxTxK.astype(onset_weight.dtype)) / onsets)
+  if with_register:
+    features.append(mean_pitch(pitch_rows, onsets))
   if with_phrases:
     features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
   if with_bar_repetition:
@@ -299,6 +306,18 @@ def part_lift(pitch_rows_BxTxP, onset_BxT, lengths_B, steps_per_bar_B,
     means.append((pitch_BxT * in_part).sum(1) / jnp.maximum(counts[-1], 1.0))
   whole_B = jnp.minimum(lengths_B, steps) // steps_per_bar_B >= 2 * part_bars
   return jnp.where(whole_B & (counts[0] > 0) & (counts[1] > 0), means[1] - means[0], 0.0)
+
+
+REGISTER_CENTRE = 60  # the MIDI pitch mean_pitch measures from (the realism test's)
+
+
+def mean_pitch(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:
+  """[B, 1] the mean MIDI pitch of a melody's notes minus REGISTER_CENTRE, in octaves, from its
+  rows over the pitch events (one-hot at onsets, zero elsewhere; their gradient moves the
+  pitches): evaluation/realism.melody_features' register/mean pitch (0 with no note)."""
+  octaves_P = (jnp.arange(pitch_rows_BxTxP.shape[-1], dtype=jnp.float32)
+               + events_lib.MIN_PITCH - REGISTER_CENTRE) / 12.0
+  return jnp.einsum("btp,p->b", pitch_rows_BxTxP, octaves_P)[:, None] / onsets_Bx1
 
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:

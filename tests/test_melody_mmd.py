@@ -376,6 +376,7 @@ def _realism_models(**loss_fields):
   """The Models fields aux_terms.realism_term reads: every realism column off, the batch's own
   windows as the real side, the joint MMD, unless loss_fields say otherwise."""
   loss = dict(realism_per_quadrant=False, realism_spread=False, realism_long_notes=False,
+              realism_register=False,
               realism_phrases=False, realism_bar_repetition=False, realism_bar_part_bars=16,
               realism_gram_repetition=False, realism_part_lift=False, realism_degree_weight=0.0,
               realism_form_weight=0.0)
@@ -613,6 +614,40 @@ def test_the_long_note_columns_are_the_realism_tests_own_bins_and_split_the_pool
     assert long_notes.sum() > 0 and long_notes[:, -1].sum() > 0
     pooled = melody_mmd.NUM_FEATURES - 12 - 1  # the last note-length bucket, 9+ steps
     np.testing.assert_allclose(long_notes.sum(1), np.asarray(plain[:, pooled]), atol=1e-6)
+
+def test_the_register_column_is_the_realism_tests_mean_pitch_and_moves_the_pitches():
+  """loss.realism_register: one column, after the long notes and before the form columns, equal
+  to the realism test's register/mean pitch (octaves from middle C) in 4/4 and 6/8; the other
+  columns bit-equal; its gradient at a struck step rises with the pitch (a higher pitch there
+  lifts the mean), and a melody with no note reads 0."""
+  for steps_per_bar in (16, 12):
+    events = _held_melodies(steps_per_bar)
+    lengths = np.full(len(events), events.shape[1])
+    args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
+            jnp.full(len(events), steps_per_bar))
+    plain = melody_mmd.style_features(*args, with_long_notes=True, with_phrases=True)
+    found = melody_mmd.style_features(*args, with_long_notes=True, with_register=True,
+                                      with_phrases=True)
+    assert found.shape[1] == plain.shape[1] + 1
+    register = melody_mmd.NUM_FEATURES + 9
+    np.testing.assert_array_equal(np.asarray(found[:, :register]), np.asarray(plain[:, :register]))
+    np.testing.assert_array_equal(np.asarray(found[:, -1]), np.asarray(plain[:, -1]))
+    reference = realism.feature_columns(events, steps_per_bar, ["register/mean pitch"])
+    np.testing.assert_allclose(np.asarray(found[:, register]), reference["register/mean pitch"],
+                               atol=1e-5)
+    assert np.ptp(reference["register/mean pitch"]) > 0.1  # the melodies sit apart
+  events = _held_melodies(16)[:1]
+  rows = jax.nn.one_hot(events, V)
+  grads = np.asarray(jax.grad(lambda r: melody_mmd.style_features(
+      r, jnp.asarray(events), jnp.full(1, events.shape[1]), jnp.full(1, 16),
+      with_register=True)[0, -1])(rows))[0]
+  struck = int(np.nonzero(events[0] >= events_lib.FIRST_PITCH_EVENT)[0][0])
+  assert (np.diff(grads[struck, events_lib.FIRST_PITCH_EVENT:]) > 0).all()
+  silent = np.full((1, 32), events_lib.NOTE_OFF)
+  assert float(melody_mmd.style_features(jax.nn.one_hot(silent, V), jnp.asarray(silent),
+                                         jnp.full(1, 32), jnp.full(1, 16),
+                                         with_register=True)[0, -1]) == 0.0
+
 
 def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
   """Samples of each quadrant drawn like its real melodies, but a quadrant that is 10% of the real
