@@ -13,6 +13,13 @@
     cost does not depend on the weights) or on a trained --export; and the p50 of the whole
     prior sample (z, the decode, and with the model's candidates K > 1 its K decodes and its
     realism critic's choice: realism_critic.py).
+  hrnnvae-bench pieces --config=configs/nottingham_ship.py [--config.loss....=...] [--repeats=3]
+    where a fine-tune step's time goes (issue 19: the one command's 150 minutes): on one batch
+    of the most common bar bucket, each piece jitted on its own, the median of --repeats calls:
+    the whole step in each phase; drawing the fine-tune samples (aux_terms.draw_prior_samples);
+    their straight-through re-scoring, value and gradient; their style features
+    (melody_mmd.style_features), value and gradient; the realism term on fixed samples; the
+    conditional MMD alone. XLA fuses across the pieces inside the step, so they do not sum to it.
 Each prints a table and writes the same figures as JSON (--json).
 """
 
@@ -31,12 +38,12 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from ml_collections import config_flags
 
-from hrnnvae import cli
+from hrnnvae import cli, melody_mmd
 from hrnnvae import models as models_lib
 from hrnnvae.exports import model_dir
 from hrnnvae.models.hparams import ModelHParams
 from hrnnvae.sample import Sampler
-from hrnnvae.train import input_pipeline
+from hrnnvae.train import aux_terms, input_pipeline, realism_spans
 from hrnnvae.train import step as step_lib
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/*.py file.")
@@ -51,19 +58,26 @@ _VARIANTS = flags.DEFINE_list("variants", ["", "paper"],
                               "train: config variants to time ('' is the config as given).")
 
 
-def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict:
-  """Steps/s of one phase of train_step on batches of the data's most common bar bucket."""
+def common_bucket(config):
+  """(data, models, the first epoch's plan, the width of its most common bar bucket, the steps
+  a batch of that bucket holds): what a timing of the config's train step runs on."""
   data = input_pipeline.load(config.data.cache_dir, config.data.max_steps)
   hp = ModelHParams.from_config(config.model, data.num_steps, data.min_steps_per_bar,
                                 data.max_steps_per_bar, data.max_bars)
   models = step_lib.Models.from_config(config, hp, data.facts["arousal_thresholds"],
                                        input_pipeline.real_span_arrays(data, config))
-  batch_size, split = config.train.batch_size, data.splits["train"]
-  buckets = input_pipeline.train_buckets(data, batch_size, config.train.bucket_by_bar)
-  plan = input_pipeline.epoch_plan(split, batch_size, 0, 0, buckets)
+  buckets = input_pipeline.train_buckets(data, config.train.batch_size, config.train.bucket_by_bar)
+  plan = input_pipeline.epoch_plan(data.splits["train"], config.train.batch_size, 0, 0, buckets)
   widths = [width for _, width in plan]
   width = max(set(widths), key=widths.count)
   num_steps = min(data.num_steps, data.max_bars * width) if config.train.bucket_by_bar else data.num_steps
+  return data, models, plan, width, num_steps
+
+
+def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict:
+  """Steps/s of one phase of train_step on batches of the data's most common bar bucket."""
+  data, models, plan, width, num_steps = common_bucket(config)
+  batch_size, split = config.train.batch_size, data.splits["train"]
   mesh = Mesh(np.array(jax.devices()), ("data",))
   data_sharding, replicated = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
   state = jax.device_put(
@@ -93,6 +107,89 @@ def bench_train(config, steps: int, repeats: int, finetune: bool = True) -> dict
           "batch_size": batch_size, "num_steps": num_steps, "compile_s": compile_s,
           "steps_per_s": steps_per_s, "melodies_per_s": steps_per_s * batch_size,
           "steps_per_epoch": len(plan)}
+
+
+def _timed(fn, *args, repeats: int) -> tuple[float, float]:
+  """(compile and first call s, median s of the next `repeats` calls)."""
+  start = time.perf_counter()
+  jax.block_until_ready(fn(*args))
+  first = time.perf_counter() - start
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    times.append(time.perf_counter() - start)
+  return first, float(np.median(times))
+
+
+def bench_pieces(config, repeats: int) -> dict:
+  """Seconds of each piece of the config's fine-tune step (the module docstring's `pieces`)."""
+  data, models, plan, width, num_steps = common_bucket(config)
+  hp, batch_size, split = models.vae.hp, config.train.batch_size, data.splits["train"]
+  rows = next(rows for rows, w in plan if w == width)
+  batch = jax.tree.map(jnp.asarray, {**split.take(rows), "events": split.events[rows][:, :num_steps]})
+  grid = (data.max_bars, width)
+  state = step_lib.init_state(models, jax.random.key(0), batch_size, data.num_steps)
+  mask = step_lib._mask(batch)  # noqa: SLF001 (the step's own mask)
+  figures = {}
+
+  def record(name, fn, *args):
+    first, median = _timed(fn, *args, repeats=repeats)
+    figures[name] = {"first_s": first, "median_s": median}
+    print(f"{name:<10} first call {first:8.1f} s   median {median:8.3f} s", flush=True)
+
+  for finetune, name in ((False, "elbo_step"), (True, "step")):
+    step = jax.jit(functools.partial(step_lib.train_step, models=models, grid=grid,
+                                     finetune=finetune))
+    record(name, step, state, batch, jax.random.key(1))
+  if not models.generator_terms:
+    print("the config's fine-tune has no generator terms: nothing more to time")
+  else:
+    target_B = aux_terms.target_emotions(models.loss, batch, jax.random.key(2), hp.num_emotions)
+    draw = jax.jit(lambda params, batch, rng: aux_terms.draw_prior_samples(
+        models, params, batch, mask, target_B, rng, jax.random.fold_in(rng, 1), grid))
+    record("draw", draw, state.vae_params, batch, jax.random.key(3))
+    prior = draw(state.vae_params, batch, jax.random.key(3))
+    if prior.grid is not None:  # jit returned the static grid as arrays
+      prior = prior._replace(grid=tuple(int(size) for size in prior.grid))
+
+    def rescored(params):
+      return aux_terms.straight_through(models, params, batch, prior).sum()
+    record("rescore", jax.jit(jax.value_and_grad(rescored)), state.vae_params)
+    samples = aux_terms.straight_through(models, state.vae_params, batch, prior)
+    extra = realism_spans.feature_options(models.loss)
+    lengths = prior.mask_BxT.sum(1)
+
+    def features(rows):
+      return melody_mmd.style_features(rows, prior.events_BxT, lengths, batch["steps_per_bar"],
+                                       **extra).sum()
+    record("features", jax.jit(jax.value_and_grad(features)), samples)
+    if models.loss.realism_weight > 0:
+      def realism(rows):
+        inputs = aux_terms.TermInputs(models, state, batch, mask, None, prior, rows)
+        return aux_terms.realism_term(inputs)[0]
+      record("realism", jax.jit(jax.value_and_grad(realism)), samples)
+      generated = melody_mmd.style_features(samples, prior.events_BxT, lengths,
+                                            batch["steps_per_bar"], **extra)
+      spans = models.realism_spans
+      if spans is not None:
+        real = spans.features
+        real_emotion = realism_spans.batch_view(spans, batch["steps_per_bar"])
+      else:
+        real = melody_mmd.style_features(jax.nn.one_hot(batch["events"], hp.num_classes),
+                                         batch["events"], batch["lengths"],
+                                         batch["steps_per_bar"], **extra)
+        real_emotion = batch["emotion"]
+      print(f"mmd: {generated.shape[0]} samples against {real.shape[0]} real melodies, "
+            f"{real.shape[1]} columns")
+
+      def mmd(features_NxF):
+        return melody_mmd.conditional_mmd(features_NxF, prior.target_B, real, real_emotion,
+                                          per_quadrant=models.loss.realism_per_quadrant)
+      record("mmd", jax.jit(jax.value_and_grad(mmd)), generated)
+  return {"backend": jax.default_backend(), "device": jax.devices()[0].device_kind,
+          "batch_size": batch_size, "num_steps": num_steps, "grid": list(grid),
+          "prior_sample_bars": models.loss.prior_sample_bars, "figures": figures}
 
 
 def _random_sampler(config, bars: int) -> Sampler:
@@ -143,8 +240,8 @@ def bench_latency(sampler: Sampler, bars: int, batch_sizes: list[int], calls: in
 
 
 def main(argv):
-  if len(argv) != 2 or argv[1] not in ("train", "latency"):
-    raise cli.UsageError("say which benchmark: train | latency (see --help)")
+  if len(argv) != 2 or argv[1] not in ("train", "latency", "pieces"):
+    raise cli.UsageError("say which benchmark: train | latency | pieces (see --help)")
   if _CONFIG.value is None and not (argv[1] == "latency" and _EXPORT.value):
     raise cli.UsageError("pass --config=configs/FILE.py (latency: or --export=RUN/export)")
   cli.check_range("steps", _STEPS.value, low=1)
@@ -153,7 +250,9 @@ def main(argv):
   if _JSON.value:
     cli.check_writable_dir(pathlib.Path(_JSON.value).absolute().parent, "json")
   device = f"{jax.default_backend()} {jax.devices()[0].device_kind}"
-  if argv[1] == "train":
+  if argv[1] == "pieces":
+    result = bench_pieces(_CONFIG.value, _REPEATS.value)
+  elif argv[1] == "train":
     import runpy  # noqa: PLC0415
     rows = []
     for variant in _VARIANTS.value or [""]:  # --variants= (empty): the config as given
