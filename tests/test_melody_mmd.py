@@ -1,6 +1,7 @@
 """The realism term's style features and conditional MMD (hrnnvae/melody_mmd.py), and the
 fine-tune term built on them (train/aux_terms.realism_term)."""
 
+import dataclasses
 import types
 
 import chex
@@ -375,13 +376,9 @@ def test_part_lift_is_the_metric_in_octaves_and_0_under_two_parts():
 def _realism_models(**loss_fields):
   """The Models fields aux_terms.realism_term reads: every realism column off, the batch's own
   windows as the real side, the joint MMD, unless loss_fields say otherwise."""
-  loss = dict(realism_per_quadrant=False, realism_spread=False, realism_long_notes=False,
-              realism_register=False,
-              realism_phrases=False, realism_bar_repetition=False, realism_bar_part_bars=16,
-              realism_gram_repetition=False, realism_part_lift=False, realism_degree_weight=0.0,
-              realism_form_weight=0.0)
-  return types.SimpleNamespace(loss=types.SimpleNamespace(**{**loss, **loss_fields}),
-                               realism_spans=None)
+  loss = dataclasses.replace(LossHParams.from_config(load_config("default.py").loss),
+                             **loss_fields)  # every field: a new one needs no edit here
+  return types.SimpleNamespace(loss=loss, realism_spans=None)
 
 
 def _features(events):
@@ -467,7 +464,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   batch = {**batch, "events": jnp.asarray(phrased_events), "lengths": jnp.full(12, 128)}
   values = []
   for phrases in (False, True):
-    models.loss.realism_phrases = phrases
+    models.loss = dataclasses.replace(models.loss, realism_phrases=phrases)
     value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
                                                                  prior, prior.hard_BxTxV))
     def features(events, phrases=phrases):
@@ -480,7 +477,7 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   assert float(metrics["sample_phrase_similarity"]) > float(metrics["real_phrase_similarity"])
   assert values[1] != pytest.approx(values[0], rel=1e-3)  # the restated phrases count
   # loss.realism_bar_repetition: the bars' column after the phrases', each logged by name.
-  models.loss.realism_bar_repetition = True
+  models.loss = dataclasses.replace(models.loss, realism_bar_repetition=True)
   value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
                                                                prior, prior.hard_BxTxV))
   def both_columns(events):

@@ -1,5 +1,6 @@
 """The realism term's real side as whole spans of real tunes (hrnnvae/train/realism_spans.py)."""
 
+import dataclasses
 import json
 import types
 
@@ -20,12 +21,13 @@ V = events_lib.NUM_CLASSES
 
 
 def _loss_hp(**fields):
-  values = dict(realism_spread=False, realism_long_notes=False, realism_phrases=True,
-                realism_bar_repetition=True,
-                realism_bar_part_bars=32, realism_part_lift=True, realism_real_bars=32,
-                realism_gram_repetition=True,
-                realism_per_quadrant=True, realism_degree_weight=0.0, realism_form_weight=0.0)
-  return types.SimpleNamespace(**{**values, **fields})
+  """The default config's loss settings (every field, so a new one needs no edit here) with the
+  spans arm's form columns on, and `fields` over them."""
+  values = dict(realism_phrases=True, realism_bar_repetition=True, realism_bar_part_bars=32,
+                realism_part_lift=True, realism_real_bars=32, realism_gram_repetition=True,
+                realism_per_quadrant=True)
+  return dataclasses.replace(LossHParams.from_config(load_config("default.py").loss),
+                             **{**values, **fields})
 
 
 def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingham_40):
