@@ -171,15 +171,8 @@ def bench_pieces(config, repeats: int) -> dict:
       record("realism", jax.jit(jax.value_and_grad(realism)), samples)
       generated = melody_mmd.style_features(samples, prior.events_BxT, lengths,
                                             batch["steps_per_bar"], **extra)
-      spans = models.realism_spans
-      if spans is not None:
-        real = spans.features
-        real_emotion = realism_spans.batch_view(spans, batch["steps_per_bar"])
-      else:
-        real = melody_mmd.style_features(jax.nn.one_hot(batch["events"], hp.num_classes),
-                                         batch["events"], batch["lengths"],
-                                         batch["steps_per_bar"], **extra)
-        real_emotion = batch["emotion"]
+      real, real_emotion = aux_terms.realism_real_side(models, batch, prior.events_BxT.shape[1],
+                                                       hp.num_classes)
       print(f"mmd: {generated.shape[0]} samples against {real.shape[0]} real melodies, "
             f"{real.shape[1]} columns")
 

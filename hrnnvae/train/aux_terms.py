@@ -168,6 +168,20 @@ def adversarial_term(inputs: TermInputs):
   return term, {"adversarial_term": term}
 
 
+def realism_real_side(models, batch, steps: int, num_classes: int):
+  """The realism term's real melodies: (style features [M, F], quadrant [M], -1 for a melody
+  that pairs with no sample). The batch's own windows cropped to the samples' `steps`, or with
+  loss.realism_real_bars whole real spans of the batch's meters (realism_spans.py)."""
+  spans = models.realism_spans
+  if spans is not None:
+    return spans.features, realism_spans.batch_view(spans, batch["steps_per_bar"])
+  real_events = batch["events"][:, :steps]
+  real_lengths = jnp.minimum(batch["lengths"], steps)
+  return melody_mmd.style_features(jax.nn.one_hot(real_events, num_classes), real_events,
+                                   real_lengths, batch["steps_per_bar"],
+                                   **realism_spans.feature_options(models.loss)), batch["emotion"]
+
+
 def realism_term(inputs: TermInputs):
   """The samples' style (intervals, onset positions, density) against the batch's real melodies
   of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py,
@@ -181,15 +195,8 @@ def realism_term(inputs: TermInputs):
   extra = realism_spans.feature_options(loss_hp)
   generated = melody_mmd.style_features(inputs.samples_BxTxV, prior.events_BxT, sample_lengths,
                                         batch["steps_per_bar"], **extra)
-  spans = inputs.models.realism_spans
-  if spans is None:  # the batch's own windows, cropped to the samples' length
-    real_events = batch["events"][:, :steps]
-    real_lengths = jnp.minimum(batch["lengths"], steps)
-    real = melody_mmd.style_features(jax.nn.one_hot(real_events, prior.hard_BxTxV.shape[-1]),
-                                     real_events, real_lengths, batch["steps_per_bar"], **extra)
-    real_emotion = batch["emotion"]
-  else:  # whole real spans of the batch's meters (realism_spans.py)
-    real, real_emotion = spans.features, realism_spans.batch_view(spans, batch["steps_per_bar"])
+  real, real_emotion = realism_real_side(inputs.models, batch, steps,
+                                         prior.hard_BxTxV.shape[-1])
   counted = (real_emotion >= 0).astype(real.dtype)
   per_quadrant = loss_hp.realism_per_quadrant
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, real_emotion,

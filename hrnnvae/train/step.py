@@ -395,7 +395,7 @@ def train_step(state: TrainState, batch, rng: jax.Array, *, models: Models, grid
   samples = None
   if terms and models.loss.aux_grad_clip_norm > 0 and not any(
       term.reads_reconstruction for term in terms):
-    # Two gradients, each clipped on its own (vae_gradients), from two backward passes that
+    # Two gradients, each clipped on its own (split_vae_gradients), from two backward passes that
     # each run through their own loss only: a joint pullback with a zero cotangent would run
     # the other loss's backward pass too (the 32-bar samples' re-scoring: most of a step).
     (elbo_loss, (_, metrics)), elbo_grads = jax.value_and_grad(elbo_part, has_aux=True)(
