@@ -72,6 +72,23 @@ def test_prepare_needs_the_datasets(tmp_path):
   assert "--datasets=DIR" in result.stderr and "HRNNVAE_DATASETS" in result.stderr
 
 
+def test_the_working_tree_leaves_room_for_the_carry():
+  """The working tree travels to the GPU machine with gpu_prepare's carry (caches and wheels,
+  about 5 MiB), and gpu_prepare refuses over 48 MiB together. Committed result renders (the
+  rolls' WAVs, 2.8 MiB each) once pushed the tree to 52 MiB and failed the end-to-end test
+  below only in CI's slow tier; this says so at once, with the largest files."""
+  if not (ROOT / ".git").exists():
+    pytest.skip("not a git checkout")
+  names = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT,
+                         capture_output=True, check=True).stdout.decode().split("\0")
+  sizes = {name: (ROOT / name).stat().st_size for name in names
+           if name and (ROOT / name).is_file()}
+  largest = sorted(sizes.items(), key=lambda item: -item[1])[:8]
+  assert sum(sizes.values()) <= 40 * 2 ** 20, (
+      f"the working tree holds {sum(sizes.values()) / 2 ** 20:.1f} MiB (at most 40: the carry "
+      f"needs the rest of gpu_prepare's 48); largest: {largest}")
+
+
 def test_run_refuses_bad_arguments(tmp_path):
   assert _run("launch/gpu_run.sh").returncode == 2
   assert _run("launch/gpu_run.sh", "soon", tmp_path / "out").returncode == 2
