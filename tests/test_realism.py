@@ -154,6 +154,29 @@ def test_real_mix_takes_the_mix_of_emotions_out_of_overall():
   assert abs(accuracy["real_mix"] - 0.5) <= 0.1, accuracy
 
 
+def test_what_gives_them_away_reads_the_samples_in_the_real_tunes_mix():
+  """real_mix's generator (as real as the data in each quadrant, asked half and half against the
+  tunes' nine to one): every sample as asked, the one-note rhythm of the second quadrant gives
+  them away; drawn down to the tunes' mix (the default), no block tells them apart."""
+  one_note = _broken("one_note", 50, 64).events
+  real_walks, sample_walks = _walks(90, 1, 4, seed=0), _walks(40, 1, 4, seed=1)
+  real = realism.Melodies(np.concatenate([real_walks.events, one_note[:10]]),
+                          np.concatenate([real_walks.groups, 1000 + np.arange(10)]),
+                          np.repeat([0, 1], [90, 10]))
+  generated = realism.generated_melodies(list(np.concatenate([sample_walks.events, one_note[10:]])),
+                                         np.repeat([0, 1], [40, 40]))
+  asked = realism.what_gives_them_away(generated, real, 16, repeats=2, mix="asked")
+  in_mix = realism.what_gives_them_away(generated, real, 16, repeats=2)
+  assert asked[0]["accuracy"] >= 0.62 and asked[0]["mix"] == "asked", asked[0]
+  assert asked[0]["samples"] == 80
+  assert {row["mix"] for row in in_mix} == {"real"} and in_mix[0]["samples"] == 44
+  assert max(row["accuracy"] for row in in_mix) <= 0.6, in_mix[:3]
+  unlabelled = realism.Melodies(real.events, real.groups, np.full(len(real.events), -1))
+  assert realism.what_gives_them_away(generated, unlabelled, 16, repeats=1)[0]["mix"] == "asked"
+  with pytest.raises(ValueError, match="mix"):
+    realism.what_gives_them_away(generated, real, 16, mix="equal")
+
+
 def test_each_row_compares_the_requested_quadrant_with_the_judged_one(monkeypatch):
   generated = realism.generated_melodies(list(np.ones((40, 8), np.int64)), np.arange(40) % 4)
   real = realism.Melodies(np.ones((30, 8), np.int64), np.arange(30) // 3, np.arange(30) % 3)

@@ -121,9 +121,10 @@ def write_report(out: pathlib.Path, dataset: str, rows: dict, likelihoods: dict,
   if giveaways:
     lines += ["", f"## What gives the {roll_bars}-bar samples away", "",
               "The feature classifier on one block of features at a time (accuracy at telling the "
-              "model's samples from the test tunes; 0.5: that block cannot tell), most telling "
-              "first, with the block's feature whose mean differs most (in units of the test "
-              "tunes' spread) and its mean on each side.", ""]
+              "model's samples, drawn down to the test tunes' quadrant shares, from the test "
+              "tunes; 0.5: that block cannot tell), most telling first, with the block's feature "
+              "whose mean differs most (in units of the test tunes' spread) and its mean on each "
+              "side.", ""]
     for model, found in giveaways.items():
       lines += [f"**{model}**", "", "| block | accuracy | most different feature | model | test |",
                 "|---|---|---|---|---|"]
