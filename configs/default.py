@@ -173,6 +173,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # columns sat 1.5 semitones above the training spans, the classifier's first giveaway
   # (register 0.660; issue 19 (xxxv)).
   config.loss.realism_register = False
+  # And the share of each melody's steps where no note sounds (the realism test's rest share):
+  # a third of the training spans rest, mostly a beat at a phrase's end; (xxxv)'s register arm's
+  # samples almost never did (0.003 against 0.008), the second giveaway once samples were read in
+  # the tunes' quadrant mix (issue 19 (xxxvi)).
+  config.loss.realism_rests = False
   # And each melody's 4-bar phrase similarity (metrics/melody.phrase_similarity): the shipped
   # model's 32-bar samples restate their phrases as variations of one figure (0.835 against the
   # training tunes' 0.765), the feature classifier's first giveaway (issue 19 (xxvii)). Screened

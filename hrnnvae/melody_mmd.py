@@ -28,6 +28,12 @@ that a gradient reaches the decoder through straight-through samples:
                     minus 60, in octaves: the realism test's register/mean pitch. No other
                     column sees where a melody sits, and (xxxv)'s form arm sat 1.5 semitones
                     above the training spans, its first giveaway (issue 19 (xxxv))         (1)
+  rest share        (with_rests, loss.realism_rests) the share of its steps where no note
+                    sounds: the realism test's rest_share. A third of the training spans rest
+                    (mostly a beat at a phrase's end), the form arms' samples almost never
+                    (0.003 against 0.008), their second giveaway once samples are read in the
+                    tunes' quadrant mix (issue 19 (xxxvi)); the note-off share above counts
+                    a rest's first step only                                               (1)
   phrase similarity (with_phrases, loss.realism_phrases) metrics/melody.phrase_similarity:
                     the mean over pairs of its 4-bar phrases of the share of steps whose
                     events agree; the shipped model's 32-bar samples 0.835, the training
@@ -106,12 +112,13 @@ def _interval_masks() -> jnp.ndarray:
 
 def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                    with_spread: bool = False, with_long_notes: bool = False,
-                   with_register: bool = False, with_phrases: bool = False,
+                   with_register: bool = False, with_rests: bool = False,
+                   with_phrases: bool = False,
                    with_bar_repetition: bool = False, bar_part_bars: int = PART_BARS,
                    with_part_lift: bool = False,
                    with_gram_repetition: bool = False) -> jax.Array:
   """[B, NUM_FEATURES (+ 1 with_spread) (+ 9 with_long_notes) (+ 1 with_register)
-  (+ 1 with_phrases)
+  (+ 1 with_rests) (+ 1 with_phrases)
   (+ 1 with_bar_repetition)
   (+ 1 with_gram_repetition) (+ 1 with_part_lift)] per-melody style features (module
   docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
@@ -159,6 +166,8 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                                in_long_BxTxK.astype(onset_weight.dtype)) / onsets)
   if with_register:
     features.append(mean_pitch(pitch_rows, onsets))
+  if with_rests:
+    features.append(rest_share(rows_BxTxV, events_BxT, lengths_B))
   if with_phrases:
     features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
   if with_bar_repetition:
@@ -318,6 +327,33 @@ def mean_pitch(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:
   octaves_P = (jnp.arange(pitch_rows_BxTxP.shape[-1], dtype=jnp.float32)
                + events_lib.MIN_PITCH - REGISTER_CENTRE) / 12.0
   return jnp.einsum("btp,p->b", pitch_rows_BxTxP, octaves_P)[:, None] / onsets_Bx1
+
+
+def rest_share(rows_BxTxV, events_BxT, lengths_B) -> jax.Array:
+  """[B, 1] the share of a melody's first `lengths` steps where no note sounds: the realism
+  test's rest_share (1 - its notes' steps / its steps). From the hard events: the steps before
+  the first note, plus for each step t where a note sounded at t - 1 its NOTE_OFF row times the
+  steps from t to the next onset (or the melody's end). On hard events that is every rest once
+  (a rest begins at the note-off that ends a note; later note-offs in it count nothing); its
+  gradient at a sounding step says what ending the note there would do (a rest until the next
+  onset), so the column can ask for rests, not only keep them."""
+  steps = events_BxT.shape[1]
+  t_1xT = jnp.arange(steps)[None, :]
+  real_BxT = t_1xT < lengths_B[:, None]
+  onset_BxT = (events_BxT >= events_lib.FIRST_PITCH_EVENT) & real_BxT
+  # what sounds at each step: the last event that is not HOLD, if a pitch
+  changed_at = jax.lax.cummax(jnp.where(events_BxT != events_lib.HOLD, t_1xT, -1), axis=1)
+  last_event = jnp.take_along_axis(events_BxT, jnp.maximum(changed_at, 0), axis=1)
+  sounding_BxT = (changed_at >= 0) & (last_event >= events_lib.FIRST_PITCH_EVENT)
+  sounded_before_BxT = jnp.pad(sounding_BxT[:, :-1], ((0, 0), (1, 0)))
+  next_onset = jax.lax.cummin(jnp.where(onset_BxT, t_1xT, steps), axis=1, reverse=True)
+  next_onset_after = jnp.pad(next_onset[:, 1:], ((0, 0), (0, 1)), constant_values=steps)
+  gap_BxT = jnp.minimum(next_onset_after, lengths_B[:, None]) - t_1xT
+  ends_here = (sounded_before_BxT & real_BxT).astype(rows_BxTxV.dtype) * gap_BxT
+  first_onset = jnp.min(jnp.where(onset_BxT, t_1xT, steps), axis=1)
+  leading_B = jnp.minimum(first_onset, lengths_B).astype(rows_BxTxV.dtype)
+  rests_B = leading_B + (rows_BxTxV[..., events_lib.NOTE_OFF] * ends_here).sum(1)
+  return (rests_B / jnp.maximum(lengths_B, 1))[:, None]
 
 
 def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:

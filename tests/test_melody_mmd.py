@@ -646,6 +646,48 @@ def test_the_register_column_is_the_realism_tests_mean_pitch_and_moves_the_pitch
                                          with_register=True)[0, -1]) == 0.0
 
 
+def test_the_rest_column_is_the_realism_tests_rest_share_and_can_ask_for_a_rest():
+  """loss.realism_rests: one column, after the mean pitch and before the form columns, equal to
+  the realism test's rest_share in 4/4 and 6/8 for melodies with rests after notes, note-offs
+  inside rests and silent openings, every other column bit-equal; a cropped length counts only
+  its steps; its gradient at the NOTE_OFF of a step after a sounding one is the rest that ending
+  the note there would make (the steps to the next onset: at the second note's onset, the rest
+  of the melody), 0 at the first step, and nothing at any other event."""
+  for steps_per_bar in (16, 12):
+    events = _held_melodies(steps_per_bar, batch=16)
+    events[0, :5] = [events_lib.HOLD, events_lib.HOLD, events_lib.NOTE_OFF, events_lib.HOLD,
+                     events_lib.pitch_to_event(60)]  # silent, a note-off in the silence, a note
+    events[1, :7] = [events_lib.pitch_to_event(62), events_lib.HOLD, events_lib.NOTE_OFF,
+                     events_lib.HOLD, events_lib.NOTE_OFF, events_lib.HOLD,
+                     events_lib.pitch_to_event(64)]  # a second note-off inside a rest
+    lengths = np.full(len(events), events.shape[1])
+    args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
+            jnp.full(len(events), steps_per_bar))
+    plain = melody_mmd.style_features(*args, with_register=True, with_phrases=True)
+    found = melody_mmd.style_features(*args, with_register=True, with_rests=True,
+                                      with_phrases=True)
+    assert found.shape[1] == plain.shape[1] + 1
+    rests = melody_mmd.NUM_FEATURES + 1
+    np.testing.assert_array_equal(np.asarray(found[:, :rests]), np.asarray(plain[:, :rests]))
+    np.testing.assert_array_equal(np.asarray(found[:, -1]), np.asarray(plain[:, -1]))
+    reference = realism.feature_columns(events, steps_per_bar, ["rest_share/rest share"])
+    np.testing.assert_allclose(np.asarray(found[:, rests]), reference["rest_share/rest share"],
+                               atol=1e-6)
+    assert (reference["rest_share/rest share"] > 0).sum() >= len(events) // 2  # most rest
+  cropped = melody_mmd.style_features(args[0], args[1], jnp.full(len(events), 40), args[3],
+                                      with_rests=True)[:, -1]
+  reference = realism.feature_columns(events[:, :40], 12, ["rest_share/rest share"])
+  np.testing.assert_allclose(np.asarray(cropped), reference["rest_share/rest share"], atol=1e-6)
+  note = events_lib.pitch_to_event(67)
+  held = np.array([[note] + [events_lib.HOLD] * 7 + [note] + [events_lib.HOLD] * 7])
+  grads = np.asarray(jax.grad(lambda r: melody_mmd.style_features(
+      r, jnp.asarray(held), jnp.full(1, 16), jnp.full(1, 16), with_rests=True)[0, -1])(
+          jax.nn.one_hot(held, V)))[0]
+  np.testing.assert_allclose(grads[:, events_lib.NOTE_OFF] * 16,
+                             [0, 7, 6, 5, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1], atol=1e-6)
+  assert not np.delete(grads, events_lib.NOTE_OFF, axis=1).any()
+
+
 def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
   """Samples of each quadrant drawn like its real melodies, but a quadrant that is 10% of the real
   side and half the samples (as tense is in the fine-tune): the per-quadrant MMD is near 0, the

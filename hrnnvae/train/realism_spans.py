@@ -36,7 +36,7 @@ class RealSpans(NamedTuple):
 def feature_options(loss_hp) -> dict:
   """style_features' keyword arguments for the realism term's columns."""
   return {"with_spread": loss_hp.realism_spread, "with_long_notes": loss_hp.realism_long_notes,
-          "with_register": loss_hp.realism_register,
+          "with_register": loss_hp.realism_register, "with_rests": loss_hp.realism_rests,
           "with_phrases": loss_hp.realism_phrases,
           "with_bar_repetition": loss_hp.realism_bar_repetition,
           "bar_part_bars": loss_hp.realism_bar_part_bars,

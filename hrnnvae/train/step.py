@@ -49,6 +49,7 @@ class LossHParams:
   realism_spread: bool  # its style features also hold the pitch spread (melody_mmd.pitch_spread)
   realism_long_notes: bool  # and the shares of notes lasting 9, ..., 16, over 16 steps
   realism_register: bool  # and the mean pitch of its notes (melody_mmd.mean_pitch)
+  realism_rests: bool  # and the share of its steps resting (melody_mmd.rest_share)
   realism_phrases: bool  # and the 4-bar phrases' similarity (melody_mmd.phrase_similarity)
   realism_bar_repetition: bool  # and the bars restated in each part (melody_mmd.bar_repetition)
   realism_bar_part_bars: int  # the part that column counts repeats within, in bars
