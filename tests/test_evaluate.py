@@ -375,7 +375,8 @@ def test_giveaway_check_prints_what_gives_each_models_samples_away(tiny_workdir,
   expected = realism.what_gives_them_away(realism.generated_melodies(melodies, requested), real,
                                           sampler.steps_per_bar)
   assert rows == pytest.approx(expected) and len(rows) == len(realism.feature_blocks(16))
-  assert f"{tiny_workdir}, 4 bars, against {len(real.events)} test spans" in result.stdout
+  assert f"{tiny_workdir}, 4 bars ({rows[0]['samples']} samples, {rows[0]['mix']} mix), " \
+         f"against {len(real.events)} test spans" in result.stdout
 
 
 def test_shape_shares_count_one_step_notes_and_the_tonic_by_hand():

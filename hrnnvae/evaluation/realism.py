@@ -428,13 +428,17 @@ def what_gives_them_away(generated: Melodies, real: Melodies, steps_per_bar: int
   (in_real_mix, seed 0), as the real_mix row does: samples asked for the quadrants alike against
   Nottingham's tunes (four in five major) were told apart by the mode, the minor sixth and other
   marks of the mix, not of the music; "asked" keeps every sample (and so does "real" when a side
-  has no quadrants). Each row says which ("mix") and how many samples it read ("samples").
+  has no quadrants, or when the drawn samples would be fewer than FOLDS: a smoke test's few).
+  Each row says which ("mix") and how many samples it read ("samples").
   Sorted most telling first; [] when a side has fewer than FOLDS groups."""
   if mix not in ("real", "asked"):
     raise ValueError(f"mix must be 'real' or 'asked', not {mix!r}")
   if mix == "real":
     drawn = in_real_mix(generated, real, seed=0)
-    generated, mix = (drawn, "real") if len(drawn.events) else (generated, "asked")
+    if len(np.unique(drawn.groups)) >= FOLDS:
+      generated = drawn
+    else:
+      mix = "asked"
   if min(len(np.unique(generated.groups)), len(np.unique(real.groups))) < FOLDS:
     return []
   features = melody_features(np.concatenate([generated.events, real.events]), steps_per_bar)
