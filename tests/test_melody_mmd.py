@@ -612,6 +612,21 @@ def test_the_long_note_columns_are_the_realism_tests_own_bins_and_split_the_pool
     pooled = melody_mmd.NUM_FEATURES - 12 - 1  # the last note-length bucket, 9+ steps
     np.testing.assert_allclose(long_notes.sum(1), np.asarray(plain[:, pooled]), atol=1e-6)
 
+def _the_added_column(events, steps_per_bar, column, flag, **base_flags):
+  """style_features of whole melodies with `flag` on, beside the same without it (both with
+  base_flags and the phrases' column): `flag` adds one column, at `column`, and every other
+  column is bit-equal. Returns that column [B] as numpy."""
+  args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), events.shape[1]),
+          jnp.full(len(events), steps_per_bar))
+  plain = np.asarray(melody_mmd.style_features(*args, **base_flags, with_phrases=True))
+  found = np.asarray(melody_mmd.style_features(*args, **base_flags, **{flag: True},
+                                               with_phrases=True))
+  assert found.shape[1] == plain.shape[1] + 1
+  np.testing.assert_array_equal(found[:, :column], plain[:, :column])
+  np.testing.assert_array_equal(found[:, column + 1:], plain[:, column:])
+  return found[:, column]
+
+
 def test_the_register_column_is_the_realism_tests_mean_pitch_and_moves_the_pitches():
   """loss.realism_register: one column, after the long notes and before the form columns, equal
   to the realism test's register/mean pitch (octaves from middle C) in 4/4 and 6/8; the other
@@ -619,19 +634,10 @@ def test_the_register_column_is_the_realism_tests_mean_pitch_and_moves_the_pitch
   lifts the mean), and a melody with no note reads 0."""
   for steps_per_bar in (16, 12):
     events = _held_melodies(steps_per_bar)
-    lengths = np.full(len(events), events.shape[1])
-    args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
-            jnp.full(len(events), steps_per_bar))
-    plain = melody_mmd.style_features(*args, with_long_notes=True, with_phrases=True)
-    found = melody_mmd.style_features(*args, with_long_notes=True, with_register=True,
-                                      with_phrases=True)
-    assert found.shape[1] == plain.shape[1] + 1
-    register = melody_mmd.NUM_FEATURES + 9
-    np.testing.assert_array_equal(np.asarray(found[:, :register]), np.asarray(plain[:, :register]))
-    np.testing.assert_array_equal(np.asarray(found[:, -1]), np.asarray(plain[:, -1]))
+    register = _the_added_column(events, steps_per_bar, melody_mmd.NUM_FEATURES + 9,
+                                 "with_register", with_long_notes=True)
     reference = realism.feature_columns(events, steps_per_bar, ["register/mean pitch"])
-    np.testing.assert_allclose(np.asarray(found[:, register]), reference["register/mean pitch"],
-                               atol=1e-5)
+    np.testing.assert_allclose(register, reference["register/mean pitch"], atol=1e-5)
     assert np.ptp(reference["register/mean pitch"]) > 0.1  # the melodies sit apart
   events = _held_melodies(16)[:1]
   rows = jax.nn.one_hot(events, V)
@@ -660,21 +666,13 @@ def test_the_rest_column_is_the_realism_tests_rest_share_and_can_ask_for_a_rest(
     events[1, :7] = [events_lib.pitch_to_event(62), events_lib.HOLD, events_lib.NOTE_OFF,
                      events_lib.HOLD, events_lib.NOTE_OFF, events_lib.HOLD,
                      events_lib.pitch_to_event(64)]  # a second note-off inside a rest
-    lengths = np.full(len(events), events.shape[1])
-    args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
-            jnp.full(len(events), steps_per_bar))
-    plain = melody_mmd.style_features(*args, with_register=True, with_phrases=True)
-    found = melody_mmd.style_features(*args, with_register=True, with_rests=True,
-                                      with_phrases=True)
-    assert found.shape[1] == plain.shape[1] + 1
-    rests = melody_mmd.NUM_FEATURES + 1
-    np.testing.assert_array_equal(np.asarray(found[:, :rests]), np.asarray(plain[:, :rests]))
-    np.testing.assert_array_equal(np.asarray(found[:, -1]), np.asarray(plain[:, -1]))
+    rests = _the_added_column(events, steps_per_bar, melody_mmd.NUM_FEATURES + 1, "with_rests",
+                              with_register=True)
     reference = realism.feature_columns(events, steps_per_bar, ["rest_share/rest share"])
-    np.testing.assert_allclose(np.asarray(found[:, rests]), reference["rest_share/rest share"],
-                               atol=1e-6)
+    np.testing.assert_allclose(rests, reference["rest_share/rest share"], atol=1e-6)
     assert (reference["rest_share/rest share"] > 0).sum() >= len(events) // 2  # most rest
-  cropped = melody_mmd.style_features(args[0], args[1], jnp.full(len(events), 40), args[3],
+  cropped = melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                      jnp.full(len(events), 40), jnp.full(len(events), 12),
                                       with_rests=True)[:, -1]
   reference = realism.feature_columns(events[:, :40], 12, ["rest_share/rest share"])
   np.testing.assert_allclose(np.asarray(cropped), reference["rest_share/rest share"], atol=1e-6)

@@ -137,10 +137,9 @@ def test_in_real_mix_draws_the_samples_down_to_the_real_tunes_shares():
   assert len(realism.in_real_mix(generated, unlabelled, seed=0).events) == 0
 
 
-def test_real_mix_takes_the_mix_of_emotions_out_of_overall():
-  """A generator as real as the data in each quadrant, but asked for quadrants in other shares
-  (half and half against nine to one): overall the classifier tells it by the mix alone; drawn
-  down to the real tunes' mix it cannot."""
+def _mixed_generator() -> tuple[realism.Melodies, realism.Melodies]:
+  """(generated, real): real tunes nine in ten walks (quadrant 0), one in ten one note a beat
+  (quadrant 1); a generator as real in each quadrant, asked half and half."""
   one_note = _broken("one_note", 50, 64).events
   real_walks, sample_walks = _walks(90, 1, 4, seed=0), _walks(40, 1, 4, seed=1)
   real = realism.Melodies(np.concatenate([real_walks.events, one_note[:10]]),
@@ -148,6 +147,14 @@ def test_real_mix_takes_the_mix_of_emotions_out_of_overall():
                           np.repeat([0, 1], [90, 10]))
   generated = realism.generated_melodies(list(np.concatenate([sample_walks.events, one_note[10:]])),
                                          np.repeat([0, 1], [40, 40]))
+  return generated, real
+
+
+def test_real_mix_takes_the_mix_of_emotions_out_of_overall():
+  """A generator as real as the data in each quadrant, but asked for quadrants in other shares
+  (half and half against nine to one): overall the classifier tells it by the mix alone; drawn
+  down to the real tunes' mix it cannot."""
+  generated, real = _mixed_generator()
   accuracy = {r["subset"]: r["accuracy"] for r in realism.model_rows(
       generated, real, 16, repeats=2, classifiers=("features",))}
   assert accuracy["overall"] >= 0.62, accuracy
@@ -158,13 +165,7 @@ def test_what_gives_them_away_reads_the_samples_in_the_real_tunes_mix():
   """real_mix's generator (as real as the data in each quadrant, asked half and half against the
   tunes' nine to one): every sample as asked, the one-note rhythm of the second quadrant gives
   them away; drawn down to the tunes' mix (the default), no block tells them apart."""
-  one_note = _broken("one_note", 50, 64).events
-  real_walks, sample_walks = _walks(90, 1, 4, seed=0), _walks(40, 1, 4, seed=1)
-  real = realism.Melodies(np.concatenate([real_walks.events, one_note[:10]]),
-                          np.concatenate([real_walks.groups, 1000 + np.arange(10)]),
-                          np.repeat([0, 1], [90, 10]))
-  generated = realism.generated_melodies(list(np.concatenate([sample_walks.events, one_note[10:]])),
-                                         np.repeat([0, 1], [40, 40]))
+  generated, real = _mixed_generator()
   asked = realism.what_gives_them_away(generated, real, 16, repeats=2, mix="asked")
   in_mix = realism.what_gives_them_away(generated, real, 16, repeats=2)
   assert asked[0]["accuracy"] >= 0.62 and asked[0]["mix"] == "asked", asked[0]
