@@ -174,7 +174,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # (register 0.660; issue 19 (xxxv)).
   config.loss.realism_register = False
   # And the share of each melody's steps where no note sounds (the realism test's rest share):
-  # a third of the training spans rest, mostly a beat at a phrase's end; (xxxv)'s register arm's
+  # a third of the training spans rest, mostly for the last beat of a bar; (xxxv)'s register arm's
   # samples almost never did (0.003 against 0.008), the second giveaway once samples were read in
   # the tunes' quadrant mix (issue 19 (xxxvi)).
   config.loss.realism_rests = False

@@ -30,7 +30,7 @@ that a gradient reaches the decoder through straight-through samples:
                     above the training spans, its first giveaway (issue 19 (xxxv))         (1)
   rest share        (with_rests, loss.realism_rests) the share of its steps where no note
                     sounds: the realism test's rest_share. A third of the training spans rest
-                    (mostly a beat at a phrase's end), the form arms' samples almost never
+                    (mostly the last beat of a bar), the form arms' samples almost never
                     (0.003 against 0.008), their second giveaway once samples are read in the
                     tunes' quadrant mix (issue 19 (xxxvi)); the note-off share above counts
                     a rest's first step only                                               (1)
