@@ -119,27 +119,6 @@ for dataset in nottingham jsb_chorales; do
 done
 [ "$DRY_RUN" = 1 ] && exit 0
 
-# The working tree (tracked, and untracked but not ignored) travels too: count both.
-"$PYTHON" - "$OUT_FOLDER" <<'EOF'
-import os, pathlib, subprocess, sys
-out = pathlib.Path(sys.argv[1]).resolve()
-carry = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-names = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], capture_output=True,
-                       check=True).stdout.decode().split("\0")
-tree = sum(os.path.getsize(n) for n in names if n and os.path.isfile(n))
-mib = 2 ** 20
-print(f"gpu_prepare: {out} holds {carry / mib:.1f} MiB; the working tree {tree / mib:.1f} MiB; "
-      f"together {(carry + tree) / mib:.1f} of the 64 MiB that travel")
-if carry + tree > 48 * mib:
-  sys.exit("gpu_prepare: over 48 MiB: too close to the 64 MiB limit; trim the tree or the caches")
-try:
-  rel = out.relative_to(pathlib.Path.cwd())
-except ValueError:
-  print("gpu_prepare: that folder is outside the checkout: for a device run, prepare it under runs/")
-else:
-  ignored = subprocess.run(["git", "check-ignore", "-q", str(rel)]).returncode == 0
-  if not ignored:
-    print(f"gpu_prepare: warning: {rel} is not git-ignored, so it travels (and counts) every call")
-  print(f'gpu_prepare: carry: ["{rel}"]   then run there: launch/gpu_run.sh BUDGET OUT_DIR '
-        f"(HRNNVAE_GPU_CARRY={rel}, the default when it is runs/gpu_carry)")
-EOF
+# The working tree (tracked, and untracked but not ignored) travels too: hrnnvae/gpu_run/travel.py
+# counts both, refuses over its limit and names the carry (the tests read the same count).
+"$PYTHON" -m hrnnvae.gpu_run.travel "$OUT_FOLDER"

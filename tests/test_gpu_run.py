@@ -26,7 +26,7 @@ import zipfile
 
 import pytest
 
-from hrnnvae.gpu_run import packing, planning, processes
+from hrnnvae.gpu_run import packing, planning, processes, travel
 from hrnnvae.gpu_run.session import Session
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -74,19 +74,39 @@ def test_prepare_needs_the_datasets(tmp_path):
 
 def test_the_working_tree_leaves_room_for_the_carry():
   """The working tree travels to the GPU machine with gpu_prepare's carry (caches and wheels,
-  about 5 MiB), and gpu_prepare refuses over 48 MiB together. Committed result renders (the
-  rolls' WAVs, 2.8 MiB each) once pushed the tree to 52 MiB and failed the end-to-end test
-  below only in CI's slow tier; this says so at once, with the largest files."""
+  about 5 MiB), and gpu_prepare refuses over travel.PREPARE_LIMIT together. Committed result
+  renders (the rolls' WAVs, 2.8 MiB each) once pushed the tree to 52 MiB and failed the end-to-end
+  test below only in CI's slow tier; this says so at once, with the largest files."""
   if not (ROOT / ".git").exists():
     pytest.skip("not a git checkout")
-  names = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, check=True).stdout.decode().split("\0")
-  sizes = {name: (ROOT / name).stat().st_size for name in names
-           if name and (ROOT / name).is_file()}
-  largest = sorted(sizes.items(), key=lambda item: -item[1])[:8]
-  assert sum(sizes.values()) <= 40 * 2 ** 20, (
-      f"the working tree holds {sum(sizes.values()) / 2 ** 20:.1f} MiB (at most 40: the carry "
-      f"needs the rest of gpu_prepare's 48); largest: {largest}")
+  sizes = travel.working_tree_sizes(ROOT)
+  assert "hrnnvae/gpu_run/travel.py" in sizes and "launch/gpu_prepare.sh" in sizes
+  assert sum(sizes.values()) <= travel.TREE_LIMIT < travel.PREPARE_LIMIT < travel.TRAVEL_LIMIT, (
+      f"the working tree holds {sum(sizes.values()) / travel.MIB:.1f} MiB (at most "
+      f"{travel.TREE_LIMIT // travel.MIB}: the carry needs the rest of gpu_prepare's "
+      f"{travel.PREPARE_LIMIT // travel.MIB}); largest: {travel.largest(sizes)}")
+
+
+def test_the_travel_check_counts_untracked_files_and_refuses_over_its_limit(tmp_path, monkeypatch,
+                                                                           capsys):
+  """gpu_prepare's own check (travel.check): an untracked file travels and counts, an ignored one
+  does not; past PREPARE_LIMIT it refuses (status 1) and names the largest file."""
+  repo = tmp_path / "repo"
+  (repo / "runs" / "gpu_carry").mkdir(parents=True)
+  subprocess.run(["git", "init", "-q", str(repo)], check=True)
+  (repo / ".gitignore").write_text("runs/\n")
+  (repo / "tracked.txt").write_bytes(b"x" * 1000)
+  (repo / "untracked.bin").write_bytes(b"x" * 5000)
+  (repo / "runs" / "ignored.bin").write_bytes(b"x" * 90000)
+  (repo / "runs" / "gpu_carry" / "examples.npz").write_bytes(b"x" * 3000)
+  subprocess.run(["git", "add", "tracked.txt", ".gitignore"], cwd=repo, check=True)
+  sizes = travel.working_tree_sizes(repo)
+  assert sizes == {".gitignore": 6, "tracked.txt": 1000, "untracked.bin": 5000}
+  assert travel.check(repo, repo / "runs" / "gpu_carry") == 0
+  assert 'carry: ["runs/gpu_carry"]' in capsys.readouterr().out
+  monkeypatch.setattr(travel, "PREPARE_LIMIT", 6006 + 2999)
+  assert travel.check(repo, repo / "runs" / "gpu_carry") == 1
+  assert "untracked.bin" in capsys.readouterr().err
 
 
 def test_run_refuses_bad_arguments(tmp_path):
