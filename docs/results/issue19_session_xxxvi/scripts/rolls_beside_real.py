@@ -1,26 +1,13 @@
 # Session (xxxvi): the two arms' happy 32-bar rolls (seed 0, the shipped sampling) stacked under
-# two real 32-bar training spans the judge calls happy, in one picture.
+# two real 32-bar training spans the judge calls happy, in one picture. Since (xxxvii) the
+# general script (its arms as arguments) draws it, with this session's two folders.
 #   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xxxvi/scripts/rolls_beside_real.py CACHE OUT.png
 import pathlib
+import runpy
 import sys
 
-import numpy as np
-from note_seq import midi_io
-
-from hrnnvae import judge, render
-from hrnnvae.data import cache as cache_lib
-from hrnnvae.data import events as events_lib
-from hrnnvae.evaluation import realism
-
-arrays, manifest = cache_lib.load(sys.argv[1])
-real = realism.real_tunes(arrays, 32, 16, judge.thresholds_of(manifest), "train")
-happy = np.nonzero(real.quadrants == 0)[0]
-picked = [happy[0], happy[len(happy) // 2]]
-melodies = [real.events[i] for i in picked]
-titles = [f"training span, piece {real.groups[i]} (happy)" for i in picked]
 here = pathlib.Path(__file__).parent.parent
-for arm in ("rolls_emo3", "rolls_rests"):
-  sequence = midi_io.midi_file_to_note_sequence(str(here / arm / "sample_000_happy.mid"))
-  melodies.append(events_lib.quantized_melody_events(events_lib.quantize(sequence), num_steps=512))
-  titles.append(f"{arm[6:]} arm, asked happy, seed 0")
-render.write_piano_rolls(melodies, titles, pathlib.Path(sys.argv[2]), 16)
+sys.argv = [sys.argv[0], sys.argv[1], sys.argv[2],
+            f"{here / 'rolls_emo3'}:emo3 arm", f"{here / 'rolls_rests'}:rests arm"]
+runpy.run_path(str(here.parent / "issue19_session_xxxvii" / "scripts" / "rolls_beside_real.py"),
+               run_name="__main__")
