@@ -11,6 +11,7 @@
 #   repeat    --guidances=1.25 --repeat_penalties=1,1.25
 #   guidance  --guidances=0.75,1   (RUN runs/p32post_rests_emo3)
 #   own       (nothing more; RUN runs/p32post_rests_emo25)
+#   guidance  --guidances=1.25,1.5   (RUN runs/p32post_rests_emo25)
 set -euo pipefail
 RUN="$1" CACHE="$2" OUT="$3" NAME="$4"
 PYTHONPATH=. .venv/bin/python launch/sampling_sweep.py --workdir="$RUN" --cache="$CACHE" \
