@@ -612,6 +612,7 @@ def test_the_long_note_columns_are_the_realism_tests_own_bins_and_split_the_pool
     pooled = melody_mmd.NUM_FEATURES - 12 - 1  # the last note-length bucket, 9+ steps
     np.testing.assert_allclose(long_notes.sum(1), np.asarray(plain[:, pooled]), atol=1e-6)
 
+
 def _the_added_column(events, steps_per_bar, column, flag, **base_flags):
   """style_features of whole melodies with `flag` on, beside the same without it (both with
   base_flags and the phrases' column): `flag` adds one column, at `column`, and every other
