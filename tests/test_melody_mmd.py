@@ -2,6 +2,8 @@
 fine-tune term built on them (train/aux_terms.realism_term)."""
 
 import dataclasses
+import functools
+import inspect
 import types
 
 import chex
@@ -19,6 +21,30 @@ from hrnnvae.train.step import LossHParams
 from conftest import load_config
 
 V = events_lib.NUM_CLASSES
+
+
+def _compiled(function, *static):
+  """`function` compiled whole, its keyword options static, as training calls it: run op by
+  op, each shape compiled a hundred small programs (most of this file's time)."""
+  return jax.jit(function, static_argnames=static)
+
+
+# The functions under test, compiled (the module's own names, so each test reads as before).
+mmd = types.SimpleNamespace(
+    style_features=_compiled(melody_mmd.style_features, *(
+        name for name, parameter in inspect.signature(melody_mmd.style_features).parameters.items()
+        if parameter.default is not inspect.Parameter.empty)),
+    bar_repetition=_compiled(melody_mmd.bar_repetition, "part_bars"),
+    gram_repetition=_compiled(melody_mmd.gram_repetition, "part_bars", "notes"),
+    phrase_similarity=_compiled(melody_mmd.phrase_similarity),
+    conditional_mmd=_compiled(melody_mmd.conditional_mmd, "per_quadrant"))
+
+
+def _realism_term(inputs: aux_terms.TermInputs):
+  """aux_terms.realism_term compiled whole, as in a train step (its models' fields closed over)."""
+  return jax.jit(lambda batch, prior, samples: aux_terms.realism_term(inputs._replace(
+      batch=batch, prior=prior, samples_BxTxV=samples)))(inputs.batch, inputs.prior,
+                                                          inputs.samples_BxTxV)
 
 
 def _numpy_features(events, length, steps_per_bar):
@@ -70,8 +96,8 @@ def test_style_features_match_a_numpy_reference():
   events = _melodies(0)
   lengths = np.array([48] * 6 + [40] * 3 + [24] * 3)
   steps_per_bar = np.array([16] * 9 + [12] * 3)
-  found = melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                    jnp.asarray(lengths), jnp.asarray(steps_per_bar))
+  found = mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                             jnp.asarray(lengths), jnp.asarray(steps_per_bar))
   chex.assert_shape(found, (12, melody_mmd.NUM_FEATURES))
   chex.assert_type(found, jnp.float32)
   expected = np.stack([_numpy_features(e, n, s) for e, n, s in zip(events, lengths, steps_per_bar)])
@@ -84,7 +110,7 @@ def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_ha
   steps_per_bar = np.array([16] * 9 + [12] * 3)
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
           jnp.asarray(steps_per_bar))
-  plain, found = melody_mmd.style_features(*args), melody_mmd.style_features(*args, with_spread=True)
+  plain, found = mmd.style_features(*args), mmd.style_features(*args, with_spread=True)
   chex.assert_shape(found, (12, melody_mmd.NUM_FEATURES + 1))
   np.testing.assert_array_equal(found[:, :-1], plain)
   deviations = np.array([np.std([events_lib.event_to_pitch(int(e)) for e in row[:n]
@@ -93,13 +119,13 @@ def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_ha
   floored = melody_mmd.SPREAD_SCALE * np.sqrt(deviations ** 2 + melody_mmd.SPREAD_FLOOR ** 2)
   np.testing.assert_allclose(np.asarray(found[:, -1]), floored, atol=1e-4)
   trill = np.tile([events_lib.pitch_to_event(72), events_lib.pitch_to_event(73)], (1, 24))
-  spread = melody_mmd.style_features(jax.nn.one_hot(trill, V), jnp.asarray(trill), jnp.full(1, 48),
-                                     jnp.full(1, 16), with_spread=True)[0, -1]
+  spread = mmd.style_features(jax.nn.one_hot(trill, V), jnp.asarray(trill), jnp.full(1, 48),
+                              jnp.full(1, 16), with_spread=True)[0, -1]
   assert float(spread) == pytest.approx(
       melody_mmd.SPREAD_SCALE * np.hypot(0.5 / 12, melody_mmd.SPREAD_FLOOR), abs=1e-4)
   # Its gradient stays bounded for a melody of one repeated pitch.
   held = np.full((1, 48), events_lib.pitch_to_event(72))
-  grad = jax.grad(lambda rows: melody_mmd.style_features(
+  grad = jax.grad(lambda rows: mmd.style_features(
       rows, jnp.asarray(held), jnp.full(1, 48), jnp.full(1, 16), with_spread=True)[0, -1])(
           jax.nn.one_hot(held, V))
   assert np.isfinite(np.asarray(grad)).all()
@@ -129,8 +155,8 @@ def test_phrase_similarity_is_the_metric_on_hard_events_in_every_meter_and_lengt
                                       8 * steps_per_bar, 8 * steps_per_bar - 1, 4 * steps_per_bar,
                                       steps_per_bar - 1])
     lengths = np.minimum(lengths, steps)
-    found = melody_mmd.phrase_similarity(jax.nn.one_hot(events, V), jnp.asarray(lengths),
-                                         jnp.full(12, steps_per_bar))
+    found = mmd.phrase_similarity(jax.nn.one_hot(events, V), jnp.asarray(lengths),
+                                  jnp.full(12, steps_per_bar))
     chex.assert_shape(found, (12,))
     expected = [melody_metrics.phrase_similarity(row[:n], steps_per_bar)
                 for row, n in zip(events, lengths)]
@@ -139,11 +165,11 @@ def test_phrase_similarity_is_the_metric_on_hard_events_in_every_meter_and_lengt
   # The column the realism term adds: the plain features, then the phrases' similarity.
   events = _phrased(1)
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(12, 256), jnp.full(12, 16))
-  plain = melody_mmd.style_features(*args)
-  both = melody_mmd.style_features(*args, with_spread=True, with_phrases=True)
+  plain = mmd.style_features(*args)
+  both = mmd.style_features(*args, with_spread=True, with_phrases=True)
   chex.assert_shape(both, (12, melody_mmd.NUM_FEATURES + 2))
   np.testing.assert_array_equal(both[:, :-2], plain)
-  np.testing.assert_allclose(both[:, -1], melody_mmd.phrase_similarity(*args[:1], *args[2:]))
+  np.testing.assert_allclose(both[:, -1], mmd.phrase_similarity(*args[:1], *args[2:]))
 
 
 def test_the_phrase_columns_gradient_makes_restated_phrases_differ():
@@ -155,13 +181,13 @@ def test_the_phrase_columns_gradient_makes_restated_phrases_differ():
   emotion = jnp.zeros(12, jnp.int32)
 
   def features(rows, events):
-    return melody_mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar,
-                                     with_phrases=True)
+    return mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar,
+                              with_phrases=True)
 
   real = features(jax.nn.one_hot(varied, V), varied)
   def mmd_of_rows(rows):
     found = features(rows, looping)
-    return melody_mmd.conditional_mmd(found, emotion, real, emotion), found
+    return mmd.conditional_mmd(found, emotion, real, emotion), found
 
   (before, found), grads = jax.value_and_grad(mmd_of_rows, has_aux=True)(
       jax.nn.one_hot(looping, V))
@@ -209,8 +235,8 @@ def test_bar_repetition_is_the_metric_within_each_part_in_every_meter_and_length
     lengths = np.minimum(np.array([steps, steps, steps, steps - 5, steps - steps_per_bar - 1,
                                    17 * steps_per_bar, 16 * steps_per_bar, 3 * steps_per_bar,
                                    steps_per_bar, steps_per_bar - 1]), steps)
-    found = melody_mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                      jnp.asarray(lengths), jnp.full(10, steps_per_bar))
+    found = mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
+                               jnp.asarray(lengths), jnp.full(10, steps_per_bar))
     chex.assert_shape(found, (10,))
     expected = [_numpy_bar_repetition(row, n, steps_per_bar) for row, n in zip(events, lengths)]
     np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
@@ -223,17 +249,16 @@ def test_bar_repetition_is_the_metric_within_each_part_in_every_meter_and_length
   events = np.concatenate([_with_restated_bars(1, 4, 16, 16, 0.5),
                            np.pad(_with_restated_bars(2, 4, 12, 16, 0.5), ((0, 0), (0, 64)))])
   lengths, meters = np.array([256] * 4 + [192] * 4), np.array([16] * 4 + [12] * 4)
-  found = melody_mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                    jnp.asarray(lengths), jnp.asarray(meters))
+  found = mmd.bar_repetition(jax.nn.one_hot(events, V), jnp.asarray(events),
+                             jnp.asarray(lengths), jnp.asarray(meters))
   np.testing.assert_allclose(np.asarray(found), [
       _numpy_bar_repetition(row, n, m) for row, n, m in zip(events, lengths, meters)], atol=1e-6)
   # The column style_features adds after the phrases'.
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths), jnp.asarray(meters))
-  columns = melody_mmd.style_features(*args, with_phrases=True, with_bar_repetition=True)
+  columns = mmd.style_features(*args, with_phrases=True, with_bar_repetition=True)
   chex.assert_shape(columns, (8, melody_mmd.NUM_FEATURES + 2))
   np.testing.assert_allclose(columns[:, -1], found, atol=1e-6)
-  np.testing.assert_array_equal(columns[:, :-1], melody_mmd.style_features(*args,
-                                                                          with_phrases=True))
+  np.testing.assert_array_equal(columns[:, :-1], mmd.style_features(*args, with_phrases=True))
 
 
 def test_the_bar_columns_gradient_restates_a_bar_that_differs_in_one_step():
@@ -247,7 +272,7 @@ def test_the_bar_columns_gradient_restates_a_bar_that_differs_in_one_step():
   events[0, 3] = events_lib.pitch_to_event(70)
   args = (jnp.asarray(events), jnp.full(1, 2 * steps_per_bar), jnp.full(1, steps_per_bar))
   column, grads = jax.value_and_grad(
-      lambda rows: melody_mmd.bar_repetition(rows, *args)[0])(jax.nn.one_hot(events, V))
+      lambda rows: mmd.bar_repetition(rows, *args)[0])(jax.nn.one_hot(events, V))
   assert float(column) == 0.0
   grads = np.asarray(grads[0])
   differing = steps_per_bar + 3
@@ -272,11 +297,12 @@ def _numpy_gram_repetition(events, length, steps_per_bar, part_bars=melody_mmd.P
   return repeats / total if total else 0.0
 
 
+@functools.partial(jax.jit, static_argnames="part_bars")
 def _gram_column(events, lengths, meters, part_bars=melody_mmd.PART_BARS):
   from hrnnvae.feature_consistency import note_positions
   onset, _, _ = note_positions(jnp.asarray(events), jnp.asarray(lengths))
   rows = jax.nn.one_hot(events, V)[..., events_lib.FIRST_PITCH_EVENT:] * onset[..., None]
-  return melody_mmd.gram_repetition(rows, onset, jnp.asarray(meters), part_bars=part_bars)
+  return mmd.gram_repetition(rows, onset, jnp.asarray(meters), part_bars=part_bars)
 
 
 def test_gram_repetition_is_the_metric_within_each_part_in_every_meter_and_length():
@@ -309,13 +335,13 @@ def test_gram_repetition_is_the_metric_within_each_part_in_every_meter_and_lengt
   np.testing.assert_allclose(np.asarray(found), [
       _numpy_gram_repetition(row, n, m) for row, n, m in zip(events, lengths, meters)], atol=1e-6)
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths), jnp.asarray(meters))
-  columns = melody_mmd.style_features(*args, with_bar_repetition=True, with_gram_repetition=True,
-                                      with_part_lift=True)
+  columns = mmd.style_features(*args, with_bar_repetition=True, with_gram_repetition=True,
+                               with_part_lift=True)
   chex.assert_shape(columns, (8, melody_mmd.NUM_FEATURES + 3))
   np.testing.assert_allclose(columns[:, -2], found, atol=1e-6)
   np.testing.assert_array_equal(
       columns[:, [*range(melody_mmd.NUM_FEATURES + 1), -1]],
-      melody_mmd.style_features(*args, with_bar_repetition=True, with_part_lift=True))
+      mmd.style_features(*args, with_bar_repetition=True, with_part_lift=True))
 
 
 def test_the_gram_columns_gradient_restates_a_run_that_differs_in_one_note():
@@ -332,7 +358,7 @@ def test_the_gram_columns_gradient_restates_a_run_that_differs_in_one_note():
 
   def column(rows):
     pitch_rows = rows[..., events_lib.FIRST_PITCH_EVENT:] * onset[..., None]
-    return melody_mmd.gram_repetition(pitch_rows, onset, args[2])[0]
+    return mmd.gram_repetition(pitch_rows, onset, args[2])[0]
   value, grads = jax.value_and_grad(column)(jax.nn.one_hot(events, V))
   assert float(value) == 0.0
   grads = np.asarray(grads[0])
@@ -354,15 +380,15 @@ def test_part_lift_is_the_metric_in_octaves_and_0_under_two_parts():
         events[1, 20 * steps_per_bar:] + 12, events[1, 20 * steps_per_bar:])
     lengths = np.array([36, 32, 33, 31, 20, 2]) * steps_per_bar - np.array([0, 0, 3, 0, 0, 1])
     rows = jax.nn.one_hot(events, V)
-    features = melody_mmd.style_features(rows, jnp.asarray(events), jnp.asarray(lengths),
-                                         jnp.full(6, steps_per_bar), with_part_lift=True)
+    features = mmd.style_features(rows, jnp.asarray(events), jnp.asarray(lengths),
+                                  jnp.full(6, steps_per_bar), with_part_lift=True)
     chex.assert_shape(features, (6, melody_mmd.NUM_FEATURES + 1))
     expected = [melody_metrics.part_lift(row[:n], steps_per_bar) / 12 for row, n in
                 zip(events, lengths)]
     np.testing.assert_allclose(np.asarray(features[:, -1]), np.nan_to_num(expected), atol=1e-5)
     assert float(features[1, -1]) > 0.5 and float(features[3, -1]) == 0.0
   # Its gradient raises the second part's notes and lowers the first's.
-  grads = jax.grad(lambda r: melody_mmd.style_features(
+  grads = jax.grad(lambda r: mmd.style_features(
       r, jnp.asarray(events), jnp.asarray(lengths), jnp.full(6, 12), with_part_lift=True)[0, -1])(
           rows)
   pitch_grads = np.asarray(grads[0, :, events_lib.FIRST_PITCH_EVENT:])
@@ -383,16 +409,16 @@ def _realism_models(**loss_fields):
 
 def _features(events):
   lengths = np.full(len(events), events.shape[1])
-  return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                   jnp.asarray(lengths), jnp.full(len(events), 16))
+  return mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                            jnp.asarray(lengths), jnp.full(len(events), 16))
 
 
 def test_mmd_is_near_zero_between_real_halves_and_large_against_repeated_notes():
   emotion = jnp.asarray(np.arange(12) % 2)
   real_a, real_b = _features(_melodies(1)), _features(_melodies(2))
   repetitive = _features(_melodies(3, repeat_share=0.8))
-  same = float(melody_mmd.conditional_mmd(real_a, emotion, real_b, emotion))
-  apart = float(melody_mmd.conditional_mmd(repetitive, emotion, real_b, emotion))
+  same = float(mmd.conditional_mmd(real_a, emotion, real_b, emotion))
+  apart = float(mmd.conditional_mmd(repetitive, emotion, real_b, emotion))
   assert abs(same) < 0.25 * apart and apart > 0.05, (same, apart)
   # Only pairs of one quadrant count: asked for quadrants no real melody has, the cross term is
   # zero and what is left is each side's own same-quadrant similarity (a numpy reference).
@@ -401,7 +427,7 @@ def test_mmd_is_near_zero_between_real_halves_and_large_against_repeated_notes()
     kernel = sum(np.exp(-squared / (2 * w ** 2)) for w in melody_mmd.BANDWIDTHS)
     pairs = (np.asarray(ex)[:, None] == np.asarray(ey)[None]) & ~np.eye(len(x), dtype=bool)
     return (kernel * pairs).sum() / (len(x) * (len(x) - 1))
-  disjoint = float(melody_mmd.conditional_mmd(real_a, emotion + 2, real_b, emotion))
+  disjoint = float(mmd.conditional_mmd(real_a, emotion + 2, real_b, emotion))
   assert disjoint == pytest.approx(mean_kernel(real_a, real_a, emotion + 2, emotion + 2)
                                    + mean_kernel(real_b, real_b, emotion, emotion), rel=1e-5)
 
@@ -416,8 +442,8 @@ def test_the_gradient_through_straight_through_rows_lowers_the_mmd():
   hard = jax.nn.one_hot(events, V)
 
   def mmd_of_rows(rows):
-    found = melody_mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar)
-    return melody_mmd.conditional_mmd(found, emotion, real, emotion), found
+    found = mmd.style_features(rows, jnp.asarray(events), lengths, steps_per_bar)
+    return mmd.conditional_mmd(found, emotion, real, emotion), found
 
   def mmd_of_logits(logits):
     soft = jax.nn.softmax(logits)
@@ -448,10 +474,10 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
            "steps_per_bar": jnp.full(12, 16), "emotion": jnp.asarray(np.arange(12) % 4)}
   models = _realism_models()
   inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
-  value, metrics = aux_terms.realism_term(inputs)
+  value, metrics = _realism_term(inputs)
   # The samples are the batch's own first 32 steps: the real side is cropped to them.
   cropped = _features(sample_events)
-  assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+  assert float(value) == pytest.approx(float(mmd.conditional_mmd(
       cropped, batch["emotion"], cropped, batch["emotion"])), abs=1e-6)
   assert float(metrics["sample_repeated_notes"]) == pytest.approx(
       float(metrics["real_repeated_notes"]))
@@ -465,12 +491,12 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   values = []
   for phrases in (False, True):
     models.loss = dataclasses.replace(models.loss, realism_phrases=phrases)
-    value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
+    value, metrics = _realism_term(aux_terms.TermInputs(models, None, batch, None, None,
                                                                  prior, prior.hard_BxTxV))
     def features(events, phrases=phrases):
-      return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                       jnp.full(12, 128), jnp.full(12, 16), with_phrases=phrases)
-    assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+      return mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                                jnp.full(12, 128), jnp.full(12, 16), with_phrases=phrases)
+    assert float(value) == pytest.approx(float(mmd.conditional_mmd(
         features(samples), prior.target_B, features(phrased_events), batch["emotion"])), rel=1e-5)
     values.append(float(value))
     assert ("sample_phrase_similarity" in metrics) == phrases
@@ -478,13 +504,13 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   assert values[1] != pytest.approx(values[0], rel=1e-3)  # the restated phrases count
   # loss.realism_bar_repetition: the bars' column after the phrases', each logged by name.
   models.loss = dataclasses.replace(models.loss, realism_bar_repetition=True)
-  value, metrics = aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None,
+  value, metrics = _realism_term(aux_terms.TermInputs(models, None, batch, None, None,
                                                                prior, prior.hard_BxTxV))
   def both_columns(events):
-    return melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                     jnp.full(12, 128), jnp.full(12, 16), with_phrases=True,
-                                     with_bar_repetition=True)
-  assert float(value) == pytest.approx(float(melody_mmd.conditional_mmd(
+    return mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                              jnp.full(12, 128), jnp.full(12, 16), with_phrases=True,
+                              with_bar_repetition=True)
+  assert float(value) == pytest.approx(float(mmd.conditional_mmd(
       both_columns(samples), prior.target_B, both_columns(phrased_events), batch["emotion"])),
       rel=1e-5)
   assert float(metrics["sample_phrase_similarity"]) == pytest.approx(
@@ -509,9 +535,9 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
   degrees = melody_mmd.DEGREES
   assert degrees.stop == melody_mmd.NUM_FEATURES and degrees.stop - degrees.start == 12
   np.testing.assert_allclose(np.asarray(real_a[:, degrees]).sum(1), 1.0, atol=1e-6)
-  same = float(melody_mmd.conditional_mmd(real_a[:, degrees], emotion, real_b[:, degrees], emotion))
-  apart = float(melody_mmd.conditional_mmd(dwelling[:, degrees], emotion, real_b[:, degrees],
-                                           emotion))
+  same = float(mmd.conditional_mmd(real_a[:, degrees], emotion, real_b[:, degrees], emotion))
+  apart = float(mmd.conditional_mmd(dwelling[:, degrees], emotion, real_b[:, degrees],
+                                    emotion))
   assert abs(same) < 0.25 * apart, (same, apart)
   # The term: the MMD over every feature plus the weight times the degrees' own.
   events = _melodies(6)
@@ -525,10 +551,10 @@ def test_the_degree_mmd_sees_a_tonic_gap_and_adds_to_the_realism_term_at_its_wei
     for per_quadrant in (False, True):
       models = _realism_models(realism_per_quadrant=per_quadrant, realism_degree_weight=weight)
       inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
-      found[weight, per_quadrant] = aux_terms.realism_term(inputs)
+      found[weight, per_quadrant] = _realism_term(inputs)
   sample_features, real_features = _features(samples), _features(events)
   for per_quadrant in (False, True):
-    degree_mmd = float(melody_mmd.conditional_mmd(
+    degree_mmd = float(mmd.conditional_mmd(
         sample_features[:, degrees], prior.target_B, real_features[:, degrees], batch["emotion"],
         per_quadrant=per_quadrant))
     plain, _ = found[0.0, per_quadrant]
@@ -548,9 +574,9 @@ def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_we
   samples = np.tile(events[:, :64], (1, 2))  # the first phrase twice
   options = dict(with_phrases=True, with_bar_repetition=True)
   def features(melodies):
-    return melody_mmd.style_features(jax.nn.one_hot(melodies, V), jnp.asarray(melodies),
-                                     jnp.full(len(melodies), 128), jnp.full(len(melodies), 16),
-                                     **options)
+    return mmd.style_features(jax.nn.one_hot(melodies, V), jnp.asarray(melodies),
+                              jnp.full(len(melodies), 128), jnp.full(len(melodies), 16),
+                              **options)
   sample_features, real_features = features(samples), features(events)
   assert float(sample_features[:, -2].min()) == pytest.approx(1.0)  # phrase similarity
   assert float(real_features[:, -2].max()) < 0.6
@@ -563,10 +589,10 @@ def test_the_form_mmd_sees_looped_phrases_and_adds_to_the_realism_term_at_its_we
     models = _realism_models(realism_per_quadrant=True, realism_phrases=True,
                              realism_bar_repetition=True, realism_form_weight=weight)
     inputs = aux_terms.TermInputs(models, None, batch, None, None, prior, prior.hard_BxTxV)
-    found[weight] = aux_terms.realism_term(inputs)
-  form_mmd = float(melody_mmd.conditional_mmd(sample_features[:, -2:], prior.target_B,
-                                              real_features[:, -2:], batch["emotion"],
-                                              per_quadrant=True))
+    found[weight] = _realism_term(inputs)
+  form_mmd = float(mmd.conditional_mmd(sample_features[:, -2:], prior.target_B,
+                                       real_features[:, -2:], batch["emotion"],
+                                       per_quadrant=True))
   assert form_mmd > 0.1
   (plain, plain_metrics), (weighted, metrics) = found[0.0], found[3.0]
   assert "realism_form_mmd" not in plain_metrics
@@ -599,8 +625,8 @@ def test_the_long_note_columns_are_the_realism_tests_own_bins_and_split_the_pool
     lengths = np.full(len(events), events.shape[1])
     args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.asarray(lengths),
             jnp.full(len(events), steps_per_bar))
-    plain = melody_mmd.style_features(*args)
-    found = melody_mmd.style_features(*args, with_long_notes=True, with_phrases=True)
+    plain = mmd.style_features(*args)
+    found = mmd.style_features(*args, with_long_notes=True, with_phrases=True)
     assert found.shape[1] == melody_mmd.NUM_FEATURES + 9 + 1
     np.testing.assert_array_equal(np.asarray(found[:, :melody_mmd.NUM_FEATURES]),
                                   np.asarray(plain))
@@ -619,9 +645,9 @@ def _the_added_column(events, steps_per_bar, column, flag, **base_flags):
   column is bit-equal. Returns that column [B] as numpy."""
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), events.shape[1]),
           jnp.full(len(events), steps_per_bar))
-  plain = np.asarray(melody_mmd.style_features(*args, **base_flags, with_phrases=True))
-  found = np.asarray(melody_mmd.style_features(*args, **base_flags, **{flag: True},
-                                               with_phrases=True))
+  plain = np.asarray(mmd.style_features(*args, **base_flags, with_phrases=True))
+  found = np.asarray(mmd.style_features(*args, **base_flags, **{flag: True},
+                                        with_phrases=True))
   assert found.shape[1] == plain.shape[1] + 1
   np.testing.assert_array_equal(found[:, :column], plain[:, :column])
   np.testing.assert_array_equal(found[:, column + 1:], plain[:, column:])
@@ -642,15 +668,15 @@ def test_the_register_column_is_the_realism_tests_mean_pitch_and_moves_the_pitch
     assert np.ptp(reference["register/mean pitch"]) > 0.1  # the melodies sit apart
   events = _held_melodies(16)[:1]
   rows = jax.nn.one_hot(events, V)
-  grads = np.asarray(jax.grad(lambda r: melody_mmd.style_features(
+  grads = np.asarray(jax.grad(lambda r: mmd.style_features(
       r, jnp.asarray(events), jnp.full(1, events.shape[1]), jnp.full(1, 16),
       with_register=True)[0, -1])(rows))[0]
   struck = int(np.nonzero(events[0] >= events_lib.FIRST_PITCH_EVENT)[0][0])
   assert (np.diff(grads[struck, events_lib.FIRST_PITCH_EVENT:]) > 0).all()
   silent = np.full((1, 32), events_lib.NOTE_OFF)
-  assert float(melody_mmd.style_features(jax.nn.one_hot(silent, V), jnp.asarray(silent),
-                                         jnp.full(1, 32), jnp.full(1, 16),
-                                         with_register=True)[0, -1]) == 0.0
+  assert float(mmd.style_features(jax.nn.one_hot(silent, V), jnp.asarray(silent),
+                                  jnp.full(1, 32), jnp.full(1, 16),
+                                  with_register=True)[0, -1]) == 0.0
 
 
 def test_the_rest_column_is_the_realism_tests_rest_share_and_can_ask_for_a_rest():
@@ -672,14 +698,14 @@ def test_the_rest_column_is_the_realism_tests_rest_share_and_can_ask_for_a_rest(
     reference = realism.feature_columns(events, steps_per_bar, ["rest_share/rest share"])
     np.testing.assert_allclose(rests, reference["rest_share/rest share"], atol=1e-6)
     assert (reference["rest_share/rest share"] > 0).sum() >= len(events) // 2  # most rest
-  cropped = melody_mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
-                                      jnp.full(len(events), 40), jnp.full(len(events), 12),
-                                      with_rests=True)[:, -1]
+  cropped = mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events),
+                               jnp.full(len(events), 40), jnp.full(len(events), 12),
+                               with_rests=True)[:, -1]
   reference = realism.feature_columns(events[:, :40], 12, ["rest_share/rest share"])
   np.testing.assert_allclose(np.asarray(cropped), reference["rest_share/rest share"], atol=1e-6)
   note = events_lib.pitch_to_event(67)
   held = np.array([[note] + [events_lib.HOLD] * 7 + [note] + [events_lib.HOLD] * 7])
-  grads = np.asarray(jax.grad(lambda r: melody_mmd.style_features(
+  grads = np.asarray(jax.grad(lambda r: mmd.style_features(
       r, jnp.asarray(held), jnp.full(1, 16), jnp.full(1, 16), with_rests=True)[0, -1])(
           jax.nn.one_hot(held, V)))[0]
   np.testing.assert_allclose(grads[:, events_lib.NOTE_OFF] * 16,
@@ -700,9 +726,9 @@ def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
         jnp.asarray(emotion)
   generated, generated_emotion = draw([200, 200])
   real, real_emotion = draw([360, 40])
-  per_quadrant = float(melody_mmd.conditional_mmd(generated, generated_emotion, real, real_emotion,
-                                                  per_quadrant=True))
-  joint = float(melody_mmd.conditional_mmd(generated, generated_emotion, real, real_emotion))
+  per_quadrant = float(mmd.conditional_mmd(generated, generated_emotion, real, real_emotion,
+                                           per_quadrant=True))
+  joint = float(mmd.conditional_mmd(generated, generated_emotion, real, real_emotion))
   assert abs(per_quadrant) < 0.01 < abs(joint), (per_quadrant, joint)
 
   def kernel(x, y):
@@ -717,6 +743,6 @@ def test_per_quadrant_mmd_compares_each_quadrant_whatever_its_share():
     expected.append((kernel(x, x).sum() - np.trace(kernel(x, x))) / (n * (n - 1))
                     + (kernel(y, y).sum() - np.trace(kernel(y, y))) / (m * (m - 1))
                     - 2 * kernel(x, y).mean())
-  found = melody_mmd.conditional_mmd(jnp.asarray(g, jnp.float32), jnp.asarray(ge),
-                                     jnp.asarray(r, jnp.float32), jnp.asarray(re), per_quadrant=True)
+  found = mmd.conditional_mmd(jnp.asarray(g, jnp.float32), jnp.asarray(ge),
+                              jnp.asarray(r, jnp.float32), jnp.asarray(re), per_quadrant=True)
   assert float(found) == pytest.approx(np.mean(expected), rel=1e-4)

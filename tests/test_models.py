@@ -580,20 +580,22 @@ def test_bfloat16_matmuls_keep_float32_params_and_logits_close_to_float32(decode
   events, lengths, steps_per_bar, emotion = _batch()
   full, half = (HierarchicalVAE(_hp(decoder=decoder, compute_dtype=dtype))
                 for dtype in ("float32", "bfloat16"))
+  # Compiled whole: op by op, the bfloat16 model's passes compiled some 400 small programs that no
+  # other test shares (20 s of a 28-s test).
   params = full.init(jax.random.key(0), events, lengths, steps_per_bar, emotion, jax.random.key(1))
-  half_params = half.init(jax.random.key(0), events, lengths, steps_per_bar, emotion,
-                          jax.random.key(1))
+  half_params = jax.jit(half.init)(jax.random.key(0), events, lengths, steps_per_bar, emotion,
+                                   jax.random.key(1))
   chex.assert_trees_all_equal_shapes_and_dtypes(params, half_params)
   chex.assert_trees_all_equal_dtypes(params, jax.tree.map(lambda x: x.astype(jnp.float32), params))
-  out_full = full.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
-  out_half = half.apply(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  out_full = jax.jit(full.apply)(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
+  out_half = jax.jit(half.apply)(params, events, lengths, steps_per_bar, emotion, jax.random.key(1))
   chex.assert_type(out_half["logits"], jnp.float32)
   np.testing.assert_allclose(out_half["logits"], out_full["logits"], atol=0.1)
   assert not np.array_equal(out_half["logits"], out_full["logits"])  # bfloat16 really was used
 
   def loss(p):
     return half.apply(p, events, lengths, steps_per_bar, emotion, jax.random.key(1))["logits"].mean()
-  assert all(np.isfinite(g).all() for g in jax.tree.leaves(jax.grad(loss)(params)))
+  assert all(np.isfinite(g).all() for g in jax.tree.leaves(jax.jit(jax.grad(loss))(params)))
 
 
 def test_bfloat16_cache_samples_with_a_bfloat16_ring():
@@ -1036,7 +1038,8 @@ class TestBarAdapter(chex.TestCase):
                            for name in trained)
     loss = lambda p: bar_adapter.elbo_with_bars(vae, p, batch, jax.random.key(2), None, beta=0.2,
                                                 free_bits=0.0)
-    full = jax.tree.map(jnp.multiply, jax.grad(loss)(params), mask)
+    loss = jax.jit(loss)  # compiled whole: op by op, its gradient was 400 small programs
+    full = jax.tree.map(jnp.multiply, jax.jit(jax.grad(loss))(params), mask)
     rate = 1e3  # the update is the clipped gradient times this, far above the weights' rounding
     tx = optax.sgd(rate)
     for clip in (1e6, 1e-3):

@@ -18,6 +18,10 @@ from hrnnvae.train.step import LossHParams
 from conftest import load_config
 
 V = events_lib.NUM_CLASSES
+# The features compiled whole, as the library computes them (run op by op, each shape compiled
+# some 600 small programs: 20 s a test).
+style_features = jax.jit(melody_mmd.style_features, static_argnames=(
+    *realism_spans.feature_options(LossHParams.from_config(load_config("default.py").loss)),))
 
 
 def _loss_hp(**fields):
@@ -45,7 +49,7 @@ def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingha
     np.testing.assert_array_equal(np.asarray(spans.emotion[found]), expected.quadrants)
     assert (np.asarray(spans.steps_per_bar[found]) == steps_per_bar).all()
     if count:
-      own = melody_mmd.style_features(
+      own = style_features(
           jax.nn.one_hot(expected.events, V), jnp.asarray(expected.events),
           jnp.full(count, expected.events.shape[1]), jnp.full(count, steps_per_bar),
           **realism_spans.feature_options(_loss_hp()))
@@ -64,12 +68,26 @@ def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingha
     realism_spans.real_spans(arrays, thresholds, _loss_hp(realism_real_bars=4000))
 
 
+def test_spans_read_in_chunks_have_the_features_of_spans_read_at_once(nottingham_40, monkeypatch):
+  """real_spans reads each meter's spans CHUNK at a time, the last chunk padded to CHUNK rows
+  (one program a meter): the padding's rows are dropped and every span keeps its features."""
+  arrays = input_pipeline.load(str(nottingham_40[0])).arrays
+  thresholds = judge.thresholds_of(json.loads((nottingham_40[0] / "manifest.json").read_text()))
+  loss_hp = _loss_hp(realism_real_bars=8)
+  whole = realism_spans.real_spans(arrays, thresholds, loss_hp)
+  monkeypatch.setattr(realism_spans, "CHUNK", 7)
+  chunked = realism_spans.real_spans(arrays, thresholds, loss_hp)
+  assert len(whole.features) % 7  # a last chunk that needs padding
+  np.testing.assert_allclose(np.asarray(chunked.features), np.asarray(whole.features), atol=1e-5)
+  np.testing.assert_array_equal(np.asarray(chunked.emotion), np.asarray(whole.emotion))
+
+
 def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
   """With models.realism_spans the term is the per-quadrant MMD of the samples against the spans
   whose meter is the batch's; spans of another meter change nothing."""
   rng = np.random.default_rng(0)
   samples = rng.integers(0, V, (8, 64))
-  features_of = lambda events, meter: melody_mmd.style_features(  # noqa: E731
+  features_of = lambda events, meter: style_features(  # noqa: E731
       jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 64),
       jnp.full(len(events), meter), **realism_spans.feature_options(_loss_hp()))
   in_meter, other = rng.integers(0, V, (12, 64)), rng.integers(0, V, (6, 64))
@@ -81,14 +99,15 @@ def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
                                  jax.nn.one_hot(samples, V), jnp.ones((8, 64), bool), None)
   batch = {"events": jnp.zeros((8, 32), jnp.int32), "lengths": jnp.full(8, 32),
            "steps_per_bar": jnp.full(8, 16), "emotion": jnp.zeros(8, jnp.int32)}
+  @jax.jit
   def term(spans):
     models = types.SimpleNamespace(loss=_loss_hp(), realism_spans=spans)
     return aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
                                                        prior.hard_BxTxV))
   value, metrics = term(spans)
-  expected = melody_mmd.conditional_mmd(features_of(samples, 16), prior.target_B,
-                                        features_of(in_meter, 16),
-                                        jnp.asarray(np.arange(12) % 4), per_quadrant=True)
+  conditional_mmd = jax.jit(melody_mmd.conditional_mmd, static_argnames="per_quadrant")
+  expected = conditional_mmd(features_of(samples, 16), prior.target_B, features_of(in_meter, 16),
+                             jnp.asarray(np.arange(12) % 4), per_quadrant=True)
   assert float(value) == pytest.approx(float(expected), rel=1e-5)
   only_meter = realism_spans.RealSpans(spans.features[:12], spans.emotion[:12],
                                        spans.steps_per_bar[:12])

@@ -26,6 +26,13 @@ from hrnnvae.evaluation import realism
 
 CHUNK = 128  # spans a call of style_features reads (the one-hot rows of 128 32-bar spans: 24 MB)
 
+# style_features compiled once per meter and option set: run op by op it compiled hundreds of
+# small programs, 20 s of a fine-tune's start on 2 cores (the last chunk is padded to CHUNK rows
+# so every chunk of a meter is one program).
+_style_features = jax.jit(melody_mmd.style_features, static_argnames=(
+    "with_spread", "with_long_notes", "with_register", "with_rests", "with_phrases",
+    "with_bar_repetition", "bar_part_bars", "with_part_lift", "with_gram_repetition"))
+
 
 class RealSpans(NamedTuple):
   features: jax.Array  # [M, F] style features, the term's own columns
@@ -54,10 +61,13 @@ def real_spans(arrays, thresholds, loss_hp) -> RealSpans:
     spans = realism.real_tunes(arrays, bars, int(steps_per_bar), thresholds, split="train")
     for start in range(0, len(spans.events), CHUNK):
       events = spans.events[start:start + CHUNK]
-      features.append(np.asarray(melody_mmd.style_features(
+      count = len(events)
+      if count < CHUNK and len(spans.events) > CHUNK:  # the last chunk: one shape per meter
+        events = np.concatenate([events, np.repeat(events[:1], CHUNK - count, axis=0)])
+      features.append(np.asarray(_style_features(
           jax.nn.one_hot(events, events_lib.NUM_CLASSES), jnp.asarray(events),
           jnp.full(len(events), events.shape[1]), jnp.full(len(events), int(steps_per_bar)),
-          **feature_options(loss_hp))))
+          **feature_options(loss_hp)))[:count])
     emotions.append(spans.quadrants)
     meters.append(np.full(len(spans.events), steps_per_bar))
   if not features:
