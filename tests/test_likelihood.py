@@ -11,8 +11,18 @@ from hrnnvae.models.vae import HierarchicalVAE
 
 from conftest import model_hparams
 
+# The model and batch of each cache, made once a process (an eager init compiles every scan of the
+# model again: seconds a test).
+_MODELS = {}
+
 
 def _model_and_batch(nottingham):
+  if str(nottingham[0]) not in _MODELS:
+    _MODELS[str(nottingham[0])] = _new_model_and_batch(nottingham)
+  return _MODELS[str(nottingham[0])]
+
+
+def _new_model_and_batch(nottingham):
   _, arrays, _ = nottingham
   rows = np.arange(6)
   batch = {"events": jnp.asarray(arrays["events"][rows, :32], jnp.int32),

@@ -1,6 +1,7 @@
 """The modules: shapes and dtypes, numpy references, causality, masking, the two decoder drivers."""
 
 import dataclasses
+import functools
 
 import chex
 import jax
@@ -397,11 +398,14 @@ class TestBarLatents(chex.TestCase):
     # Evaluation (no drop flag) is untouched: every melody keeps its bars' latents and pays them.
     np.testing.assert_allclose(full["kl"], losses_lib.kl_to_standard_normal(full["mu"], full["log_var"]))
     seen = set()
+    # Compiled once for the 12 seeds: run eagerly, every call compiled its scans again.
+    apply = jax.jit(vae.apply, static_argnames=("drop_bar_latents", "method"))
+    teacher_forced = jax.jit(functools.partial(_teacher_forced, vae))
     for seed in range(12):
       key = jax.random.key(seed)
-      kept = vae.apply(params, events, lengths, steps_per_bar, emotion, key)
-      out = vae.apply(params, events, lengths, steps_per_bar, emotion, key, drop_bar_latents=True,
-                      method=HierarchicalVAE.reconstruct)
+      kept = apply(params, events, lengths, steps_per_bar, emotion, key)
+      out = apply(params, events, lengths, steps_per_bar, emotion, key, drop_bar_latents=True,
+                  method=HierarchicalVAE.reconstruct)
       np.testing.assert_array_equal(out["z"][:, :hp.latent_dim], kept["z"][:, :hp.latent_dim])
       for b in range(B):
         dropped = not np.asarray(out["z"][b, hp.latent_dim:]).any()
@@ -411,7 +415,7 @@ class TestBarLatents(chex.TestCase):
         else:  # the whole latent, as without the flag
           np.testing.assert_array_equal(out["z"][b], kept["z"][b])
           np.testing.assert_allclose(out["kl"][b], kept["kl"][b], rtol=1e-5)
-      logits = _teacher_forced(vae, params, out["z"], emotion, events, steps_per_bar)[0]
+      logits = teacher_forced(params, out["z"], emotion, events, steps_per_bar)[0]
       np.testing.assert_allclose(out["logits"], logits, rtol=1e-5, atol=1e-5)
     assert seen == {True, False}  # both happen at rate 0.5 over 36 melodies
     # A prior latent carries z alone: its bars' part is zero.
@@ -965,7 +969,9 @@ def test_a_short_note_penalty_removes_one_step_notes_and_leaves_the_models_logit
 class TestBarAdapter(chex.TestCase):
   """model.bar_adapter_dim (bar_adapter.py): a logit change that only the bars' latents reach."""
 
-  def _models(self):
+  @staticmethod
+  @functools.cache  # the six tests share one pair (their eager inits compiled every scan again)
+  def _models():
     hp = _hp(bar_latent_dim=5, bar_latent_dropout=0.5)
     with_adapter = dataclasses.replace(hp, bar_adapter_dim=6)
     events, lengths, steps_per_bar, emotion = _batch()
@@ -1069,7 +1075,9 @@ class TestTuneReadingAdapter(chex.TestCase):
   """model.adapter_tune_steps (transfer_adapter.py's tune-reading transfer adapter): the adapter
   also reads the tune being moved, its events at this step and the next ones."""
 
-  def _models(self, tune_steps=2):
+  @staticmethod
+  @functools.cache  # shared by the tests that ask for the same reach (as above)
+  def _models(tune_steps=2):
     hp = dataclasses.replace(_hp(bar_latent_dim=5, bar_latent_dropout=0.5), bar_adapter_dim=6)
     reading = dataclasses.replace(hp, adapter_tune_steps=tune_steps)
     events, lengths, steps_per_bar, emotion = _batch()

@@ -28,13 +28,21 @@ from hrnnvae.sample import SampleError, Sampler, emotion_indices, slerp
 ROOT = pathlib.Path(__file__).parent.parent
 
 
+@functools.cache
+def _random_params(hp):
+  """A model's random weights, made once a process for the tests that share its shape (an eager
+  init compiles every scan of the model again)."""
+  return models_lib.build(hp).init(
+      jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
+      jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+
+
 def _random_sampler(meter=(4, 4), variant=None):
+  """A fresh Sampler (its facts the test's to change) over _random_params' weights."""
   config = runpy.run_path(str(ROOT / "configs" / "tiny.py"))["get_config"](variant)
   steps_per_bar = events_lib.steps_per_bar(*meter)
   hp = ModelHParams.from_config(config.model, 4 * steps_per_bar, steps_per_bar, steps_per_bar, 4)
-  params = models_lib.build(hp).init(
-      jax.random.key(0), jnp.zeros((1, 8), jnp.int32), jnp.full((1,), 8), jnp.full((1,), 4),
-      jnp.zeros((1,), jnp.int32), jax.random.key(1))["params"]
+  params = _random_params(hp)
   facts = {"steps_per_bar": steps_per_bar, "time_signature": list(meter), "qpm": 100.0,
            "arousal_thresholds": {"median_note_density": 4.0, "median_mean_abs_interval": 2.0}}
   return Sampler(hp, {"vae": params, "emotion": None}, {"data": facts})
