@@ -70,6 +70,8 @@ whose distance they do not share with the rhythm's 30 columns.
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -370,6 +372,14 @@ def pitch_spread(pitch_rows_BxTxP, onsets_Bx1) -> jax.Array:
 def _kernel(a_NxF, b_MxF) -> jax.Array:
   squared = ((a_NxF[:, None, :] - b_MxF[None, :, :]) ** 2).sum(-1)
   return sum(jnp.exp(-squared / (2.0 * width ** 2)) for width in BANDWIDTHS)
+
+
+# style_features' keyword options (every column switch and the part length): static under jit.
+STYLE_OPTIONS = tuple(name for name, parameter in inspect.signature(style_features).parameters.items()
+                      if parameter.default is not inspect.Parameter.empty)
+# style_features compiled whole, one program per shape and options, for callers outside a jitted
+# step (realism_spans.real_spans, the tests): run op by op it compiles hundreds of small programs.
+compiled_style_features = jax.jit(style_features, static_argnames=STYLE_OPTIONS)
 
 
 def conditional_mmd(generated_NxF, generated_emotion_N, real_MxF, real_emotion_M,

@@ -11,19 +11,12 @@ from hrnnvae.models.vae import HierarchicalVAE
 
 from conftest import model_hparams
 
-# The model and batch of each cache, made once a process (an eager init compiles every scan of the
-# model again: seconds a test).
-_MODELS = {}
 
-
-def _model_and_batch(nottingham):
-  if str(nottingham[0]) not in _MODELS:
-    _MODELS[str(nottingham[0])] = _new_model_and_batch(nottingham)
-  return _MODELS[str(nottingham[0])]
-
-
-def _new_model_and_batch(nottingham):
-  _, arrays, _ = nottingham
+@pytest.fixture(scope="module")
+def model_and_batch(nottingham_40):
+  """A tiny model and 6 real windows, made once for the file (an eager init compiles every scan
+  of the model again: seconds a test)."""
+  _, arrays, _ = nottingham_40
   rows = np.arange(6)
   batch = {"events": jnp.asarray(arrays["events"][rows, :32], jnp.int32),
            "lengths": jnp.asarray(np.minimum(arrays["lengths"][rows], 32), jnp.int32),
@@ -38,8 +31,8 @@ def _new_model_and_batch(nottingham):
 
 
 @pytest.mark.slow
-def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham_40):
-  vae, params, batch = _model_and_batch(nottingham_40)
+def test_one_importance_sample_is_the_elbo_and_more_are_tighter(model_and_batch):
+  vae, params, batch = model_and_batch
   sums = jax.jit(likelihood_sums, static_argnums=(0, 4))
   one = [sums(vae, params, batch, jax.random.key(seed), 1) for seed in range(16)]
   many = [sums(vae, params, batch, jax.random.key(seed), 32) for seed in range(4)]
@@ -57,8 +50,8 @@ def test_one_importance_sample_is_the_elbo_and_more_are_tighter(nottingham_40):
   assert np.all(log_px < 0) and np.all(log_px > -np.log(events_lib.NUM_CLASSES) * 32 * 3)
 
 
-def test_latent_use_at_shuffled_and_prior_z(nottingham_40):
-  vae, params, batch = _model_and_batch(nottingham_40)
+def test_latent_use_at_shuffled_and_prior_z(model_and_batch):
+  vae, params, batch = model_and_batch
   sums_fn = jax.jit(likelihood_sums, static_argnums=(0, 4))
   sums = sums_fn(vae, params, batch, jax.random.key(0), 2)
   for name in ("log_px_at_shuffled", "log_px_at_prior"):
@@ -71,10 +64,10 @@ def test_latent_use_at_shuffled_and_prior_z(nottingham_40):
   assert not np.allclose(sums["log_px_at_prior"], sums["log_px_at_mu"], rtol=1e-5)
 
 
-def test_onset_pitch_counts_equal_a_numpy_recount(nottingham_40):
+def test_onset_pitch_counts_equal_a_numpy_recount(model_and_batch):
   """Teacher-forced onset pitch: at each step where the melody starts a note, the argmax over the
   88 pitch events alone (hold and note-off left out) is its pitch; at mu and at the shuffled z."""
-  vae, params, batch = _model_and_batch(nottingham_40)
+  vae, params, batch = model_and_batch
   sums = jax.jit(likelihood_sums, static_argnums=(0, 4))(vae, params, batch, jax.random.key(0), 2)
   mu, _ = vae.apply({"params": params}, batch["events"], batch["lengths"], batch["steps_per_bar"],
                     method="encode")
@@ -94,11 +87,11 @@ def test_onset_pitch_counts_equal_a_numpy_recount(nottingham_40):
     assert np.all(np.asarray(sums[name]) <= onsets.sum(axis=1))
 
 
-def test_a_batchs_start_bar_reaches_a_model_that_reads_where_its_windows_sit(nottingham_40):
+def test_a_batchs_start_bar_reaches_a_model_that_reads_where_its_windows_sit(model_and_batch):
   """The harness's teacher-forced figures decode each test window where it sits in its tune
   (model.tune_bar_positions, as it trained): log p(x|mu) moves for windows from bar 4 and not
   for bar 8 (one 8-bar period on); a model without the option ignores start_bar."""
-  plain, plain_params, batch = _model_and_batch(nottingham_40)
+  plain, plain_params, batch = model_and_batch
   hp = model_hparams(32, 8, embed_dim=8, short_term_dim=16, long_term_dim=16, latent_dim=4,
                      conductor_dim=8, decoder_dim=16, attention_dim=8, sample_unroll=1,
                      tune_bar_positions=True)

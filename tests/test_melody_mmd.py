@@ -3,7 +3,6 @@ fine-tune term built on them (train/aux_terms.realism_term)."""
 
 import dataclasses
 import functools
-import inspect
 import types
 
 import chex
@@ -31,9 +30,7 @@ def _compiled(function, *static):
 
 # The functions under test, compiled (the module's own names, so each test reads as before).
 mmd = types.SimpleNamespace(
-    style_features=_compiled(melody_mmd.style_features, *(
-        name for name, parameter in inspect.signature(melody_mmd.style_features).parameters.items()
-        if parameter.default is not inspect.Parameter.empty)),
+    style_features=melody_mmd.compiled_style_features,
     bar_repetition=_compiled(melody_mmd.bar_repetition, "part_bars"),
     gram_repetition=_compiled(melody_mmd.gram_repetition, "part_bars", "notes"),
     phrase_similarity=_compiled(melody_mmd.phrase_similarity),

@@ -18,10 +18,6 @@ from hrnnvae.train.step import LossHParams
 from conftest import load_config
 
 V = events_lib.NUM_CLASSES
-# The features compiled whole, as the library computes them (run op by op, each shape compiled
-# some 600 small programs: 20 s a test).
-style_features = jax.jit(melody_mmd.style_features, static_argnames=(
-    *realism_spans.feature_options(LossHParams.from_config(load_config("default.py").loss)),))
 
 
 def _loss_hp(**fields):
@@ -49,7 +45,7 @@ def test_real_spans_are_the_training_splits_whole_spans_in_every_meter(nottingha
     np.testing.assert_array_equal(np.asarray(spans.emotion[found]), expected.quadrants)
     assert (np.asarray(spans.steps_per_bar[found]) == steps_per_bar).all()
     if count:
-      own = style_features(
+      own = melody_mmd.compiled_style_features(
           jax.nn.one_hot(expected.events, V), jnp.asarray(expected.events),
           jnp.full(count, expected.events.shape[1]), jnp.full(count, steps_per_bar),
           **realism_spans.feature_options(_loss_hp()))
@@ -87,7 +83,7 @@ def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
   whose meter is the batch's; spans of another meter change nothing."""
   rng = np.random.default_rng(0)
   samples = rng.integers(0, V, (8, 64))
-  features_of = lambda events, meter: style_features(  # noqa: E731
+  features_of = lambda events, meter: melody_mmd.compiled_style_features(  # noqa: E731
       jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 64),
       jnp.full(len(events), meter), **realism_spans.feature_options(_loss_hp()))
   in_meter, other = rng.integers(0, V, (12, 64)), rng.integers(0, V, (6, 64))

@@ -26,13 +26,6 @@ from hrnnvae.evaluation import realism
 
 CHUNK = 128  # spans a call of style_features reads (the one-hot rows of 128 32-bar spans: 24 MB)
 
-# style_features compiled once per meter and option set: run op by op it compiled hundreds of
-# small programs, 20 s of a fine-tune's start on 2 cores (the last chunk is padded to CHUNK rows
-# so every chunk of a meter is one program).
-_style_features = jax.jit(melody_mmd.style_features, static_argnames=(
-    "with_spread", "with_long_notes", "with_register", "with_rests", "with_phrases",
-    "with_bar_repetition", "bar_part_bars", "with_part_lift", "with_gram_repetition"))
-
 
 class RealSpans(NamedTuple):
   features: jax.Array  # [M, F] style features, the term's own columns
@@ -62,9 +55,11 @@ def real_spans(arrays, thresholds, loss_hp) -> RealSpans:
     for start in range(0, len(spans.events), CHUNK):
       events = spans.events[start:start + CHUNK]
       count = len(events)
-      if count < CHUNK and len(spans.events) > CHUNK:  # the last chunk: one shape per meter
+      # Compiled (op by op: 70 s of a fine-tune's start on the whole cache, 26-28 s so), the
+      # last chunk padded to CHUNK rows so that every chunk of a meter is one program.
+      if count < CHUNK and len(spans.events) > CHUNK:
         events = np.concatenate([events, np.repeat(events[:1], CHUNK - count, axis=0)])
-      features.append(np.asarray(_style_features(
+      features.append(np.asarray(melody_mmd.compiled_style_features(
           jax.nn.one_hot(events, events_lib.NUM_CLASSES), jnp.asarray(events),
           jnp.full(len(events), events.shape[1]), jnp.full(len(events), int(steps_per_bar)),
           **feature_options(loss_hp)))[:count])
