@@ -393,8 +393,9 @@ def _git(*args: str) -> str | None:
     return None
 
 
-def _read_export(export_dir: pathlib.Path) -> tuple[bytes, bytes, dict]:
-  """(params.msgpack bytes, config.json bytes, parameter counts) of a run's export/."""
+def _read_export(export_dir: pathlib.Path) -> tuple[bytes, bytes, dict, dict]:
+  """(params.msgpack bytes, config.json bytes, parameter counts, the parameters as numpy arrays)
+  of a run's export/."""
   if not (export_dir / "config.json").is_file():
     raise PostTrainingError(f"no exported model in {export_dir}: pass a training run's export/ "
                             "folder")
@@ -407,7 +408,43 @@ def _read_export(export_dir: pathlib.Path) -> tuple[bytes, bytes, dict]:
   counts = {part: int(sum(np.size(leaf) for leaf in jax.tree.leaves(params[part])))
             for part in params}
   return (serialization.msgpack_serialize(params), (export_dir / "config.json").read_bytes(),
-          counts)
+          counts, params)
+
+
+# What the test split's figures (_measure: likelihood_row) never read: the realism critic and E,
+# which only choose among prior samples and score emotions. Their fits, and the training
+# config's record, change nothing measured.
+_UNMEASURED_PARAMS = (realism_critic.PARAMS_KEY, "emotion")
+_MEASURED_SECTIONS = ("model", "data", "step", "sampling", "bar_adapter_fit",
+                      "transfer_adapter_fit")
+
+
+def _measurement_key(params: dict, description: dict, prior_bytes: bytes,
+                     test_split_sha256: str) -> str:
+  """A digest of everything the test split's figures depend on: every parameter but the
+  critic's and E's, the fitted latent prior, the description's _MEASURED_SECTIONS, the test
+  split, and the versions and backend that compute them. Equal keys measure equal figures, so
+  shipping again after only the critic or E was refitted reuses them."""
+  measured = {part: tree for part, tree in params.items() if part not in _UNMEASURED_PARAMS}
+  sections = {name: description.get(name) for name in _MEASURED_SECTIONS}
+  digest = hashlib.sha256(serialization.msgpack_serialize(measured))
+  digest.update(json.dumps(sections, sort_keys=True, default=str).encode())
+  digest.update(prior_bytes)
+  digest.update(json.dumps([test_split_sha256, hrnnvae.__version__, jax.__version__,
+                            flax.__version__, jax.default_backend()]).encode())
+  return digest.hexdigest()
+
+
+def _earlier_figures(model_dir: pathlib.Path, key: str) -> dict | None:
+  """The test_metrics of the model already shipped in model_dir when they were measured on
+  everything `key` covers (_measurement_key), else None."""
+  try:
+    manifest = json.loads((model_dir / pretrained.MANIFEST_FILE).read_text())
+  except (OSError, ValueError):
+    return None
+  if manifest.get("test_metrics_key") != key or not isinstance(manifest.get("test_metrics"), dict):
+    return None
+  return manifest["test_metrics"]
 
 
 def _measure(model_dir: pathlib.Path, arrays: dict, log: Log) -> dict:
@@ -427,7 +464,8 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
          log: Log = None) -> pathlib.Path:
   """Ships a run's export/ as out_root/name/ (default root: pretrained.root()): params.msgpack,
   config.json, latent_prior.npz (when fitted) and manifest.json (provenance, sizes, and the test
-  split's likelihood figures measured on the shipped copy). Replaces an earlier model of that
+  split's likelihood figures measured on the shipped copy, or kept from the model of that name
+  it replaces when nothing they read differs: _measurement_key). Replaces an earlier model of that
   name; refuses a model over max_bytes or a cache of another dataset. emotion_guidance and
   transfer_shift replace the export's sampling facts in the shipped config.json (the settings
   measured best for this model). Returns out_root/name."""
@@ -435,7 +473,7 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
   export_dir, cache_dir = pathlib.Path(export_dir), pathlib.Path(cache_dir)
   if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
     raise PostTrainingError(f"name={name!r} must be letters, digits, _ or - (it names a folder)")
-  params_bytes, config_bytes, counts = _read_export(export_dir)
+  params_bytes, config_bytes, counts, params = _read_export(export_dir)
   source_config_sha256 = hashlib.sha256(config_bytes).hexdigest()  # which export, on any machine
   sampling = {key: value for key, value in (("emotion_guidance", emotion_guidance),
                                             ("transfer_shift", transfer_shift))
@@ -474,7 +512,14 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
     if prior_bytes:
       (staging / latent_prior_lib.FILE).write_bytes(prior_bytes)
       files[latent_prior_lib.FILE] = len(prior_bytes)
-    log(f"measuring the shipped copy on the test split ({melodies} melodies)")
+    measurement_key = _measurement_key(params, json.loads(config_bytes), prior_bytes, digest)
+    figures = _earlier_figures(final, measurement_key)
+    if figures is None:
+      log(f"measuring the shipped copy on the test split ({melodies} melodies)")
+      figures = _measure(staging, arrays, log)
+    else:
+      log(f"the test split's figures of {final} are this model's (only the critic or E differ): "
+          "kept, not measured again")
     commit = _git("rev-parse", "HEAD")  # None outside a git checkout
     manifest = {
         "name": name, "command": command, "device": device, "wall_time_s": wall_time_s,
@@ -488,7 +533,7 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
         "dataset": cache_manifest["dataset"],
         "test_split": {"melodies": melodies, "sha256": digest,
                        "cache_fingerprint": cache_manifest.get("fingerprint")},
-        "test_metrics": _measure(staging, arrays, log),
+        "test_metrics": figures, "test_metrics_key": measurement_key,
         "measured_with": {"hrnnvae": hrnnvae.__version__, "jax": jax.__version__,
                           "flax": flax.__version__, "backend": jax.default_backend()},
         "source_config_sha256": source_config_sha256,

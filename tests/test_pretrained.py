@@ -209,6 +209,55 @@ def test_ship_refuses_a_model_over_the_size_limit(tiny_workdir, small_cache, tmp
   assert not (tmp_path / "pretrained").exists()
 
 
+def test_shipping_again_keeps_the_test_figures_unless_what_they_read_changed(
+    tiny_workdir, small_cache, tmp_path, monkeypatch):
+  """A model shipped again under its name after only E (or the critic) or the training config's
+  record changed keeps the manifest's test figures without measuring; new VAE weights, new
+  sampling settings or another folder measure again."""
+  measured = []
+
+  def measure(model_dir, arrays, log):
+    measured.append(model_dir)
+    return {"teacher_forced_accuracy": 0.5 + 0.01 * len(measured)}
+
+  monkeypatch.setattr(post_training, "_measure", measure)
+  export = tmp_path / "export"
+  shutil.copytree(tiny_workdir / "export", export)
+  params, description = load_export(export)
+
+  prior = (export / "latent_prior.npz").read_bytes()
+
+  def rewrite(params, description):  # as a stage does: the fitted prior stays
+    exports.write_export(export, params, description)
+    (export / "latent_prior.npz").write_bytes(prior)
+
+  def ship(name="nottingham"):
+    final = post_training.ship(export, name, small_cache, out_root=tmp_path / "pretrained",
+                               **PROVENANCE)
+    return json.loads((final / "manifest.json").read_text())
+
+  first = ship()
+  assert len(measured) == 1 and first["test_metrics"] == {"teacher_forced_accuracy": 0.51}
+  changed_e = jax.tree.map(lambda leaf: leaf + 1.0, params["emotion"])
+  rewrite({**params, "emotion": changed_e},
+          {**description, "config": {**description["config"], "note": "refit"}})
+  kept = ship()
+  assert len(measured) == 1 and kept["test_metrics"] == first["test_metrics"]
+  assert kept["test_metrics_key"] == first["test_metrics_key"]
+  shipped_e = Sampler.load(tmp_path / "pretrained" / "nottingham").params["emotion"]
+  jax.tree.map(np.testing.assert_array_equal, shipped_e, jax.device_get(changed_e))  # E's new fit
+
+  post_training.set_sampling(export, {"attention_bars": 2}, chosen_by="a test")
+  assert ship()["test_metrics"] == {"teacher_forced_accuracy": 0.52} and len(measured) == 2
+  _, description = load_export(export)
+  rewrite({**params, "vae": jax.tree.map(lambda leaf: leaf * 0.5, params["vae"])}, description)
+  assert ship()["test_metrics"] == {"teacher_forced_accuracy": 0.53} and len(measured) == 3
+  ship("another")
+  assert len(measured) == 4
+  (export / "latent_prior.npz").unlink()  # the standard prior: another prior z
+  assert ship("another")["prior"] == "standard" and len(measured) == 5
+
+
 def test_ship_can_set_the_models_sampling_steers(tiny_workdir, small_cache, tmp_path):
   """--emotion_guidance/--transfer_shift become the shipped config.json's sampling facts, which
   the loaded Sampler uses by default; the parameters stay the export's."""
