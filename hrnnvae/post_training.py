@@ -518,8 +518,8 @@ def ship(export_dir: str | pathlib.Path, name: str, cache_dir: str | pathlib.Pat
       log(f"measuring the shipped copy on the test split ({melodies} melodies)")
       figures = _measure(staging, arrays, log)
     else:
-      log(f"the test split's figures of {final} are this model's (only the critic or E differ): "
-          "kept, not measured again")
+      log(f"the test split's figures of {final} read nothing that changed (the critic, E or the "
+          "config's record at most): kept, not measured again")
     commit = _git("rev-parse", "HEAD")  # None outside a git checkout
     manifest = {
         "name": name, "command": command, "device": device, "wall_time_s": wall_time_s,
