@@ -15,10 +15,10 @@ import sys
 
 import numpy as np
 
+from hrnnvae import judge
 from hrnnvae.data import cache as cache_lib
 from hrnnvae.data import events as events_lib
 from hrnnvae.data import sources as sources_lib
-from hrnnvae import judge
 from hrnnvae.evaluation import realism
 
 
