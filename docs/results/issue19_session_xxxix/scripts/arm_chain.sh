@@ -11,8 +11,9 @@
 # or `shipped`, the shipped recipe's own fine-tune continued: the control at equal steps.
 # Flags after STEPS are passed on.
 #   bash docs/results/issue19_session_xxxix/scripts/arm_chain.sh CACHE ARM RECIPE STEPS [FLAGS]
-# This session's: arm_chain.sh runs/nott_data rests_from_ship rests 1000   (run as the earlier
-# arm_from_shipped.sh, the same commands); arm_chain.sh runs/nott_data shipped_from_ship shipped 1000
+# This session's: arm_chain.sh runs/nott_data rests_from_ship rests 1000 (run as
+# arm_from_shipped.sh, since folded into this script: the same commands) and
+# arm_chain.sh runs/nott_data shipped_from_ship shipped 1000, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 CACHE="$1" ARM="$2" RECIPE="$3" STEPS="$4"
