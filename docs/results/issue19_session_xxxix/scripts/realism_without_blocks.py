@@ -3,7 +3,8 @@ classifier. A model's prior samples (seeds, PER_EMOTION a quadrant, its own samp
 DRAWS draws of training tunes the test split's size and against the test split, as
 draws_by_family.py measures them, with every feature and with each block
 (realism.feature_blocks) left out of both sides: the most that samples matching the tunes in
-that block could buy. First asked of the rest share (a pickup, where a tune opens).
+that block could buy; and each repetition feature left out alone. First asked of the rest
+share (a pickup, where a tune opens).
   PYTHONPATH=. .venv/bin/python docs/results/issue19_session_xxxix/scripts/realism_without_blocks.py \
       CACHE MODEL BARS SEEDS PER_EMOTION DRAWS
 """
@@ -26,6 +27,9 @@ def main(cache, model, bars, seeds, per_emotion, draws):
   left_out = {"every feature": np.ones(len(names), bool)}
   for block in realism.feature_blocks(spb):
     left_out[f"no {block}"] = np.array([not name.startswith(f"{block}/") for name in names])
+  for name in names:  # and each of the repetition block's features alone
+    if name.startswith("repetition/"):
+      left_out[f"no {name}"] = np.array([other != name for other in names])
   print(f"{model}, {bars} bars: {len(names)} features in blocks "
         f"{ {label: int((~keep).sum()) for label, keep in left_out.items()} }")
   train_features = realism.melody_features(train.events, spb)
