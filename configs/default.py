@@ -200,6 +200,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # 0 under 32 bars): a fine-tune that made the phrases differ lifted its second part 1.8
   # semitones, the training tunes' 0.7 (issue 19 (xxxi)).
   config.loss.realism_part_lift = False
+  # And the phrases' similarity over the pairs of 4-bar phrases an odd, then an even number of
+  # phrases apart (melody_mmd.phrase_similarity's lag_parity): real tunes state an 8-bar period
+  # and restate it (32-bar training spans: odd 0.735, even 0.805); the shipped model's samples
+  # restate every phrase alike (odd 0.819, even 0.854), and the all-pairs column cannot tell
+  # the two apart (issue 19 (xl)).
+  config.loss.realism_phrase_periods = False
   # The realism term's real side: every training-split span of this many bars, in the batch's
   # meters (train/realism_spans.py; needs realism_per_quadrant), instead of the batch's own
   # 16-bar windows (0), which cannot show 32-bar form (issue 19 (xxxii)).

@@ -33,7 +33,7 @@ mmd = types.SimpleNamespace(
     style_features=melody_mmd.compiled_style_features,
     bar_repetition=_compiled(melody_mmd.bar_repetition, "part_bars"),
     gram_repetition=_compiled(melody_mmd.gram_repetition, "part_bars", "notes"),
-    phrase_similarity=_compiled(melody_mmd.phrase_similarity),
+    phrase_similarity=_compiled(melody_mmd.phrase_similarity, "lag_parity"),
     conditional_mmd=_compiled(melody_mmd.conditional_mmd, "per_quadrant"))
 
 
@@ -159,6 +159,12 @@ def test_phrase_similarity_is_the_metric_on_hard_events_in_every_meter_and_lengt
                 for row, n in zip(events, lengths)]
     np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
     assert float(found[0]) > 0.3 and float(found[-1]) == 0.0
+    for parity in (0, 1):  # the pairs an even, an odd number of phrases apart
+      found = mmd.phrase_similarity(jax.nn.one_hot(events, V), jnp.asarray(lengths),
+                                    jnp.full(12, steps_per_bar), lag_parity=parity)
+      expected = [melody_metrics.phrase_similarity(row[:n], steps_per_bar, lag_parity=parity)
+                  for row, n in zip(events, lengths)]
+      np.testing.assert_allclose(np.asarray(found), expected, atol=1e-6)
   # The column the realism term adds: the plain features, then the phrases' similarity.
   events = _phrased(1)
   args = (jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(12, 256), jnp.full(12, 16))
@@ -167,6 +173,13 @@ def test_phrase_similarity_is_the_metric_on_hard_events_in_every_meter_and_lengt
   chex.assert_shape(both, (12, melody_mmd.NUM_FEATURES + 2))
   np.testing.assert_array_equal(both[:, :-2], plain)
   np.testing.assert_allclose(both[:, -1], mmd.phrase_similarity(*args[:1], *args[2:]))
+  # The periods' two columns come last: the odd lags', then the even lags'.
+  periods = mmd.style_features(*args, with_phrases=True, with_phrase_periods=True)
+  chex.assert_shape(periods, (12, melody_mmd.NUM_FEATURES + 3))
+  np.testing.assert_array_equal(periods[:, :-2], mmd.style_features(*args, with_phrases=True))
+  for column, parity in ((-2, 1), (-1, 0)):
+    np.testing.assert_allclose(periods[:, column], mmd.phrase_similarity(
+        *args[:1], *args[2:], lag_parity=parity))
 
 
 def test_the_phrase_columns_gradient_makes_restated_phrases_differ():
@@ -515,6 +528,54 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   assert float(metrics["sample_bar_repetition"]) == pytest.approx(
       float(both_columns(samples)[:, -1].mean()), rel=1e-5)
   assert float(metrics["sample_bar_repetition"]) > float(metrics["real_bar_repetition"])
+
+
+def _periods(seed, restated, batch=12, bars=32):
+  """Random melodies whose 4-bar phrases from the third on restate the phrase two before (one
+  8-bar period earlier) with probability `restated`, a step at a time: AA'BB'-like periods."""
+  rng = np.random.default_rng(seed)
+  events = _melodies(seed, batch, 16 * bars)
+  phrase = melody_mmd.PHRASE_BARS * 16
+  for start in range(2 * phrase, events.shape[1] - phrase + 1, phrase):
+    keep = rng.random((batch, phrase)) < restated
+    events[:, start:start + phrase] = np.where(keep, events[:, start - 2 * phrase:start - phrase],
+                                               events[:, start:start + phrase])
+  return events
+
+
+def test_the_phrase_periods_columns_tell_restated_periods_from_restated_phrases():
+  """Melodies that restate each phrase one period (two phrases) later against ones that restate
+  each phrase in the next: the periods' columns order odd and even lags oppositely, and the
+  realism term's form MMD with them (loss.realism_phrase_periods) sees the two apart, logging
+  each column by name."""
+  periodic, adjacent = _periods(1, restated=0.8), _phrased(2, bars=32, restated=0.6)
+  lengths, steps_per_bar = jnp.full(12, periodic.shape[1]), jnp.full(12, 16)
+
+  def columns(events):
+    return np.asarray(mmd.style_features(jax.nn.one_hot(events, V), jnp.asarray(events), lengths,
+                                         steps_per_bar, with_phrase_periods=True)[:, -2:])
+
+  periodic_odd, periodic_even = columns(periodic).mean(0)
+  adjacent_odd, adjacent_even = columns(adjacent).mean(0)
+  assert periodic_even > periodic_odd + 0.2, (periodic_odd, periodic_even)
+  assert adjacent_odd > adjacent_even, (adjacent_odd, adjacent_even)
+  prior = aux_terms.PriorSamples(None, jnp.asarray(np.arange(12) % 4), jnp.asarray(adjacent),
+                                 None, jax.nn.one_hot(adjacent, V),
+                                 jnp.ones(adjacent.shape, bool), None)
+  batch = {"events": jnp.asarray(periodic), "lengths": lengths, "steps_per_bar": steps_per_bar,
+           "emotion": jnp.asarray(np.arange(12) % 4)}
+  found = {}
+  for periods in (False, True):
+    models = _realism_models(realism_phrases=True, realism_phrase_periods=periods,
+                             realism_form_weight=1.0)
+    found[periods] = _realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
+                                                        prior.hard_BxTxV))
+  value, metrics = found[True]
+  assert float(metrics["sample_phrase_odd_lags"]) == pytest.approx(adjacent_odd, rel=1e-5)
+  assert float(metrics["real_phrase_even_lags"]) == pytest.approx(periodic_even, rel=1e-5)
+  assert "sample_phrase_odd_lags" not in found[False][1]
+  assert float(metrics["realism_form_mmd"]) > float(found[False][1]["realism_form_mmd"])
+  assert float(value) > float(found[False][0])
 
 
 def _dwelling_on_the_tonic(events):

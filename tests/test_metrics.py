@@ -167,6 +167,11 @@ def test_phrase_similarity():
   # Two-bar phrases 1-2, 3-4, 5-6 (bar 7 left over): 7/8 steps agree for (1, 2), 5/8 for (1, 3)
   # and for (2, 3) (the HOLDs of bars 5-6 match those of the others).
   assert melody.phrase_similarity(e, 4, phrase_bars=2) == pytest.approx((7 + 5 + 5) / 24)
+  # By the pairs' distance: (1, 2) and (2, 3) one phrase apart, (1, 3) two.
+  assert melody.phrase_similarity(e, 4, phrase_bars=2, lag_parity=1) == pytest.approx((7 + 5) / 16)
+  assert melody.phrase_similarity(e, 4, phrase_bars=2, lag_parity=0) == pytest.approx(5 / 8)
+  assert melody.phrase_similarity(e[:16], 4, phrase_bars=2, lag_parity=0) == 0.0  # no even pair
+  assert melody.phrase_similarity(e[:16], 4, phrase_bars=2, lag_parity=1) == pytest.approx(7 / 8)
   assert melody.phrase_similarity(e, 4) == 0.0  # 7 bars: one four-bar phrase
   assert melody.phrase_similarity(e[:3], 4) == 0.0  # not one whole bar
   assert melody.phrase_similarity(np.tile(SCALE_EVENTS, 4), 16, phrase_bars=2) == 1.0

@@ -187,7 +187,7 @@ def realism_term(inputs: TermInputs):
   of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py,
   plus loss.realism_degree_weight times the same MMD of the scale-degree shares alone and
   loss.realism_form_weight times that of the form columns alone (phrases, bars, 4-grams, part
-  lift: those switched on)."""
+  lift, the phrases at odd and even lags: those switched on)."""
   prior, batch = inputs.prior, inputs.batch
   steps = prior.events_BxT.shape[1]
   sample_lengths = prior.mask_BxT.sum(1)
@@ -210,11 +210,14 @@ def realism_term(inputs: TermInputs):
                                             per_quadrant=per_quadrant)
     term = term + degree_weight * degree_mmd
     metrics["realism_degree_mmd"] = degree_mmd
-  # The form columns come last, in style_features' order: phrases, bars, 4-grams, part lift.
+  # The form columns come last, in style_features' order: phrases, bars, 4-grams, part lift,
+  # the phrases at odd and at even lags.
   form = [name for name, on in (("phrase_similarity", loss_hp.realism_phrases),
                                 ("bar_repetition", loss_hp.realism_bar_repetition),
                                 ("gram_repetition", loss_hp.realism_gram_repetition),
-                                ("part_lift", loss_hp.realism_part_lift)) if on]
+                                ("part_lift", loss_hp.realism_part_lift),
+                                ("phrase_odd_lags", loss_hp.realism_phrase_periods),
+                                ("phrase_even_lags", loss_hp.realism_phrase_periods)) if on]
   form_weight = loss_hp.realism_form_weight
   if form_weight > 0 and form:  # the form columns' own MMD, their distance shared with no other
     form_columns = slice(generated.shape[1] - len(form), generated.shape[1])

@@ -41,7 +41,8 @@ def feature_options(loss_hp) -> dict:
           "with_bar_repetition": loss_hp.realism_bar_repetition,
           "bar_part_bars": loss_hp.realism_bar_part_bars,
           "with_gram_repetition": loss_hp.realism_gram_repetition,
-          "with_part_lift": loss_hp.realism_part_lift}
+          "with_part_lift": loss_hp.realism_part_lift,
+          "with_phrase_periods": loss_hp.realism_phrase_periods}
 
 
 def real_spans(arrays, thresholds, loss_hp) -> RealSpans:

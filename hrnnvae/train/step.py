@@ -55,6 +55,7 @@ class LossHParams:
   realism_bar_part_bars: int  # the part that column counts repeats within, in bars
   realism_gram_repetition: bool  # and the 4-note runs restated in each part (melody_mmd)
   realism_part_lift: bool  # and the second 16 bars' pitch over the first's (melody_mmd.part_lift)
+  realism_phrase_periods: bool  # and the phrases' similarity at odd and at even lags (melody_mmd)
   realism_real_bars: int  # its real side: training spans of this many bars (0: the batch's own)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
   realism_form_weight: float  # plus this times the form columns' own MMD (0: none)
@@ -92,10 +93,11 @@ class LossHParams:
       raise ValueError("loss.realism_real_bars counts only the spans of each batch's meters, "
                        "which only the per-quadrant MMD can: set loss.realism_per_quadrant=True")
     if hp.realism_form_weight > 0 and not (hp.realism_phrases or hp.realism_bar_repetition
-                                           or hp.realism_gram_repetition or hp.realism_part_lift):
+                                           or hp.realism_gram_repetition or hp.realism_part_lift
+                                           or hp.realism_phrase_periods):
       raise ValueError("loss.realism_form_weight weighs the form columns' own MMD, and none is "
                        "on: switch on loss.realism_phrases, realism_bar_repetition, "
-                       "realism_gram_repetition or realism_part_lift")
+                       "realism_gram_repetition, realism_part_lift or realism_phrase_periods")
     if hp.realism_bar_part_bars < 1:
       raise ValueError(f"loss.realism_bar_part_bars must be at least 1, "
                        f"not {hp.realism_bar_part_bars}")
