@@ -10,15 +10,16 @@
 # (configs/nottingham_ship.py's own weight is 2: that is (xxxvi)'s rest arm, the control.)
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
-OUT=docs/results/issue19_session_xxxvii
+OUT="${OUT:-docs/results/issue19_session_xxxvii}"  # (xl): OUT and CHAIN may be set
+CHAIN="${CHAIN:-runs/chain37.log}"
 ARM="$1"
-echo "$ARM start $(date)" >> runs/chain37.log
+echo "$ARM start $(date)" >> "$CHAIN"
 bash docs/results/issue19_session_xxxv/scripts/fine_tune_form_long.sh runs/nott_data 10000 "$ARM" 2.0 \
   --config.loss.realism_register=True --config.loss.realism_rests=True "${@:2}"
-echo "$ARM trained $(date)" >> runs/chain37.log
+echo "$ARM trained $(date)" >> "$CHAIN"
 bash docs/results/issue19_session_xxx/scripts/screen.sh "runs/$ARM" runs/nott_data "$OUT/$ARM"
-echo "$ARM screened $(date)" >> runs/chain37.log
+echo "$ARM screened $(date)" >> "$CHAIN"
 PYTHONPATH=. .venv/bin/python launch/giveaway_check.py --cache=runs/nott_data --split=train \
   --models="runs/$ARM/export" --bars=32 \
   --json="$OUT/giveaways32_train_${ARM#p32post_}.json" > "$OUT/giveaways32_train_${ARM#p32post_}.log" 2>&1
-echo "$ARM giveaways $(date)" >> runs/chain37.log
+echo "$ARM giveaways $(date)" >> "$CHAIN"
