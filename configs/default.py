@@ -204,7 +204,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # phrases apart (melody_mmd.phrase_similarity's lag_parity): real tunes state an 8-bar period
   # and restate it (32-bar training spans: odd 0.735, even 0.805); the shipped model's samples
   # restate every phrase alike (odd 0.819, even 0.854), and the all-pairs column cannot tell
-  # the two apart (issue 19 (xl)).
+  # the two apart. On the rest arm's recipe: draws 0.727 against 0.750, test split 0.809
+  # against 0.739, and both lags fell alike, no period (issue 19 (xl)); off.
   config.loss.realism_phrase_periods = False
   # The realism term's real side: every training-split span of this many bars, in the batch's
   # meters (train/realism_spans.py; needs realism_per_quadrant), instead of the batch's own

@@ -129,9 +129,9 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   """[B, NUM_FEATURES (+ 1 with_spread) (+ 9 with_long_notes) (+ 1 with_register)
   (+ 1 with_rests) (+ 1 with_phrases)
   (+ 1 with_bar_repetition)
-  (+ 1 with_gram_repetition) (+ 1 with_part_lift) (+ 2 with_phrase_periods)] per-melody style features (module
-  docstring) of melodies given as rows over the V event classes (one-hot, or straight-through
-  samples) and their hard events."""
+  (+ 1 with_gram_repetition) (+ 1 with_part_lift) (+ 2 with_phrase_periods)] per-melody
+  style features (module docstring) of melodies given as rows over the V event classes
+  (one-hot, or straight-through samples) and their hard events."""
   onset_BxT, duration_BxT, previous_BxT = note_positions(events_BxT, lengths_B)
   steps = events_BxT.shape[1]
   t_1xT = jnp.arange(steps)[None, :]
