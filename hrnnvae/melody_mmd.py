@@ -177,8 +177,10 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
     features.append(mean_pitch(pitch_rows, onsets))
   if with_rests:
     features.append(rest_share(rows_BxTxV, events_BxT, lengths_B))
+  if with_phrases or with_phrase_periods:  # every lag's agreement once, for both
+    agreements = phrase_agreements(rows_BxTxV, lengths_B, steps_per_bar_B)
   if with_phrases:
-    features.append(phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B)[:, None])
+    features.append(phrase_share(*agreements)[:, None])
   if with_bar_repetition:
     features.append(bar_repetition(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
                                    part_bars=bar_part_bars)[:, None])
@@ -188,8 +190,7 @@ def style_features(rows_BxTxV, events_BxT, lengths_B, steps_per_bar_B,
   if with_part_lift:
     features.append(part_lift(pitch_rows, onset_BxT, lengths_B, steps_per_bar_B)[:, None])
   if with_phrase_periods:  # odd lags, then even
-    features.append(jnp.stack([phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B,
-                                                 lag_parity=parity) for parity in (1, 0)], 1))
+    features.append(jnp.stack([phrase_share(*agreements, parity) for parity in (1, 0)], 1))
   return jnp.concatenate(features, axis=1)
 
 
@@ -208,21 +209,36 @@ def phrase_similarity(rows_BxTxV, lengths_B, steps_per_bar_B,
   are taken lag by lag (phrase j against phrase j + d), each lag one product of the rows with
   themselves shifted by d phrases. lag_parity 1 (0): only the lags d that are odd (even), as
   in the metric; 0 where no pair has that parity."""
+  agreements = phrase_agreements(rows_BxTxV, lengths_B, steps_per_bar_B)
+  return phrase_share(*agreements, lag_parity)
+
+
+def phrase_agreements(rows_BxTxV, lengths_B, steps_per_bar_B):
+  """(agreeing steps [B, 2], phrase pairs [B, 2], steps a phrase [B]) summed over the pairs of
+  phrases an even (column 0) and an odd (column 1) number of phrases apart: what
+  phrase_similarity and style_features' phrase columns share, each lag computed once."""
   steps = rows_BxTxV.shape[1]
   phrase_steps_B = PHRASE_BARS * steps_per_bar_B
   phrases_B = (jnp.minimum(lengths_B, steps) // steps_per_bar_B) // PHRASE_BARS
   t_1xT = jnp.arange(steps)[None, :]
-  agreement_B = jnp.zeros(rows_BxTxV.shape[0], rows_BxTxV.dtype)
-  pairs_B = jnp.zeros_like(phrases_B)
+  agreement = [jnp.zeros(rows_BxTxV.shape[0], rows_BxTxV.dtype)] * 2
+  pairs = [jnp.zeros_like(phrases_B)] * 2
   for lag in range(1, max(steps // (PHRASE_BARS * MIN_STEPS_PER_BAR), 1)):
-    if lag_parity is not None and lag % 2 != lag_parity:
-      continue
-    pairs_B = pairs_B + jnp.maximum(phrases_B - lag, 0)
-    shift_B = lag * phrase_steps_B
-    later_BxT = jnp.minimum(t_1xT + shift_B[:, None], steps - 1)
+    pairs[lag % 2] = pairs[lag % 2] + jnp.maximum(phrases_B - lag, 0)
+    later_BxT = jnp.minimum(t_1xT + (lag * phrase_steps_B)[:, None], steps - 1)
     later_rows = jnp.take_along_axis(rows_BxTxV, later_BxT[..., None], axis=1)
     counted_BxT = t_1xT < ((phrases_B - lag) * phrase_steps_B)[:, None]
-    agreement_B = agreement_B + ((rows_BxTxV * later_rows).sum(-1) * counted_BxT).sum(1)
+    agreement[lag % 2] = agreement[lag % 2] + (
+        (rows_BxTxV * later_rows).sum(-1) * counted_BxT).sum(1)
+  return jnp.stack(agreement, 1), jnp.stack(pairs, 1), phrase_steps_B
+
+
+def phrase_share(agreement_Bx2, pairs_Bx2, phrase_steps_B, lag_parity=None) -> jax.Array:
+  """[B] phrase_similarity from phrase_agreements: over the lags of `lag_parity` (None: all)."""
+  if lag_parity is None:
+    agreement_B, pairs_B = agreement_Bx2.sum(1), pairs_Bx2.sum(1)
+  else:
+    agreement_B, pairs_B = agreement_Bx2[:, lag_parity], pairs_Bx2[:, lag_parity]
   return jnp.where(pairs_B > 0, agreement_B / jnp.maximum(pairs_B * phrase_steps_B, 1), 0.0)
 
 

@@ -129,15 +129,17 @@ def test_the_pitch_spread_is_the_notes_pitch_deviation_in_octaves_and_a_trill_ha
   assert float(jnp.abs(grad).max()) < 1 / (2 * melody_mmd.SPREAD_FLOOR)
 
 
-def _phrased(seed, batch=12, steps_per_bar=16, bars=16, restated=0.5):
-  """Random melodies (as _melodies) in which each 4-bar phrase after the first restates the one
-  before with probability `restated`, a step at a time: a melody of variations of one figure."""
+def _phrased(seed, batch=12, steps_per_bar=16, bars=16, restated=0.5, apart=1):
+  """Random melodies (as _melodies) in which each 4-bar phrase from the (apart + 1)-th on
+  restates the one `apart` phrases before with probability `restated`, a step at a time: with
+  apart 1 a melody of variations of one figure, with 2 of one 8-bar period restated."""
   rng = np.random.default_rng(seed)
   events = _melodies(seed, batch, steps_per_bar * bars)
   phrase = melody_mmd.PHRASE_BARS * steps_per_bar
-  for start in range(phrase, events.shape[1] - phrase + 1, phrase):
+  for start in range(apart * phrase, events.shape[1] - phrase + 1, phrase):
     keep = rng.random((batch, phrase)) < restated
-    events[:, start:start + phrase] = np.where(keep, events[:, start - phrase:start],
+    earlier = start - apart * phrase
+    events[:, start:start + phrase] = np.where(keep, events[:, earlier:earlier + phrase],
                                                events[:, start:start + phrase])
   return events
 
@@ -530,25 +532,13 @@ def test_the_realism_term_is_a_generator_term_that_reads_samples_and_batch():
   assert float(metrics["sample_bar_repetition"]) > float(metrics["real_bar_repetition"])
 
 
-def _periods(seed, restated, batch=12, bars=32):
-  """Random melodies whose 4-bar phrases from the third on restate the phrase two before (one
-  8-bar period earlier) with probability `restated`, a step at a time: AA'BB'-like periods."""
-  rng = np.random.default_rng(seed)
-  events = _melodies(seed, batch, 16 * bars)
-  phrase = melody_mmd.PHRASE_BARS * 16
-  for start in range(2 * phrase, events.shape[1] - phrase + 1, phrase):
-    keep = rng.random((batch, phrase)) < restated
-    events[:, start:start + phrase] = np.where(keep, events[:, start - 2 * phrase:start - phrase],
-                                               events[:, start:start + phrase])
-  return events
-
-
 def test_the_phrase_periods_columns_tell_restated_periods_from_restated_phrases():
   """Melodies that restate each phrase one period (two phrases) later against ones that restate
   each phrase in the next: the periods' columns order odd and even lags oppositely, and the
   realism term's form MMD with them (loss.realism_phrase_periods) sees the two apart, logging
   each column by name."""
-  periodic, adjacent = _periods(1, restated=0.8), _phrased(2, bars=32, restated=0.6)
+  periodic = _phrased(1, bars=32, restated=0.8, apart=2)
+  adjacent = _phrased(2, bars=32, restated=0.6)
   lengths, steps_per_bar = jnp.full(12, periodic.shape[1]), jnp.full(12, 16)
 
   def columns(events):
