@@ -211,6 +211,14 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # meters (train/realism_spans.py; needs realism_per_quadrant), instead of the batch's own
   # 16-bar windows (0), which cannot show 32-bar form (issue 19 (xxxii)).
   config.loss.realism_real_bars = 0
+  # Also log the realism MMD of the same samples against the validation split's spans of
+  # realism_real_bars bars (realism_heldout_mmd, and realism_heldout_form_mmd beside
+  # realism_form_mmd): no gradient, the term unchanged. The MMD is unbiased, so its level
+  # against the held-out spans is comparable with realism_mmd against the training spans; a
+  # fine-tune that fits the spans it reads shows as the training MMD falling and the held-out
+  # one not (the fine-tune arms' test split sat above their draws of training tunes:
+  # issue 19 (xxxix), (xl)). Needs realism_real_bars > 0.
+  config.loss.realism_heldout = False
   # Plus this times an MMD of the 12 scale-degree shares alone (melody_mmd.DEGREES; 0: none):
   # the fine-tune's sad samples put 40% of their notes on the tonic, real sad tunes 22%, a gap
   # that shares one kernel distance with 30 rhythm columns in the MMD over all (issue 19 (iv)).

@@ -416,7 +416,7 @@ def _realism_models(**loss_fields):
   windows as the real side, the joint MMD, unless loss_fields say otherwise."""
   loss = dataclasses.replace(LossHParams.from_config(load_config("default.py").loss),
                              **loss_fields)  # every field: a new one needs no edit here
-  return types.SimpleNamespace(loss=loss, realism_spans=None)
+  return types.SimpleNamespace(loss=loss, realism_spans=None, realism_heldout_spans=None)
 
 
 def _features(events):

@@ -1,6 +1,7 @@
 """The realism term's real side as whole spans of real tunes (hrnnvae/train/realism_spans.py)."""
 
 import dataclasses
+import functools
 import json
 import types
 
@@ -97,7 +98,7 @@ def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
            "steps_per_bar": jnp.full(8, 16), "emotion": jnp.zeros(8, jnp.int32)}
   @jax.jit
   def term(spans):
-    models = types.SimpleNamespace(loss=_loss_hp(), realism_spans=spans)
+    models = types.SimpleNamespace(loss=_loss_hp(), realism_spans=spans, realism_heldout_spans=None)
     return aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
                                                        prior.hard_BxTxV))
   value, metrics = term(spans)
@@ -110,6 +111,82 @@ def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
   assert float(term(only_meter)[0]) == pytest.approx(float(value), rel=1e-6)
   assert float(metrics["real_phrase_similarity"]) == pytest.approx(
       float(features_of(in_meter, 16)[:, -3].mean()), rel=1e-5)
+
+
+def test_the_held_out_spans_are_logged_against_and_never_change_the_term():
+  """loss.realism_heldout: the term's MMD (and its form columns' own) of the same samples against
+  the held-out spans, logged beside the training spans' (realism_mmd, realism_form_mmd); the
+  term's value and gradient are the same with it and without. Samples drawn like the held-out
+  spans sit nearer them than the training spans, which were drawn otherwise."""
+  rng = np.random.default_rng(1)
+  loss_hp = _loss_hp(realism_form_weight=2.0, realism_heldout=True)
+  features_of = lambda events: melody_mmd.compiled_style_features(  # noqa: E731
+      jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 512),
+      jnp.full(len(events), 16), **realism_spans.feature_options(loss_hp))
+
+  def melodies(count, pitches):  # a pitch from `pitches` each beat, held for the beat
+    onsets = rng.choice(pitches, (count, 128))
+    events = np.full((count, 128, 4), events_lib.HOLD)
+    events[:, :, 0] = onsets
+    return events.reshape(count, 512)
+
+  stepwise = events_lib.FIRST_PITCH_EVENT + np.array([40, 42, 44, 45])
+  leaping = events_lib.FIRST_PITCH_EVENT + np.array([28, 40, 47, 52, 59])
+  quadrants = lambda count: jnp.asarray(np.arange(count) % 4, jnp.int32)  # noqa: E731
+  train_side = realism_spans.RealSpans(features_of(melodies(16, leaping)), quadrants(16),
+                                       jnp.full(16, 16, jnp.int32))
+  heldout_side = realism_spans.RealSpans(features_of(melodies(12, stepwise)), quadrants(12),
+                                         jnp.full(12, 16, jnp.int32))
+  samples = melodies(8, stepwise)
+  batch = {"events": jnp.zeros((8, 32), jnp.int32), "lengths": jnp.full(8, 32),
+           "steps_per_bar": jnp.full(8, 16), "emotion": jnp.zeros(8, jnp.int32)}
+
+  def term(samples_BxTxV, heldout):
+    prior = aux_terms.PriorSamples(None, quadrants(8), jnp.asarray(samples), None,
+                                   samples_BxTxV, jnp.ones((8, 512), bool), None)
+    models = types.SimpleNamespace(loss=loss_hp, realism_spans=train_side,
+                                   realism_heldout_spans=heldout)
+    return aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
+                                                       samples_BxTxV))
+
+  one_hot = jax.nn.one_hot(samples, V)
+  (value, metrics), (plain, plain_metrics) = term(one_hot, heldout_side), term(one_hot, None)
+  assert float(value) == float(plain)
+  assert "realism_heldout_mmd" not in plain_metrics
+  mmd = functools.partial(melody_mmd.conditional_mmd, per_quadrant=True)
+  generated = features_of(samples)
+  np.testing.assert_allclose(float(metrics["realism_heldout_mmd"]), float(mmd(
+      generated, quadrants(8), heldout_side.features, heldout_side.emotion)), rtol=1e-5)
+  np.testing.assert_allclose(float(metrics["realism_mmd"]), float(mmd(
+      generated, quadrants(8), train_side.features, train_side.emotion)), rtol=1e-5)
+  form = slice(generated.shape[1] - 4, generated.shape[1])  # phrases, bars, 4-grams, part lift
+  np.testing.assert_allclose(float(metrics["realism_heldout_form_mmd"]), float(mmd(
+      generated[:, form], quadrants(8), heldout_side.features[:, form], heldout_side.emotion)),
+      rtol=1e-5, atol=1e-7)
+  assert float(metrics["realism_heldout_mmd"]) < float(metrics["realism_mmd"])
+  gradient = jax.grad(lambda x, side: term(x, side)[0])
+  np.testing.assert_array_equal(np.asarray(gradient(one_hot, heldout_side)),
+                                np.asarray(gradient(one_hot, None)))
+
+
+def test_held_out_spans_are_the_validation_splits(nottingham_40):
+  """real_spans(split="valid") holds the validation split's spans, none of the training split's."""
+  cache_dir = nottingham_40[0]
+  arrays = input_pipeline.load(str(cache_dir)).arrays
+  thresholds = judge.thresholds_of(json.loads((cache_dir / "manifest.json").read_text()))
+  loss_hp = _loss_hp(realism_real_bars=8)
+  heldout = realism_spans.real_spans(arrays, thresholds, loss_hp, split="valid")
+  start = 0
+  for steps_per_bar in np.unique(arrays["steps_per_bar"]):
+    expected = realism.real_tunes(arrays, 8, int(steps_per_bar), thresholds, split="valid")
+    np.testing.assert_array_equal(
+        np.asarray(heldout.emotion[start:start + len(expected.events)]), expected.quadrants)
+    start += len(expected.events)
+  assert start == len(heldout.features) > 0
+  training = realism_spans.real_spans(arrays, thresholds, loss_hp)
+  assert len(training.features) != len(heldout.features)
+  with pytest.raises(ValueError, match="validation split has no span of 4000 bars.*realism_heldout"):
+    realism_spans.real_spans(arrays, thresholds, _loss_hp(realism_real_bars=4000), split="valid")
 
 
 def test_whole_spans_need_the_per_quadrant_mmd_and_a_part_of_a_bar_or_more():
@@ -129,6 +206,11 @@ def test_whole_spans_need_the_per_quadrant_mmd_and_a_part_of_a_bar_or_more():
     LossHParams.from_config(config.loss)
   config.loss.realism_phrases = True
   assert LossHParams.from_config(config.loss).realism_form_weight == 1.0
+  config.loss.realism_heldout = True  # with the real spans: logged against the validation spans
+  assert LossHParams.from_config(config.loss).realism_heldout
+  config.loss.realism_real_bars = 0  # the batch's own windows have no held-out side
+  with pytest.raises(ValueError, match="realism_heldout.*realism_real_bars"):
+    LossHParams.from_config(config.loss)
 
 
 def test_the_spans_are_joined_from_whole_windows_where_training_crops_them(nottingham_40):

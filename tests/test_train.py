@@ -450,13 +450,18 @@ def test_the_realism_term_moves_the_generator_in_a_train_step(nottingham_40):
 def test_a_fine_tune_step_compares_long_samples_with_whole_real_spans(nottingham_40):
   """loss.realism_real_bars: 8-bar samples past the 2-bar windows against the training split's
   8-bar spans (joined windows) of the batch's meter, with the phrases', bars' and part columns:
-  the real side's phrase similarity is read on spans of two phrases (0 on the windows)."""
+  the real side's phrase similarity is read on spans of two phrases (0 on the windows). With
+  loss.realism_heldout the step also logs the MMDs against the validation split's spans."""
   state, metrics = _one_fine_tune_step(
       nottingham_40, "no_adversarial,no_emotion", realism_weight=5.0, realism_phrases=True,
       realism_bar_repetition=True, realism_bar_part_bars=8, realism_part_lift=True,
       realism_gram_repetition=True, realism_per_quadrant=True, realism_real_bars=8, aux_latents="standard",
-      prior_sample_bars=8, prior_samples_beyond_window=True)
+      prior_sample_bars=8, prior_samples_beyond_window=True, realism_form_weight=1.0,
+      realism_heldout=True)
   assert np.isfinite(float(metrics["realism_term"]))
+  for name in ("realism_mmd", "realism_heldout_mmd", "realism_form_mmd", "realism_heldout_form_mmd"):
+    assert np.isfinite(float(metrics[name])), name
+  assert float(metrics["realism_heldout_mmd"]) != float(metrics["realism_mmd"])
   assert float(metrics["real_phrase_similarity"]) > 0.0
   assert float(metrics["sample_phrase_similarity"]) > 0.0
   assert 0.0 < float(metrics["real_bar_repetition"]) < 1.0

@@ -171,7 +171,7 @@ def adversarial_term(inputs: TermInputs):
 def realism_real_side(models, batch, steps: int, num_classes: int):
   """The realism term's real melodies: (style features [M, F], quadrant [M], -1 for a melody
   that pairs with no sample). The batch's own windows cropped to the samples' `steps`, or with
-  loss.realism_real_bars whole real spans of the batch's meters (realism_spans.py)."""
+  loss.realism_real_bars whole real training spans of the batch's meters (realism_spans.py)."""
   spans = models.realism_spans
   if spans is not None:
     return spans.features, realism_spans.batch_view(spans, batch["steps_per_bar"])
@@ -187,7 +187,9 @@ def realism_term(inputs: TermInputs):
   of the same quadrant, cropped to the samples' length: the conditional MMD of melody_mmd.py,
   plus loss.realism_degree_weight times the same MMD of the scale-degree shares alone and
   loss.realism_form_weight times that of the form columns alone (phrases, bars, 4-grams, part
-  lift, the phrases at odd and even lags: those switched on)."""
+  lift, the phrases at odd and even lags: those switched on). With loss.realism_heldout the same
+  MMDs of the same samples against the validation split's spans are logged beside them
+  (realism_heldout_mmd, realism_heldout_form_mmd): no gradient, the term unchanged."""
   prior, batch = inputs.prior, inputs.batch
   steps = prior.events_BxT.shape[1]
   sample_lengths = prior.mask_BxT.sum(1)
@@ -201,7 +203,13 @@ def realism_term(inputs: TermInputs):
   per_quadrant = loss_hp.realism_per_quadrant
   term = melody_mmd.conditional_mmd(generated, prior.target_B, real, real_emotion,
                                     per_quadrant=per_quadrant)
-  metrics = {}
+  metrics = {"realism_mmd": term}
+  heldout = inputs.models.realism_heldout_spans
+  if heldout is not None:  # the held-out side of the batch's meters; no gradient reaches it
+    heldout_emotion = realism_spans.batch_view(heldout, batch["steps_per_bar"])
+    metrics["realism_heldout_mmd"] = melody_mmd.conditional_mmd(
+        jax.lax.stop_gradient(generated), prior.target_B, heldout.features, heldout_emotion,
+        per_quadrant=per_quadrant)
   degree_weight = loss_hp.realism_degree_weight
   if degree_weight > 0:  # the scale degrees' own MMD (melody_mmd.DEGREES)
     degrees = melody_mmd.DEGREES
@@ -226,6 +234,10 @@ def realism_term(inputs: TermInputs):
                                           per_quadrant=per_quadrant)
     term = term + form_weight * form_mmd
     metrics["realism_form_mmd"] = form_mmd
+    if heldout is not None:
+      metrics["realism_heldout_form_mmd"] = melody_mmd.conditional_mmd(
+          jax.lax.stop_gradient(generated[:, form_columns]), prior.target_B,
+          heldout.features[:, form_columns], heldout_emotion, per_quadrant=per_quadrant)
   columns = {name: offset - len(form) for offset, name in enumerate(form)}
   columns["repeated_notes"] = melody_mmd.INTERVAL_EDGES.index(0)  # the unison share
   for name, column in columns.items():

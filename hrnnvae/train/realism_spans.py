@@ -45,14 +45,15 @@ def feature_options(loss_hp) -> dict:
           "with_phrase_periods": loss_hp.realism_phrase_periods}
 
 
-def real_spans(arrays, thresholds, loss_hp) -> RealSpans:
-  """Every untransposed training span of loss_hp.realism_real_bars bars in each meter of the
-  cache (`arrays`: data/cache.py's), labelled by the judge at the cache's arousal `thresholds`,
-  with the realism term's features. A ValueError when there are none."""
+def real_spans(arrays, thresholds, loss_hp, split: str = "train") -> RealSpans:
+  """Every untransposed span of loss_hp.realism_real_bars bars of the `split` (the training
+  split: the term's real side; "valid": the held-out side loss.realism_heldout logs against) in
+  each meter of the cache (`arrays`: data/cache.py's), labelled by the judge at the cache's
+  arousal `thresholds`, with the realism term's features. A ValueError when there are none."""
   bars = loss_hp.realism_real_bars
   features, emotions, meters = [], [], []
   for steps_per_bar in np.unique(arrays["steps_per_bar"]):
-    spans = realism.real_tunes(arrays, bars, int(steps_per_bar), thresholds, split="train")
+    spans = realism.real_tunes(arrays, bars, int(steps_per_bar), thresholds, split=split)
     for start in range(0, len(spans.events), CHUNK):
       events = spans.events[start:start + CHUNK]
       count = len(events)
@@ -67,8 +68,10 @@ def real_spans(arrays, thresholds, loss_hp) -> RealSpans:
     emotions.append(spans.quadrants)
     meters.append(np.full(len(spans.events), steps_per_bar))
   if not features:
-    raise ValueError(f"loss.realism_real_bars={bars}: the cache's training split has no span of "
-                     f"{bars} bars; lower it (0: the batch's own windows)")
+    name = {"train": "training", "valid": "validation"}.get(split, split)
+    raise ValueError(f"loss.realism_real_bars={bars}: the cache's {name} split has no span of "
+                     f"{bars} bars; lower it (0: the batch's own windows)"
+                     + ("; or set loss.realism_heldout=False" if split != "train" else ""))
   return RealSpans(jnp.asarray(np.concatenate(features), jnp.float32),
                    jnp.asarray(np.concatenate(emotions), jnp.int32),
                    jnp.asarray(np.concatenate(meters), jnp.int32))

@@ -57,6 +57,7 @@ class LossHParams:
   realism_part_lift: bool  # and the second 16 bars' pitch over the first's (melody_mmd.part_lift)
   realism_phrase_periods: bool  # and the phrases' similarity at odd and at even lags (melody_mmd)
   realism_real_bars: int  # its real side: training spans of this many bars (0: the batch's own)
+  realism_heldout: bool  # also log its MMD against the validation split's spans (no gradient)
   realism_degree_weight: float  # plus this times the scale degrees' own MMD (0: none)
   realism_form_weight: float  # plus this times the form columns' own MMD (0: none)
   arousal_density_cap: float  # the emotion term's density part at most this (0: uncapped)
@@ -92,6 +93,9 @@ class LossHParams:
     if hp.realism_real_bars and not hp.realism_per_quadrant:
       raise ValueError("loss.realism_real_bars counts only the spans of each batch's meters, "
                        "which only the per-quadrant MMD can: set loss.realism_per_quadrant=True")
+    if hp.realism_heldout and not hp.realism_real_bars:
+      raise ValueError("loss.realism_heldout compares the samples with the validation split's "
+                       "spans of loss.realism_real_bars bars: set loss.realism_real_bars (e.g. 32)")
     if hp.realism_form_weight > 0 and not (hp.realism_phrases or hp.realism_bar_repetition
                                            or hp.realism_gram_repetition or hp.realism_part_lift
                                            or hp.realism_phrase_periods):
@@ -143,6 +147,8 @@ class Models:
   # The realism term's real side when loss.realism_real_bars > 0 (realism_spans.real_spans);
   # None: the batch's own windows.
   realism_spans: realism_spans_lib.RealSpans | None = None
+  # The validation split's spans the term's MMD is also logged against (loss.realism_heldout).
+  realism_heldout_spans: realism_spans_lib.RealSpans | None = None
 
   @classmethod
   def from_config(cls, config, hp: ModelHParams, arousal_thresholds=None,
@@ -163,18 +169,21 @@ class Models:
     sample_vae = vae
     if loss_hp.prior_sample_attention_bars:
       sample_vae = models_lib.build(hp.attending_over(loss_hp.prior_sample_attention_bars))
-    spans = None
+    spans = heldout = None
     if loss_hp.realism_real_bars and loss_hp.realism_weight > 0:
       if data_arrays is None or arousal_thresholds is None:
         raise ValueError("loss.realism_real_bars needs the cache's arrays and arousal thresholds")
       spans = realism_spans_lib.real_spans(data_arrays, arousal_thresholds, loss_hp)
+      if loss_hp.realism_heldout:
+        heldout = realism_spans_lib.real_spans(data_arrays, arousal_thresholds, loss_hp,
+                                               split="valid")
     return cls(vae, sample_vae, SequenceClassifier(hp.num_emotions, hp.classifier_channels),
                SequenceClassifier(1, hp.classifier_channels),
                vae_tx, optimizer(config.train.critic_learning_rate),
                optimizer(config.train.critic_learning_rate), loss_hp, config.train.grad_clip_norm,
                arousal_thresholds, aux_terms.generator_terms(loss_hp),
                loss_hp.needs_prior_samples and loss_hp.emotion_term == "features"
-               and loss_hp.classifier_on_samples, spans)
+               and loss_hp.classifier_on_samples, spans, heldout)
 
 
 def peak_learning_rate(train_config) -> float:
