@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Session (xli): screen_elbo.sh's copy of a run (runs/screen_NAME, its fitted prior, K 1) at
+# another sampling temperature: copied again to runs/screen_NAME_SUFFIX with the temperature set
+# in its config.json, then the phrases by distance (seed 0, 64 a quadrant) and twenty draws of
+# training tunes (seeds 0-2), both at 32 bars, into docs/results/issue19_session_xli/.
+#   bash docs/results/issue19_session_xli/scripts/screen_at_temperature.sh NAME T SUFFIX [SKIP_DRAWS]
+# This session's: lookback8_elbo 1.0 t1, phr_elbo 1.0 t1, lookback8_elbo 0.85 t085.
+set -euo pipefail
+NAME="$1" T="$2" SUFFIX="$3"
+cd "$(dirname "$0")/../../../.."
+export PYTHONPATH=.
+OUT=docs/results/issue19_session_xli
+COPY="runs/screen_${NAME}_${SUFFIX}"
+rm -rf "$COPY"; cp -r "runs/screen_$NAME" "$COPY"
+.venv/bin/python -c "import json, sys; p = sys.argv[1]; c = json.load(open(p)); \
+c['sampling']['temperature'] = c['config']['sample']['temperature'] = float(sys.argv[2]); \
+json.dump(c, open(p, 'w'), indent=1)" "$COPY/export/config.json" "$T"
+.venv/bin/python docs/results/issue19_session_xl/scripts/phrase_structure.py runs/nott_data \
+  "$COPY/export" 32 0 64 > "$OUT/${NAME}_phrases_${SUFFIX}.log" 2>&1
+[[ -n "${4:-}" ]] && exit 0
+.venv/bin/python docs/results/issue19_session_xxix/scripts/draws_by_family.py runs/nott_data \
+  "$COPY/export" 32 0,1,2 64 20 > "$OUT/${NAME}_draws32_${SUFFIX}.log" 2>&1
