@@ -20,3 +20,7 @@ json.dump(c, open(p, 'w'), indent=1)" "$COPY/export/config.json" "$T"
 [[ -n "${4:-}" ]] && exit 0
 .venv/bin/python docs/results/issue19_session_xxix/scripts/draws_by_family.py runs/nott_data \
   "$COPY/export" 32 0,1,2 64 20 > "$OUT/${NAME}_draws32_${SUFFIX}.log" 2>&1
+# What gives the copies away (run after them, this session):
+#   PYTHONPATH=. .venv/bin/python launch/giveaway_check.py --cache=runs/nott_data --split=train \
+#     --models=runs/screen_lookback8_elbo_t085/export,runs/screen_lb8_spans_grams_t085/export \
+#     --bars=32 --json=docs/results/issue19_session_xli/giveaways32_train_t085.json
