@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Session (xli): an ELBO-stage run's export screened for form, as (xl) asked of the 8-bar
-# lookback: its export copied (the run untouched), the fitted latent prior fitted on the copy,
-# K 1, then at 32 bars the phrases by distance (phrase_structure.py, seed 0, 64 a quadrant) and the
-# feature classifier against twenty draws of training tunes (draws_by_family.py, seeds 0-2).
+# lookback: its export copied to runs/screen_NAME (the run untouched), the fitted latent prior
+# fitted on the copy (log NAME_prior.log), K 1, then screen_at_temperature.sh NAME at its own
+# sampling (the phrases by distance and twenty draws of training tunes, 32 bars).
 #   bash docs/results/issue19_session_xli/scripts/screen_elbo.sh RUN CACHE NAME
-# writes runs/screen_NAME/export and docs/results/issue19_session_xli/NAME_{prior,phrases,draws32}.log
+# This session's: runs/phr_elbo phr_elbo, runs/lookback8_elbo lookback8_elbo.
 set -euo pipefail
 RUN="$1" CACHE="$2" NAME="$3"
 cd "$(dirname "$0")/../../../.."
-export PYTHONPATH=.
-OUT=docs/results/issue19_session_xli
 COPY="runs/screen_$NAME"
 if [ ! -f "$COPY/export/latent_prior.npz" ]; then
   rm -rf "$COPY"; mkdir -p "$COPY"; cp -r "$RUN/export" "$COPY/export"
@@ -18,10 +16,7 @@ if [ ! -f "$COPY/export/latent_prior.npz" ]; then
   .venv/bin/python -c "import json, sys; p = sys.argv[1]; c = json.load(open(p)); \
 c['sampling']['candidates'] = c['config']['sample']['candidates'] = 1; \
 json.dump(c, open(p, 'w'), indent=1)" "$COPY/export/config.json"
-  .venv/bin/python launch/fit_latent_prior.py --model="$COPY" --cache="$CACHE" \
-    > "$OUT/${NAME}_prior.log" 2>&1
+  PYTHONPATH=. .venv/bin/python launch/fit_latent_prior.py --model="$COPY" --cache="$CACHE" \
+    > "docs/results/issue19_session_xli/${NAME}_prior.log" 2>&1
 fi
-.venv/bin/python docs/results/issue19_session_xl/scripts/phrase_structure.py \
-  "$CACHE" "$COPY/export" 32 0 64 > "$OUT/${NAME}_phrases.log" 2>&1
-.venv/bin/python docs/results/issue19_session_xxix/scripts/draws_by_family.py \
-  "$CACHE" "$COPY/export" 32 0,1,2 64 20 > "$OUT/${NAME}_draws32.log" 2>&1
+bash docs/results/issue19_session_xli/scripts/screen_at_temperature.sh "$NAME"
