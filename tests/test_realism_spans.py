@@ -116,34 +116,36 @@ def test_the_realism_term_reads_the_spans_of_the_batchs_meter():
 def test_the_held_out_spans_are_logged_against_and_never_change_the_term():
   """loss.realism_heldout: the term's MMD (and its form columns' own) of the same samples against
   the held-out spans, logged beside the training spans' (realism_mmd, realism_form_mmd); the
-  term's value and gradient are the same with it and without. Samples drawn like the held-out
-  spans sit nearer them than the training spans, which were drawn otherwise."""
+  term's value is the same with it and without (it is logged, never added). Samples drawn like
+  the held-out spans sit nearer them than the training spans, which were drawn otherwise."""
   rng = np.random.default_rng(1)
   loss_hp = _loss_hp(realism_form_weight=2.0, realism_heldout=True)
   features_of = lambda events: melody_mmd.compiled_style_features(  # noqa: E731
-      jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 512),
+      jax.nn.one_hot(events, V), jnp.asarray(events), jnp.full(len(events), 256),
       jnp.full(len(events), 16), **realism_spans.feature_options(loss_hp))
 
-  def melodies(count, pitches):  # a pitch from `pitches` each beat, held for the beat
-    onsets = rng.choice(pitches, (count, 128))
-    events = np.full((count, 128, 4), events_lib.HOLD)
+  def melodies(count, pitches):  # 16 bars, a pitch from `pitches` each beat, held for the beat
+    onsets = rng.choice(pitches, (count, 64))
+    events = np.full((count, 64, 4), events_lib.HOLD)
     events[:, :, 0] = onsets
-    return events.reshape(count, 512)
+    return events.reshape(count, 256)
 
   stepwise = events_lib.FIRST_PITCH_EVENT + np.array([40, 42, 44, 45])
   leaping = events_lib.FIRST_PITCH_EVENT + np.array([28, 40, 47, 52, 59])
   quadrants = lambda count: jnp.asarray(np.arange(count) % 4, jnp.int32)  # noqa: E731
-  train_side = realism_spans.RealSpans(features_of(melodies(16, leaping)), quadrants(16),
-                                       jnp.full(16, 16, jnp.int32))
-  heldout_side = realism_spans.RealSpans(features_of(melodies(12, stepwise)), quadrants(12),
-                                         jnp.full(12, 16, jnp.int32))
+  # Eight melodies a side: one compiled style_features for all three.
+  train_side = realism_spans.RealSpans(features_of(melodies(8, leaping)), quadrants(8),
+                                       jnp.full(8, 16, jnp.int32))
+  heldout_side = realism_spans.RealSpans(features_of(melodies(8, stepwise)), quadrants(8),
+                                         jnp.full(8, 16, jnp.int32))
   samples = melodies(8, stepwise)
   batch = {"events": jnp.zeros((8, 32), jnp.int32), "lengths": jnp.full(8, 32),
            "steps_per_bar": jnp.full(8, 16), "emotion": jnp.zeros(8, jnp.int32)}
 
+  @jax.jit  # compiled whole: op by op it compiles hundreds of small programs
   def term(samples_BxTxV, heldout):
     prior = aux_terms.PriorSamples(None, quadrants(8), jnp.asarray(samples), None,
-                                   samples_BxTxV, jnp.ones((8, 512), bool), None)
+                                   samples_BxTxV, jnp.ones((8, 256), bool), None)
     models = types.SimpleNamespace(loss=loss_hp, realism_spans=train_side,
                                    realism_heldout_spans=heldout)
     return aux_terms.realism_term(aux_terms.TermInputs(models, None, batch, None, None, prior,
@@ -164,9 +166,6 @@ def test_the_held_out_spans_are_logged_against_and_never_change_the_term():
       generated[:, form], quadrants(8), heldout_side.features[:, form], heldout_side.emotion)),
       rtol=1e-5, atol=1e-7)
   assert float(metrics["realism_heldout_mmd"]) < float(metrics["realism_mmd"])
-  gradient = jax.grad(lambda x, side: term(x, side)[0])
-  np.testing.assert_array_equal(np.asarray(gradient(one_hot, heldout_side)),
-                                np.asarray(gradient(one_hot, None)))
 
 
 def test_held_out_spans_are_the_validation_splits(nottingham_40):
